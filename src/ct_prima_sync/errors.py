@@ -1,0 +1,219 @@
+"""Every exception the library raises, as one documented tree.
+
+```
+CtPrimaSyncError
+├── ConfigurationError              a setting is missing or invalid: fix the configuration
+├── MoneyError
+│   ├── CurrencyMismatchError       two amounts in different currencies were combined
+│   └── InvalidMoneyError           an amount could not be read or represented exactly
+├── PayloadError                    a payload from outside does not have the documented shape;
+│                                   carries the field path (``order.lineItems[3].price.value``)
+├── CommercetoolsError              anything from the commercetools side; carries correlation_id
+│   ├── CommercetoolsTransportError the request did not get an HTTP answer (connect, read, timeout)
+│   └── CommercetoolsApiError       the API answered with an error status; carries status_code and
+│       │                           the API's error codes
+│       ├── AuthenticationError     401/403, or the token endpoint refused the credentials
+│       ├── NotFoundError           404
+│       ├── ValidationError         400 (InvalidInput, InvalidOperation, DuplicateField, ...)
+│       ├── ConcurrentModificationError  409, with current_version when the API sent it
+│       ├── RateLimitedError        429, with retry_after in seconds when the API sent it
+│       └── ServiceUnavailableError 5xx
+├── PrimaError                      anything from the Prima side
+│   ├── PrimaUnavailableError       no usable answer; may_have_been_applied tells whether the
+│   │                               request may have taken effect (ambiguous) or surely did not
+│   ├── PrimaRejectedError          RequestStatus="ERROR": a business rejection with Prima's text
+│   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
+└── StateError                      the state store failed or holds something unexpected
+```
+
+Rules every subclass keeps: messages say what to fix; no secret (client secret, token, password)
+and no personal data (names, e-mail addresses, postal addresses, phone numbers) ever appears in a
+message, an attribute that is rendered by ``repr`` or ``str``, or a chained exception's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "AuthenticationError",
+    "CommercetoolsApiError",
+    "CommercetoolsError",
+    "CommercetoolsTransportError",
+    "ConcurrentModificationError",
+    "ConfigurationError",
+    "CtPrimaSyncError",
+    "CurrencyMismatchError",
+    "InvalidMoneyError",
+    "MoneyError",
+    "NotFoundError",
+    "PayloadError",
+    "PrimaError",
+    "PrimaProtocolError",
+    "PrimaRejectedError",
+    "PrimaUnavailableError",
+    "RateLimitedError",
+    "ServiceUnavailableError",
+    "StateError",
+    "ValidationError",
+]
+
+
+class CtPrimaSyncError(Exception):
+    """Base of every exception raised by ct_prima_sync."""
+
+
+class ConfigurationError(CtPrimaSyncError, ValueError):
+    """A setting is missing or invalid. The message names the setting and what it accepts."""
+
+
+class MoneyError(CtPrimaSyncError, ValueError):
+    """An amount could not be combined, read or represented exactly."""
+
+
+class CurrencyMismatchError(MoneyError):
+    """Two amounts in different currencies (or fraction digits) were combined."""
+
+
+class InvalidMoneyError(MoneyError):
+    """An amount could not be parsed or represented exactly (bad shape, float, too many digits)."""
+
+
+class PayloadError(CtPrimaSyncError, ValueError):
+    """A payload from outside the library does not have the documented shape.
+
+    ``path`` names the offending field, for example ``lineItems[3].price.value.centAmount``.
+    """
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+class CommercetoolsError(CtPrimaSyncError):
+    """Something went wrong talking to commercetools.
+
+    ``correlation_id`` is the ``X-Correlation-ID`` the request carried: quote it to commercetools
+    support.
+    """
+
+    def __init__(self, message: str, *, correlation_id: str | None = None) -> None:
+        super().__init__(message)
+        self.correlation_id = correlation_id
+
+
+class CommercetoolsTransportError(CommercetoolsError):
+    """The request got no HTTP answer (connection refused or reset, timeout)."""
+
+
+class CommercetoolsApiError(CommercetoolsError):
+    """The API answered with an error status.
+
+    ``codes`` holds the ``errors[].code`` values of the error body (``InvalidInput``,
+    ``ConcurrentModification``, ...), in the order the API sent them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        codes: Sequence[str] = (),
+        correlation_id: str | None = None,
+    ) -> None:
+        super().__init__(message, correlation_id=correlation_id)
+        self.status_code = status_code
+        self.codes: tuple[str, ...] = tuple(codes)
+
+
+class AuthenticationError(CommercetoolsApiError):
+    """The credentials or the token were refused (401, 403, or the token endpoint said no)."""
+
+
+class NotFoundError(CommercetoolsApiError):
+    """The resource does not exist (404)."""
+
+
+class ValidationError(CommercetoolsApiError):
+    """The API refused the request as invalid (400). Retrying the same request will not help."""
+
+
+class ConcurrentModificationError(CommercetoolsApiError):
+    """The resource changed since it was read (409).
+
+    ``current_version`` is the version the API reported, when it reported one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 409,
+        codes: Sequence[str] = ("ConcurrentModification",),
+        correlation_id: str | None = None,
+        current_version: int | None = None,
+    ) -> None:
+        super().__init__(
+            message, status_code=status_code, codes=codes, correlation_id=correlation_id
+        )
+        self.current_version = current_version
+
+
+class RateLimitedError(CommercetoolsApiError):
+    """Too many requests (429). ``retry_after`` is the wait in seconds the API asked for, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 429,
+        codes: Sequence[str] = (),
+        correlation_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, status_code=status_code, codes=codes, correlation_id=correlation_id
+        )
+        self.retry_after = retry_after
+
+
+class ServiceUnavailableError(CommercetoolsApiError):
+    """The API answered with a server error (5xx) and retries did not help."""
+
+
+class PrimaError(CtPrimaSyncError):
+    """Something went wrong talking to Prima."""
+
+
+class PrimaUnavailableError(PrimaError):
+    """Prima gave no usable answer.
+
+    ``may_have_been_applied`` is True when the request reached Prima (or may have) and the answer
+    was lost: a write must then be checked (order status) before it is sent again. It is False
+    when the request surely had no effect (connection refused, rate limited before sending).
+    """
+
+    def __init__(self, message: str, *, may_have_been_applied: bool) -> None:
+        super().__init__(message)
+        self.may_have_been_applied = may_have_been_applied
+
+
+class PrimaRejectedError(PrimaError):
+    """Prima answered ``RequestStatus="ERROR"``: a business rejection, not a transport failure.
+
+    ``request_error`` is Prima's ``RequestError`` text; ``request_type`` the request that was sent.
+    """
+
+    def __init__(self, request_error: str, *, request_type: str = "") -> None:
+        label = f"Prima rejected {request_type}" if request_type else "Prima rejected the request"
+        super().__init__(f"{label}: {request_error}")
+        self.request_error = request_error
+        self.request_type = request_type
+
+
+class PrimaProtocolError(PrimaError):
+    """Prima's reply is not well-formed XML, is hostile (entities, DTDs) or has the wrong shape."""
+
+
+class StateError(CtPrimaSyncError):
+    """The state store failed, or holds something it should not."""
