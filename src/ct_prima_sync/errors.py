@@ -10,6 +10,7 @@ CtPrimaSyncError
 │                                   carries the field path (``order.lineItems[3].price.value``)
 ├── CommercetoolsError              anything from the commercetools side; carries correlation_id
 │   ├── CommercetoolsTransportError the request did not get an HTTP answer (connect, read, timeout)
+│   ├── ClientClosedError           the client was closed; it refuses further requests
 │   └── CommercetoolsApiError       the API answered with an error status; carries status_code and
 │       │                           the API's error codes
 │       ├── AuthenticationError     401/403, or the token endpoint refused the credentials
@@ -21,9 +22,13 @@ CtPrimaSyncError
 ├── PrimaError                      anything from the Prima side
 │   ├── PrimaUnavailableError       no usable answer; may_have_been_applied tells whether the
 │   │                               request may have taken effect (ambiguous) or surely did not
+│   │   └── PrimaRateLimitedError   429 (or 503) with Retry-After from a gateway in front of Prima
 │   ├── PrimaRejectedError          RequestStatus="ERROR": a business rejection with Prima's text
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
 └── StateError                      the state store failed or holds something unexpected
+    ├── LeaseLostError              the worker no longer holds the order's lease: stop work on it
+    ├── InvalidTransitionError      the ledger's state machine forbids this status change
+    └── DuplicateRecordError        a unique key (order number, Prima reference, ...) is taken
 ```
 
 Rules every subclass keeps: messages say what to fix; no secret (client secret, token, password)
@@ -37,6 +42,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "AuthenticationError",
+    "ClientClosedError",
     "CommercetoolsApiError",
     "CommercetoolsError",
     "CommercetoolsTransportError",
@@ -44,12 +50,16 @@ __all__ = [
     "ConfigurationError",
     "CtPrimaSyncError",
     "CurrencyMismatchError",
+    "DuplicateRecordError",
     "InvalidMoneyError",
+    "InvalidTransitionError",
+    "LeaseLostError",
     "MoneyError",
     "NotFoundError",
     "PayloadError",
     "PrimaError",
     "PrimaProtocolError",
+    "PrimaRateLimitedError",
     "PrimaRejectedError",
     "PrimaUnavailableError",
     "RateLimitedError",
@@ -104,6 +114,10 @@ class CommercetoolsError(CtPrimaSyncError):
 
 class CommercetoolsTransportError(CommercetoolsError):
     """The request got no HTTP answer (connection refused or reset, timeout)."""
+
+
+class ClientClosedError(CommercetoolsError):
+    """The client was closed (``close()`` or the end of its ``with`` block); create a new one."""
 
 
 class CommercetoolsApiError(CommercetoolsError):
@@ -198,6 +212,20 @@ class PrimaUnavailableError(PrimaError):
         self.may_have_been_applied = may_have_been_applied
 
 
+class PrimaRateLimitedError(PrimaUnavailableError):
+    """A gateway in front of Prima refused the request for now (429, or 503 with Retry-After).
+
+    ``retry_after`` is the wait in seconds it asked for, if any. A 429 was surely not applied; a
+    503 may have been (``may_have_been_applied`` says which).
+    """
+
+    def __init__(
+        self, message: str, *, may_have_been_applied: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, may_have_been_applied=may_have_been_applied)
+        self.retry_after = retry_after
+
+
 class PrimaRejectedError(PrimaError):
     """Prima answered ``RequestStatus="ERROR"``: a business rejection, not a transport failure.
 
@@ -217,3 +245,18 @@ class PrimaProtocolError(PrimaError):
 
 class StateError(CtPrimaSyncError):
     """The state store failed, or holds something it should not."""
+
+
+class LeaseLostError(StateError):
+    """The worker's lease on an order expired or was taken over; its write was refused.
+
+    Stop working on the order: another worker owns it now.
+    """
+
+
+class InvalidTransitionError(StateError):
+    """The order ledger's state machine does not allow this status change."""
+
+
+class DuplicateRecordError(StateError):
+    """A unique key is already taken (order number, Prima reference, batch id or batch member)."""
