@@ -1,0 +1,140 @@
+"""Orders: read by id or order number, query, poll for changes, update with typed actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Final
+from urllib.parse import quote
+
+from ._actions import OrderUpdateAction, action_to_json
+from ._concurrency import update_with_conflict_retry
+from ._models import Order
+from ._models.parse import parse_order
+from ._protocol import Api
+from ._query import (
+    MAX_PAGE_SIZE,
+    PollResult,
+    QueryValue,
+    advance_cursor,
+    join_predicates,
+    modified_since,
+)
+
+__all__ = ["DEFAULT_POLL_OVERLAP", "Orders"]
+
+#: How far each poll reaches back before the cursor: query results are eventually consistent, so
+#: an order modified just before the previous poll may only have become visible since.
+DEFAULT_POLL_OVERLAP: Final = timedelta(minutes=2)
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+class Orders:
+    """``client.orders``: the order endpoints (scopes ``view_orders`` / ``manage_orders``)."""
+
+    def __init__(self, api: Api) -> None:
+        self._api = api
+
+    def get(self, order_id: str, *, expand: Sequence[str] = ()) -> Order:
+        """The order with this id; :class:`~ct_prima_sync.errors.NotFoundError` if none."""
+        params = [("expand", e) for e in expand]
+        return parse_order(self._api.request("GET", f"/orders/{_segment(order_id)}", params=params))
+
+    def get_by_order_number(self, order_number: str, *, expand: Sequence[str] = ()) -> Order:
+        """The order with this ``orderNumber``; ``NotFoundError`` if there is none."""
+        params = [("expand", e) for e in expand]
+        path = f"/orders/order-number={_segment(order_number)}"
+        return parse_order(self._api.request("GET", path, params=params))
+
+    def query(
+        self,
+        where: str | None = None,
+        *,
+        variables: Mapping[str, QueryValue] | None = None,
+        expand: Sequence[str] = (),
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[Order]:
+        """Every order matching ``where``, one page in memory at a time (paged by id)."""
+        raw = self._api.iter_query(
+            "orders", where=where, variables=variables, expand=expand, page_size=page_size
+        )
+        return map(parse_order, raw)
+
+    def poll_modified(
+        self,
+        cursor: datetime,
+        *,
+        overlap: timedelta = DEFAULT_POLL_OVERLAP,
+        where: str | None = None,
+        variables: Mapping[str, QueryValue] | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> PollResult[Order]:
+        """Orders modified at or after ``cursor - overlap``, and the cursor for the next poll.
+
+        The overlap re-reads orders near the previous cursor, so the results repeat some of the
+        previous round's: de-duplicate by id and version. Start with a cursor a little before the
+        time from which changes matter.
+        """
+        predicate, since_vars = modified_since(cursor, overlap)
+        merged: dict[str, QueryValue] = {**(variables or {}), **since_vars}
+        orders = tuple(
+            self.query(join_predicates([where, predicate]), variables=merged, page_size=page_size)
+        )
+        return PollResult(
+            items=orders,
+            cursor=advance_cursor(cursor, (o.last_modified_at for o in orders)),
+        )
+
+    def update(
+        self,
+        order_id: str,
+        version: int,
+        actions: Sequence[OrderUpdateAction],
+        *,
+        retry_ambiguous: bool = False,
+    ) -> Order:
+        """Apply ``actions`` to version ``version`` of the order; return the updated order.
+
+        A stale version raises :class:`~ct_prima_sync.errors.ConcurrentModificationError` (see
+        :meth:`update_resolving_conflicts`). ``retry_ambiguous`` lets a timed-out update be sent
+        again: safe because the version makes a replay of an applied update fail with a 409.
+        """
+        body = {"version": version, "actions": [action_to_json(a) for a in actions]}
+        data = self._api.request(
+            "POST", f"/orders/{_segment(order_id)}", json=body, retry_ambiguous=retry_ambiguous
+        )
+        return parse_order(data)
+
+    def update_resolving_conflicts(
+        self,
+        order_id: str,
+        version: int,
+        actions: Sequence[OrderUpdateAction],
+        *,
+        reread: Callable[[Order], Sequence[OrderUpdateAction]] | None = None,
+        max_attempts: int = 3,
+    ) -> Order | None:
+        """Like :meth:`update`, but resolves 409s (rules in ``commercetools._concurrency``).
+
+        Absolute actions are re-sent with the version the 409 reported. For the others, the order
+        is read again and ``reread(order)`` returns the actions still needed (none: ``None`` is
+        returned); without ``reread`` such a 409 is raised.
+        """
+        replan: Callable[[], tuple[int, Sequence[OrderUpdateAction]]] | None = None
+        if reread is not None:
+            decide = reread
+
+            def replan() -> tuple[int, Sequence[OrderUpdateAction]]:
+                fresh = self.get(order_id)
+                return fresh.version, decide(fresh)
+
+        return update_with_conflict_retry(
+            version=version,
+            actions=actions,
+            update=lambda v, a: self.update(order_id, v, a),
+            reread=replan,
+            max_attempts=max_attempts,
+        )
