@@ -1,0 +1,280 @@
+"""``FakeCommercetools``: the public face of the fake (seeding, inspection, transport, server)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import httpx
+
+from ct_prima_sync.errors import NotFoundError
+
+from ._app import CommercetoolsApp, CommercetoolsRequestRecord
+from ._faults import CommercetoolsFaultScript, FaultingTransport
+from ._inventory import adjust_entry, entry_draft, find_entry, reserve_for_order
+from ._orders import resolve_channel
+from ._routes import complete_order, import_order, insert_customer
+from ._store import SELF, Project, Store, copy_json
+
+__all__ = ["FakeCommercetools"]
+
+#: The base URL of the in-process transport (API and auth share it).
+IN_PROCESS_URL = "http://fake-commercetools.invalid"
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay silent: request lines would clutter test output."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FakeCommercetools:
+    """A stateful, in-memory commercetools project for tests, speaking the HTTP API.
+
+    Mount it in-process with :meth:`transport`, or serve it on 127.0.0.1 with :meth:`serve`;
+    the API and the auth endpoint share one base URL. Seed data with ``add_*``, read it back
+    with the inspection methods, script faults through :attr:`faults`, and assert on
+    :attr:`requests`. ``clock`` and ``sleep`` are injectable so no test waits for real time;
+    by default latency faults only record their delay in :attr:`slept`. ``seed`` makes
+    resource ids repeatable.
+    """
+
+    def __init__(
+        self,
+        *,
+        project_key: str = "test-project",
+        other_projects: Sequence[str] = (),
+        client_id: str = "fake-client-id",
+        client_secret: str = "fake-client-secret",  # noqa: S107 (a fake's test credential)
+        token_lifetime: timedelta = timedelta(hours=48),
+        clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], None] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.project_key = project_key
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.slept: list[float] = []
+        self.faults = CommercetoolsFaultScript()
+        self._store = Store(clock=clock, seed=seed)
+        for key in (project_key, *other_projects):
+            self._store.projects[key] = Project(key)
+        self.app = CommercetoolsApp(
+            store=self._store,
+            faults=self.faults,
+            sleep=sleep if sleep is not None else self.slept.append,
+            client_id=client_id,
+            client_secret=client_secret,
+            token_lifetime=token_lifetime,
+        )
+
+    def __repr__(self) -> str:
+        return f"FakeCommercetools(project_key={self.project_key!r})"
+
+    # -- wiring -----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The API and auth base URL to use with :meth:`transport` (any host reaches the fake)."""
+        return IN_PROCESS_URL
+
+    def transport(self) -> httpx.BaseTransport:
+        """An httpx transport into the fake (with connection faults) for ``httpx.Client``."""
+        inner = httpx.WSGITransport(app=self.app)
+        return FaultingTransport(inner, self.faults)
+
+    @contextmanager
+    def serve(self) -> Iterator[str]:
+        """Serve the fake over HTTP on 127.0.0.1 (a free port); yields the base URL.
+
+        Connection faults need :meth:`transport`; every other fault works over HTTP.
+        """
+        server = make_server(
+            "127.0.0.1", 0, self.app, server_class=_ThreadingServer, handler_class=_QuietHandler
+        )
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-commercetools"
+        )
+        thread.daemon = True
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+    @property
+    def requests(self) -> list[CommercetoolsRequestRecord]:
+        """Every request received so far, oldest first (Authorization removed)."""
+        with self.app.lock:
+            return list(self.app.requests)
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        with self.app.lock:
+            self.app.requests.clear()
+
+    def expire_tokens(self) -> None:
+        """Expire every issued access token: the next API call answers 401 ``invalid_token``."""
+        self.app.expire_tokens()
+
+    # -- seeding ----------------------------------------------------------------------------
+
+    def _project(self, project: str | None) -> Project:
+        return self._store.project(project or self.project_key)
+
+    def add_channel(
+        self,
+        key: str,
+        roles: Sequence[str] = ("InventorySupply",),
+        *,
+        project: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Create a channel with ``key`` and ``roles``; returns it."""
+        with self.app.lock:
+            body = {"key": key, "roles": list(roles), **fields}
+            return copy_json(self._store.insert(self._project(project), "channels", body))
+
+    def add_customer(self, draft: dict[str, Any], *, project: str | None = None) -> dict[str, Any]:
+        """Create a customer from a CustomerDraft (e-mails are unique); returns it."""
+        with self.app.lock:
+            return copy_json(insert_customer(self._store, self._project(project), draft))
+
+    def add_inventory(
+        self,
+        sku: str,
+        quantity_on_stock: int,
+        *,
+        supply_channel: str | None = None,
+        project: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Create an inventory entry; ``supply_channel`` is a channel key. Returns it."""
+        with self.app.lock:
+            target = self._project(project)
+            draft: dict[str, Any] = {"sku": sku, "quantityOnStock": quantity_on_stock, **fields}
+            if supply_channel is not None:
+                draft["supplyChannel"] = {"typeId": "channel", "key": supply_channel}
+            entry = entry_draft(target, draft)
+            created = self._store.insert(
+                target, "inventory", entry, [("InventoryEntryCreated", {"inventoryEntry": SELF})]
+            )
+            return copy_json(created)
+
+    def add_order(self, order: dict[str, Any], *, project: str | None = None) -> dict[str, Any]:
+        """Store a raw Order JSON as if placed now (``OrderCreated``); returns it.
+
+        Fields are kept as given (``id`` too, when present) and ``version`` restarts at 1;
+        what every order has is filled in when missing (line item ids, ``lineItems: []``,
+        ``orderState: Open``, a typed ``totalPrice``). Line items with inventory mode
+        ``TrackOnly`` or ``ReserveOnOrder`` reserve stock, as placing the order would.
+        """
+        with self.app.lock:
+            target = self._project(project)
+            completed = complete_order(self._store, order)
+            reserve_for_order(self._store, target, completed)
+            created = self._store.insert(
+                target, "orders", completed, [("OrderCreated", {"order": SELF})]
+            )
+            return copy_json(created)
+
+    def import_order(self, draft: dict[str, Any], *, project: str | None = None) -> dict[str, Any]:
+        """Import an OrderImportDraft exactly as ``POST /orders/import`` does; returns the order."""
+        with self.app.lock:
+            return copy_json(import_order(self._store, self._project(project), draft))
+
+    # -- inventory background processes -------------------------------------------------------
+
+    def _entry(
+        self, sku: str, supply_channel: str | None, project: str | None
+    ) -> tuple[Project, dict[str, Any]]:
+        target = self._project(project)
+        channel_id = None
+        if supply_channel is not None:
+            channel_id = resolve_channel(target, {"key": supply_channel})["id"]
+        entry = find_entry(target, sku, channel_id)
+        if entry is None:
+            raise NotFoundError(
+                f"No inventory entry for SKU {sku!r} in supply channel {supply_channel!r}.",
+                status_code=404,
+                codes=["ResourceNotFound"],
+            )
+        return target, entry
+
+    def commit_reservation(
+        self,
+        sku: str,
+        quantity: int,
+        *,
+        supply_channel: str | None = None,
+        project: str | None = None,
+    ) -> dict[str, Any]:
+        """Commit ``quantity`` reserved units (shipped): ``quantityOnStock`` drops by it."""
+        with self.app.lock:
+            target, entry = self._entry(sku, supply_channel, project)
+            return copy_json(adjust_entry(self._store, target, entry, on_stock=-quantity))
+
+    def release_reservation(
+        self,
+        sku: str,
+        quantity: int,
+        *,
+        supply_channel: str | None = None,
+        project: str | None = None,
+    ) -> dict[str, Any]:
+        """Release ``quantity`` reserved units (cancelled): ``availableQuantity`` rises by it."""
+        with self.app.lock:
+            target, entry = self._entry(sku, supply_channel, project)
+            return copy_json(adjust_entry(self._store, target, entry, available=quantity))
+
+    # -- inspection ---------------------------------------------------------------------------
+
+    def _all(self, kind: str, project: str | None) -> list[dict[str, Any]]:
+        with self.app.lock:
+            return copy_json(self._project(project).all(kind))
+
+    def orders(self, *, project: str | None = None) -> list[dict[str, Any]]:
+        """Every order, oldest first (copies)."""
+        return self._all("orders", project)
+
+    def order(self, order_id: str, *, project: str | None = None) -> dict[str, Any]:
+        """One order by id (a copy); raises the API's NotFoundError when absent."""
+        with self.app.lock:
+            return copy_json(self._project(project).get("orders", order_id))
+
+    def customers(self, *, project: str | None = None) -> list[dict[str, Any]]:
+        """Every customer, oldest first (copies)."""
+        return self._all("customers", project)
+
+    def channels(self, *, project: str | None = None) -> list[dict[str, Any]]:
+        """Every channel, oldest first (copies)."""
+        return self._all("channels", project)
+
+    def inventory_entries(self, *, project: str | None = None) -> list[dict[str, Any]]:
+        """Every inventory entry, oldest first (copies)."""
+        return self._all("inventory", project)
+
+    def inventory_entry(
+        self, sku: str, *, supply_channel: str | None = None, project: str | None = None
+    ) -> dict[str, Any]:
+        """The entry for ``sku`` in the supply channel with key ``supply_channel`` (a copy)."""
+        with self.app.lock:
+            return copy_json(self._entry(sku, supply_channel, project)[1])
+
+    def messages(self, *, project: str | None = None) -> list[dict[str, Any]]:
+        """Every message recorded, oldest first (copies)."""
+        return self._all("messages", project)

@@ -1,0 +1,342 @@
+"""A small, real parser and evaluator for the commercetools query predicate subset.
+
+Supported (keywords are case-insensitive)::
+
+    field = value   field != value   field <> value   > < >= <=
+    field in (v1, v2)      field not in (v1, v2)      field in :listVar
+    field is defined       field is not defined
+    field contains "x"     field contains any ("x", "y")     field contains all ("x", "y")
+    field(nested predicate)              -- nested objects; on arrays: any element matches
+    a and b   a or b   not (a)   (a or b) and c
+    values: "string" (backslash escapes), integers, decimals, true, false, :variable
+
+Input variables come from ``var.<name>`` query parameters; a variable given several times is a
+list. Comparisons between ISO-8601 timestamps compare instants, not strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ct_prima_sync.errors import ValidationError
+
+__all__ = ["Predicate", "parse_predicate", "sort_key"]
+
+Predicate = Callable[[Any], bool]
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<string>"(?:[^"\\]|\\.)*")
+      | (?P<number>-?\d+(?:\.\d+)?)
+      | (?P<var>:[A-Za-z_][A-Za-z0-9_]*)
+      | (?P<op><>|!=|>=|<=|=|<|>)
+      | (?P<punct>[(),])
+      | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+    )""",
+    re.VERBOSE,
+)
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_MISSING = object()
+
+
+def _shown(token: tuple[str, str]) -> str:
+    """A token for an error message; literals are not echoed (they may be personal data)."""
+    kind, text = token
+    return {"string": "a string literal", "number": "a number"}.get(kind, repr(text))
+
+
+def _invalid(message: str) -> ValidationError:
+    return ValidationError(
+        f"Malformed parameter: where: {message}", status_code=400, codes=["InvalidInput"]
+    )
+
+
+class _Tokens:
+    def __init__(self, text: str) -> None:
+        self.items: list[tuple[str, str]] = []
+        pos = 0
+        text = text.rstrip()
+        while pos < len(text):
+            match = _TOKEN.match(text, pos)
+            if match is None or match.end() == pos:
+                raise _invalid(f"unexpected character at position {pos}")
+            kind = match.lastgroup
+            assert kind is not None
+            self.items.append((kind, match.group(kind)))
+            pos = match.end()
+        self.index = 0
+
+    def peek(self, offset: int = 0) -> tuple[str, str] | None:
+        at = self.index + offset
+        return self.items[at] if at < len(self.items) else None
+
+    def peek_word(self, offset: int = 0) -> str | None:
+        token = self.peek(offset)
+        return token[1].lower() if token is not None and token[0] == "ident" else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.peek()
+        if token is None:
+            raise _invalid("unexpected end of predicate")
+        self.index += 1
+        return token
+
+    def expect(self, value: str) -> None:
+        token = self.take()
+        if token[1].lower() != value:
+            raise _invalid(f"expected {value!r}, found {_shown(token)}")
+
+
+class _Parser:
+    def __init__(self, text: str, variables: Mapping[str, Sequence[str]]) -> None:
+        self.tokens = _Tokens(text)
+        self.variables = variables
+
+    def parse(self) -> Predicate:
+        predicate = self.disjunction()
+        if self.tokens.peek() is not None:
+            raise _invalid(f"unexpected {_shown(self.tokens.take())}")
+        return predicate
+
+    def disjunction(self) -> Predicate:
+        parts = [self.conjunction()]
+        while self.tokens.peek_word() == "or":
+            self.tokens.take()
+            parts.append(self.conjunction())
+        if len(parts) == 1:
+            return parts[0]
+        return lambda item: any(part(item) for part in parts)
+
+    def conjunction(self) -> Predicate:
+        parts = [self.negation()]
+        while self.tokens.peek_word() == "and":
+            self.tokens.take()
+            parts.append(self.negation())
+        if len(parts) == 1:
+            return parts[0]
+        return lambda item: all(part(item) for part in parts)
+
+    def negation(self) -> Predicate:
+        if self.tokens.peek_word() == "not":
+            self.tokens.take()
+            inner = self.negation()
+            return lambda item: not inner(item)
+        return self.primary()
+
+    def primary(self) -> Predicate:
+        token = self.tokens.peek()
+        if token == ("punct", "("):
+            self.tokens.take()
+            inner = self.disjunction()
+            self.tokens.expect(")")
+            return inner
+        token = self.tokens.take()
+        kind, name = token
+        if kind != "ident":
+            raise _invalid(f"expected a field name, found {_shown(token)}")
+        return self.field_predicate(name)
+
+    def field_predicate(self, name: str) -> Predicate:
+        token = self.tokens.peek()
+        if token == ("punct", "("):
+            self.tokens.take()
+            nested = self.disjunction()
+            self.tokens.expect(")")
+            return _nested(name, nested)
+        if token is not None and token[0] == "op":
+            self.tokens.take()
+            return _compare(name, token[1], self.value())
+        word = self.tokens.peek_word()
+        if word == "is":
+            self.tokens.take()
+            negated = self.tokens.peek_word() == "not"
+            if negated:
+                self.tokens.take()
+            self.tokens.expect("defined")
+            return _defined(name, negated=negated)
+        if word == "not" and self.tokens.peek_word(1) == "in":
+            self.tokens.take()
+            self.tokens.take()
+            values = self.value_list()
+            member = _member(name, values)
+            return lambda item: not member(item)
+        if word == "in":
+            self.tokens.take()
+            return _member(name, self.value_list())
+        if word == "contains":
+            self.tokens.take()
+            mode = self.tokens.peek_word()
+            if mode in ("any", "all"):
+                self.tokens.take()
+                return _contains(name, self.value_list(), every=mode == "all")
+            return _contains(name, [self.value()], every=True)
+        raise _invalid(f"expected an operator after {name!r}")
+
+    def value_list(self) -> list[Any]:
+        token = self.tokens.peek()
+        if token is not None and token[0] == "var":
+            self.tokens.take()
+            return list(self.variable(token[1][1:]))
+        self.tokens.expect("(")
+        values: list[Any] = []
+        while True:
+            token = self.tokens.peek()
+            if token is not None and token[0] == "var":
+                self.tokens.take()
+                values.extend(self.variable(token[1][1:]))
+            else:
+                values.append(self.value())
+            if self.tokens.peek() == ("punct", ","):
+                self.tokens.take()
+                continue
+            self.tokens.expect(")")
+            return values
+
+    def value(self) -> Any:
+        kind, text = self.tokens.take()
+        if kind == "string":
+            return re.sub(r"\\(.)", r"\1", text[1:-1])
+        if kind == "number":
+            return int(text) if "." not in text else Decimal(text)
+        if kind == "var":
+            values = self.variable(text[1:])
+            return values[0] if len(values) == 1 else list(values)
+        if kind == "ident" and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        raise _invalid(f"expected a value, found {_shown((kind, text))}")
+
+    def variable(self, name: str) -> Sequence[str]:
+        values = self.variables.get(name)
+        if not values:
+            raise _invalid(f"input variable {name!r} has no value (send var.{name})")
+        return values
+
+
+def parse_predicate(text: str, variables: Mapping[str, Sequence[str]] | None = None) -> Predicate:
+    """Compile a ``where`` predicate into a function of a resource (a JSON ``dict``).
+
+    Raises :class:`ValidationError` (400 ``InvalidInput``) for a predicate outside the subset.
+    """
+    return _Parser(text, variables or {}).parse()
+
+
+def _field(item: Any, name: str) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(name, _MISSING)
+    return _MISSING
+
+
+def _nested(name: str, inner: Predicate) -> Predicate:
+    def check(item: Any) -> bool:
+        value = _field(item, name)
+        if isinstance(value, list):
+            return any(inner(element) for element in value)
+        return value is not _MISSING and value is not None and inner(value)
+
+    return check
+
+
+def _defined(name: str, *, negated: bool) -> Predicate:
+    def check(item: Any) -> bool:
+        value = _field(item, name)
+        return (
+            (value is _MISSING or value is None)
+            if negated
+            else not (value is _MISSING or value is None)
+        )
+
+    return check
+
+
+def _coerce(left: Any, right: Any) -> tuple[Any, Any]:
+    """Bring a field value and a literal to comparable types, as the API's typed variables do."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        if isinstance(right, str) and right in ("true", "false"):
+            return left, right == "true"
+        return left, right
+    if isinstance(left, int | Decimal) and isinstance(right, str):
+        try:
+            return Decimal(left), Decimal(right)
+        except InvalidOperation:
+            return left, right
+    if (
+        isinstance(left, str)
+        and isinstance(right, str)
+        and _DATETIME.match(left)
+        and _DATETIME.match(right)
+    ):
+        try:
+            return (
+                datetime.fromisoformat(left.replace("Z", "+00:00")),
+                datetime.fromisoformat(right.replace("Z", "+00:00")),
+            )
+        except ValueError:
+            return left, right
+    return left, right
+
+
+def _apply(op: str, left: Any, right: Any) -> bool:
+    left, right = _coerce(left, right)
+    try:
+        if op == "=":
+            return bool(left == right)
+        if op in ("!=", "<>"):
+            return bool(left != right)
+        if op == ">":
+            return bool(left > right)
+        if op == "<":
+            return bool(left < right)
+        if op == ">=":
+            return bool(left >= right)
+        return bool(left <= right)
+    except TypeError:
+        return False
+
+
+def _compare(name: str, op: str, literal: Any) -> Predicate:
+    def check(item: Any) -> bool:
+        value = _field(item, name)
+        if value is _MISSING or value is None:
+            return op in ("!=", "<>")
+        return _apply(op, value, literal)
+
+    return check
+
+
+def _member(name: str, values: Sequence[Any]) -> Predicate:
+    def check(item: Any) -> bool:
+        value = _field(item, name)
+        if value is _MISSING or value is None:
+            return False
+        return any(_apply("=", value, candidate) for candidate in values)
+
+    return check
+
+
+def _contains(name: str, values: Sequence[Any], *, every: bool) -> Predicate:
+    def check(item: Any) -> bool:
+        value = _field(item, name)
+        if not isinstance(value, list):
+            return False
+        hits = (any(_apply("=", element, wanted) for element in value) for wanted in values)
+        return all(hits) if every else any(hits)
+
+    return check
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """A key that orders field values of mixed kinds: timestamps, numbers, text, then missing."""
+    if isinstance(value, str) and _DATETIME.match(value):
+        try:
+            return (0, datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return (1, Decimal(value))
+    if isinstance(value, str | bool):
+        return (2, str(value))
+    return (3, 0)
