@@ -1,6 +1,10 @@
 """Prima: the models, the PrimaGateway protocol the engine depends on, and the omlink client."""
 
+from ._client import OmlinkClient
+from ._config import OmlinkConfig, RetryPolicy
+from ._flow import ConcurrencyLimiter, FlowControl, ManualClock, RateLimiter
 from ._gateway import PrimaGateway
+from ._journal_csv import JOURNAL_COLUMNS, JournalCsvFormat, JournalCsvSink, write_journal_csv
 from ._models import (
     CustomerDetails,
     Depot,
@@ -24,28 +28,45 @@ from ._models import (
     SubmitResult,
     TaxTotal,
 )
+from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
 
 __all__ = [
+    "JOURNAL_COLUMNS",
+    "ConcurrencyLimiter",
     "CustomerDetails",
     "Depot",
     "Despatch",
     "DespatchDetails",
     "DespatchLine",
+    "Encoding",
+    "FlowControl",
     "JournalBatch",
+    "JournalCsvFormat",
+    "JournalCsvSink",
     "JournalLine",
     "JournalPostingResult",
+    "ManualClock",
+    "OmlinkClient",
+    "OmlinkCodec",
+    "OmlinkConfig",
+    "OmlinkSchema",
     "OrderStatus",
     "OrderStatusReport",
     "PostalAddress",
     "PrimaCustomer",
     "PrimaGateway",
+    "RateLimiter",
+    "RequestTypeNames",
+    "RetryPolicy",
     "SalesOrder",
     "SalesOrderCharge",
     "SalesOrderLine",
     "SalesOrderPayment",
     "SalesOrderTotals",
     "SkuCode",
+    "SoapNames",
     "StockLevel",
     "SubmitResult",
     "TaxTotal",
+    "write_journal_csv",
 ]

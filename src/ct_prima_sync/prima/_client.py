@@ -1,0 +1,350 @@
+"""The omlink client: PrimaGateway over SOAP/XML with httpx.
+
+Lifecycle: a context manager; ``close()`` is idempotent and a closed client refuses work. The
+transport is the only I/O seam: pass an ``httpx.Client`` (not closed by this client) or an
+``httpx`` transport (``MockTransport``, ``WSGITransport``).
+
+What failures mean (``docs/prima.md`` has the table):
+
+- no connection, connect timeout, no rate-limit slot within ``max_wait``, HTTP 429: surely not
+  applied (``PrimaUnavailableError.may_have_been_applied`` False);
+- read timeout, connection reset after sending, HTTP 5xx, SOAP Server fault: may have been applied;
+- ``RequestStatus="ERROR"`` or a SOAP Client fault: :class:`PrimaRejectedError`;
+- anything unreadable: :class:`PrimaProtocolError`.
+
+Read-only requests are retried with backoff (honouring ``Retry-After``). Order submission,
+customer creation and journal posting are sent once: the caller resolves ambiguity (the engine
+asks ``order_status`` before sending an order again).
+"""
+
+from __future__ import annotations
+
+import logging
+import random as _random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+import httpx
+from attrs import evolve
+
+from ..errors import (
+    PayloadError,
+    PrimaProtocolError,
+    PrimaRateLimitedError,
+    PrimaRejectedError,
+    PrimaUnavailableError,
+)
+from ._ats import iter_catalogue_chunks, total_per_sku
+from ._config import OmlinkConfig
+from ._flow import ConcurrencyLimiter, FlowControl, RateLimiter
+from ._models import (
+    CustomerDetails,
+    Depot,
+    DespatchDetails,
+    JournalBatch,
+    JournalPostingResult,
+    OrderStatus,
+    OrderStatusReport,
+    PrimaCustomer,
+    SalesOrder,
+    SkuCode,
+    StockLevel,
+    SubmitResult,
+)
+from ._retry import classify_status, classify_transport_error, retry_delay
+from ._xml import (
+    AtsRangeRequest,
+    AtsSkusRequest,
+    CustomerCreateRequest,
+    CustomerFindRequest,
+    DepotListRequest,
+    DespatchDetailsRequest,
+    OmlinkCodec,
+    OmlinkRequest,
+    OrderStatusRequest,
+    PostJournalRequest,
+    SoapEnvelope,
+    SubmitOrdersRequest,
+)
+
+__all__ = ["OmlinkClient"]
+
+_T = TypeVar("_T")
+_LOG = logging.getLogger("ct_prima_sync.prima")
+
+
+class OmlinkClient:
+    """A :class:`~ct_prima_sync.prima.PrimaGateway` speaking Prima's omlink web service.
+
+    Thread-safe: one client (and its rate limit and concurrency cap) can serve a thread pool.
+    ``clock``, ``sleep`` and ``random`` drive the flow control and retry backoff (inject them in
+    tests); ``unique_id`` makes each send's ``UniqueId``; ``flow`` replaces the limiter built
+    from the configuration (to share one across clients).
+    """
+
+    def __init__(
+        self,
+        config: OmlinkConfig,
+        *,
+        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        flow: FlowControl | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = _random.random,
+        unique_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if http is not None and transport is not None:
+            raise TypeError("pass either http or transport, not both")
+        self.config = config
+        self._codec = OmlinkCodec(config.schema, config.encoding)
+        self._envelope = SoapEnvelope(config.soap, config.encoding)
+        self._owns_http = http is None
+        self._timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
+        self._http = http or httpx.Client(transport=transport, timeout=self._timeout)
+        self._flow = flow or FlowControl(
+            RateLimiter(config.rate_limit, config.burst, clock=clock, sleep=sleep),
+            ConcurrencyLimiter(config.max_concurrency),
+        )
+        self._clock = clock
+        self._sleep = sleep
+        self._random = random
+        self._unique_id = unique_id
+        self._log = logger or _LOG
+        self._closed = False
+        self._lock = threading.Lock()
+        self._auth = httpx.BasicAuth(config.username, config.password) if config.username else None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self) -> OmlinkClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the HTTP client (if this client made it). Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._owns_http:
+            self._http.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<OmlinkClient {self.config.endpoint} {state}>"
+
+    # -- the wire -------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        headers = {
+            "Content-Type": self._envelope.content_type,
+            "SOAPAction": self._envelope.soap_action(self.config.company_id),
+        }
+        if self.config.header_name:
+            headers[self.config.header_name] = self.config.header_value
+        return headers
+
+    def _post(self, body: bytes) -> httpx.Response:
+        if self._auth is None:  # leave a given httpx.Client's own auth alone
+            return self._http.post(
+                self.config.endpoint, content=body, headers=self._headers(), timeout=self._timeout
+            )
+        return self._http.post(
+            self.config.endpoint,
+            content=body,
+            headers=self._headers(),
+            timeout=self._timeout,
+            auth=self._auth,
+        )
+
+    def _send_once(self, request_type: str, body: bytes, attempt: int) -> bytes:
+        if self._closed:
+            raise PrimaUnavailableError(
+                "the OmlinkClient is closed; create a new one", may_have_been_applied=False
+            )
+        started = self._clock()
+        outcome = "error"
+        try:
+            with self._flow.slot(self.config.max_wait) as granted:
+                if not granted:
+                    outcome = "throttled"
+                    raise PrimaRateLimitedError(
+                        f"no rate-limit slot for {request_type} within max_wait; not sent",
+                        may_have_been_applied=False,
+                    )
+                try:
+                    response = self._post(body)
+                except httpx.TransportError as exc:
+                    outcome = type(exc).__name__
+                    raise classify_transport_error(exc, request_type) from None
+                except RuntimeError:  # httpx: the HTTP client was closed; nothing was sent
+                    raise PrimaUnavailableError(
+                        "the HTTP client was closed; create a new client",
+                        may_have_been_applied=False,
+                    ) from None
+            outcome = str(response.status_code)
+            if response.status_code >= 300:
+                error = classify_status(response, request_type)
+                if response.status_code == 500:
+                    # SOAP 1.1 servers send faults as HTTP 500: read the fault if there is one.
+                    try:
+                        self._envelope.unwrap_reply(response.content, request_type)
+                    except (PrimaRejectedError, PrimaUnavailableError) as fault:
+                        error = fault
+                    except PrimaProtocolError:
+                        pass
+                if isinstance(error, PrimaRateLimitedError) and error.retry_after:
+                    self._flow.pause(error.retry_after)
+                if error is not None:
+                    raise error
+            return response.content
+        finally:
+            millis = round((self._clock() - started) * 1000, 1)
+            self._log.info(
+                "prima request %s attempt %d: %s in %.0f ms",
+                request_type,
+                attempt,
+                outcome,
+                millis,
+                extra={
+                    "prima_request_type": request_type,
+                    "prima_attempt": attempt,
+                    "prima_outcome": outcome,
+                    "prima_duration_ms": millis,
+                },
+            )
+
+    def _call(self, request: OmlinkRequest, *, read_only: bool) -> tuple[bytes, str]:
+        """Send ``request``; the HTTP body and the request type. Retries only if read-only."""
+        request_type = self._codec.request_type_of(request)
+        body = self._envelope.wrap_request(
+            self._codec.encode_request(request), self.config.company_id
+        )
+        attempt = 1
+        while True:
+            try:
+                return self._send_once(request_type, body, attempt), request_type
+            except PrimaUnavailableError as exc:
+                delay = (
+                    retry_delay(exc, attempt, self.config.retry, self._random)
+                    if read_only
+                    else None
+                )
+                if delay is None:
+                    raise
+            if delay > 0:
+                self._sleep(delay)
+            attempt += 1
+
+    def _read(self, request: OmlinkRequest, decode: Callable[[str], _T]) -> _T:
+        body, request_type = self._call(request, read_only=True)
+        return decode(self._envelope.unwrap_reply(body, request_type))
+
+    def _write(self, request: OmlinkRequest, decode: Callable[[str], _T]) -> _T:
+        # Prima received the write; an unreadable answer leaves its effect unknown.
+        body, request_type = self._call(request, read_only=False)
+        try:
+            return decode(self._envelope.unwrap_reply(body, request_type))
+        except PrimaProtocolError as exc:
+            raise PrimaUnavailableError(
+                f"Prima's answer to {request_type} was unreadable ({exc}); it may have been "
+                "applied: check before sending it again",
+                may_have_been_applied=True,
+            ) from None
+
+    # -- PrimaGateway ---------------------------------------------------------------------------
+
+    def submit_orders(self, orders: Sequence[SalesOrder]) -> list[SubmitResult]:
+        """Submit orders in one ``MultiNewOrder``, sent once (never retried by the client)."""
+        if not orders:
+            return []
+        request = SubmitOrdersRequest(
+            orders=tuple(orders), unique_ids=tuple(self._unique_id() for _ in orders)
+        )
+        numbers = [o.order_number for o in orders]
+        return self._write(request, lambda r: self._codec.decode_submit_reply(r, numbers))
+
+    def order_status(self, order_number: str) -> OrderStatusReport:
+        """The order's status; ``UNKNOWN_TO_PRIMA`` when Prima answers ERROR (see config)."""
+        try:
+            report = self._read(
+                OrderStatusRequest(order_number=order_number),
+                self._codec.decode_order_status_reply,
+            )
+        except PrimaRejectedError as exc:
+            marker = self.config.unknown_order_error.lower()
+            if marker and marker not in exc.request_error.lower():
+                raise
+            return OrderStatusReport(order_number=order_number, status=OrderStatus.UNKNOWN_TO_PRIMA)
+        if report.order_number != order_number:
+            report = evolve(report, order_number=order_number)
+        return report
+
+    def despatch_details(self, order_number: str) -> DespatchDetails:
+        """What has been despatched for the order."""
+        return self._read(
+            DespatchDetailsRequest(order_number=order_number), self._codec.decode_despatch_reply
+        )
+
+    def _levels(self, levels: list[StockLevel]) -> list[StockLevel]:
+        return levels if self.config.ats_per_depot else total_per_sku(levels)
+
+    def available_to_sell(self, skus: Sequence[SkuCode]) -> list[StockLevel]:
+        """ATS of the given SKUs via ``MultiAvailableToSell``, ``ats_chunk_size`` SKUs a request."""
+        size = self.config.ats_chunk_size
+        levels: list[StockLevel] = []
+        for start in range(0, len(skus), size):
+            chunk = AtsSkusRequest(skus=tuple(skus[start : start + size]))
+            levels += self._read(chunk, lambda r: self._codec.decode_ats_reply(r, skus=True))
+        return self._levels(levels)
+
+    def iter_available_to_sell(self, *, chunk_size: int | None = None) -> Iterator[StockLevel]:
+        """ATS of the whole catalogue, ``chunk_size`` rows a request (default: the config's)."""
+        size = chunk_size if chunk_size is not None else self.config.ats_chunk_size
+        if size < 1:
+            raise PayloadError("chunk_size must be at least 1", path="chunk_size")
+
+        return self._iter_catalogue(size)
+
+    def _iter_catalogue(self, size: int) -> Iterator[StockLevel]:
+        def fetch(product_from: str, max_rows: int) -> list[StockLevel]:
+            request = AtsRangeRequest(product_from=product_from, max_rows=max_rows)
+            return self._read(request, self._codec.decode_ats_reply)
+
+        for chunk in iter_catalogue_chunks(fetch, size):
+            yield from self._levels(chunk)
+
+    def find_customer(self, *, account_code: str = "", email: str = "") -> PrimaCustomer | None:
+        """The customer with this account code, else this e-mail; None if Prima has neither."""
+        if not account_code and not email:
+            raise PayloadError("find_customer needs an account code or an e-mail address")
+        return self._read(
+            CustomerFindRequest(account_code=account_code, email=email),
+            self._codec.decode_customer_find_reply,
+        )
+
+    def create_customer(self, details: CustomerDetails) -> PrimaCustomer:
+        """Create a customer account (sent once: look it up before creating it again)."""
+        return self._write(
+            CustomerCreateRequest(details=details), self._codec.decode_customer_create_reply
+        )
+
+    def list_depots(self) -> list[Depot]:
+        """Every depot Prima knows."""
+        return self._read(DepotListRequest(), self._codec.decode_depot_list_reply)
+
+    def post_journal(self, batch: JournalBatch) -> JournalPostingResult:
+        """Post a journal batch (sent once; Prima de-duplicates on the batch id)."""
+        return self._write(PostJournalRequest(batch=batch), self._codec.decode_journal_reply)

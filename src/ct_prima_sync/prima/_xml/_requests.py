@@ -1,0 +1,163 @@
+"""Omlink request strings: built by the client, read back by the emulator."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import TypeVar
+
+from ...errors import PayloadError
+from .._models import (
+    JournalBatch,
+    JournalLine,
+)
+from ._base import (
+    CodecBase,
+    guard,
+)
+from ._messages import (
+    AtsRangeRequest,
+    AtsSkusRequest,
+    CustomerCreateRequest,
+    CustomerFindRequest,
+    DepotListRequest,
+    DespatchDetailsRequest,
+    OmlinkRequest,
+    OrderStatusRequest,
+    PostJournalRequest,
+    SubmitOrdersRequest,
+)
+from ._orders import customer_attrs, read_customer, read_order, read_sku, sku_attrs, write_order
+from ._tree import Node, format_money, parse_document
+
+__all__ = ["RequestCodec"]
+
+_T = TypeVar("_T")
+
+
+class RequestCodec(CodecBase):
+    """Builds request strings (client) and reads them into typed requests (server)."""
+
+    # -- client side: requests ------------------------------------------------------------------
+
+    def encode_request(self, request: OmlinkRequest) -> str:
+        """The request XML string for ``request``."""
+        root = self._root("Request", {"RequestType": self.request_type_of(request)})
+        match request:
+            case SubmitOrdersRequest(orders=orders, unique_ids=ids):
+                if len(orders) != len(ids):
+                    raise PayloadError("one unique id per order is needed", path="unique_ids")
+                for order, unique_id in zip(orders, ids, strict=True):
+                    write_order(self._names, root, order, unique_id, self.schema)
+            case OrderStatusRequest(order_number=number):
+                self._el(root, "Data", {"OrderNumber": number})
+            case AtsRangeRequest(product_from=low, product_to=high, max_rows=rows):
+                attrs: dict[str, str | None] = {"ProductFrom": low, "ProductTo": high}
+                if rows and self.schema.ats_max_rows_attribute:
+                    attrs[self.schema.ats_max_rows_attribute] = str(rows)
+                self._el(root, "Data", attrs)
+            case AtsSkusRequest(skus=skus):
+                data = self._el(root, "Data", {})
+                for sku in skus:
+                    self._el(data, "sku", sku_attrs(sku))
+            case CustomerFindRequest(account_code=code, email=email):
+                self._el(root, "Data", {"Customer": code, "Email": email})
+            case CustomerCreateRequest(details=details):
+                self._el(root, "Data", customer_attrs(details))
+            case DespatchDetailsRequest(order_number=number):
+                self._el(root, "Data", {"OrderNumber": number})
+            case DepotListRequest():
+                self._el(root, "Data", {})
+            case PostJournalRequest(batch=batch):
+                self._write_journal(root, batch)
+        return self._serialize(root)
+
+    def _write_journal(self, root: ET.Element, batch: JournalBatch) -> None:
+        data = self._el(
+            root,
+            "Data",
+            {
+                "BatchId": batch.batch_id,
+                "PostingDate": batch.posting_date.strftime(self.schema.date_format),
+                "Currency": batch.currency,
+                "Description": batch.description or None,
+            },
+        )
+        for line in batch.lines:
+            self._el(
+                data,
+                "JournalLine",
+                {
+                    "Account": line.account,
+                    "Amount": format_money(line.amount),
+                    "Description": line.description or None,
+                    "Reference": line.reference or None,
+                    "TaxCode": line.tax_code or None,
+                },
+            )
+
+    # -- server side: requests ------------------------------------------------------------------
+
+    def decode_request(self, text: str | bytes) -> OmlinkRequest:
+        """A request string as a typed request; :class:`PayloadError` when it is not one."""
+        return guard(PayloadError, lambda: self._decode_request(text))
+
+    def _decode_request(self, text: str | bytes) -> OmlinkRequest:
+        root = Node(parse_document(text, PayloadError), self._names, PayloadError)
+        if not root.is_named("Request"):
+            raise root.fail("is not an omlink Request")
+        kind = root.required("RequestType").lower()
+        names = self.schema.request_types
+        data = root.child("Data")
+        if kind == names.submit_orders.lower():
+            pairs = [read_order(n, self.schema) for n in root.children("Data")]
+            if not pairs:
+                raise root.fail("has no Data block")
+            return SubmitOrdersRequest(
+                orders=tuple(o for o, _ in pairs), unique_ids=tuple(u for _, u in pairs)
+            )
+        if data is None:
+            raise root.fail("has no Data element")
+        if kind == names.order_status.lower():
+            return OrderStatusRequest(order_number=data.required("OrderNumber"))
+        if kind == names.ats_range.lower():
+            rows_attr = self.schema.ats_max_rows_attribute
+            return AtsRangeRequest(
+                product_from=data.text("ProductFrom"),
+                product_to=data.text("ProductTo"),
+                max_rows=data.integer(rows_attr, default=0) if rows_attr else 0,
+            )
+        if kind == names.ats_skus.lower():
+            return AtsSkusRequest(skus=tuple(read_sku(n) for n in data.children("sku")))
+        if kind == names.customer_find.lower():
+            return CustomerFindRequest(account_code=data.text("Customer"), email=data.text("Email"))
+        if kind == names.customer_create.lower():
+            return CustomerCreateRequest(details=read_customer(data))
+        if kind == names.despatch_details.lower():
+            return DespatchDetailsRequest(order_number=data.required("OrderNumber"))
+        if kind == names.depot_list.lower():
+            return DepotListRequest()
+        if kind == names.post_journal.lower():
+            return PostJournalRequest(batch=self._read_journal(data))
+        raise root.fail("is not a request type this installation knows", "RequestType")
+
+    def _read_journal(self, data: Node) -> JournalBatch:
+        currency = data.required("Currency").upper()
+        posting_date = data.date("PostingDate", self.schema.date_format)
+        if posting_date is None:
+            raise data.fail("is missing or empty", "PostingDate")
+        return JournalBatch(
+            batch_id=data.required("BatchId"),
+            posting_date=posting_date,
+            currency=currency,
+            description=data.text("Description"),
+            lines=tuple(
+                JournalLine(
+                    account=n.required("Account"),
+                    amount=n.money("Amount", currency, default_zero=False),
+                    description=n.text("Description"),
+                    reference=n.text("Reference"),
+                    tax_code=n.text("TaxCode"),
+                )
+                for n in data.children("JournalLine")
+            ),
+        )
