@@ -1,0 +1,51 @@
+"""Test support for hosts of ct-prima-sync: stateful fakes of commercetools and Prima.
+
+``FakeCommercetools`` is an in-memory commercetools project speaking the HTTP API (mount it with
+``fake.transport()`` or serve it with ``fake.serve()``); see docs/testing.md.
+``FakePrima`` (the PrimaGateway in memory) and ``PrimaEmulator`` (omlink over HTTP) share one
+``PrimaWorld`` and one fault plan (``PrimaFaultPlan``); see docs/testing.md, "Prima".
+"""
+
+from ._ct_fake import (
+    CommercetoolsFault,
+    CommercetoolsFaultKind,
+    CommercetoolsFaultScript,
+    CommercetoolsRequestRecord,
+    FakeCommercetools,
+)
+from ._prima import (
+    FakePrima,
+    FiredPrimaFault,
+    PrimaCatalogue,
+    PrimaEmulator,
+    PrimaFault,
+    PrimaFaultKind,
+    PrimaFaultPlan,
+    PrimaOrder,
+    PrimaRequestKind,
+    PrimaRequestRecord,
+    PrimaWorld,
+    make_sales_order,
+    seed_catalogue,
+)
+
+__all__ = [
+    "CommercetoolsFault",
+    "CommercetoolsFaultKind",
+    "CommercetoolsFaultScript",
+    "CommercetoolsRequestRecord",
+    "FakeCommercetools",
+    "FakePrima",
+    "FiredPrimaFault",
+    "PrimaCatalogue",
+    "PrimaEmulator",
+    "PrimaFault",
+    "PrimaFaultKind",
+    "PrimaFaultPlan",
+    "PrimaOrder",
+    "PrimaRequestKind",
+    "PrimaRequestRecord",
+    "PrimaWorld",
+    "make_sales_order",
+    "seed_catalogue",
+]
