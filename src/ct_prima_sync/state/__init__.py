@@ -1,0 +1,54 @@
+"""Durable sync state: order ledger, exception queue, customer map, cursors, stock snapshot,
+posting batches and singleton-flow locks, behind one :class:`StateStore` protocol.
+
+``open_store("memory://" | "sqlite:///sync.db" | "postgresql://...")`` returns a migrated store;
+every store has the same semantics (see docs/state.md).
+"""
+
+from ._ledger import TRANSITIONS
+from ._memory import MemoryStore
+from ._open import open_store
+from ._protocol import StateStore
+from ._records import (
+    BatchMember,
+    BatchStatus,
+    CursorValue,
+    CustomerMapping,
+    ExceptionFilter,
+    ExceptionRecord,
+    NewOrder,
+    OrderRecord,
+    OrderStatus,
+    OrderTotals,
+    Owner,
+    PostingBatch,
+    StockSnapshot,
+    StockUpdate,
+    customer_key_for_email,
+    customer_key_for_id,
+)
+from ._sqlite import SqliteStore
+
+__all__ = [
+    "TRANSITIONS",
+    "BatchMember",
+    "BatchStatus",
+    "CursorValue",
+    "CustomerMapping",
+    "ExceptionFilter",
+    "ExceptionRecord",
+    "MemoryStore",
+    "NewOrder",
+    "OrderRecord",
+    "OrderStatus",
+    "OrderTotals",
+    "Owner",
+    "PostingBatch",
+    "SqliteStore",
+    "StateStore",
+    "StockSnapshot",
+    "StockUpdate",
+    "customer_key_for_email",
+    "customer_key_for_id",
+    "open_store",
+]

@@ -1,0 +1,296 @@
+"""The reference store: plain dicts behind one lock. For tests, demos and single-run hosts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+
+from ..errors import DuplicateRecordError, StateError
+from . import _ledger
+from ._common import check_limit, check_seconds, json_detail
+from ._memory_tables import MemoryTablesMixin
+from ._records import (
+    OPEN_EXCEPTIONS,
+    ExceptionFilter,
+    ExceptionRecord,
+    NewOrder,
+    OrderRecord,
+    OrderStatus,
+    Owner,
+    utc,
+)
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(MemoryTablesMixin):
+    """A :class:`StateStore` in memory; nothing survives the process. ``open_store("memory://")``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._closed = False
+        self._orders: dict[str, OrderRecord] = {}
+        self._numbers: dict[str, str] = {}
+        self._references: dict[str, str] = {}
+        self._exceptions: dict[int, ExceptionRecord] = {}
+        self._next_exception_id = 1
+        self._init_tables()
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(closed={self._closed})"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Mark the store closed. Idempotent."""
+        self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _open(self) -> None:
+        if self._closed:
+            raise StateError("the state store is closed")
+
+    # -- order ledger ----------------------------------------------------------------------------
+    def ingest(self, order: NewOrder, *, now: datetime) -> bool:
+        return self.ingest_many([order], now=now) == 1
+
+    def ingest_many(self, orders: Sequence[NewOrder], *, now: datetime) -> int:
+        with self._lock:
+            self._open()
+            # Check every order number first, so a duplicate leaves the page unapplied.
+            numbers: dict[str, str] = {}
+            for o in orders:
+                if o.order_id in self._orders or o.order_number is None:
+                    continue
+                holder = self._numbers.get(o.order_number, numbers.get(o.order_number))
+                if holder is not None and holder != o.order_id:
+                    raise DuplicateRecordError(
+                        f"order number {o.order_number} already belongs to another order"
+                    )
+                numbers[o.order_number] = o.order_id
+            return sum(self._ingest_one(o, now) for o in orders)
+
+    def _ingest_one(self, order: NewOrder, now: datetime) -> bool:
+        existing = self._orders.get(order.order_id)
+        if existing is not None:
+            updated = _ledger.ingest_update(existing, order, now)
+            if updated is not None:
+                self._orders[order.order_id] = updated
+            return False
+        self._orders[order.order_id] = _ledger.new_record(order, now)
+        if order.order_number is not None:
+            self._numbers[order.order_number] = order.order_id
+        return True
+
+    def get_order(self, order_id: str) -> OrderRecord | None:
+        with self._lock:
+            self._open()
+            return self._orders.get(order_id)
+
+    def _order(self, order_id: str) -> OrderRecord:
+        record = self._orders.get(order_id)
+        if record is None:
+            raise StateError(f"unknown order {order_id}")
+        return record
+
+    def claim(
+        self, worker_id: str, *, lease_seconds: float, limit: int, now: datetime
+    ) -> list[OrderRecord]:
+        check_limit(limit)
+        check_seconds(lease_seconds, "lease_seconds")
+        now = utc(now, "now")
+        until = _ledger.lease_until(now, lease_seconds)
+        with self._lock:
+            self._open()
+            candidates = sorted(
+                (r for r in self._orders.values() if _ledger.is_claimable(r, now)),
+                key=lambda r: (r.created_at, r.order_id),
+            )[:limit]
+            claimed = [_ledger.claim_record(r, worker_id, until, now) for r in candidates]
+            for record in claimed:
+                self._orders[record.order_id] = record
+            return claimed
+
+    def renew_lease(
+        self, order_id: str, *, worker_id: str, lease_seconds: float, now: datetime
+    ) -> OrderRecord:
+        check_seconds(lease_seconds, "lease_seconds")
+        until = _ledger.lease_until(now, lease_seconds)
+        return self._update(
+            order_id, lambda r: _ledger.renew(r, worker_id=worker_id, until=until, now=now)
+        )
+
+    def release_lease(self, order_id: str, *, worker_id: str, now: datetime) -> OrderRecord:
+        return self._update(order_id, lambda r: _ledger.release(r, worker_id=worker_id, now=now))
+
+    def transition(
+        self,
+        order_id: str,
+        *,
+        worker_id: str,
+        to: OrderStatus,
+        now: datetime,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> OrderRecord:
+        return self._update(
+            order_id,
+            lambda r: _ledger.transition(
+                r, worker_id=worker_id, to=to, now=now, error=error, retry_at=retry_at
+            ),
+        )
+
+    def begin_submission(self, order_id: str, *, worker_id: str, now: datetime) -> OrderRecord:
+        return self._update(
+            order_id, lambda r: _ledger.begin_submission(r, worker_id=worker_id, now=now)
+        )
+
+    def record_prima_reference(
+        self, order_id: str, *, worker_id: str, reference: str, now: datetime
+    ) -> OrderRecord:
+        with self._lock:
+            self._open()
+            record = self._order(order_id)
+            updated = _ledger.record_reference(
+                record, worker_id=worker_id, reference=reference, now=now
+            )
+            holder = self._references.get(reference)
+            if holder is not None and holder != order_id:
+                raise DuplicateRecordError(
+                    f"Prima reference {reference} is already recorded for another order"
+                )
+            self._references[reference] = order_id
+            self._orders[order_id] = updated
+            return updated
+
+    def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
+        return self._update(order_id, lambda r: _ledger.requeue(r, now=now))
+
+    def _update(self, order_id: str, change: Any) -> OrderRecord:
+        with self._lock:
+            self._open()
+            updated: OrderRecord = change(self._order(order_id))
+            self._orders[order_id] = updated
+            return updated
+
+    def count_orders_by_status(self) -> dict[OrderStatus, int]:
+        with self._lock:
+            self._open()
+            counts = dict.fromkeys(OrderStatus, 0)
+            for record in self._orders.values():
+                counts[record.status] += 1
+            return counts
+
+    # -- exception queue -------------------------------------------------------------------------
+    def record_exception(
+        self,
+        *,
+        kind: str,
+        owner: Owner,
+        detail: dict[str, Any],
+        now: datetime,
+        order_id: str | None = None,
+        transient: bool = False,
+        next_retry_at: datetime | None = None,
+    ) -> ExceptionRecord:
+        now = utc(now, "now")
+        retry = None if next_retry_at is None else utc(next_retry_at, "next_retry_at")
+        clean: dict[str, Any] = json.loads(json_detail(detail))
+        owner = Owner(owner)
+        with self._lock:
+            self._open()
+            for record in self._exceptions.values():
+                if record.is_open and record.kind == kind and record.order_id == order_id:
+                    bumped = attrs.evolve(
+                        record,
+                        owner=owner,
+                        detail=clean,
+                        last_seen=now,
+                        occurrences=record.occurrences + 1,
+                        transient=transient,
+                        next_retry_at=retry,
+                    )
+                    self._exceptions[record.exception_id] = bumped
+                    return bumped
+            record = ExceptionRecord(
+                exception_id=self._next_exception_id,
+                kind=kind,
+                owner=owner,
+                order_id=order_id,
+                detail=clean,
+                first_seen=now,
+                last_seen=now,
+                occurrences=1,
+                transient=transient,
+                next_retry_at=retry,
+                resolved_at=None,
+                resolution_note=None,
+            )
+            self._exceptions[record.exception_id] = record
+            self._next_exception_id += 1
+            return record
+
+    def get_exception(self, exception_id: int) -> ExceptionRecord | None:
+        with self._lock:
+            self._open()
+            return self._exceptions.get(exception_id)
+
+    def list_exceptions(
+        self, where: ExceptionFilter = OPEN_EXCEPTIONS, *, limit: int | None = None
+    ) -> list[ExceptionRecord]:
+        check_limit(limit)
+        with self._lock:
+            self._open()
+            found = [r for _, r in sorted(self._exceptions.items()) if where.matches(r)]
+            return found[:limit]
+
+    def due_exceptions(self, *, now: datetime, limit: int | None = None) -> list[ExceptionRecord]:
+        check_limit(limit)
+        now = utc(now, "now")
+        with self._lock:
+            self._open()
+            found = [
+                r
+                for _, r in sorted(self._exceptions.items())
+                if r.is_open and r.next_retry_at is not None and r.next_retry_at <= now
+            ]
+            return found[:limit]
+
+    def resolve_exception(self, exception_id: int, *, note: str, now: datetime) -> ExceptionRecord:
+        now = utc(now, "now")
+        with self._lock:
+            self._open()
+            record = self._exceptions.get(exception_id)
+            if record is None:
+                raise StateError(f"unknown exception {exception_id}")
+            if not record.is_open:
+                raise StateError(f"exception {exception_id} is already resolved")
+            resolved = attrs.evolve(record, resolved_at=now, resolution_note=note)
+            self._exceptions[exception_id] = resolved
+            return resolved
+
+    def mark_for_replay(self, where: ExceptionFilter, *, now: datetime) -> list[int]:
+        now = utc(now, "now")
+        with self._lock:
+            self._open()
+            ids = []
+            for exception_id, record in sorted(self._exceptions.items()):
+                if record.is_open and where.matches(record):
+                    self._exceptions[exception_id] = attrs.evolve(record, next_retry_at=now)
+                    ids.append(exception_id)
+            return ids

@@ -1,0 +1,225 @@
+"""The ``StateStore`` protocol: what the engine needs from durable state, and nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+from ._records import (
+    OPEN_EXCEPTIONS,
+    BatchMember,
+    CursorValue,
+    CustomerMapping,
+    ExceptionFilter,
+    ExceptionRecord,
+    NewOrder,
+    OrderRecord,
+    OrderStatus,
+    Owner,
+    PostingBatch,
+    StockSnapshot,
+    StockUpdate,
+)
+
+__all__ = ["StateStore"]
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """Durable sync state. Memory, SQLite and PostgreSQL implement it with the same semantics.
+
+    Every time is passed in by the caller (``now``): stores never read a clock, so tests control
+    time and several workers agree on it. Unknown ids raise
+    :class:`~ct_prima_sync.errors.StateError` in write operations and return ``None`` from
+    ``get_*``. A closed store refuses all work. Stores are thread-safe: one store may be shared
+    by a thread pool.
+    """
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release connections. Idempotent."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    # -- order ledger ----------------------------------------------------------------------------
+    def ingest(self, order: NewOrder, *, now: datetime) -> bool:
+        """Add ``order`` as ``new``; True if it was not known. Seeing it again only records a newer
+        commercetools version. An order number used by another order raises
+        :class:`~ct_prima_sync.errors.DuplicateRecordError`."""
+        ...
+
+    def ingest_many(self, orders: Sequence[NewOrder], *, now: datetime) -> int:
+        """:meth:`ingest` each order in one transaction (a polled page); returns how many were
+        new. A duplicate order number rolls the whole page back."""
+        ...
+
+    def get_order(self, order_id: str) -> OrderRecord | None:
+        """The ledger row of ``order_id``, or None."""
+        ...
+
+    def claim(
+        self, worker_id: str, *, lease_seconds: float, limit: int, now: datetime
+    ) -> list[OrderRecord]:
+        """Atomically lease up to ``limit`` claimable orders to ``worker_id``, oldest first.
+
+        Claimable: ``new``; ``failed`` with its retry due; work in progress whose lease expired.
+        Each claim sets ``claimed`` and counts an attempt. Concurrent callers never get the same
+        order."""
+        ...
+
+    def renew_lease(
+        self, order_id: str, *, worker_id: str, lease_seconds: float, now: datetime
+    ) -> OrderRecord:
+        """Extend the caller's lease to ``now + lease_seconds``."""
+        ...
+
+    def release_lease(self, order_id: str, *, worker_id: str, now: datetime) -> OrderRecord:
+        """Give the lease back; the order becomes claimable at once."""
+        ...
+
+    def transition(
+        self,
+        order_id: str,
+        *,
+        worker_id: str,
+        to: OrderStatus,
+        now: datetime,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> OrderRecord:
+        """Change status under the caller's lease (see ``_ledger.TRANSITIONS``). ``failed`` needs
+        ``retry_at``; ``error`` must already be redacted."""
+        ...
+
+    def begin_submission(self, order_id: str, *, worker_id: str, now: datetime) -> OrderRecord:
+        """Record that the order is about to be sent to Prima (``submitting``)."""
+        ...
+
+    def record_prima_reference(
+        self, order_id: str, *, worker_id: str, reference: str, now: datetime
+    ) -> OrderRecord:
+        """Store Prima's reference (unique across orders) and move to ``submitted``."""
+        ...
+
+    def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
+        """Send an ``excepted`` or ``failed`` order back to ``new``."""
+        ...
+
+    def count_orders_by_status(self) -> dict[OrderStatus, int]:
+        """How many orders are in each status (every status present, zero included)."""
+        ...
+
+    # -- exception queue -------------------------------------------------------------------------
+    def record_exception(
+        self,
+        *,
+        kind: str,
+        owner: Owner,
+        detail: dict[str, Any],
+        now: datetime,
+        order_id: str | None = None,
+        transient: bool = False,
+        next_retry_at: datetime | None = None,
+    ) -> ExceptionRecord:
+        """Open an exception, or, if one of the same ``kind`` for the same ``order_id`` is open,
+        count another occurrence (``last_seen``, ``detail``, ``transient`` and ``next_retry_at``
+        take the new values). ``detail`` must be redacted and JSON-able."""
+        ...
+
+    def get_exception(self, exception_id: int) -> ExceptionRecord | None:
+        """One exception by id, or None."""
+        ...
+
+    def list_exceptions(
+        self, where: ExceptionFilter = OPEN_EXCEPTIONS, *, limit: int | None = None
+    ) -> list[ExceptionRecord]:
+        """Exceptions matching ``where``, oldest id first."""
+        ...
+
+    def due_exceptions(self, *, now: datetime, limit: int | None = None) -> list[ExceptionRecord]:
+        """Open exceptions whose ``next_retry_at`` is due, oldest id first."""
+        ...
+
+    def resolve_exception(self, exception_id: int, *, note: str, now: datetime) -> ExceptionRecord:
+        """Close an open exception with a note."""
+        ...
+
+    def mark_for_replay(self, where: ExceptionFilter, *, now: datetime) -> list[int]:
+        """Make the open exceptions matching ``where`` due at ``now``; returns their ids."""
+        ...
+
+    # -- customer map, cursors -------------------------------------------------------------------
+    def put_customer(self, key: str, account_code: str, *, now: datetime) -> None:
+        """Map a customer key (``customer_key_for_id``/``_for_email``) to a Prima account."""
+        ...
+
+    def get_customer(self, key: str) -> CustomerMapping | None:
+        """The mapping for ``key``, or None."""
+        ...
+
+    def set_cursor(self, name: str, value: str, *, now: datetime) -> None:
+        """Set a named cursor."""
+        ...
+
+    def get_cursor(self, name: str) -> CursorValue | None:
+        """A named cursor, or None."""
+        ...
+
+    # -- stock snapshot --------------------------------------------------------------------------
+    def get_stock(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StockSnapshot]:
+        """Snapshots for the given (sku, depot) keys; unknown keys are absent from the result."""
+        ...
+
+    def upsert_stock(self, updates: Sequence[StockUpdate], *, now: datetime) -> None:
+        """Write many snapshots at once; ``None`` figures keep the stored value."""
+        ...
+
+    # -- posting batches -------------------------------------------------------------------------
+    def create_batch(self, batch_id: str, *, kind: str, now: datetime) -> PostingBatch:
+        """Open a new batch; a taken id raises DuplicateRecordError."""
+        ...
+
+    def add_to_batch(self, batch_id: str, members: Sequence[BatchMember]) -> None:
+        """Add members to an open batch, all or none; an order already in a batch of the same kind
+        raises DuplicateRecordError."""
+        ...
+
+    def close_batch(self, batch_id: str, *, now: datetime) -> PostingBatch:
+        """open -> closed: no more members."""
+        ...
+
+    def mark_batch_posted(self, batch_id: str, *, reference: str, now: datetime) -> PostingBatch:
+        """closed -> posted, with Prima's reference."""
+        ...
+
+    def get_batch(self, batch_id: str) -> PostingBatch | None:
+        """One batch, or None."""
+        ...
+
+    def batch_members(self, batch_id: str) -> list[BatchMember]:
+        """A batch's members ordered by order id."""
+        ...
+
+    def batch_of(self, order_id: str, *, kind: str) -> str | None:
+        """The id of the batch of ``kind`` holding ``order_id``, or None."""
+        ...
+
+    # -- singleton-flow locks --------------------------------------------------------------------
+    def try_lock(self, name: str, *, owner: str, ttl_seconds: float, now: datetime) -> bool:
+        """Take (or renew, if ``owner`` holds it) the named lock until ``now + ttl_seconds``.
+        False if another owner holds an unexpired lock."""
+        ...
+
+    def unlock(self, name: str, *, owner: str) -> bool:
+        """Release the lock if ``owner`` holds it; True if it did."""
+        ...

@@ -1,0 +1,175 @@
+"""Versioned schema migrations, one ordered list per SQL dialect.
+
+Each migration is a list of statements applied in one transaction together with its row in
+``schema_version``. Never edit a released migration: append a new one. Both dialects must reach
+the same logical schema at every version (the agreement tests check the behaviour).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+_SQLITE_V1: Final = [
+    # Times are ISO-8601 text in UTC with microseconds, so text order is time order.
+    """CREATE TABLE orders (
+        order_id TEXT PRIMARY KEY,
+        order_number TEXT UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('new', 'claimed', 'mapped', 'customer_resolved',
+            'submitting', 'submitted', 'done', 'failed', 'excepted')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires_at TEXT,
+        next_attempt_at TEXT,
+        prima_reference TEXT UNIQUE,
+        submission_started_at TEXT,
+        last_error TEXT,
+        currency TEXT NOT NULL,
+        fraction_digits INTEGER NOT NULL,
+        net_minor INTEGER NOT NULL,
+        tax_minor INTEGER NOT NULL,
+        gross_minor INTEGER NOT NULL,
+        ct_version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX orders_claim_idx ON orders (status, created_at, order_id)",
+    """CREATE TABLE exceptions (
+        exception_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        owner TEXT NOT NULL CHECK (owner IN ('finance', 'operations', 'ecommerce')),
+        order_id TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        occurrences INTEGER NOT NULL,
+        transient INTEGER NOT NULL,
+        next_retry_at TEXT,
+        resolved_at TEXT,
+        resolution_note TEXT
+    )""",
+    """CREATE UNIQUE INDEX exceptions_open_key ON exceptions (kind, order_id)
+        WHERE resolved_at IS NULL""",
+    "CREATE INDEX exceptions_due_idx ON exceptions (next_retry_at) WHERE resolved_at IS NULL",
+    """CREATE TABLE customer_map (
+        key TEXT PRIMARY KEY, account_code TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE cursors (
+        name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE stock_snapshot (
+        sku TEXT NOT NULL, depot TEXT NOT NULL, last_ats INTEGER, last_pushed INTEGER,
+        updated_at TEXT NOT NULL, PRIMARY KEY (sku, depot))""",
+    """CREATE TABLE posting_batches (
+        batch_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'closed', 'posted')),
+        created_at TEXT NOT NULL,
+        closed_at TEXT,
+        posted_at TEXT,
+        prima_reference TEXT
+    )""",
+    """CREATE TABLE batch_members (
+        batch_id TEXT NOT NULL REFERENCES posting_batches (batch_id),
+        kind TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        fraction_digits INTEGER NOT NULL,
+        net_minor INTEGER NOT NULL,
+        tax_minor INTEGER NOT NULL,
+        gross_minor INTEGER NOT NULL,
+        PRIMARY KEY (batch_id, order_id),
+        UNIQUE (kind, order_id)
+    )""",
+    """CREATE TABLE flow_locks (
+        name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT NOT NULL)""",
+]
+
+_POSTGRES_V1: Final = [
+    # COLLATE "C": keys sort by code point, exactly as the other stores sort them.
+    """CREATE TABLE orders (
+        order_id TEXT COLLATE "C" PRIMARY KEY,
+        order_number TEXT COLLATE "C" UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('new', 'claimed', 'mapped', 'customer_resolved',
+            'submitting', 'submitted', 'done', 'failed', 'excepted')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires_at TIMESTAMPTZ,
+        next_attempt_at TIMESTAMPTZ,
+        prima_reference TEXT UNIQUE,
+        submission_started_at TIMESTAMPTZ,
+        last_error TEXT,
+        currency TEXT NOT NULL,
+        fraction_digits INTEGER NOT NULL,
+        net_minor BIGINT NOT NULL,
+        tax_minor BIGINT NOT NULL,
+        gross_minor BIGINT NOT NULL,
+        ct_version BIGINT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    )""",
+    "CREATE INDEX orders_claim_idx ON orders (status, created_at, order_id)",
+    """CREATE TABLE exceptions (
+        exception_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        kind TEXT COLLATE "C" NOT NULL,
+        owner TEXT NOT NULL CHECK (owner IN ('finance', 'operations', 'ecommerce')),
+        order_id TEXT COLLATE "C" NOT NULL DEFAULT '',
+        detail JSONB NOT NULL,
+        first_seen TIMESTAMPTZ NOT NULL,
+        last_seen TIMESTAMPTZ NOT NULL,
+        occurrences INTEGER NOT NULL,
+        transient BOOLEAN NOT NULL,
+        next_retry_at TIMESTAMPTZ,
+        resolved_at TIMESTAMPTZ,
+        resolution_note TEXT
+    )""",
+    """CREATE UNIQUE INDEX exceptions_open_key ON exceptions (kind, order_id)
+        WHERE resolved_at IS NULL""",
+    "CREATE INDEX exceptions_due_idx ON exceptions (next_retry_at) WHERE resolved_at IS NULL",
+    """CREATE TABLE customer_map (
+        key TEXT COLLATE "C" PRIMARY KEY, account_code TEXT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL)""",
+    """CREATE TABLE cursors (
+        name TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)""",
+    """CREATE TABLE stock_snapshot (
+        sku TEXT COLLATE "C" NOT NULL, depot TEXT COLLATE "C" NOT NULL, last_ats BIGINT,
+        last_pushed BIGINT, updated_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (sku, depot))""",
+    """CREATE TABLE posting_batches (
+        batch_id TEXT COLLATE "C" PRIMARY KEY,
+        kind TEXT COLLATE "C" NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'closed', 'posted')),
+        created_at TIMESTAMPTZ NOT NULL,
+        closed_at TIMESTAMPTZ,
+        posted_at TIMESTAMPTZ,
+        prima_reference TEXT
+    )""",
+    """CREATE TABLE batch_members (
+        batch_id TEXT COLLATE "C" NOT NULL REFERENCES posting_batches (batch_id),
+        kind TEXT COLLATE "C" NOT NULL,
+        order_id TEXT COLLATE "C" NOT NULL,
+        currency TEXT NOT NULL,
+        fraction_digits INTEGER NOT NULL,
+        net_minor BIGINT NOT NULL,
+        tax_minor BIGINT NOT NULL,
+        gross_minor BIGINT NOT NULL,
+        PRIMARY KEY (batch_id, order_id),
+        UNIQUE (kind, order_id)
+    )""",
+    """CREATE TABLE flow_locks (
+        name TEXT COLLATE "C" PRIMARY KEY, owner TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)""",
+]
+
+#: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
+MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
+    "sqlite": [(1, _SQLITE_V1)],
+    "postgresql": [(1, _POSTGRES_V1)],
+}
+
+#: The schema version this library writes and expects.
+SCHEMA_VERSION: Final = 1
+
+CREATE_VERSION_TABLE: Final = {
+    "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)""",
+    "postgresql": """CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())""",
+}

@@ -1,0 +1,150 @@
+"""The SQLite store: the embedded default. One file, WAL journal, safe across processes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import DuplicateRecordError, StateError
+from ._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA_VERSION
+from ._sql_base import Row
+from ._sql_orders import SqlOrdersMixin
+from ._sql_tables import SqlTablesMixin
+
+__all__ = ["SqliteStore"]
+
+#: Seconds a writer waits for another process's write transaction before giving up.
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+
+class _SqliteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self._conn.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._conn.execute(sql, params).rowcount
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
+            raise DuplicateRecordError("a unique key is already taken") from None
+        raise StateError(f"SQLite refused the write: {type(exc).__name__}") from None
+    except sqlite3.Error as exc:
+        # SQLite messages name tables and constraints, never row values.
+        raise StateError(f"SQLite failed: {exc}") from None
+
+
+class SqliteStore(SqlOrdersMixin, SqlTablesMixin):
+    """A :class:`StateStore` in one SQLite file (``open_store("sqlite:///sync.db")``).
+
+    Several processes may open the same file: writes are serialised by ``BEGIN IMMEDIATE`` and
+    wait up to ``busy_timeout`` seconds for each other. Inside a process the store holds one
+    connection behind a lock, so a thread pool can share it.
+    """
+
+    def __init__(self, path: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._closed = False
+        with _translated():
+            self._conn = sqlite3.connect(
+                path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+                self._conn.execute("PRAGMA foreign_keys = ON")
+                self._migrate()
+            except BaseException:
+                self._conn.close()
+                raise
+
+    def __repr__(self) -> str:
+        return f"SqliteStore(path={self.path!r}, closed={self._closed})"
+
+    def _migrate(self) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(CREATE_VERSION_TABLE["sqlite"])
+            current = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+            if current > SCHEMA_VERSION:
+                raise StateError(
+                    f"the database schema is version {current}, newer than this library "
+                    f"supports ({SCHEMA_VERSION}): upgrade ct-prima-sync"
+                )
+            for version, statements in MIGRATIONS["sqlite"]:
+                if version > current:
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        with self._read() as tx:
+            row = tx.one("SELECT MAX(version) FROM schema_version")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def close(self) -> None:
+        """Close the connection. Idempotent."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[_SqliteTx]:
+        with self._lock, _translated():
+            if self._closed:
+                raise StateError("the state store is closed")
+            yield _SqliteTx(self._conn)
+
+    @contextmanager
+    def _write(self) -> Iterator[_SqliteTx]:
+        with self._lock, _translated():
+            if self._closed:
+                raise StateError("the state store is closed")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTx(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def ts_in(self, value: datetime | None) -> Any:
+        return None if value is None else value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def ts_out(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value)
+
+    def json_in(self, text: str) -> Any:
+        return text
+
+    def json_out(self, value: Any) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(value)
+        return loaded

@@ -1,0 +1,203 @@
+"""Exception queue, customer map, cursors, stock snapshot, posting batches and flow locks."""
+
+from __future__ import annotations
+
+import pytest
+
+from ct_prima_sync.errors import DuplicateRecordError, StateError
+from ct_prima_sync.state import (
+    BatchMember,
+    BatchStatus,
+    ExceptionFilter,
+    OrderTotals,
+    Owner,
+    StateStore,
+    StockUpdate,
+    customer_key_for_email,
+    customer_key_for_id,
+)
+
+from .conftest import at
+
+
+def test_the_same_open_exception_is_counted_not_duplicated(store: StateStore) -> None:
+    first = store.record_exception(
+        kind="unknown_sku", owner=Owner.OPERATIONS, detail={"sku": "A"}, now=at(0), order_id="o1"
+    )
+    again = store.record_exception(
+        kind="unknown_sku",
+        owner=Owner.OPERATIONS,
+        detail={"sku": "B"},
+        now=at(5),
+        order_id="o1",
+        transient=True,
+        next_retry_at=at(60),
+    )
+    assert again.exception_id == first.exception_id
+    assert again.occurrences == 2
+    assert (again.first_seen, again.last_seen) == (at(0), at(5))
+    assert again.detail == {"sku": "B"}
+    assert again.transient
+    assert again.next_retry_at == at(60)
+    other_order = store.record_exception(
+        kind="unknown_sku", owner=Owner.OPERATIONS, detail={}, now=at(6), order_id="o2"
+    )
+    assert other_order.exception_id != first.exception_id
+    assert store.get_exception(first.exception_id) == again
+
+
+def test_a_resolved_exception_seen_again_opens_a_new_one(store: StateStore) -> None:
+    first = store.record_exception(kind="k", owner=Owner.FINANCE, detail={}, now=at(0))
+    resolved = store.resolve_exception(first.exception_id, note="fixed tax code", now=at(1))
+    assert resolved.resolved_at == at(1)
+    assert resolved.resolution_note == "fixed tax code"
+    assert not resolved.is_open
+    with pytest.raises(StateError, match="already resolved"):
+        store.resolve_exception(first.exception_id, note="again", now=at(2))
+    second = store.record_exception(kind="k", owner=Owner.FINANCE, detail={}, now=at(3))
+    assert second.exception_id != first.exception_id
+    assert second.occurrences == 1
+    assert second.order_id is None
+
+
+def test_exceptions_are_listed_by_owner_kind_order_and_openness(store: StateStore) -> None:
+    a = store.record_exception(kind="tax", owner=Owner.FINANCE, detail={}, now=at(0), order_id="1")
+    b = store.record_exception(
+        kind="sku", owner=Owner.OPERATIONS, detail={}, now=at(0), order_id="1"
+    )
+    c = store.record_exception(kind="tax", owner=Owner.FINANCE, detail={}, now=at(0), order_id="2")
+    store.resolve_exception(c.exception_id, note="ok", now=at(1))
+
+    def ids(where: ExceptionFilter) -> list[int]:
+        return [e.exception_id for e in store.list_exceptions(where)]
+
+    assert ids(ExceptionFilter()) == [a.exception_id, b.exception_id]
+    assert ids(ExceptionFilter(open_only=False)) == [a.exception_id, b.exception_id, c.exception_id]
+    assert ids(ExceptionFilter(owner=Owner.FINANCE)) == [a.exception_id]
+    assert ids(ExceptionFilter(kind="sku")) == [b.exception_id]
+    assert ids(ExceptionFilter(order_id="1")) == [a.exception_id, b.exception_id]
+    assert ids(ExceptionFilter(open_only=False, kind="tax", order_id="2")) == [c.exception_id]
+    assert len(store.list_exceptions(ExceptionFilter(open_only=False), limit=1)) == 1
+
+
+def test_marking_for_replay_makes_open_exceptions_due(store: StateStore) -> None:
+    a = store.record_exception(kind="tax", owner=Owner.FINANCE, detail={}, now=at(0), order_id="1")
+    b = store.record_exception(kind="sku", owner=Owner.OPERATIONS, detail={}, now=at(0))
+    assert store.due_exceptions(now=at(1000)) == []
+    assert store.mark_for_replay(ExceptionFilter(kind="tax"), now=at(10)) == [a.exception_id]
+    assert [e.exception_id for e in store.due_exceptions(now=at(10))] == [a.exception_id]
+    assert store.due_exceptions(now=at(9)) == []
+    assert store.mark_for_replay(ExceptionFilter(), now=at(11)) == [a.exception_id, b.exception_id]
+
+
+def test_exception_detail_must_be_json(store: StateStore) -> None:
+    with pytest.raises(StateError, match="JSON"):
+        store.record_exception(kind="k", owner=Owner.FINANCE, detail={"x": object()}, now=at(0))
+    with pytest.raises(StateError, match="JSON"):
+        store.record_exception(kind="k", owner=Owner.FINANCE, detail={"x": float("nan")}, now=at(0))
+    assert store.list_exceptions() == []
+
+
+def test_exception_detail_stays_out_of_the_repr(store: StateStore) -> None:
+    record = store.record_exception(
+        kind="k", owner=Owner.ECOMMERCE, detail={"email": "ann@example.com"}, now=at(0)
+    )
+    assert "ann@example.com" not in repr(record)
+
+
+def test_unknown_exceptions_are_reported(store: StateStore) -> None:
+    assert store.get_exception(999) is None
+    with pytest.raises(StateError, match="unknown exception"):
+        store.resolve_exception(999, note="", now=at(0))
+
+
+def test_customers_map_to_prima_accounts_without_storing_email(store: StateStore) -> None:
+    key = customer_key_for_email("  Ann@Example.com ")
+    assert key == customer_key_for_email("ann@example.com")
+    assert "ann" not in key
+    store.put_customer(key, "C100", now=at(0))
+    store.put_customer(customer_key_for_id("cust-1"), "C200", now=at(0))
+    store.put_customer(key, "C101", now=at(5))
+    mapping = store.get_customer(key)
+    assert mapping is not None
+    assert (mapping.account_code, mapping.updated_at) == ("C101", at(5))
+    assert store.get_customer(customer_key_for_id("nobody")) is None
+
+
+def test_cursors_remember_the_last_value(store: StateStore) -> None:
+    assert store.get_cursor("orders") is None
+    store.set_cursor("orders", "2026-01-01T00:00:00Z", now=at(0))
+    store.set_cursor("orders", "2026-01-02T00:00:00Z", now=at(1))
+    cursor = store.get_cursor("orders")
+    assert cursor is not None
+    assert (cursor.value, cursor.updated_at) == ("2026-01-02T00:00:00Z", at(1))
+
+
+def test_stock_snapshots_upsert_in_bulk_and_keep_unchanged_figures(store: StateStore) -> None:
+    store.upsert_stock(
+        [StockUpdate(sku=f"S{i}", depot="D1", last_ats=i) for i in range(1000)], now=at(0)
+    )
+    store.upsert_stock([StockUpdate(sku="S5", depot="D1", last_pushed=3)], now=at(1))
+    store.upsert_stock([], now=at(2))
+    keys = [(f"S{i}", "D1") for i in range(1000)] + [("S5", "D2")]
+    found = store.get_stock(keys)
+    assert len(found) == 1000
+    s5 = found[("S5", "D1")]
+    assert (s5.last_ats, s5.last_pushed, s5.updated_at) == (5, 3, at(1))
+    assert found[("S7", "D1")].last_pushed is None
+    assert store.get_stock([]) == {}
+
+
+def test_an_order_is_in_at_most_one_batch_per_kind(store: StateStore) -> None:
+    totals = OrderTotals(currency="EUR", fraction_digits=2, net=100, tax=19, gross=119)
+    batch = store.create_batch("B1", kind="revenue", now=at(0))
+    assert batch.status is BatchStatus.OPEN
+    with pytest.raises(DuplicateRecordError):
+        store.create_batch("B1", kind="revenue", now=at(0))
+    store.add_to_batch("B1", [BatchMember(order_id=o, totals=totals) for o in ("o2", "o1")])
+    store.create_batch("B2", kind="revenue", now=at(1))
+    with pytest.raises(DuplicateRecordError):
+        store.add_to_batch(
+            "B2",
+            [BatchMember(order_id="o3", totals=totals), BatchMember(order_id="o1", totals=totals)],
+        )
+    assert store.batch_members("B2") == []  # all or nothing
+    store.create_batch("F1", kind="fees", now=at(1))
+    store.add_to_batch("F1", [BatchMember(order_id="o1", totals=totals)])
+    assert store.batch_of("o1", kind="revenue") == "B1"
+    assert store.batch_of("o1", kind="fees") == "F1"
+    assert store.batch_of("o9", kind="fees") is None
+    assert [m.order_id for m in store.batch_members("B1")] == ["o1", "o2"]
+    assert store.batch_members("B1")[0].totals == totals
+
+
+def test_a_batch_moves_from_open_to_closed_to_posted(store: StateStore) -> None:
+    store.create_batch("B1", kind="revenue", now=at(0))
+    with pytest.raises(StateError, match="not closed"):
+        store.mark_batch_posted("B1", reference="P1", now=at(1))
+    closed = store.close_batch("B1", now=at(2))
+    assert (closed.status, closed.closed_at) == (BatchStatus.CLOSED, at(2))
+    with pytest.raises(StateError, match="not open"):
+        store.add_to_batch("B1", [])
+    posted = store.mark_batch_posted("B1", reference="P1", now=at(3))
+    assert (posted.status, posted.prima_reference, posted.posted_at) == (
+        BatchStatus.POSTED,
+        "P1",
+        at(3),
+    )
+    assert store.get_batch("B1") == posted
+    assert store.get_batch("B9") is None
+    with pytest.raises(StateError, match="unknown batch"):
+        store.close_batch("B9", now=at(0))
+
+
+def test_a_flow_lock_has_one_owner_until_it_expires_or_is_released(store: StateStore) -> None:
+    assert store.try_lock("stock", owner="a", ttl_seconds=60, now=at(0))
+    assert not store.try_lock("stock", owner="b", ttl_seconds=60, now=at(59))
+    assert store.try_lock("stock", owner="a", ttl_seconds=60, now=at(30))  # renewal
+    assert not store.try_lock("stock", owner="b", ttl_seconds=60, now=at(89))
+    assert store.try_lock("stock", owner="b", ttl_seconds=60, now=at(90))
+    assert not store.unlock("stock", owner="a")
+    assert store.unlock("stock", owner="b")
+    assert store.try_lock("stock", owner="a", ttl_seconds=60, now=at(91))
+    assert store.try_lock("dispatch", owner="b", ttl_seconds=60, now=at(91))
