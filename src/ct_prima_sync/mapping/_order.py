@@ -1,0 +1,238 @@
+"""``map_order``: a commercetools order to a Prima sales order, or every reason it cannot be one.
+
+Pure: no I/O, no clock, no globals. The steps, each in its own module: read the items
+(``_items``, with their taxes checked in ``_tax``), spread order-level discounts (``_discounts``),
+build Prima lines and charges (``_lines``), total them and check the totals against
+commercetools' (``_totals``). docs/mapping.md writes down every rule.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from attrs import frozen
+
+from ..commercetools._models import Customer
+from ..commercetools._models.enums import (
+    LineItemPriceMode,
+    ShippingMode,
+    TaxCalculationMode,
+    TaxMode,
+)
+from ..commercetools._models.order import Order
+from ..money import RoundingMode
+from ..prima import (
+    SalesOrder,
+    SalesOrderCharge,
+    SalesOrderLine,
+    SalesOrderPayment,
+    SalesOrderTotals,
+)
+from ._config import ExternalTaxPolicy, MappingConfig
+from ._context import OrderContext
+from ._customers import map_customer
+from ._discounts import check_direct_discounts, order_discount_cuts
+from ._fields import check_unknown_fields
+from ._issues import IssueCode, MappingIssue
+from ._items import read_custom_lines, read_line_items, read_shipping
+from ._lines import build_lines
+from ._totals import check_totals, sales_order_totals
+
+__all__ = ["MappedOrder", "map_order"]
+
+
+@frozen(kw_only=True)
+class MappedOrder:
+    """The result of mapping one order.
+
+    ``sales_order`` is set only when there are no issues. ``totals`` are the mapped totals when the
+    figures could be computed (also with issues, to help whoever fixes the order).
+    """
+
+    sales_order: SalesOrder | None
+    issues: tuple[MappingIssue, ...] = ()
+    totals: SalesOrderTotals | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the order mapped without issues."""
+        return self.sales_order is not None and not self.issues
+
+
+def _rounding(ctx: OrderContext, order: Order) -> None:
+    mode = order.tax_rounding_mode
+    if mode is None:
+        return
+    try:
+        ctx.tax_rounding = RoundingMode(mode)
+    except ValueError:
+        ctx.report(
+            IssueCode.UNRECOGNISED_FIELD,
+            f"taxRoundingMode {mode!r} is unknown to this library",
+            "taxRoundingMode",
+        )
+
+
+_KNOWN: Final = {
+    "taxCalculationMode": frozenset(TaxCalculationMode),
+    "shippingMode": frozenset(ShippingMode),
+    "priceRoundingMode": frozenset(RoundingMode),
+}
+_PRICE_MODES: Final = frozenset(LineItemPriceMode)
+
+
+def _check_modes(ctx: OrderContext, order: Order, config: MappingConfig) -> None:
+    for value, path in (
+        (order.tax_calculation_mode, "taxCalculationMode"),
+        (order.shipping_mode, "shippingMode"),
+        (order.price_rounding_mode, "priceRoundingMode"),
+    ):
+        if value is not None and value not in _KNOWN[path]:
+            ctx.report(
+                IssueCode.UNRECOGNISED_FIELD,
+                f"{path} {value!r} is unknown to this library",
+                path,
+            )
+    for index, line in enumerate(order.line_items):
+        if line.price_mode not in _PRICE_MODES:
+            ctx.report(
+                IssueCode.UNRECOGNISED_FIELD,
+                f"priceMode {line.price_mode!r} is unknown to this library",
+                f"lineItems[{index}].priceMode",
+            )
+    mode = order.tax_mode or TaxMode.PLATFORM
+    if mode == TaxMode.DISABLED:
+        ctx.report(
+            IssueCode.UNSUPPORTED_TAX_SETUP,
+            "taxes are disabled on this order; Prima needs taxed figures",
+            "taxMode",
+        )
+    elif mode in (TaxMode.EXTERNAL, TaxMode.EXTERNAL_AMOUNT):
+        if config.external_tax is ExternalTaxPolicy.REJECT:
+            ctx.report(
+                IssueCode.UNSUPPORTED_TAX_SETUP,
+                f"taxes were set outside commercetools (taxMode {mode}); set taxes.external = "
+                "'accept' to map them as the order carries them",
+                "taxMode",
+            )
+    elif mode != TaxMode.PLATFORM:
+        ctx.report(
+            IssueCode.UNRECOGNISED_FIELD, f"taxMode {mode!r} is unknown to this library", "taxMode"
+        )
+    if mode != TaxMode.DISABLED and order.taxed_price is None:
+        ctx.report(IssueCode.INVALID_ORDER, "taxes were not calculated", "taxedPrice")
+
+
+def _ct_gross(ctx: OrderContext, order: Order) -> None:
+    rates = [li.tax_rate for li in order.line_items if li.tax_rate is not None]
+    rates += [c.tax_rate for c in order.custom_line_items if c.tax_rate is not None]
+    infos = [order.shipping_info, *(s.shipping_info for s in order.shipping)]
+    rates += [i.tax_rate for i in infos if i is not None and i.tax_rate is not None]
+    included = {rate.included_in_price for rate in rates}
+    if len(included) > 1:
+        ctx.report(
+            IssueCode.UNSUPPORTED_TAX_SETUP,
+            "some tax rates include tax in the price and others do not",
+            "lineItems",
+        )
+    elif included:
+        ctx.ct_gross = included.pop()
+
+
+def map_order(
+    order: Order, config: MappingConfig, *, customer: Customer | None = None
+) -> MappedOrder:
+    """Map a commercetools order to a Prima sales order, reporting every issue at once.
+
+    ``customer`` is the order's commercetools customer when the caller fetched it (names and the
+    account code may come from it). The sales order's lines and charges add up exactly to the
+    order's ``taxedPrice`` and ``totalPrice``; when they cannot, the result carries
+    TOTALS_MISMATCH with the difference and no sales order.
+    """
+    currency = order.total_price.currency
+    ctx = OrderContext(
+        currency=currency,
+        digits=order.total_price.fraction_digits,
+        ct_gross=True,
+        tax_rounding=RoundingMode.HALF_EVEN,
+    )
+    if config.currencies and currency not in config.currencies:
+        ctx.report(
+            IssueCode.CURRENCY_NOT_ALLOWED,
+            f"orders in {currency} are not accepted "
+            f"(allowed: {', '.join(sorted(config.currencies))})",
+            "totalPrice.currencyCode",
+        )
+    if not order.line_items and not order.custom_line_items:
+        ctx.report(IssueCode.INVALID_ORDER, "the order has no lines", "lineItems")
+    _rounding(ctx, order)
+    _check_modes(ctx, order, config)
+    _ct_gross(ctx, order)
+    check_unknown_fields(ctx, order, config)
+    check_direct_discounts(ctx, order)
+
+    items = [
+        *read_line_items(ctx, order, config),
+        *read_custom_lines(ctx, order, config),
+        *read_shipping(ctx, order, config),
+    ]
+    expected = len(order.line_items) + len(order.custom_line_items) + len(order.shipping)
+    expected += order.shipping_info is not None
+    totals = None
+    lines: list[SalesOrderLine] = []
+    charges: list[SalesOrderCharge] = []
+    if len(items) == expected and order.taxed_price is not None:
+        # Only a complete set of items can be checked against the order's totals.
+        cuts = order_discount_cuts(ctx, order, items, config)
+        if cuts is not None:
+            lines, charges = build_lines(ctx, config, items, cuts)
+            totals = sales_order_totals(ctx, lines, charges)
+            check_totals(ctx, order, totals)
+    payments = _payments(ctx, order, config, totals)
+    if totals is None and not ctx.issues:  # pragma: no cover - every path above reports
+        ctx.report(IssueCode.INVALID_ORDER, "the order's figures could not be read", "")
+    if ctx.issues or totals is None:
+        return MappedOrder(sales_order=None, issues=tuple(ctx.issues), totals=totals)
+
+    mapped = map_customer(order, customer, config.customers)
+    sales_order = SalesOrder(
+        order_number=order.order_number or order.id,
+        external_id=order.id,
+        order_date=order.created_at,
+        currency=currency,
+        vat_inclusive=config.vat_inclusive,
+        order_channel=config.order_channel,
+        customer=mapped.details,
+        lines=tuple(lines),
+        totals=totals,
+        charges=tuple(charges),
+        payments=payments,
+        delivery_address=mapped.delivery_address,
+        invoice_address=mapped.invoice_address,
+        invoice_name=mapped.invoice_name,
+        order_type=config.order_type,
+        customer_reference=order.purchase_order_number or "",
+    )
+    return MappedOrder(sales_order=sales_order, totals=totals)
+
+
+def _payments(
+    ctx: OrderContext, order: Order, config: MappingConfig, totals: SalesOrderTotals | None
+) -> tuple[SalesOrderPayment, ...]:
+    if config.payment_field is None:
+        return ()
+    fields = order.custom.fields if order.custom is not None else {}
+    method = fields.get(config.payment_field)
+    if not isinstance(method, str) or not method:
+        return ()
+    code = config.payment_methods.get(method)
+    if code is None:
+        ctx.report(
+            IssueCode.UNMAPPED_PAYMENT_METHOD,
+            f"payment method {method!r} has no Prima pay method: add it to [payments.methods]",
+            f"custom.fields.{config.payment_field}",
+        )
+        return ()
+    if totals is None:
+        return ()
+    return (SalesOrderPayment(pay_method=code, amount=totals.gross),)

@@ -1,0 +1,385 @@
+"""Stock: Prima available-to-sell (ATS) -> commercetools inventory entries (design invariant 4).
+
+The rule (docs/stock.md explains it with a worked example), per SKU and depot::
+
+    target available  T = max(0, ATS - pending - buffer)
+    reserved          R = max(0, quantityOnStock - availableQuantity)      (as commercetools has it)
+    quantityOnStock to send = T + R   (reservations "add_back", the default)
+                            = T       (reservations "keep")
+
+commercetools derives ``availableQuantity = quantityOnStock - reserved`` and ``changeQuantity``
+sets ``quantityOnStock`` and recomputes ``availableQuantity`` from the active reservations. Orders
+placed with TrackOnly / ReserveOnOrder hold reservations; those orders are either in ``pending``
+(Prima has not seen them) or already out of Prima's ATS, so they are subtracted once already and
+``add_back`` cancels commercetools' own subtraction: ``availableQuantity`` becomes exactly T.
+``keep`` is for projects whose reservations are holds nobody else counts (ReserveOnCart carts):
+commercetools then subtracts them once, from T.
+
+Only entries whose ``quantityOnStock`` would change are planned; nothing sent is ever negative.
+Pure and fast: one pass over the rows, 300,000 of them in under a second of CPU.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Final, NamedTuple
+
+from attrs import field, frozen
+
+from ..errors import ConfigurationError
+from ..prima import SkuCode, StockLevel
+from ._cfgread import reject_unknown, sub_path, table
+from ._depots import DepotMap
+from ._sku import SkuCodec
+
+__all__ = [
+    "CurrentStock",
+    "ReservationRule",
+    "StockChange",
+    "StockConfig",
+    "StockPlan",
+    "plan_stock_updates",
+]
+
+
+_UNSEEN: Final = "\x00unseen"
+
+
+class ReservationRule(enum.StrEnum):
+    """How commercetools' own reservations relate to ``pending`` (see the module docstring)."""
+
+    ADD_BACK = "add_back"
+    """Reservations belong to orders already counted (pending, or out of Prima's ATS): add them
+    back so they are not subtracted twice. Right for TrackOnly / ReserveOnOrder."""
+    KEEP = "keep"
+    """Reservations are holds nobody else counts (ReserveOnCart carts): let commercetools subtract
+    them."""
+
+
+# NamedTuples rather than attrs classes: plans hold hundreds of thousands of rows and building a
+# tuple costs a fraction of a frozen attrs instance.
+class CurrentStock(NamedTuple):
+    """An inventory entry as commercetools has it now.
+
+    ``channel`` is the supply channel as :class:`DepotMap` names it (key or id; ``""`` for entries
+    without a supply channel).
+    """
+
+    sku: str
+    channel: str
+    quantity_on_stock: int
+    available_quantity: int
+
+
+class StockChange(NamedTuple):
+    """One inventory write: set ``quantityOnStock`` to ``quantity_on_stock``.
+
+    ``current_on_stock`` is ``None`` when the entry does not exist yet (create it with that
+    quantity); ``expected_available`` is the ``availableQuantity`` commercetools will then show.
+    """
+
+    sku: str
+    channel: str
+    depot: str
+    quantity_on_stock: int
+    expected_available: int
+    current_on_stock: int | None
+
+    @property
+    def create(self) -> bool:
+        """True when the entry must be created rather than changed."""
+        return self.current_on_stock is None
+
+
+def _non_negative_int(value: object, path: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigurationError(f"{path}: expected a whole number >= 0")
+    return value
+
+
+def _int_map(data: Mapping[str, object], key: str, path: str) -> dict[str, int]:
+    here = sub_path(path, key)
+    raw = table(data.get(key), here)
+    return {name: _non_negative_int(value, sub_path(here, name)) for name, value in raw.items()}
+
+
+@frozen(kw_only=True)
+class StockConfig:
+    """How ATS becomes inventory.
+
+    ``buffer`` is the safety stock held back everywhere; ``depot_buffers`` (by Prima depot) and
+    ``sku_buffers`` (by commercetools SKU) override it, the SKU's figure winning over the depot's.
+    ``create_missing`` plans new entries for Prima stock commercetools has no entry for.
+    ``zero_missing`` sets entries Prima reported nothing for to zero; it is off by default because
+    a partial ATS read (one chunk, one depot) must not empty the catalogue.
+    """
+
+    skus: SkuCodec = field(factory=SkuCodec)
+    depots: DepotMap = field(factory=DepotMap)
+    buffer: int = 0
+    depot_buffers: Mapping[str, int] = field(factory=dict)
+    sku_buffers: Mapping[str, int] = field(factory=dict)
+    reservations: ReservationRule = ReservationRule.ADD_BACK
+    create_missing: bool = True
+    zero_missing: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.buffer < 0 or any(
+            v < 0 for v in (*self.depot_buffers.values(), *self.sku_buffers.values())
+        ):
+            raise ConfigurationError("stock: buffers must be >= 0")
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: object,
+        path: str = "stock",
+        *,
+        skus: SkuCodec | None = None,
+        depots: DepotMap | None = None,
+    ) -> StockConfig:
+        """Read the ``[stock]`` table of mapping.toml (the codec and depot map come from their own
+        tables)::
+
+            [stock]
+            buffer = 2
+            depot_buffers = { "WH2" = 5 }
+            sku_buffers = { "TSHIRT-RED-M" = 0 }
+            reservations = "add_back"        # or "keep"
+            create_missing = true
+            zero_missing = false
+
+        Raises ConfigurationError naming the setting path.
+        """
+        raw = table(data, path)
+        keys = (
+            "buffer",
+            "create_missing",
+            "depot_buffers",
+            "reservations",
+            "sku_buffers",
+            "zero_missing",
+        )
+        reject_unknown(raw, keys, path)
+        rule = raw.get("reservations", ReservationRule.ADD_BACK.value)
+        if rule not in set(ReservationRule):
+            raise ConfigurationError(
+                f"{sub_path(path, 'reservations')}: expected one of "
+                f"{', '.join(r.value for r in ReservationRule)}"
+            )
+        flags: dict[str, bool] = {}
+        for name, default in (("create_missing", True), ("zero_missing", False)):
+            value = raw.get(name, default)
+            if not isinstance(value, bool):
+                raise ConfigurationError(f"{sub_path(path, name)}: expected true or false")
+            flags[name] = value
+        return cls(
+            skus=skus if skus is not None else SkuCodec(),
+            depots=depots if depots is not None else DepotMap(),
+            buffer=_non_negative_int(raw.get("buffer", 0), sub_path(path, "buffer")),
+            depot_buffers=_int_map(raw, "depot_buffers", path),
+            sku_buffers=_int_map(raw, "sku_buffers", path),
+            reservations=ReservationRule(rule),
+            create_missing=flags["create_missing"],
+            zero_missing=flags["zero_missing"],
+        )
+
+
+@frozen(kw_only=True)
+class StockPlan:
+    """What to send, and what does not line up between the two systems.
+
+    ``changes``: the writes (``create`` ones first have no entry yet), in input order.
+    ``unchanged``: entries already right. ``missing_in_commercetools``: Prima SKU/depot pairs with
+    ATS but no commercetools entry (planned as creates when ``create_missing``).
+    ``missing_in_prima``: commercetools entries on managed channels Prima reported nothing for.
+    ``unmapped_skus``: Prima SKUs the codec cannot turn into commercetools SKUs.
+    ``unpublished_depots``: depots Prima reported that no supply channel receives.
+    """
+
+    changes: tuple[StockChange, ...] = ()
+    unchanged: int = 0
+    missing_in_commercetools: tuple[tuple[str, str], ...] = ()
+    missing_in_prima: tuple[tuple[str, str], ...] = ()
+    unmapped_skus: tuple[SkuCode, ...] = ()
+    unpublished_depots: tuple[str, ...] = ()
+
+
+@frozen
+class _Channel:
+    """One supply channel's working state during a plan.
+
+    ``remaining`` starts as every entry of the channel; each reported SKU is popped from it (one
+    dict operation that both finds the entry and marks it seen), so what is left at the end is
+    what Prima did not report. ``created`` holds SKUs planned as creates, to skip repeats.
+    """
+
+    entries: dict[str, CurrentStock]
+    remaining: dict[str, CurrentStock]
+    created: set[str]
+
+
+# Per reported depot: (depot, channel, buffer, channel state, its remaining entries, pending by
+# SKU); the remaining entries are repeated out of the state to save an attribute lookup per row.
+_DepotState = tuple[str, str, int, _Channel, dict[str, CurrentStock], dict[str, int]]
+_NO_STATE: Final[_DepotState] = (
+    "",
+    "",
+    0,
+    _Channel(entries={}, remaining={}, created=set()),
+    {},
+    {},
+)
+
+
+def _depot_state(
+    reported: str,
+    config: StockConfig,
+    channels: dict[str, _Channel],
+    current: dict[str, dict[str, CurrentStock]],
+    pending_by_depot: dict[str, dict[str, int]],
+) -> _DepotState | None:
+    """What the plan needs per depot, or ``None`` when no supply channel receives its stock."""
+    depot = reported or config.depots.default or ""
+    channel = config.depots.channel_for(depot)
+    if channel is None:
+        return None
+    state = channels.get(channel)
+    if state is None:
+        entries = current.get(channel, {})
+        state = channels[channel] = _Channel(
+            entries=entries, remaining=dict(entries), created=set()
+        )
+    return (
+        depot,
+        channel,
+        config.depot_buffers.get(depot, config.buffer),
+        state,
+        state.remaining,
+        pending_by_depot.get(depot, {}),
+    )
+
+
+def plan_stock_updates(
+    ats_rows: Iterable[StockLevel],
+    pending: Mapping[tuple[str, str], int],
+    current_entries: Iterable[CurrentStock],
+    config: StockConfig,
+) -> StockPlan:
+    """Plan the inventory writes that make commercetools show Prima's ATS (invariant 4).
+
+    ``pending`` maps ``(commercetools SKU, depot)`` to the units sold in commercetools that Prima
+    has not seen yet (negative figures count as zero). An ATS row with an empty depot is the
+    default depot's. A row repeated for the same SKU and depot is ignored (the first one counts).
+    """
+    depots = config.depots
+    keep = config.reservations is ReservationRule.KEEP
+    create_missing = config.create_missing
+    sku_buffers = config.sku_buffers
+    reverse = config.skus.reverse
+    # Keyed by channel, then SKU: string keys hash once (str caches its hash), tuples every time.
+    current: dict[str, dict[str, CurrentStock]] = {}
+    for item in current_entries:
+        by_sku = current.get(item.channel)
+        if by_sku is None:
+            by_sku = current[item.channel] = {}
+        by_sku[item.sku] = item
+    pending_by_depot: dict[str, dict[str, int]] = {}
+    for (pending_sku, pending_depot), sold in pending.items():
+        if sold > 0:
+            pending_by_depot.setdefault(pending_depot, {})[pending_sku] = sold
+
+    # The SKU reverse and each depot's channel, buffer and indexes are looked up once per distinct
+    # value: a catalogue reverses every SKU, and has only a few depots.
+    sku_memo: dict[tuple[str, tuple[str, ...]], str | None] = {}
+    depot_memo: dict[str, _DepotState | None] = {}
+    channels: dict[str, _Channel] = {}
+    unmapped: dict[SkuCode, None] = {}
+    unpublished: set[str] = set()
+    changes: list[StockChange] = []
+    missing_ct: list[tuple[str, str]] = []
+    unchanged = 0
+    for row in ats_rows:
+        state = depot_memo.get(row.depot, _NO_STATE)
+        if state is _NO_STATE:
+            state = depot_memo[row.depot] = _depot_state(
+                row.depot, config, channels, current, pending_by_depot
+            )
+        if state is None:
+            unpublished.add(row.depot or depots.default or "")
+            continue
+        depot, channel, buffer, work, remaining, sold_by_sku = state
+        code = row.sku
+        memo_key = (code.product, code.matrix)
+        sku = sku_memo.get(memo_key, _UNSEEN)
+        if sku is _UNSEEN:
+            sku = sku_memo[memo_key] = reverse(*memo_key)
+        if sku is None:
+            unmapped[code] = None
+            continue
+        if sku_buffers:
+            buffer = sku_buffers.get(sku, buffer)
+        target = row.available - buffer
+        if sold_by_sku:
+            target -= sold_by_sku.get(sku, 0)
+        if target < 0:  # noqa: PLR1730 (a branch is cheaper than max() 300,000 times)
+            target = 0
+        entry = remaining.pop(sku, None)
+        if entry is None:
+            if sku in work.entries or sku in work.created:
+                continue  # a repeated row: the first one counted
+            work.created.add(sku)
+            missing_ct.append((sku, depot))
+            if create_missing:
+                changes.append(StockChange(sku, channel, depot, target, target, None))
+            continue
+        on_stock = entry.quantity_on_stock
+        if keep:
+            send = target
+        else:
+            reserved = on_stock - entry.available_quantity
+            send = target + reserved if reserved > 0 else target
+        if send == on_stock:
+            unchanged += 1
+            continue
+        changes.append(
+            StockChange(
+                sku, channel, depot, send, send - on_stock + entry.available_quantity, on_stock
+            )
+        )
+
+    missing_prima: list[tuple[str, str]] = []
+    for channel, by_sku in current.items():
+        depot_of = depots.depot_for_channel(channel)
+        if depot_of is None:
+            continue
+        seen = channels.get(channel)
+        left = by_sku if seen is None else seen.remaining
+        for sku, entry in left.items():
+            missing_prima.append((sku, depot_of))
+            if not config.zero_missing:
+                continue
+            reserved = entry.quantity_on_stock - entry.available_quantity
+            send = reserved if reserved > 0 and not keep else 0
+            if send == entry.quantity_on_stock:
+                unchanged += 1
+                continue
+            changes.append(
+                StockChange(
+                    sku,
+                    channel,
+                    depot_of,
+                    send,
+                    send - entry.quantity_on_stock + entry.available_quantity,
+                    entry.quantity_on_stock,
+                )
+            )
+    return StockPlan(
+        changes=tuple(changes),
+        unchanged=unchanged,
+        missing_in_commercetools=tuple(sorted(missing_ct)),
+        missing_in_prima=tuple(sorted(missing_prima)),
+        unmapped_skus=tuple(sorted(unmapped, key=str)),
+        unpublished_depots=tuple(sorted(unpublished)),
+    )

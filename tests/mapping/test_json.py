@@ -1,0 +1,157 @@
+"""JSON in, JSON out: what iPaaS code steps call."""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ct_prima_sync.errors import ConfigurationError, PayloadError
+from ct_prima_sync.mapping import map_order_json, plan_stock_json
+from ct_prima_sync.testing.factories import LineSpec, make_order, random_order
+
+EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "mapping.toml"
+
+
+@pytest.fixture(scope="module")
+def config() -> dict[str, Any]:
+    with EXAMPLE.open("rb") as handle:
+        return tomllib.load(handle, parse_float=Decimal)
+
+
+def no_floats(value: object) -> bool:
+    if isinstance(value, float):
+        return False
+    if isinstance(value, dict):
+        return all(no_floats(v) for v in value.values())
+    if isinstance(value, list):
+        return all(no_floats(v) for v in value)
+    return True
+
+
+def test_a_factory_order_maps_to_json_with_exact_decimal_totals(config: dict[str, Any]) -> None:
+    order = random_order(7, currency="EUR")
+    result = map_order_json(order, config)
+    assert result["ok"], result["issues"]
+    assert result["issues"] == []
+    assert result["order_number"] == order["orderNumber"]
+    totals = result["totals"]
+    taxed = order["taxedPrice"]
+    assert totals["gross"] == {
+        "amount": str(Decimal(taxed["totalGross"]["centAmount"]).scaleb(-2)),
+        "currency": "EUR",
+    }
+    assert totals["net"]["amount"] == str(Decimal(taxed["totalNet"]["centAmount"]).scaleb(-2))
+    assert result["sales_order"]["order_number"] == order["orderNumber"]
+    assert no_floats(result)
+    json.dumps(result)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_example_order_maps_with_the_example_configuration(
+    seed: int, config: dict[str, Any]
+) -> None:
+    result = map_order_json(random_order(seed), config)
+    assert result["ok"], result["issues"]
+
+
+def test_kwd_and_jpy_amounts_keep_their_own_fraction_digits(config: dict[str, Any]) -> None:
+    kwd = map_order_json(random_order(1, currency="KWD"), config)["totals"]["gross"]["amount"]
+    jpy = map_order_json(random_order(1, currency="JPY"), config)["totals"]["gross"]["amount"]
+    assert len(kwd.split(".")[1]) == 3
+    assert "." not in jpy
+
+
+def test_an_unmapped_sku_gives_issues_not_an_order(config: dict[str, Any]) -> None:
+    order = make_order(lines=[LineSpec(sku="no such sku!", quantity=1, unit_price=500)])
+    result = map_order_json(order, config)
+    assert not result["ok"]
+    assert result["sales_order"] is None
+    codes = {(i["code"], i["owner"], i["path"]) for i in result["issues"]}
+    assert ("UNMAPPED_SKU", "ecommerce", "lineItems[0].variant.sku") in codes
+
+
+def test_a_malformed_order_gives_invalid_order_with_the_path(config: dict[str, Any]) -> None:
+    order = random_order(3)
+    broken = copy.deepcopy(order)
+    broken["lineItems"][0]["quantity"] = "two"
+    result = map_order_json(broken, config)
+    assert not result["ok"]
+    [issue] = result["issues"]
+    assert issue["code"] == "INVALID_ORDER"
+    assert issue["path"].startswith("lineItems[0]")
+    assert result["order_number"] == order["orderNumber"]
+
+
+@pytest.mark.parametrize("order", [{}, {"id": "x"}, []])
+def test_anything_that_is_not_an_order_gives_an_issue_not_an_exception(
+    order: Any, config: dict[str, Any]
+) -> None:
+    result = map_order_json(order, config)
+    assert [i["code"] for i in result["issues"]] == ["INVALID_ORDER"]
+
+
+def test_a_bad_configuration_raises_once_instead_of_failing_every_order() -> None:
+    with pytest.raises(ConfigurationError, match=r"sku\.rules\[0\]\.pattern"):
+        map_order_json(random_order(1), {"sku": {"rules": [{"pattern": "("}]}})
+
+
+STOCK_CONFIG = {
+    "sku": {"rules": [{"pattern": "(?P<product>[A-Z]+)", "template": "{product}"}]},
+    "depots": {"default": "WH1", "supply_channels": {"ch1": "WH1"}},
+    "stock": {"buffer": 1},
+}
+
+
+def test_plan_stock_json_returns_the_changes_and_the_mismatch_report() -> None:
+    result = plan_stock_json(
+        [{"product": "TEE", "depot": "WH1", "available": 10}, {"product": "CAP", "available": 3}],
+        [{"sku": "TEE", "depot": "WH1", "quantity": 2}],
+        [
+            {"sku": "TEE", "channel": "ch1", "quantityOnStock": 12, "availableQuantity": 10},
+            {"sku": "OLD", "channel": "ch1", "quantityOnStock": 1, "availableQuantity": 1},
+        ],
+        STOCK_CONFIG,
+    )
+    assert result["changes"] == [
+        {
+            "sku": "TEE",
+            "channel": "ch1",
+            "depot": "WH1",
+            "quantity_on_stock": 9,
+            "expected_available": 7,
+            "current_on_stock": 12,
+            "create": False,
+        },
+        {
+            "sku": "CAP",
+            "channel": "ch1",
+            "depot": "WH1",
+            "quantity_on_stock": 2,
+            "expected_available": 2,
+            "current_on_stock": None,
+            "create": True,
+        },
+    ]
+    assert result["missing_in_commercetools"] == [["CAP", "WH1"]]
+    assert result["missing_in_prima"] == [["OLD", "WH1"]]
+    json.dumps(result)
+
+
+def test_plan_stock_json_names_the_bad_row() -> None:
+    with pytest.raises(PayloadError, match=r"ats\[0\]\.available"):
+        plan_stock_json([{"product": "TEE", "available": "many"}], [], [], STOCK_CONFIG)
+    with pytest.raises(PayloadError, match=r"ats\[0\]: Prima has at most four matrix codes"):
+        plan_stock_json(
+            [{"product": "T", "matrix": ["a", "b", "c", "d", "e"], "available": 1}],
+            [],
+            [],
+            STOCK_CONFIG,
+        )
+    with pytest.raises(PayloadError, match=r"entries\[0\]\.quantityOnStock"):
+        plan_stock_json([], [], [{"sku": "A", "availableQuantity": 1}], STOCK_CONFIG)
