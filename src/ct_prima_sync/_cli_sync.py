@@ -1,0 +1,266 @@
+"""The sync commands of ``ct-prima-sync``: demo, run, exceptions, retry, resolve, health.
+
+Each ``add_*`` function declares one subcommand (see ``cli.COMMANDS``). The queue commands need
+only the state store, so people can work the exception queue without credentials for either
+system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._settings import SyncSettings, load_settings
+from .commercetools import CommercetoolsClient
+from .engine import EngineConfig, SyncEngine, SystemClock
+from .engine._queue import health_report, list_exceptions, replay_exceptions
+from .errors import ConfigurationError
+from .prima import OmlinkClient
+from .state import Owner, StateStore, open_store
+
+__all__ = [
+    "add_demo",
+    "add_exceptions",
+    "add_health",
+    "add_resolve",
+    "add_retry",
+    "add_run",
+]
+
+
+class SettingsError(ConfigurationError):
+    """A settings problem the user fixes (exit code 2)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _settings(args: argparse.Namespace) -> SyncSettings:
+    return load_settings(Path(args.config), os.environ)
+
+
+def _state_url(args: argparse.Namespace) -> str:
+    if getattr(args, "state", None):
+        return str(args.state)
+    if getattr(args, "config", None):
+        return str(_settings(args).state_url)
+    raise SettingsError("give --state URL or --config sync.toml")
+
+
+def _store(args: argparse.Namespace) -> StateStore:
+    return open_store(_state_url(args))
+
+
+def _state_options(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--state", help="state store URL, e.g. sqlite:///sync.db")
+    where.add_argument("--config", help="settings file (its [state] url is used)")
+
+
+def _owner(value: str | None) -> Owner | None:
+    return Owner(value) if value else None
+
+
+# -- demo ------------------------------------------------------------------------------------------
+
+
+def add_demo(subparsers: Any) -> None:
+    """``demo``: the whole order flow on SQLite and the bundled emulators."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the order sync end to end on SQLite and the bundled emulators (no setup)",
+        description=(
+            "Seed a commercetools fake with orders (some deliberately bad) and a Prima emulator "
+            "with the matching catalogue, run one full order sync with SQLite state, and report "
+            "what was posted and what waits in the exception queue, and why."
+        ),
+    )
+    parser.add_argument("--database", default="ct-prima-sync-demo.db", help="SQLite file")
+    parser.add_argument("--orders", type=int, default=300, help="how many orders (300)")
+    parser.add_argument("--bad-every", type=int, default=25, help="every n-th order is bad (25)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: TextIO) -> int:
+    # The demo pulls in the fakes and emulators: load them only when asked for.
+    from ._demo import run_demo  # noqa: PLC0415
+
+    logging.basicConfig(level=logging.ERROR)
+    return run_demo(
+        database=Path(args.database),
+        orders=args.orders,
+        bad_every=args.bad_every,
+        seed=args.seed,
+        out=stdout,
+    )
+
+
+# -- run ---------------------------------------------------------------------------------------
+
+
+def add_run(subparsers: Any) -> None:
+    """``run``: one order sync against the configured systems."""
+    parser = subparsers.add_parser(
+        "run",
+        help="one order sync: poll commercetools, send new orders to Prima, retry what is due",
+        description="Run one order sync with the systems and state named in the settings file.",
+    )
+    parser.add_argument("--config", required=True, help="settings file (sync.toml)")
+    parser.add_argument("--max-orders", type=int, default=None)
+    parser.set_defaults(handler=_run_run)
+
+
+def _run_run(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: TextIO) -> int:
+    settings = _settings(args)
+    ct_config, prima_config, mapping = settings.commercetools, settings.prima, settings.mapping
+    if ct_config is None or prima_config is None or mapping is None:
+        raise SettingsError("run needs the sections [commercetools], [prima] and [mapping]")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    with (
+        open_store(settings.state_url) as store,
+        CommercetoolsClient(ct_config) as commercetools,
+        OmlinkClient(prima_config) as prima,
+    ):
+        engine = SyncEngine(
+            commercetools=commercetools,
+            prima=prima,
+            store=store,
+            mapping=mapping,
+            config=settings.engine,
+        )
+        summary = engine.sync_orders(max_orders=args.max_orders)
+    json.dump(summary.as_dict(), stdout, indent=2)
+    stdout.write("\n")
+    return 0
+
+
+# -- the exception queue -------------------------------------------------------------------------
+
+
+def add_exceptions(subparsers: Any) -> None:
+    """``exceptions``: list the queue."""
+    parser = subparsers.add_parser(
+        "exceptions", help="list the exception queue (open problems, by owner)"
+    )
+    _state_options(parser)
+    parser.add_argument("--owner", choices=[str(o) for o in Owner])
+    parser.add_argument("--kind", help="only this kind, e.g. UNMAPPED_SKU")
+    parser.add_argument("--all", action="store_true", help="include resolved exceptions")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.set_defaults(handler=_run_exceptions)
+
+
+def _run_exceptions(
+    args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: TextIO
+) -> int:
+    with _store(args) as store:
+        records = list_exceptions(
+            store, owner=_owner(args.owner), kind=args.kind, include_resolved=args.all
+        )
+    if args.format == "json":
+        json.dump(
+            [
+                {
+                    "id": r.exception_id,
+                    "kind": r.kind,
+                    "owner": str(r.owner),
+                    "order_id": r.order_id,
+                    "detail": r.detail,
+                    "first_seen": r.first_seen.isoformat(),
+                    "last_seen": r.last_seen.isoformat(),
+                    "occurrences": r.occurrences,
+                    "transient": r.transient,
+                    "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
+                }
+                for r in records
+            ],
+            stdout,
+            indent=2,
+        )
+        stdout.write("\n")
+        return 0
+    stdout.write(f"{len(records)} exception(s)\n")
+    for owner in Owner:
+        mine = [r for r in records if r.owner is owner]
+        if not mine:
+            continue
+        stdout.write(f"\n{owner} ({len(mine)})\n")
+        for r in mine:
+            number = r.detail.get("order_number") or r.order_id or "-"
+            reason = r.detail.get("message") or r.detail.get("request_error") or ""
+            retry = " (retrying)" if r.transient and r.is_open else ""
+            stdout.write(
+                f"  #{r.exception_id:<5} {number:<20} {r.kind:<24} x{r.occurrences}{retry}"
+                f"  {reason}\n"
+            )
+    return 0
+
+
+def add_retry(subparsers: Any) -> None:
+    """``retry``: replay the orders behind open exceptions."""
+    parser = subparsers.add_parser(
+        "retry",
+        help="after a fix, send the orders behind open exceptions again (safe to repeat)",
+    )
+    _state_options(parser)
+    parser.add_argument("--kind")
+    parser.add_argument("--owner", choices=[str(o) for o in Owner])
+    parser.add_argument("--order", help="a commercetools order id")
+    parser.set_defaults(handler=_run_retry)
+
+
+def _run_retry(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: TextIO) -> int:
+    with _store(args) as store:
+        count = replay_exceptions(
+            store, now=_now(), order_id=args.order, kind=args.kind, owner=_owner(args.owner)
+        )
+    stdout.write(f"{count} order(s) back in the backlog; the next run sends them\n")
+    return 0
+
+
+def add_resolve(subparsers: Any) -> None:
+    """``resolve``: close an exception with a note."""
+    parser = subparsers.add_parser("resolve", help="close an exception with a note")
+    _state_options(parser)
+    parser.add_argument("exception_id", type=int)
+    parser.add_argument("--note", required=True, help="what was done about it")
+    parser.set_defaults(handler=_run_resolve)
+
+
+def _run_resolve(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: TextIO) -> int:
+    with _store(args) as store:
+        record = store.resolve_exception(args.exception_id, note=args.note, now=_now())
+    stdout.write(f"exception #{record.exception_id} ({record.kind}) resolved\n")
+    return 0
+
+
+def add_health(subparsers: Any) -> None:
+    """``health``: the state of the flow, exit 1 when something is overdue."""
+    parser = subparsers.add_parser(
+        "health", help="orders by status and open exceptions by owner; exit 1 if any is overdue"
+    )
+    _state_options(parser)
+    parser.add_argument(
+        "--escalate-after", type=float, default=None, help="seconds before an exception is overdue"
+    )
+    parser.set_defaults(handler=_run_health)
+
+
+def _run_health(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: TextIO) -> int:
+    engine = _settings(args).engine if getattr(args, "config", None) else EngineConfig()
+    escalate = args.escalate_after or engine.retry.escalate_after_seconds
+    with _store(args) as store:
+        report = health_report(
+            store, now=SystemClock().now(), escalate_after_seconds=escalate,
+            cursor_name=engine.cursor_name,
+        )  # fmt: skip
+    json.dump(report.as_dict(), stdout, indent=2)
+    stdout.write("\n")
+    return 0 if report.ok else 1

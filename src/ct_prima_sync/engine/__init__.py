@@ -1,0 +1,31 @@
+"""The sync flows host applications call: ``SyncEngine`` and its configuration and results."""
+
+from ._clock import Clock, FakeClock, SystemClock
+from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
+from ._engine import HealthReport, SyncEngine
+from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifier
+from ._order_flow import Outcome
+from ._problems import Problem, ProblemKind
+from ._summary import RunSummary
+
+__all__ = [
+    "Alert",
+    "AlertLevel",
+    "Clock",
+    "CustomerPolicy",
+    "EligibilityRules",
+    "EngineConfig",
+    "FakeClock",
+    "HealthReport",
+    "LoggingNotifier",
+    "Notifier",
+    "Outcome",
+    "Problem",
+    "ProblemKind",
+    "RetryBackoff",
+    "RoutingNotifier",
+    "RunSummary",
+    "SyncEngine",
+    "SystemClock",
+    "WriteBack",
+]

@@ -1,0 +1,156 @@
+"""How the sync engine behaves: eligibility, leases, retries, customer resolution, write-back."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from attrs import field, frozen
+
+from ..errors import ConfigurationError
+
+__all__ = [
+    "CustomerPolicy",
+    "EligibilityRules",
+    "EngineConfig",
+    "RetryBackoff",
+    "WriteBack",
+]
+
+DEFAULT_ORDER_STATES: Final = frozenset({"Open", "Confirmed"})
+
+
+def _default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _positive(name: str) -> Any:
+    def check(_instance: object, _attribute: object, value: float) -> None:
+        if not value > 0:
+            raise ConfigurationError(f"{name} must be positive, got {value!r}")
+
+    return check
+
+
+@frozen(kw_only=True)
+class EligibilityRules:
+    """Which commercetools orders go to Prima.
+
+    An order is eligible when its ``orderState`` is in ``order_states``, its ``paymentState`` in
+    ``payment_states`` (if set), its store in ``store_keys`` (if set) and it is at least
+    ``min_age_seconds`` old (to let payment settle). Ineligible orders are left alone, not queued.
+    """
+
+    order_states: frozenset[str] = DEFAULT_ORDER_STATES
+    payment_states: frozenset[str] | None = None
+    store_keys: frozenset[str] | None = None
+    min_age_seconds: float = 0.0
+
+
+@frozen(kw_only=True)
+class RetryBackoff:
+    """When a transient failure is tried again: ``base * 2**(attempt-1)``, at most ``cap`` seconds.
+
+    An exception still open ``escalate_after_seconds`` after it was first seen is escalated to its
+    owner's notifier.
+    """
+
+    base_seconds: float = field(default=30.0, validator=_positive("retry.base_seconds"))
+    cap_seconds: float = field(default=3600.0, validator=_positive("retry.cap_seconds"))
+    escalate_after_seconds: float = field(
+        default=4 * 3600.0, validator=_positive("retry.escalate_after_seconds")
+    )
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        return float(min(self.cap_seconds, self.base_seconds * 2 ** max(attempt - 1, 0)))
+
+
+@frozen(kw_only=True)
+class CustomerPolicy:
+    """How an order's customer is found in Prima before the order is submitted.
+
+    In order: the customer map (state store), then Prima by e-mail (``lookup_by_email``), then a
+    new Prima account (``create_missing``). With neither, an unknown customer is an exception for
+    ecommerce. ``guest_account`` sends guest orders (no commercetools customer) to one account.
+    """
+
+    lookup_by_email: bool = True
+    create_missing: bool = True
+    guest_account: str = ""
+
+
+@frozen(kw_only=True)
+class WriteBack:
+    """What the engine writes to commercetools once Prima has the order.
+
+    ``sync_channel_key``: an OrderExport channel; the order gets ``updateSyncInfo`` with Prima's
+    reference as ``externalId`` (the standard place). ``custom_field``: also (or instead) set this
+    custom field to the reference. ``order_state``: change the order state (e.g. ``Confirmed``).
+    ``transition_state_key``: transition to this custom state.
+    """
+
+    sync_channel_key: str | None = "prima-export"
+    custom_field: str | None = None
+    order_state: str | None = None
+    transition_state_key: str | None = None
+
+
+@frozen(kw_only=True)
+class EngineConfig:
+    """Everything the engine needs besides the two systems, the store and the mapping."""
+
+    worker_id: str = field(factory=_default_worker_id)
+    lease_seconds: float = field(default=300.0, validator=_positive("lease_seconds"))
+    claim_batch: int = field(default=50, validator=_positive("claim_batch"))
+    concurrency: int = field(default=4, validator=_positive("concurrency"))
+    poll_overlap_seconds: float = field(default=120.0, validator=_positive("poll_overlap_seconds"))
+    initial_cursor: datetime | None = None
+    """Where polling starts the first time (default: a day before the first run)."""
+    cursor_name: str = "orders.lastModifiedAt"
+    eligibility: EligibilityRules = EligibilityRules()
+    retry: RetryBackoff = RetryBackoff()
+    customers: CustomerPolicy = CustomerPolicy()
+    write_back: WriteBack = WriteBack()
+    depot_refresh_seconds: float = field(
+        default=600.0, validator=_positive("depot_refresh_seconds")
+    )
+    escalate_after_occurrences: int = field(
+        default=5, validator=_positive("escalate_after_occurrences")
+    )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EngineConfig:
+        """Read the ``[engine]`` table of a configuration file."""
+        known = {
+            "worker_id", "lease_seconds", "claim_batch", "concurrency", "poll_overlap_seconds",
+            "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
+        }  # fmt: skip
+        nested = {"eligibility", "retry", "customers", "write_back"}
+        unknown = set(data) - known - nested
+        if unknown:
+            raise ConfigurationError(f"engine: unknown settings {sorted(unknown)}")
+        kwargs: dict[str, Any] = {k: data[k] for k in known if k in data}
+        sections: dict[str, type[Any]] = {
+            "eligibility": EligibilityRules,
+            "retry": RetryBackoff,
+            "customers": CustomerPolicy,
+            "write_back": WriteBack,
+        }
+        for name, section_type in sections.items():
+            if name in data:
+                values = dict(data[name])
+                for key, value in values.items():
+                    if isinstance(value, list):
+                        values[key] = frozenset(value)
+                try:
+                    kwargs[name] = section_type(**values)
+                except TypeError as exc:
+                    raise ConfigurationError(f"engine.{name}: {exc}") from exc
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise ConfigurationError(f"engine: {exc}") from exc

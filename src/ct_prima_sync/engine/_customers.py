@@ -1,0 +1,66 @@
+"""Find (or create) the Prima account an order belongs to, before the order is submitted."""
+
+from __future__ import annotations
+
+from attrs import evolve
+
+from ..commercetools import Order
+from ..prima import CustomerDetails, PrimaGateway
+from ..state import StateStore, customer_key_for_email, customer_key_for_id
+from ._clock import Clock
+from ._config import CustomerPolicy
+
+__all__ = ["resolve_account"]
+
+
+def _store_key(order: Order, details: CustomerDetails) -> str | None:
+    if order.customer_id:
+        return customer_key_for_id(order.customer_id)
+    if details.email:
+        return customer_key_for_email(details.email)
+    return None
+
+
+def resolve_account(
+    order: Order,
+    details: CustomerDetails,
+    *,
+    prima: PrimaGateway,
+    store: StateStore,
+    policy: CustomerPolicy,
+    clock: Clock,
+) -> str | None:
+    """The Prima account code for the order's customer, or None when policy forbids finding one.
+
+    In order: an account code the mapping already set (a configured custom field or customer
+    number), the customer map, Prima by e-mail, the guest account for guest orders, a new Prima
+    account. Whatever is found is remembered in the customer map, so the next order of the same
+    customer costs no Prima call. A customer created just before a crash is found again by e-mail
+    on the retry (keep ``lookup_by_email`` on when ``create_missing`` is on).
+    """
+    key = _store_key(order, details)
+    known = store.get_customer(key) if key else None
+    if details.account_code:
+        account = details.account_code
+    else:
+        account = known.account_code if known else _from_prima(order, details, prima, policy)
+    if account and key and (known is None or known.account_code != account):
+        # A mapping already on record is not written again: a write per order was a sixth of
+        # the ledger's commits on a busy run.
+        store.put_customer(key, account, now=clock.now())
+    return account or None
+
+
+def _from_prima(
+    order: Order, details: CustomerDetails, prima: PrimaGateway, policy: CustomerPolicy
+) -> str:
+    if policy.lookup_by_email and details.email:
+        found = prima.find_customer(email=details.email)
+        if found is not None:
+            return found.account_code
+    if not order.customer_id and policy.guest_account:
+        return policy.guest_account
+    if policy.create_missing:
+        created = prima.create_customer(evolve(details, account_code=""))
+        return created.account_code
+    return ""

@@ -1,0 +1,358 @@
+"""``SyncEngine``: the flows a host application calls on a schedule or per message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import frozen
+
+from ..commercetools import CommercetoolsClient, Order, parse_order
+from ..errors import DuplicateRecordError, PayloadError
+from ..mapping import MappingConfig
+from ..prima import PrimaGateway
+from ..state import (
+    ExceptionFilter,
+    ExceptionRecord,
+    OrderRecord,
+    OrderStatus,
+    Owner,
+    StateStore,
+)
+from ._clock import Clock, SystemClock
+from ._config import EngineConfig
+from ._ingest import is_eligible, new_order, order_id_from_message
+from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
+from ._order_flow import Checkpoint, OrderFlow, Outcome
+from ._summary import RunSummary, SummaryBuilder
+
+__all__ = ["HealthReport", "SyncEngine"]
+
+_log = logging.getLogger("ct_prima_sync.engine")
+
+#: Orders written to the ledger per transaction when a poll brings many.
+_INGEST_PAGE = 500
+
+_WAITING = (
+    OrderStatus.NEW,
+    OrderStatus.CLAIMED,
+    OrderStatus.MAPPED,
+    OrderStatus.CUSTOMER_RESOLVED,
+    OrderStatus.SUBMITTING,
+    OrderStatus.SUBMITTED,
+)
+
+
+@frozen(kw_only=True)
+class HealthReport:
+    """The state of the order flow at a glance, for monitoring and the ``health`` command.
+
+    ``ok`` is False when an exception has been open longer than the escalation age or orders are
+    stuck in a submission whose outcome is unknown.
+    """
+
+    orders_by_status: dict[str, int]
+    open_exceptions_by_owner: dict[str, int]
+    oldest_open_exception_seconds: float | None
+    overdue_exceptions: int
+    cursor: str | None
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing needs a person's attention urgently."""
+        return self.overdue_exceptions == 0
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-able form."""
+        return {
+            "ok": self.ok,
+            "orders_by_status": self.orders_by_status,
+            "open_exceptions_by_owner": self.open_exceptions_by_owner,
+            "oldest_open_exception_seconds": self.oldest_open_exception_seconds,
+            "overdue_exceptions": self.overdue_exceptions,
+            "cursor": self.cursor,
+        }
+
+
+class SyncEngine:
+    """Keeps commercetools orders flowing into Prima exactly once.
+
+    The engine owns nothing but behaviour: the commercetools client, the Prima gateway, the state
+    store and the mapping configuration are the host's, and one engine may be called from a cron
+    job, a task queue or a web request. Several engines (processes, machines) may share one
+    PostgreSQL store; each needs its own ``config.worker_id``.
+
+    ``checkpoint`` is for tests: it is called at every step boundary and may raise to simulate a
+    crash there.
+    """
+
+    def __init__(
+        self,
+        *,
+        commercetools: CommercetoolsClient,
+        prima: PrimaGateway,
+        store: StateStore,
+        mapping: MappingConfig,
+        config: EngineConfig | None = None,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        self._ct = commercetools
+        self._store = store
+        self._config = config or EngineConfig()
+        self._clock = clock or SystemClock()
+        self._notifier = notifier or LoggingNotifier()
+        self._flow = OrderFlow(
+            ct=commercetools,
+            prima=prima,
+            store=store,
+            mapping=mapping,
+            config=self._config,
+            clock=self._clock,
+            checkpoint=checkpoint,
+        )
+        self._seen: dict[str, Order] = {}
+
+    @property
+    def config(self) -> EngineConfig:
+        """The engine's configuration."""
+        return self._config
+
+    # -- ingest ------------------------------------------------------------------------------------
+    def ingest_order(self, order: Order) -> bool:
+        """Put one commercetools order in the ledger if it is eligible; True if it was new.
+
+        Seeing an order again is harmless (duplicates from polling overlap or redelivered messages
+        change nothing but the recorded version).
+        """
+        if not is_eligible(order, self._config.eligibility, self._clock.now()):
+            return False
+        self._seen[order.id] = order
+        return self._store.ingest(new_order(order), now=self._clock.now())
+
+    def poll_orders(self) -> int:
+        """Read orders modified since the stored cursor (with the overlap window) into the ledger;
+        returns how many were new."""
+        now = self._clock.now()
+        stored = self._store.get_cursor(self._config.cursor_name)
+        cursor = (
+            datetime.fromisoformat(stored.value)
+            if stored
+            else self._config.initial_cursor or now - timedelta(days=1)
+        )
+        result = self._ct.orders.poll_modified(
+            cursor, overlap=timedelta(seconds=self._config.poll_overlap_seconds)
+        )
+        added = self._ingest_polled(result.items)
+        self._store.set_cursor(self._config.cursor_name, result.cursor.isoformat(), now=now)
+        _log.info("polled orders", extra={"seen": len(result.items), "new": added})
+        return added
+
+    def _ingest_polled(self, orders: Sequence[Order]) -> int:
+        """Ingest a poll's eligible orders one page per transaction (one per order costs a
+        commit each); a page with a clash falls back to one order at a time, as ``ingest_order``
+        would have met it."""
+        now = self._clock.now()
+        rules = self._config.eligibility
+        eligible = [order for order in orders if is_eligible(order, rules, now)]
+        added = 0
+        for start in range(0, len(eligible), _INGEST_PAGE):
+            page = eligible[start : start + _INGEST_PAGE]
+            for order in page:
+                self._seen[order.id] = order
+            try:
+                added += self._store.ingest_many([new_order(o) for o in page], now=now)
+            except DuplicateRecordError:
+                added += sum(self._store.ingest(new_order(o), now=now) for o in page)
+        return added
+
+    def handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
+        """Take one subscription payload (message or change notification) and sync its order.
+
+        Payloads about other resources are ignored. ``OrderCreated`` messages carry the order; for
+        others the order is read from commercetools.
+        """
+        started = SummaryBuilder(self._clock.now())
+        order_id = order_id_from_message(payload)
+        if order_id is not None:
+            embedded = payload.get("order")
+            try:
+                order = (
+                    parse_order(embedded)
+                    if isinstance(embedded, Mapping)
+                    else self._ct.orders.get(order_id)
+                )
+            except PayloadError:
+                order = self._ct.orders.get(order_id)
+            started.count("ingested", int(self.ingest_order(order)))
+        return self._drain(started, max_orders=None)
+
+    # -- the order flow ----------------------------------------------------------------------------
+    def sync_orders(self, *, max_orders: int | None = None) -> RunSummary:
+        """One full order run: poll, then work the backlog (new orders and retries that are due)
+        until it is empty or ``max_orders`` have been processed."""
+        summary = SummaryBuilder(self._clock.now())
+        summary.count("ingested", self.poll_orders())
+        return self._drain(summary, max_orders=max_orders)
+
+    def process_backlog(self, *, max_orders: int | None = None) -> RunSummary:
+        """Work the ledger's backlog without polling commercetools first."""
+        return self._drain(SummaryBuilder(self._clock.now()), max_orders=max_orders)
+
+    def _drain(self, summary: SummaryBuilder, *, max_orders: int | None) -> RunSummary:
+        processed = 0
+        # One worker thread would only add hand-offs: with concurrency 1 the caller's thread works.
+        pool = (
+            ThreadPoolExecutor(
+                max_workers=self._config.concurrency, thread_name_prefix="ct-prima-sync"
+            )
+            if self._config.concurrency > 1
+            else None
+        )
+        try:
+            while max_orders is None or processed < max_orders:
+                limit = self._config.claim_batch
+                if max_orders is not None:
+                    limit = min(limit, max_orders - processed)
+                claimed = self._store.claim(
+                    self._config.worker_id,
+                    lease_seconds=self._config.lease_seconds,
+                    limit=limit,
+                    now=self._clock.now(),
+                )
+                if not claimed:
+                    break
+                outcomes: Iterable[Outcome] = (
+                    pool.map(self._process, claimed) if pool else map(self._process, claimed)
+                )
+                for outcome in outcomes:
+                    summary.count(str(outcome))
+                processed += len(claimed)
+                self._log_progress(summary)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._seen.clear()
+        for record in self._alert(summary.started_at):
+            summary.problem(record.kind)
+        result = summary.build(self._clock.now(), backlog=self._backlog())
+        _log.info("order run finished", extra={"summary": result.as_dict()})
+        return result
+
+    def _process(self, record: OrderRecord) -> Outcome:
+        return self._flow.process(record, self._seen.get(record.order_id))
+
+    def _backlog(self) -> int:
+        counts = self._store.count_orders_by_status()
+        return sum(counts.get(status, 0) for status in _WAITING)
+
+    def _log_progress(self, summary: SummaryBuilder) -> None:
+        done = sum(summary.snapshot(str(o)) for o in Outcome)
+        elapsed = (self._clock.now() - summary.started_at).total_seconds()
+        rate = done / elapsed if elapsed > 0 else 0.0
+        backlog = self._backlog()
+        _log.info(
+            "progress: %d processed, %d waiting",
+            done,
+            backlog,
+            extra={
+                "processed": done,
+                "backlog": backlog,
+                "rate_per_second": round(rate, 2),
+                "eta_seconds": round(backlog / rate, 1) if rate else None,
+            },
+        )
+
+    # -- exceptions --------------------------------------------------------------------------------
+    def exceptions(
+        self,
+        *,
+        owner: Owner | None = None,
+        kind: str | None = None,
+        order_id: str | None = None,
+        include_resolved: bool = False,
+    ) -> list[ExceptionRecord]:
+        """The exception queue, filtered."""
+        return self._store.list_exceptions(
+            ExceptionFilter(
+                open_only=not include_resolved, owner=owner, kind=kind, order_id=order_id
+            )
+        )
+
+    def retry_exceptions(
+        self, *, order_id: str | None = None, kind: str | None = None, owner: Owner | None = None
+    ) -> int:
+        """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
+        cause was fixed: they go back to the backlog and the next run processes them. Returns how
+        many orders were requeued."""
+        where = ExceptionFilter(order_id=order_id, kind=kind, owner=owner)
+        now = self._clock.now()
+        self._store.mark_for_replay(where, now=now)
+        requeued = 0
+        for order in {r.order_id for r in self._store.list_exceptions(where) if r.order_id}:
+            record = self._store.get_order(order)
+            if record is not None and record.status in (OrderStatus.EXCEPTED, OrderStatus.FAILED):
+                self._store.requeue_order(order, now=now)
+                requeued += 1
+        return requeued
+
+    def resolve_exception(self, exception_id: int, *, note: str) -> ExceptionRecord:
+        """Close an exception with a note saying what was done."""
+        return self._store.resolve_exception(exception_id, note=note, now=self._clock.now())
+
+    def _alert(self, run_started: datetime) -> list[ExceptionRecord]:
+        """Alert owners about exceptions first seen (NEW) or recurring past the threshold
+        (ESCALATED) in this run; returns the exceptions the run touched."""
+        threshold = self._config.escalate_after_occurrences
+        touched = [
+            r for r in self._store.list_exceptions(ExceptionFilter()) if r.last_seen >= run_started
+        ]
+        for record in touched:
+            if record.occurrences == 1:
+                level = AlertLevel.NEW
+            elif record.occurrences == threshold:
+                level = AlertLevel.ESCALATED
+            else:
+                continue
+            self._notifier.notify(
+                Alert(
+                    owner=record.owner,
+                    level=level,
+                    kind=record.kind,
+                    exception_id=record.exception_id,
+                    order_id=record.order_id,
+                    occurrences=record.occurrences,
+                    message=_describe(record),
+                )
+            )
+        return touched
+
+    # -- monitoring --------------------------------------------------------------------------------
+    def health(self) -> HealthReport:
+        """Counts by ledger status, open exceptions by owner, how old the oldest is."""
+        now = self._clock.now()
+        open_records = self._store.list_exceptions(ExceptionFilter())
+        by_owner: dict[str, int] = {str(o): 0 for o in Owner}
+        for record in open_records:
+            by_owner[str(record.owner)] += 1
+        ages = [(now - r.first_seen).total_seconds() for r in open_records]
+        escalate = self._config.retry.escalate_after_seconds
+        cursor = self._store.get_cursor(self._config.cursor_name)
+        return HealthReport(
+            orders_by_status={str(k): v for k, v in self._store.count_orders_by_status().items()},
+            open_exceptions_by_owner=by_owner,
+            oldest_open_exception_seconds=max(ages) if ages else None,
+            overdue_exceptions=sum(age >= escalate for age in ages),
+            cursor=cursor.value if cursor else None,
+        )
+
+
+def _describe(record: ExceptionRecord) -> str:
+    number = record.detail.get("order_number") if isinstance(record.detail, dict) else None
+    subject = f"order {number}" if number else f"order id {record.order_id}"
+    hint = record.detail.get("message") or record.detail.get("request_error") or ""
+    return f"{subject}: {record.kind}" + (f" ({hint})" if hint else "")

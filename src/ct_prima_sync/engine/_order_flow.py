@@ -1,0 +1,429 @@
+"""One order through the pipeline: claim -> map -> customer -> submit -> record -> write back.
+
+Exactly-once rules (design invariant 2), in the order the code meets them:
+
+1. Before anything is sent, ``begin_submission`` is written to the ledger. A worker that finds an
+   order with a submission started and no Prima reference (a crash, a timeout, a lost reply) asks
+   Prima for the order's status first and sends it only if Prima has never heard of it.
+2. Prima de-duplicates on the order number, and the ledger's unique Prima reference is the last
+   line: a second submission cannot create a second ledger entry.
+3. Every write to the ledger needs the worker's lease; a worker whose lease was taken over stops
+   (``LeaseLostError``) without touching Prima again.
+4. Any error is classified (``_problems``) into the exception queue with an owner; transient ones
+   come back after a backoff, permanent ones wait for a fix and a replay. One bad order never stops
+   the others: only a crash of the process (a ``BaseException``) leaves the loop.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from attrs import evolve
+
+from ..commercetools import (
+    ChangeOrderState,
+    CommercetoolsClient,
+    Order,
+    OrderState,
+    OrderUpdateAction,
+    ResourceIdentifier,
+    SetCustomField,
+    TransitionState,
+    UpdateSyncInfo,
+    update_with_conflict_retry,
+)
+from ..commercetools._actions import action_to_json  # not re-exported; see _write_back
+from ..errors import LeaseLostError, PrimaUnavailableError
+from ..mapping import MappingConfig, MappingIssue, map_order
+from ..prima import OrderStatus, PrimaGateway, SalesOrder
+from ..state import ExceptionFilter, OrderRecord, Owner, StateStore
+from ..state import OrderStatus as Ledger
+from ._clock import Clock
+from ._config import EngineConfig
+from ._customers import resolve_account
+from ._problems import Problem, ProblemKind, problem_from_error
+
+__all__ = ["Checkpoint", "OrderFlow", "Outcome"]
+
+_log = logging.getLogger("ct_prima_sync.engine.orders")
+
+#: Called at every step boundary with (step, order id); tests raise from it to simulate a crash.
+Checkpoint = Callable[[str, str], None]
+
+
+class Outcome(enum.StrEnum):
+    """How one attempt at one order ended."""
+
+    POSTED = "posted"
+    ALREADY_IN_PRIMA = "already_in_prima"
+    EXCEPTED = "excepted"
+    RETRYING = "retrying"
+    LOST_LEASE = "lost_lease"
+
+
+def _no_checkpoint(_step: str, _order_id: str) -> None:
+    return None
+
+
+class _DepotCache:
+    """Prima's depot list, read at most once per ``refresh`` seconds."""
+
+    def __init__(self, prima: PrimaGateway, refresh: timedelta) -> None:
+        self._prima = prima
+        self._refresh = refresh
+        self._lock = threading.Lock()
+        self._codes: frozenset[str] | None = None
+        self._read_at: datetime | None = None
+
+    def codes(self, now: datetime) -> frozenset[str]:
+        with self._lock:
+            if self._codes is None or self._read_at is None or now - self._read_at >= self._refresh:
+                self._codes = frozenset(d.code for d in self._prima.list_depots())
+                self._read_at = now
+            return self._codes
+
+
+class OrderFlow:
+    """Runs claimed orders through the pipeline; shared by the engine's worker threads."""
+
+    def __init__(
+        self,
+        *,
+        ct: CommercetoolsClient,
+        prima: PrimaGateway,
+        store: StateStore,
+        mapping: MappingConfig,
+        config: EngineConfig,
+        clock: Clock,
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        self._ct = ct
+        self._prima = prima
+        self._store = store
+        self._mapping = mapping
+        self._config = config
+        self._clock = clock
+        self._checkpoint = checkpoint or _no_checkpoint
+        self._depots = _DepotCache(prima, timedelta(seconds=config.depot_refresh_seconds))
+        self._sync_channel_id: str | None = None
+        self._channel_lock = threading.Lock()
+
+    @property
+    def worker(self) -> str:
+        return self._config.worker_id
+
+    def process(self, record: OrderRecord, order: Order | None = None) -> Outcome:
+        """Take one claimed order as far as it will go. Never raises ``Exception``s."""
+        order_id = record.order_id
+        stage = "fetch"
+        try:
+            self._checkpoint("claimed", order_id)
+            if order is None or order.version < record.ct_version:
+                order = self._ct.orders.get(order_id)
+            if record.prima_reference:
+                stage = "write_back"
+                return self._finish(record, order, record.prima_reference, Outcome.POSTED)
+            if record.ambiguous:
+                stage = "status_check"
+                found = self._reference_if_in_prima(order)
+                if found is not None:
+                    return self._record_and_finish(record, order, found, Outcome.ALREADY_IN_PRIMA)
+            stage = "map"
+            sales_order, problems = self._map(order)
+            if sales_order is None:
+                return self._except(record, problems)
+            record = self._store.transition(
+                order_id, worker_id=self.worker, to=Ledger.MAPPED, now=self._clock.now()
+            )
+            self._checkpoint("mapped", order_id)
+            stage = "customer"
+            account = resolve_account(
+                order,
+                sales_order.customer,
+                prima=self._prima,
+                store=self._store,
+                policy=self._config.customers,
+                clock=self._clock,
+            )
+            if account is None:
+                return self._except(
+                    record,
+                    [
+                        Problem.of(
+                            ProblemKind.CUSTOMER_UNRESOLVED,
+                            order_number=order.order_number,
+                            hint="map the customer, or enable customers.lookup_by_email / "
+                            "customers.create_missing",
+                        )
+                    ],
+                )
+            sales_order = evolve(
+                sales_order, customer=evolve(sales_order.customer, account_code=account)
+            )
+            record = self._store.transition(
+                order_id, worker_id=self.worker, to=Ledger.CUSTOMER_RESOLVED, now=self._clock.now()
+            )
+            self._checkpoint("customer_resolved", order_id)
+            stage = "submit"
+            return self._submit(record, order, sales_order)
+        except LeaseLostError:
+            _log.warning("lease lost; leaving the order to its new worker", extra=_ids(record))
+            return Outcome.LOST_LEASE
+        except Exception as error:  # one bad order must never stop the others
+            return self._fail(record, problem_from_error(error, stage=stage))
+
+    # -- steps -------------------------------------------------------------------------------------
+    def _map(self, order: Order) -> tuple[SalesOrder | None, list[Problem]]:
+        mapped = map_order(order, self._mapping)
+        by_code: dict[str, list[MappingIssue]] = {}
+        for issue in mapped.issues:
+            by_code.setdefault(str(issue.code), []).append(issue)
+        problems = [
+            Problem(
+                kind=code,
+                owner=Owner(str(issues[0].owner)),
+                transient=False,
+                detail={
+                    "order_number": order.order_number,
+                    "message": _issue_text(issues[0]),
+                    "issues": [
+                        {
+                            "path": issue.path,
+                            "message": issue.message,
+                            **({"difference": str(issue.difference)} if issue.difference else {}),
+                        }
+                        for issue in issues
+                    ],
+                },
+            )
+            for code, issues in by_code.items()
+        ]
+        if mapped.sales_order is None or problems:
+            return None, problems
+        unknown = sorted(
+            {line.warehouse for line in mapped.sales_order.lines}
+            - self._depots.codes(self._clock.now())
+        )
+        if unknown:
+            return None, [
+                Problem(
+                    kind="UNKNOWN_DEPOT",
+                    owner=Owner.OPERATIONS,
+                    transient=False,
+                    detail={
+                        "order_number": order.order_number,
+                        "depots": unknown,
+                        "message": f"Prima does not know depot(s) {', '.join(unknown)}: add them "
+                        "in Prima or change the depot mapping",
+                    },
+                )
+            ]
+        return mapped.sales_order, []
+
+    def _submit(self, record: OrderRecord, order: Order, sales_order: SalesOrder) -> Outcome:
+        record = self._store.begin_submission(
+            record.order_id, worker_id=self.worker, now=self._clock.now()
+        )
+        self._checkpoint("submitting", record.order_id)
+        try:
+            (result,) = self._prima.submit_orders([sales_order])
+        except PrimaUnavailableError as error:
+            if not error.may_have_been_applied:
+                raise
+            found = self._reference_if_in_prima(order)
+            if found is None:
+                raise
+            return self._record_and_finish(record, order, found, Outcome.ALREADY_IN_PRIMA)
+        self._checkpoint("submitted", record.order_id)
+        if not result.accepted:
+            return self._except(
+                record,
+                [
+                    Problem.of(
+                        ProblemKind.PRIMA_REJECTED,
+                        order_number=order.order_number,
+                        request_error=result.error,
+                    )
+                ],
+            )
+        outcome = Outcome.ALREADY_IN_PRIMA if result.duplicate else Outcome.POSTED
+        return self._record_and_finish(
+            record, order, result.prima_reference or sales_order.order_number, outcome
+        )
+
+    def _reference_if_in_prima(self, order: Order) -> str | None:
+        number = order.order_number or order.id
+        report = self._prima.order_status(number)
+        if report.status is OrderStatus.UNKNOWN_TO_PRIMA:
+            return None
+        return report.prima_reference or number
+
+    def _record_and_finish(
+        self, record: OrderRecord, order: Order, reference: str, outcome: Outcome
+    ) -> Outcome:
+        record = self._store.record_prima_reference(
+            record.order_id, worker_id=self.worker, reference=reference, now=self._clock.now()
+        )
+        self._checkpoint("recorded", record.order_id)
+        return self._finish(record, order, reference, outcome)
+
+    def _finish(
+        self, record: OrderRecord, order: Order, reference: str, outcome: Outcome
+    ) -> Outcome:
+        self._write_back(order, reference)
+        self._checkpoint("written_back", record.order_id)
+        now = self._clock.now()
+        self._store.transition(record.order_id, worker_id=self.worker, to=Ledger.DONE, now=now)
+        for open_problem in self._store.list_exceptions(_open_for(record.order_id)):
+            self._store.resolve_exception(
+                open_problem.exception_id, note="resolved automatically: order is in Prima", now=now
+            )
+        _log.info("order in Prima", extra={**_ids(record), "outcome": str(outcome)})
+        return outcome
+
+    def _write_back(self, order: Order, reference: str) -> None:
+        """``orders.update_resolving_conflicts`` without parsing the updated order that
+        commercetools sends back: the engine never reads it, and parsing it cost as much as
+        mapping the order did."""
+        actions = self._write_back_actions(order, reference)
+        path = f"/orders/{quote(order.id, safe='')}"
+
+        def send(version: int, todo: Sequence[OrderUpdateAction]) -> None:
+            body = {"version": version, "actions": [action_to_json(a) for a in todo]}
+            self._ct.request("POST", path, json=body)
+
+        def reread() -> tuple[int, list[OrderUpdateAction]]:
+            fresh = self._ct.orders.get(order.id)
+            return fresh.version, self._write_back_actions(fresh, reference)
+
+        update_with_conflict_retry(
+            version=order.version, actions=actions, update=send, reread=reread
+        )
+
+    def _write_back_actions(self, order: Order, reference: str) -> list[OrderUpdateAction]:
+        """What still has to be written; empty when commercetools already shows it all, so that
+        re-reading after a 409 or a crash never writes twice."""
+        settings = self._config.write_back
+        actions: list[OrderUpdateAction] = []
+        channel_id = self._sync_channel()
+        if channel_id and not any(
+            s.channel.id == channel_id and s.external_id == reference for s in order.sync_info
+        ):
+            actions.append(
+                UpdateSyncInfo(
+                    channel=ResourceIdentifier(type_id="channel", id=channel_id),
+                    external_id=reference,
+                    synced_at=self._clock.now(),
+                )
+            )
+        if settings.custom_field and _custom_value(order, settings.custom_field) != reference:
+            actions.append(SetCustomField(name=settings.custom_field, value=reference))
+        if settings.order_state and str(order.order_state) != settings.order_state:
+            actions.append(ChangeOrderState(order_state=OrderState(settings.order_state)))
+        if settings.transition_state_key and actions:
+            actions.append(
+                TransitionState(
+                    state=ResourceIdentifier(type_id="state", key=settings.transition_state_key)
+                )
+            )
+        return actions
+
+    def _sync_channel(self) -> str | None:
+        key = self._config.write_back.sync_channel_key
+        if not key:
+            return None
+        with self._channel_lock:
+            if self._sync_channel_id is None:
+                self._sync_channel_id = self._ct.channels.get_by_key(key).id
+            return self._sync_channel_id
+
+    # -- outcomes ----------------------------------------------------------------------------------
+    def _except(self, record: OrderRecord, problems: Iterable[Problem]) -> Outcome:
+        now = self._clock.now()
+        kinds: list[str] = []
+        problems = list(problems)
+        for stale in self._store.list_exceptions(_open_for(record.order_id)):
+            if stale.transient:  # retrying is over: a person has to act now
+                self._store.resolve_exception(
+                    stale.exception_id,
+                    note=f"superseded by {', '.join(p.kind for p in problems)}",
+                    now=now,
+                )
+        for problem in problems:
+            self._store.record_exception(
+                kind=problem.kind,
+                owner=problem.owner,
+                detail=problem.detail,
+                now=now,
+                order_id=record.order_id,
+                transient=False,
+            )
+            kinds.append(problem.kind)
+        self._store.transition(
+            record.order_id,
+            worker_id=self.worker,
+            to=Ledger.EXCEPTED,
+            now=now,
+            error=", ".join(kinds),
+        )
+        _log.warning("order needs attention", extra={**_ids(record), "kinds": kinds})
+        return Outcome.EXCEPTED
+
+    def _fail(self, record: OrderRecord, problem: Problem) -> Outcome:
+        if not problem.transient:
+            try:
+                return self._except(record, [problem])
+            except LeaseLostError:
+                return Outcome.LOST_LEASE
+        now = self._clock.now()
+        retry_at = now + timedelta(seconds=self._config.retry.delay(record.attempts))
+        try:
+            self._store.record_exception(
+                kind=problem.kind,
+                owner=problem.owner,
+                detail=problem.detail,
+                now=now,
+                order_id=record.order_id,
+                transient=True,
+                next_retry_at=retry_at,
+            )
+            self._store.transition(
+                record.order_id,
+                worker_id=self.worker,
+                to=Ledger.FAILED,
+                now=now,
+                error=problem.kind,
+                retry_at=retry_at,
+            )
+        except LeaseLostError:
+            return Outcome.LOST_LEASE
+        _log.info(
+            "order will be retried",
+            extra={**_ids(record), "kind": problem.kind, "retry_at": retry_at.isoformat()},
+        )
+        return Outcome.RETRYING
+
+
+def _ids(record: OrderRecord) -> dict[str, object]:
+    return {"order_id": record.order_id, "order_number": record.order_number}
+
+
+def _issue_text(issue: MappingIssue) -> str:
+    if issue.difference is None:
+        return issue.message
+    return f"{issue.message} (mapped minus commercetools: {issue.difference})"
+
+
+def _open_for(order_id: str) -> ExceptionFilter:
+    return ExceptionFilter(order_id=order_id)
+
+
+def _custom_value(order: Order, name: str) -> object:
+    if order.custom is None:
+        return None
+    return order.custom.fields.get(name)

@@ -1,0 +1,114 @@
+"""What one run did, as a value a host can log, assert on or return from a task."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import datetime
+
+from attrs import field, frozen
+
+__all__ = ["RunSummary", "SummaryBuilder"]
+
+
+@frozen(kw_only=True)
+class RunSummary:
+    """Counts and timing of one engine run.
+
+    ``posted``: orders Prima accepted in this run; ``already_in_prima``: orders found in Prima
+    after an ambiguous failure and recorded without sending again; ``excepted``: orders moved to
+    the exception queue for a person; ``retrying``: orders that failed transiently and will be
+    tried again; ``backlog``: orders still waiting when the run ended; ``problems``: exception
+    kinds seen, with counts.
+    """
+
+    started_at: datetime
+    finished_at: datetime
+    ingested: int = 0
+    posted: int = 0
+    already_in_prima: int = 0
+    excepted: int = 0
+    retrying: int = 0
+    lost_lease: int = 0
+    backlog: int = 0
+    problems: dict[str, int] = field(factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        """How long the run took (by the engine's clock)."""
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def processed(self) -> int:
+        """Orders that reached an outcome in this run."""
+        return self.posted + self.already_in_prima + self.excepted + self.retrying
+
+    @property
+    def rate(self) -> float:
+        """Orders processed per second (0 for an instant run)."""
+        return self.processed / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds the backlog would take at this run's rate (None when unknown)."""
+        return self.backlog / self.rate if self.rate > 0 else None
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-able form for logs and command output."""
+        return {
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "seconds": round(self.seconds, 3),
+            "ingested": self.ingested,
+            "posted": self.posted,
+            "already_in_prima": self.already_in_prima,
+            "excepted": self.excepted,
+            "retrying": self.retrying,
+            "lost_lease": self.lost_lease,
+            "backlog": self.backlog,
+            "rate_per_second": round(self.rate, 2),
+            "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
+            "problems": dict(sorted(self.problems.items())),
+        }
+
+
+class SummaryBuilder:
+    """Thread-safe counters the engine's workers add to while a run goes on."""
+
+    def __init__(self, started_at: datetime) -> None:
+        self.started_at = started_at
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._problems: Counter[str] = Counter()
+
+    def count(self, outcome: str, n: int = 1) -> None:
+        """Add to one of RunSummary's counters (``posted``, ``excepted``, ...)."""
+        with self._lock:
+            self._counts[outcome] += n
+
+    def problem(self, kind: str) -> None:
+        """Count one problem of ``kind``."""
+        with self._lock:
+            self._problems[kind] += 1
+
+    def snapshot(self, count: str) -> int:
+        """The current value of a counter."""
+        with self._lock:
+            return self._counts[count]
+
+    def build(self, finished_at: datetime, backlog: int) -> RunSummary:
+        """The summary so far."""
+        with self._lock:
+            c = self._counts
+            return RunSummary(
+                started_at=self.started_at,
+                finished_at=finished_at,
+                ingested=c["ingested"],
+                posted=c["posted"],
+                already_in_prima=c["already_in_prima"],
+                excepted=c["excepted"],
+                retrying=c["retrying"],
+                lost_lease=c["lost_lease"],
+                backlog=backlog,
+                problems=dict(self._problems),
+            )

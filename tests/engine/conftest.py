@@ -1,0 +1,78 @@
+"""An engine wired to the commercetools fake, FakePrima and a store, on a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ct_prima_sync.engine import EngineConfig, FakeClock, SyncEngine
+from ct_prima_sync.engine._order_flow import Checkpoint
+from ct_prima_sync.prima import PrimaGateway
+from ct_prima_sync.state import StateStore, open_store
+from ct_prima_sync.testing import FakePrima
+from ct_prima_sync.testing.scenario import SyncScenario, build_scenario, connect_commercetools
+
+EngineFactory = Callable[..., SyncEngine]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Starts a day after the scenario's orders were placed."""
+    return FakeClock(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def scenario() -> SyncScenario:
+    """60 orders, every fifth one bad in a different way."""
+    return build_scenario(orders=60, bad_every=5, seed=3)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StateStore]:
+    """Each engine behaviour holds on the in-memory and the SQLite store."""
+    url = (
+        "memory://"
+        if request.param == "memory"
+        else f"sqlite:///{tmp_path_factory.mktemp('state')}/sync.db"
+    )
+    with open_store(url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def make_engine(scenario: SyncScenario, clock: FakeClock) -> Iterator[EngineFactory]:
+    """Builds engines over the scenario; each gets its own commercetools client."""
+    clients = []
+
+    def build(
+        store: StateStore,
+        *,
+        prima: PrimaGateway | None = None,
+        checkpoint: Checkpoint | None = None,
+        worker_id: str = "worker-1",
+        mapping: object = None,
+        **config: object,
+    ) -> SyncEngine:
+        ct = connect_commercetools(scenario.commercetools, sleep=lambda _s: None)
+        clients.append(ct)
+        return SyncEngine(
+            commercetools=ct,
+            prima=prima or FakePrima(scenario.world, sleep=lambda _s: None),
+            store=store,
+            mapping=mapping or scenario.mapping,  # type: ignore[arg-type]
+            config=EngineConfig(
+                worker_id=worker_id,
+                initial_cursor=scenario.first_order_at - timedelta(days=1),
+                **config,  # type: ignore[arg-type]
+            ),
+            clock=clock,
+            checkpoint=checkpoint,
+        )
+
+    yield build
+    for client in clients:
+        client.close()

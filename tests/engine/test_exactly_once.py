@@ -1,0 +1,173 @@
+"""Design invariant 2: each commercetools order becomes exactly one Prima sales order, whatever
+crashes, timeouts, lost replies, retries and duplicate messages happen."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ct_prima_sync.commercetools import CommercetoolsClient
+from ct_prima_sync.engine import EngineConfig, FakeClock, RetryBackoff, SyncEngine
+from ct_prima_sync.state import OrderStatus, StateStore, open_store
+from ct_prima_sync.testing import (
+    FakeCommercetools,
+    FakePrima,
+    PrimaFault,
+    PrimaFaultKind,
+    PrimaFaultPlan,
+    PrimaRequestKind,
+)
+from ct_prima_sync.testing.scenario import SyncScenario, build_scenario, connect_commercetools
+
+EngineFactory = Callable[..., SyncEngine]
+
+STEPS = (
+    "claimed",
+    "mapped",
+    "customer_resolved",
+    "submitting",
+    "submitted",
+    "recorded",
+    "written_back",
+)
+
+
+class Crash(BaseException):
+    """Simulates the process dying: not an Exception, so nothing in the engine catches it."""
+
+
+def _crash_at(step: str, nth: int) -> Callable[[str, str], None]:
+    seen = {"count": 0}
+
+    def checkpoint(at: str, _order_id: str) -> None:
+        if at == step:
+            seen["count"] += 1
+            if seen["count"] == nth:
+                raise Crash(step)
+
+    return checkpoint
+
+
+def _assert_exactly_once(scenario: SyncScenario, store: StateStore) -> None:
+    for number in scenario.good:
+        # An applied-but-unanswered submission is found by the status check and never sent
+        # again; one that surely did not arrive is sent once more: Prima sees each order once.
+        assert scenario.world.submission_count(number) == 1, number
+    prima_numbers = [order.order_number for order in scenario.world.orders()]
+    assert sorted(prima_numbers) == sorted(scenario.good), "Prima holds a duplicate or a stray"
+    counts = store.count_orders_by_status()
+    assert counts[OrderStatus.DONE] == len(scenario.good)
+    assert counts[OrderStatus.EXCEPTED] == len(scenario.bad)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_crash_at_any_step_then_a_restart_neither_loses_nor_duplicates(
+    step: str,
+    scenario: SyncScenario,
+    make_engine: EngineFactory,
+    clock: FakeClock,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    url = f"sqlite:///{tmp_path_factory.mktemp('crash')}/sync.db"
+    with open_store(url) as store:
+        crashing = make_engine(store, checkpoint=_crash_at(step, nth=7), concurrency=1)
+        with pytest.raises(Crash):
+            crashing.sync_orders()
+    clock.advance(EngineConfig().lease_seconds + 1)  # the dead worker's lease runs out
+    with open_store(url) as store:
+        summary = make_engine(store, worker_id="worker-2").sync_orders()
+        assert summary.backlog == 0
+        _assert_exactly_once(scenario, store)
+    for order in scenario.commercetools.orders():
+        if order["orderNumber"] in scenario.good:
+            assert len(order["syncInfo"]) == 1, "written back twice"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        PrimaFault(kind=PrimaFaultKind.REPLY_LOST),
+        PrimaFault(kind=PrimaFaultKind.TIMEOUT, applied=True),
+        PrimaFault(kind=PrimaFaultKind.TIMEOUT, applied=False),
+        PrimaFault(kind=PrimaFaultKind.SERVER_ERROR, applied=True),
+        PrimaFault(kind=PrimaFaultKind.CONNECTION_RESET, applied=False),
+        PrimaFault(kind=PrimaFaultKind.RATE_LIMITED),
+    ],
+    ids=lambda f: f"{f.kind.value}-{'applied' if f.applies_request else 'not-applied'}",
+)
+def test_an_ambiguous_or_failed_submission_is_checked_with_prima_before_any_resend(
+    fault: PrimaFault, scenario: SyncScenario, store: StateStore, make_engine: EngineFactory
+) -> None:
+    plan = PrimaFaultPlan()
+    plan.on_nth(PrimaRequestKind.SUBMIT_ORDERS, 1, fault)
+    prima = FakePrima(scenario.world, faults=plan, sleep=lambda _s: None)
+    engine = make_engine(store, prima=prima, retry=RetryBackoff(base_seconds=1))
+
+    engine.sync_orders()
+    engine._clock.sleep(60)
+    engine.process_backlog()
+
+    _assert_exactly_once(scenario, store)
+    assert plan.fired, "the fault never fired"
+
+
+def test_randomised_faults_over_a_thousand_orders_lose_and_duplicate_nothing(
+    clock: FakeClock, make_engine: EngineFactory
+) -> None:
+    scenario = build_scenario(orders=1000, bad_every=0, seed=11)
+    rng = random.Random(2026)
+    plan = PrimaFaultPlan()
+    plan.random(
+        7,
+        {
+            PrimaFault(kind=PrimaFaultKind.REPLY_LOST): 0.05,
+            PrimaFault(kind=PrimaFaultKind.TIMEOUT, applied=True): 0.03,
+            PrimaFault(kind=PrimaFaultKind.TIMEOUT, applied=False): 0.03,
+            PrimaFault(kind=PrimaFaultKind.SERVER_ERROR, applied=True): 0.02,
+            PrimaFault(kind=PrimaFaultKind.SERVER_ERROR, applied=False): 0.02,
+            PrimaFault(kind=PrimaFaultKind.RATE_LIMITED): 0.03,
+        },
+    )
+    prima = FakePrima(scenario.world, faults=plan, sleep=lambda _s: None)
+    ct_fake = scenario.commercetools
+    ct_fake.faults.randomly(seed=5, probability=0.03)  # 5xx, 429 and resets on commercetools too
+    with open_store("memory://") as store:
+        engine = SyncEngine(
+            commercetools=_client(ct_fake),
+            prima=prima,
+            store=store,
+            mapping=scenario.mapping,
+            config=EngineConfig(
+                worker_id="w",
+                initial_cursor=scenario.first_order_at - timedelta(days=1),
+                retry=RetryBackoff(base_seconds=5, cap_seconds=60),
+            ),
+            clock=clock,
+        )
+        orders = ct_fake.orders()
+        for _round in range(40):
+            # duplicate subscription deliveries of random orders, mixed with polling
+            for order in rng.sample(orders, 20):
+                engine.handle_message(
+                    {"resource": {"typeId": "order", "id": order["id"]}, "order": order}
+                )
+            engine.sync_orders()
+            if store.count_orders_by_status()[OrderStatus.DONE] == len(scenario.good):
+                break
+            clock.advance(120)
+        assert plan.fired, "the fault plan never fired"
+        _assert_exactly_once(scenario, store)
+
+
+def _client(fake: FakeCommercetools) -> CommercetoolsClient:
+    return connect_commercetools(fake, sleep=lambda _s: None)
+
+
+def test_the_clock_used_here_starts_after_the_orders() -> None:
+    assert (
+        FakeClock(datetime(2026, 11, 21, tzinfo=UTC)).now()
+        > build_scenario(orders=1).first_order_at
+    )
