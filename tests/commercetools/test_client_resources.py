@@ -405,3 +405,39 @@ def test_a_generic_query_yields_raw_results_of_any_resource() -> None:
     results: Iterator[dict[str, Any]] = client.iter_query("shipping-methods", page_size=1)
     assert [r["id"] for r in results] == ["a", "b"]
     assert recorder.requests[0].url.path == "/proj/shipping-methods"
+
+
+def test_apply_returns_the_new_version_and_rereads_after_a_conflict_without_parsing() -> None:
+    from ct_prima_sync.commercetools import (
+        ChangeOrderState,
+        OrderState,
+        ResourceIdentifier,
+        UpdateSyncInfo,
+    )
+    from ct_prima_sync.testing import FakeCommercetools
+    from ct_prima_sync.testing.factories import LineSpec, make_order
+    from ct_prima_sync.testing.scenario import connect_commercetools
+
+    fake = FakeCommercetools(seed=1)
+    channel = fake.add_channel("prima-export", roles=("OrderExport",))
+    order = fake.add_order(make_order(lines=[LineSpec(sku="A-1", quantity=1, unit_price=100)]))
+    sync = UpdateSyncInfo(
+        channel=ResourceIdentifier(type_id="channel", id=channel["id"]), external_id="P-1"
+    )
+    with connect_commercetools(fake) as client:
+        # someone else changes the order first: version 1 is stale
+        assert (
+            client.orders.apply(
+                order["id"], 1, [ChangeOrderState(order_state=OrderState.CONFIRMED)]
+            )
+            == 2
+        )
+        seen: list[int] = []
+
+        def decide(fresh: object) -> list[UpdateSyncInfo]:
+            seen.append(fresh.version)  # type: ignore[attr-defined]
+            return [sync]
+
+        assert client.orders.apply(order["id"], 1, [sync], reread=decide) == 3
+    assert seen == [2]
+    assert [s["externalId"] for s in fake.order(order["id"])["syncInfo"]] == ["P-1"]

@@ -25,7 +25,7 @@ from ct_prima_sync.commercetools import (
     unparse,
 )
 
-EXAMPLES = Path(__file__).parents[2] / ".." / "shared" / "reference" / "commercetools" / "examples"
+EXAMPLES = Path(__file__).parents[1] / "data" / "commercetools_examples"
 
 # Examples that are not a resource this library parses, and why (update actions are recognised
 # by their "action" key).
@@ -69,14 +69,11 @@ def _is_resource(path: Path) -> bool:
 
 
 def _resource_examples() -> list[Path]:
-    if not EXAMPLES.is_dir():
-        return []
     return [path for path in sorted(EXAMPLES.glob("*.json")) if _is_resource(path)]
 
 
-pytestmark = pytest.mark.skipif(
-    not EXAMPLES.is_dir(), reason=f"the shared examples folder is absent ({EXAMPLES})"
-)
+def test_the_examples_are_there() -> None:
+    assert len(list(EXAMPLES.glob("*.json"))) == 29
 
 
 @pytest.mark.parametrize("path", _resource_examples(), ids=lambda p: p.name)

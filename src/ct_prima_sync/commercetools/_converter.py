@@ -2,9 +2,8 @@
 
 :func:`make_converter` builds it; the module keeps two instances made by the same code:
 ``FAST`` (``detailed_validation`` off, the hot path) and ``DETAILED`` (on), which a parse function
-runs only after ``FAST`` failed, to name every bad field. :func:`problems` turns the detailed
-converter's exception group into ``(path, message)`` pairs with JSON paths
-(``lineItems[3].price.value.centAmount``).
+runs only after ``FAST`` failed, to name every bad field (``_models/parse.py`` turns its exception
+group into JSON paths such as ``lineItems[3].price.value.centAmount``).
 
 Hooks it registers (later registrations win in cattrs, so the specific ones come last):
 
@@ -21,6 +20,12 @@ Hooks it registers (later registrations win in cattrs, so the specific ones come
 7. Every model (an attrs class with an ``extra`` field): a generated dict structure function
    mapping snake_case attributes to camelCase keys (or the ``WIRE_NAME`` metadata), wrapped so
    keys the model does not name land in ``extra``. Unstructuring puts them back.
+
+Speed: ``DETAILED`` uses cattrs' ``make_dict_structure_fn``. ``FAST`` uses a hand-tuned
+generated function per model (:func:`_generated_model_hook`, about 1.5 times faster on orders)
+and a shortcut for complete ``centPrecision`` money; a property test holds the two converters to
+the same results. The money hooks stay in :mod:`ct_prima_sync.money`'s hands: every amount is a
+checked ``Money(...)``.
 """
 
 from __future__ import annotations
@@ -31,31 +36,24 @@ import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import attrs
 from cattrs import Converter
-from cattrs.errors import (
-    AttributeValidationNote,
-    ClassValidationError,
-    IterableValidationError,
-    IterableValidationNote,
-)
+from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, override
 
-from ct_prima_sync.errors import InvalidMoneyError
 from ct_prima_sync.money import HighPrecisionMoney, Money, parse_money, parse_typed_money
 
-from ._models.base import WIRE_NAME
+from ._models.base import EMPTY, WIRE_NAME
 
-__all__ = ["DETAILED", "FAST", "make_converter", "problems", "wire_name"]
+__all__ = ["DETAILED", "FAST", "MONEY_PATH", "FieldError", "make_converter", "wire_name"]
 
-T = TypeVar("T")
 Hook = Callable[[Any, Any], Any]
 
-# parse_money reports "<path>.centAmount: ..."; this marker as the path lets problems() splice the
-# money module's sub-path onto the JSON path cattrs tracked.
-_MONEY_PATH: Final = "\x00"
+# parse_money reports "<path>.centAmount: ..."; this marker as the path lets the error-path walker
+# in _models/parse.py splice the money module's sub-path onto the JSON path cattrs tracked.
+MONEY_PATH: Final = "\x00"
 
 
 class FieldError(ValueError):
@@ -150,11 +148,11 @@ def _structure_date(value: Any, _: Any) -> date:
 
 
 def _structure_money(value: Any, _: Any) -> Money:
-    return parse_money(value, _MONEY_PATH)
+    return parse_money(value, MONEY_PATH)
 
 
 def _structure_typed_money(value: Any, _: Any) -> Money | HighPrecisionMoney:
-    return parse_typed_money(value, _MONEY_PATH)
+    return parse_typed_money(value, MONEY_PATH)
 
 
 def _structure_money_fast(value: Any, _: Any) -> Money:
@@ -165,7 +163,7 @@ def _structure_money_fast(value: Any, _: Any) -> Money:
         digits = value.get("fractionDigits")
         if type(cents) is int and type(digits) is int:
             return Money(cents, value.get("currencyCode"), digits)  # type: ignore[arg-type]
-    return parse_money(value, _MONEY_PATH)
+    return parse_money(value, MONEY_PATH)
 
 
 def _structure_typed_money_fast(value: Any, _: Any) -> Money | HighPrecisionMoney:
@@ -174,7 +172,7 @@ def _structure_typed_money_fast(value: Any, _: Any) -> Money | HighPrecisionMone
         digits = value.get("fractionDigits")
         if type(cents) is int and type(digits) is int:
             return Money(cents, value.get("currencyCode"), digits)  # type: ignore[arg-type]
-    return parse_typed_money(value, _MONEY_PATH)
+    return parse_typed_money(value, MONEY_PATH)
 
 
 _OPTIONAL_PRIMITIVES: Final[Mapping[Any, Hook]] = {
@@ -299,6 +297,8 @@ def _model_hook(
     cl: type[Any], converter: Converter, *, allow_none: bool
 ) -> Callable[[Any, Any], Any]:
     # allow_none builds the hook for ``Model | None`` fields without a wrapper call per value.
+    if not converter.detailed_validation and _can_generate(cl):
+        return _generated_model_hook(cl, converter, allow_none=allow_none)
     fields = attrs.fields(cl)
     overrides = {a.name: override(rename=wire_name(a)) for a in fields if a.name != "extra"}
     base = make_dict_structure_fn(
@@ -325,6 +325,83 @@ def _model_hook(
         return instance
 
     return structure_model
+
+
+_MISSING: Final = object()
+_PRIMITIVES: Final = (str, int, bool)
+
+
+def _can_generate(cl: type[Any]) -> bool:
+    return not hasattr(cl, "__attrs_post_init__") and all(
+        a.validator is None and a.converter is None and not isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+        for a in attrs.fields(cl)
+    )
+
+
+def _generated_model_hook(
+    cl: type[Any], converter: Converter, *, allow_none: bool
+) -> Callable[[Any, Any], Any]:
+    """The hot path's structure function for a model: one generated function that reads each
+    key, structures it with the converter's hook (a plain type check for ``str``/``int``/``bool``)
+    and stores it, then fills ``extra``. It sets the slots the way attrs' own ``__init__`` of a
+    frozen class does, skipping only the keyword-argument call; models have no validators,
+    converters, factories or post-init hooks (checked here), so the result is the same object
+    ``cl(**fields)`` would give."""
+    attrs.resolve_types(cl)
+    fields = [a for a in attrs.fields(cl) if a.name != "extra"]
+    known = frozenset(wire_name(a) for a in fields)
+    names: dict[str, Any] = {
+        "new": object.__new__,
+        "put": object.__setattr__,
+        "cl": cl,
+        "allow_none": allow_none,
+        "Mapping": Mapping,
+        "FieldError": FieldError,
+        "kind": _kind,
+        "MISSING": _MISSING,
+        "known": known,
+        "proxy": types.MappingProxyType,
+        "EMPTY": EMPTY,
+    }
+    lines = [
+        "def structure(o, _):",
+        "    if type(o) is not dict:",
+        "        if o is None and allow_none:",
+        "            return None",
+        "        if not isinstance(o, Mapping):",
+        "            raise FieldError('expected an object, got ' + kind(o))",
+        "    inst = new(cl)",
+    ]
+    for index, a in enumerate(fields):
+        hook, tp, default = f"h{index}", f"t{index}", f"d{index}"
+        names[hook] = converter.get_structure_hook(a.type)
+        names[tp] = a.type
+        names[default] = a.default
+        plain = a.type if a.type in _PRIMITIVES else None
+        if plain is None and _is_union(a.type):
+            present = [arg for arg in typing.get_args(a.type) if arg is not type(None)]
+            plain = present[0] if len(present) == 1 and present[0] in _PRIMITIVES else None
+        if plain is not None:
+            names[f"p{index}"] = plain
+        key, name = repr(wire_name(a)), repr(a.name)
+        if a.default is attrs.NOTHING:
+            lines.append(f"    v = o[{key}]")
+            value = f"{hook}(v, {tp})"
+        else:
+            lines.append(f"    v = o.get({key}, MISSING)")
+            value = f"{default} if v is MISSING else {hook}(v, {tp})"
+        if plain is not None:
+            value = f"v if type(v) is p{index} else ({value})"
+        lines.append(f"    put(inst, {name}, {value})")
+    lines += [
+        "    if known.issuperset(o):",
+        "        put(inst, 'extra', EMPTY)",
+        "    else:",
+        "        put(inst, 'extra', proxy({k: v for k, v in o.items() if k not in known}))",
+        "    return inst",
+    ]
+    exec(compile("\n".join(lines), f"<ct_prima_sync structure {cl.__name__}>", "exec"), names)  # noqa: S102
+    return names["structure"]  # type: ignore[no-any-return]
 
 
 def _model_unstructure_factory(cl: type[Any], converter: Converter) -> Callable[[Any], Any]:
@@ -387,52 +464,3 @@ def make_converter(*, detailed_validation: bool) -> Converter:
 
 FAST: Final = make_converter(detailed_validation=False)
 DETAILED: Final = make_converter(detailed_validation=True)
-
-
-# -- error paths -----------------------------------------------------------------------------
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _note(exc: BaseException, kind: type[T]) -> T | None:
-    for note in getattr(exc, "__notes__", ()):
-        if isinstance(note, kind):
-            return note
-    return None
-
-
-def problems(exc: BaseException, path: str = "") -> list[tuple[str, str]]:
-    """Flatten a structuring failure into ``(JSON path, message)`` pairs, in payload order.
-
-    Messages never contain the offending value (it may be personal data).
-    """
-    if isinstance(exc, ClassValidationError):
-        names = {a.name: wire_name(a) for a in attrs.fields(exc.cl)} if attrs.has(exc.cl) else {}
-        found: list[tuple[str, str]] = []
-        for sub in exc.exceptions:
-            attribute = _note(sub, AttributeValidationNote)
-            key = names.get(attribute.name, attribute.name) if attribute else ""
-            found.extend(problems(sub, _join(path, key) if key else path))
-        return found
-    if isinstance(exc, IterableValidationError):
-        found = []
-        for sub in exc.exceptions:
-            item = _note(sub, IterableValidationNote)
-            found.extend(problems(sub, f"{path}[{item.index}]" if item else path))
-        return found
-    if isinstance(exc, KeyError):
-        return [(path, "required field is missing")]
-    if isinstance(exc, InvalidMoneyError):
-        text = str(exc)
-        sub_path = ""
-        if text.startswith(_MONEY_PATH):
-            sub_path, _, text = text[len(_MONEY_PATH) :].partition(": ")
-        # The money module quotes a bad currency code back; a payload error never echoes input.
-        for quote in ("'", '"'):
-            text = text.split(f", got {quote}", 1)[0]
-        return [(path + sub_path, text)]
-    if isinstance(exc, FieldError):
-        return [(path, str(exc))]
-    return [(path, f"could not be read ({type(exc).__name__})")]

@@ -12,9 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ct_prima_sync.errors import PayloadError
+import attrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    IterableValidationError,
+    IterableValidationNote,
+)
 
-from .._converter import DETAILED, FAST, problems
+from ct_prima_sync.errors import InvalidMoneyError, PayloadError
+
+from .._converter import DETAILED, FAST, MONEY_PATH, FieldError, wire_name
 from .channel import Channel
 from .customer import Customer
 from .errors import ErrorResponse
@@ -37,6 +45,52 @@ __all__ = [
 T = TypeVar("T")
 
 
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _note(exc: BaseException, kind: type[T]) -> T | None:
+    for note in getattr(exc, "__notes__", ()):
+        if isinstance(note, kind):
+            return note
+    return None
+
+
+def _problems(exc: BaseException, path: str = "") -> list[tuple[str, str]]:
+    """Flatten a structuring failure into ``(JSON path, message)`` pairs, in payload order.
+
+    Messages never contain the offending value (it may be personal data).
+    """
+    if isinstance(exc, ClassValidationError):
+        names = {a.name: wire_name(a) for a in attrs.fields(exc.cl)} if attrs.has(exc.cl) else {}
+        found: list[tuple[str, str]] = []
+        for sub in exc.exceptions:
+            attribute = _note(sub, AttributeValidationNote)
+            key = names.get(attribute.name, attribute.name) if attribute else ""
+            found.extend(_problems(sub, _join(path, key) if key else path))
+        return found
+    if isinstance(exc, IterableValidationError):
+        found = []
+        for sub in exc.exceptions:
+            item = _note(sub, IterableValidationNote)
+            found.extend(_problems(sub, f"{path}[{item.index}]" if item else path))
+        return found
+    if isinstance(exc, KeyError):
+        return [(path, "required field is missing")]
+    if isinstance(exc, InvalidMoneyError):
+        text = str(exc)
+        sub_path = ""
+        if text.startswith(MONEY_PATH):
+            sub_path, _, text = text[len(MONEY_PATH) :].partition(": ")
+        # The money module quotes a bad currency code back; a payload error never echoes input.
+        for quote in ("'", '"'):
+            text = text.split(f", got {quote}", 1)[0]
+        return [(path + sub_path, text)]
+    if isinstance(exc, FieldError):
+        return [(path, str(exc))]
+    return [(path, f"could not be read ({type(exc).__name__})")]
+
+
 def _payload_error(kind: str, found: list[tuple[str, str]], prefix: str = "") -> PayloadError:
     if not found:
         return PayloadError(f"{kind} payload could not be read", path=prefix)
@@ -52,7 +106,7 @@ def _detailed_problems(data: Any, cl: type[Any]) -> list[tuple[str, str]]:
     try:
         DETAILED.structure(data, cl)
     except Exception as exc:  # every structuring failure becomes (path, message) pairs
-        return problems(exc)
+        return _problems(exc)
     return []
 
 

@@ -127,7 +127,7 @@ class CommercetoolsApp:
             )
         correlation_id = headers.get("x-correlation-id") or f"projects-{secrets.token_hex(16)}"
         status, payload, extra = self._answer(method, path, params, body, authorization, is_token)
-        data = json.dumps(payload).encode()
+        data = json.dumps(payload, separators=(",", ":")).encode()  # compact, as the API sends
         response_headers = [
             ("Content-Type", "application/json; charset=utf-8"),
             ("Content-Length", str(len(data))),

@@ -18,7 +18,7 @@ import random
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ct_prima_sync.errors import ConcurrentModificationError, NotFoundError
 
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 Resource = dict[str, Any]
+_T = TypeVar("_T")
 MessageDraft = tuple[str, dict[str, Any]]
 """A message to record: its ``type`` and its type-specific fields."""
 
@@ -50,15 +51,19 @@ TYPE_IDS = {
 }
 
 
-def copy_json(value: Any) -> Any:
+def copy_json(value: _T) -> _T:
     """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster than
     ``copy.deepcopy``, which the fake paid on every update of a 9 kB order; anything else is
     handed to ``copy.deepcopy``."""
+    return cast(_T, _copy(value))
+
+
+def _copy(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
-        return {key: copy_json(item) for key, item in value.items()}
+        return {key: _copy(item) for key, item in value.items()}
     if kind is list:
-        return [copy_json(item) for item in value]
+        return [_copy(item) for item in value]
     if kind in _IMMUTABLE:
         return value
     return copy.deepcopy(value)
@@ -90,7 +95,7 @@ class _CopyOnTouch(dict[str, Any]):
         self._own(key)
         return super().__getitem__(key)
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         self._own(key)
         return super().get(key, default)
 
