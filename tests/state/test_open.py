@@ -77,7 +77,8 @@ def test_many_stores_opening_one_new_sqlite_file_at_once_migrate_it_once(tmp_pat
     for s in stores:
         s.close()
     conn = sqlite3.connect(tmp_path / "race.db")
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
     conn.close()
 
 
@@ -143,3 +144,25 @@ def test_postgres_unique_constraints_back_up_the_stores_own_checks(postgres_url:
             conn.execute(
                 "UPDATE orders SET prima_reference = 'SO-1' WHERE order_id = 'order-00002'"
             )
+
+
+def test_a_database_of_an_older_version_is_migrated_forward_on_open(tmp_path: Path) -> None:
+    from ct_prima_sync.state._schema import CREATE_VERSION_TABLE, MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute(CREATE_VERSION_TABLE["sqlite"])
+    for statement in MIGRATIONS["sqlite"][0][1]:
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+    conn.commit()
+    conn.close()
+
+    with open_store(f"sqlite:///{path}") as store:
+        assert store.count_orders_by_status()
+    conn = sqlite3.connect(path)
+    indexes = {row[1] for row in conn.execute("PRAGMA index_list('exceptions')")}
+    versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+    conn.close()
+    assert "exceptions_order_idx" in indexes
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]

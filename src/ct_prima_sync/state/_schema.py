@@ -158,14 +158,17 @@ _POSTGRES_V1: Final = [
         name TEXT COLLATE "C" PRIMARY KEY, owner TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)""",
 ]
 
+# v2: the engine looks up an order's open exceptions when the order finally goes through.
+_V2: Final = ["CREATE INDEX exceptions_order_idx ON exceptions (order_id)"]
+
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
-    "sqlite": [(1, _SQLITE_V1)],
-    "postgresql": [(1, _POSTGRES_V1)],
+    "sqlite": [(1, _SQLITE_V1), (2, _V2)],
+    "postgresql": [(1, _POSTGRES_V1), (2, _V2)],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (
