@@ -66,6 +66,9 @@ def test_four_workers_on_postgresql_finish_the_backlog_and_never_double_submit(
     assert sum(1 for s in summaries if s.posted) >= 2, "the work was not shared"
     for number in scenario.good:
         assert scenario.world.submission_count(number) == 1
+    # Workers racing on a new customer never create it twice.
+    emails = [customer.email for customer in scenario.world.customers()]
+    assert len(emails) == len(set(emails))
     with open_store(postgres_url) as store:
         counts = store.count_orders_by_status()
         assert counts[OrderStatus.DONE] == len(scenario.good)

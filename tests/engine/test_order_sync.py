@@ -226,3 +226,43 @@ def test_health_reports_the_queue_by_owner(
     assert health.ok
     clock.advance(5 * 3600)
     assert not engine.health().ok
+
+
+def test_orders_can_come_from_the_messages_api_instead_of_polling(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory
+) -> None:
+    engine = make_engine(store)
+
+    summary = engine.sync_orders(from_messages=True)
+    again = engine.sync_orders(from_messages=True)
+
+    assert (summary.ingested, summary.posted) == (60, 48)
+    assert (again.ingested, again.posted) == (0, 0)
+
+
+def test_an_exception_open_past_the_escalation_age_is_escalated_once(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory, clock: FakeClock
+) -> None:
+    alerts: list[Alert] = []
+
+    class Inbox:
+        def notify(self, alert: Alert) -> None:
+            alerts.append(alert)
+
+    engine = make_engine(store)
+    engine._notifier = Inbox()
+    engine.sync_orders()
+    assert {a.level for a in alerts} == {AlertLevel.NEW}
+    alerts.clear()
+
+    clock.advance(3 * 3600)
+    engine.process_backlog()
+    assert alerts == []
+    clock.advance(2 * 3600)  # now past the 4-hour escalation age
+    engine.process_backlog()
+    assert len(alerts) == 12
+    assert {a.level for a in alerts} == {AlertLevel.ESCALATED}
+    alerts.clear()
+    clock.advance(3600)
+    engine.process_backlog()
+    assert alerts == []

@@ -2,10 +2,11 @@
 
 from ._clock import Clock, FakeClock, SystemClock
 from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
-from ._engine import HealthReport, SyncEngine
+from ._engine import SyncEngine
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifier
 from ._order_flow import Outcome
 from ._problems import Problem, ProblemKind
+from ._queue import HealthReport
 from ._summary import RunSummary
 
 __all__ = [

@@ -8,8 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from attrs import frozen
-
 from ..commercetools import CommercetoolsClient, Order, parse_order
 from ..errors import DuplicateRecordError, PayloadError
 from ..mapping import MappingConfig
@@ -27,6 +25,7 @@ from ._config import EngineConfig
 from ._ingest import is_eligible, new_order, order_id_from_message
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
+from ._queue import HealthReport, health_report, list_exceptions, replay_exceptions
 from ._summary import RunSummary, SummaryBuilder
 
 __all__ = ["HealthReport", "SyncEngine"]
@@ -36,6 +35,9 @@ _log = logging.getLogger("ct_prima_sync.engine")
 #: Orders written to the ledger per transaction when a poll brings many.
 _INGEST_PAGE = 500
 
+_MESSAGES_CURSOR = "messages.createdAt"
+_ALERTS_CHECKED = "alerts.checkedAt"
+
 _WAITING = (
     OrderStatus.NEW,
     OrderStatus.CLAIMED,
@@ -44,37 +46,6 @@ _WAITING = (
     OrderStatus.SUBMITTING,
     OrderStatus.SUBMITTED,
 )
-
-
-@frozen(kw_only=True)
-class HealthReport:
-    """The state of the order flow at a glance, for monitoring and the ``health`` command.
-
-    ``ok`` is False when an exception has been open longer than the escalation age or orders are
-    stuck in a submission whose outcome is unknown.
-    """
-
-    orders_by_status: dict[str, int]
-    open_exceptions_by_owner: dict[str, int]
-    oldest_open_exception_seconds: float | None
-    overdue_exceptions: int
-    cursor: str | None
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing needs a person's attention urgently."""
-        return self.overdue_exceptions == 0
-
-    def as_dict(self) -> dict[str, object]:
-        """A JSON-able form."""
-        return {
-            "ok": self.ok,
-            "orders_by_status": self.orders_by_status,
-            "open_exceptions_by_owner": self.open_exceptions_by_owner,
-            "oldest_open_exception_seconds": self.oldest_open_exception_seconds,
-            "overdue_exceptions": self.overdue_exceptions,
-            "cursor": self.cursor,
-        }
 
 
 class SyncEngine:
@@ -170,6 +141,32 @@ class SyncEngine:
                 added += sum(self._store.ingest(new_order(o), now=now) for o in page)
         return added
 
+    def poll_messages(self) -> int:
+        """Read ``OrderCreated`` and ``OrderImported`` messages since the stored cursor (with the
+        overlap window) into the ledger; returns how many orders were new. An alternative to
+        :meth:`poll_orders` for projects with messages enabled: it sees new orders only."""
+        now = self._clock.now()
+        stored = self._store.get_cursor(_MESSAGES_CURSOR)
+        cursor = (
+            datetime.fromisoformat(stored.value)
+            if stored
+            else self._config.initial_cursor or now - timedelta(days=1)
+        )
+        overlap = timedelta(seconds=self._config.poll_overlap_seconds)
+        latest = cursor
+        added = 0
+        for message in self._ct.messages.query(
+            types=("OrderCreated", "OrderImported"), since=cursor - overlap
+        ):
+            order_id = message.resource.id
+            if message.resource.type_id != "order" or not order_id:
+                continue
+            order = message.order or self._ct.orders.get(order_id)
+            added += self.ingest_order(order)
+            latest = max(latest, message.created_at)
+        self._store.set_cursor(_MESSAGES_CURSOR, latest.isoformat(), now=now)
+        return added
+
     def handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
         """Take one subscription payload (message or change notification) and sync its order.
 
@@ -192,11 +189,14 @@ class SyncEngine:
         return self._drain(started, max_orders=None)
 
     # -- the order flow ----------------------------------------------------------------------------
-    def sync_orders(self, *, max_orders: int | None = None) -> RunSummary:
-        """One full order run: poll, then work the backlog (new orders and retries that are due)
-        until it is empty or ``max_orders`` have been processed."""
+    def sync_orders(
+        self, *, max_orders: int | None = None, from_messages: bool = False
+    ) -> RunSummary:
+        """One full order run: poll (orders by ``lastModifiedAt``, or the messages API with
+        ``from_messages``), then work the backlog (new orders and retries that are due) until it
+        is empty or ``max_orders`` have been processed."""
         summary = SummaryBuilder(self._clock.now())
-        summary.count("ingested", self.poll_orders())
+        summary.count("ingested", self.poll_messages() if from_messages else self.poll_orders())
         return self._drain(summary, max_orders=max_orders)
 
     def process_backlog(self, *, max_orders: int | None = None) -> RunSummary:
@@ -251,6 +251,8 @@ class SyncEngine:
         return sum(counts.get(status, 0) for status in _WAITING)
 
     def _log_progress(self, summary: SummaryBuilder) -> None:
+        if not _log.isEnabledFor(logging.INFO):  # the backlog count scans the ledger
+            return
         done = sum(summary.snapshot(str(o)) for o in Outcome)
         elapsed = (self._clock.now() - summary.started_at).total_seconds()
         rate = done / elapsed if elapsed > 0 else 0.0
@@ -277,10 +279,12 @@ class SyncEngine:
         include_resolved: bool = False,
     ) -> list[ExceptionRecord]:
         """The exception queue, filtered."""
-        return self._store.list_exceptions(
-            ExceptionFilter(
-                open_only=not include_resolved, owner=owner, kind=kind, order_id=order_id
-            )
+        return list_exceptions(
+            self._store,
+            owner=owner,
+            kind=kind,
+            order_id=order_id,
+            include_resolved=include_resolved,
         )
 
     def retry_exceptions(
@@ -289,32 +293,33 @@ class SyncEngine:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
         cause was fixed: they go back to the backlog and the next run processes them. Returns how
         many orders were requeued."""
-        where = ExceptionFilter(order_id=order_id, kind=kind, owner=owner)
-        now = self._clock.now()
-        self._store.mark_for_replay(where, now=now)
-        requeued = 0
-        for order in {r.order_id for r in self._store.list_exceptions(where) if r.order_id}:
-            record = self._store.get_order(order)
-            if record is not None and record.status in (OrderStatus.EXCEPTED, OrderStatus.FAILED):
-                self._store.requeue_order(order, now=now)
-                requeued += 1
-        return requeued
+        return replay_exceptions(
+            self._store, now=self._clock.now(), order_id=order_id, kind=kind, owner=owner
+        )
 
     def resolve_exception(self, exception_id: int, *, note: str) -> ExceptionRecord:
         """Close an exception with a note saying what was done."""
         return self._store.resolve_exception(exception_id, note=note, now=self._clock.now())
 
     def _alert(self, run_started: datetime) -> list[ExceptionRecord]:
-        """Alert owners about exceptions first seen (NEW) or recurring past the threshold
-        (ESCALATED) in this run; returns the exceptions the run touched."""
+        """Alert owners: NEW for exceptions first seen in this run, ESCALATED for those that
+        reached ``escalate_after_occurrences`` in this run or grew older than the escalation age
+        since the previous check. Returns the exceptions this run touched."""
+        now = self._clock.now()
         threshold = self._config.escalate_after_occurrences
-        touched = [
-            r for r in self._store.list_exceptions(ExceptionFilter()) if r.last_seen >= run_started
-        ]
-        for record in touched:
-            if record.occurrences == 1:
+        age = timedelta(seconds=self._config.retry.escalate_after_seconds)
+        checked = self._store.get_cursor(_ALERTS_CHECKED)
+        since = datetime.fromisoformat(checked.value) if checked else run_started
+        touched = []
+        for record in self._store.list_exceptions(ExceptionFilter()):
+            this_run = record.last_seen >= run_started
+            if this_run:
+                touched.append(record)
+            if this_run and record.occurrences == 1:
                 level = AlertLevel.NEW
-            elif record.occurrences == threshold:
+            elif (this_run and record.occurrences == threshold) or (
+                since < record.first_seen + age <= now
+            ):
                 level = AlertLevel.ESCALATED
             else:
                 continue
@@ -329,25 +334,17 @@ class SyncEngine:
                     message=_describe(record),
                 )
             )
+        self._store.set_cursor(_ALERTS_CHECKED, now.isoformat(), now=now)
         return touched
 
     # -- monitoring --------------------------------------------------------------------------------
     def health(self) -> HealthReport:
         """Counts by ledger status, open exceptions by owner, how old the oldest is."""
-        now = self._clock.now()
-        open_records = self._store.list_exceptions(ExceptionFilter())
-        by_owner: dict[str, int] = {str(o): 0 for o in Owner}
-        for record in open_records:
-            by_owner[str(record.owner)] += 1
-        ages = [(now - r.first_seen).total_seconds() for r in open_records]
-        escalate = self._config.retry.escalate_after_seconds
-        cursor = self._store.get_cursor(self._config.cursor_name)
-        return HealthReport(
-            orders_by_status={str(k): v for k, v in self._store.count_orders_by_status().items()},
-            open_exceptions_by_owner=by_owner,
-            oldest_open_exception_seconds=max(ages) if ages else None,
-            overdue_exceptions=sum(age >= escalate for age in ages),
-            cursor=cursor.value if cursor else None,
+        return health_report(
+            self._store,
+            now=self._clock.now(),
+            escalate_after_seconds=self._config.retry.escalate_after_seconds,
+            cursor_name=self._config.cursor_name,
         )
 
 

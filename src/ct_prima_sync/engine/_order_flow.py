@@ -19,25 +19,12 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
 from attrs import evolve
 
-from ..commercetools import (
-    ChangeOrderState,
-    CommercetoolsClient,
-    Order,
-    OrderState,
-    OrderUpdateAction,
-    ResourceIdentifier,
-    SetCustomField,
-    TransitionState,
-    UpdateSyncInfo,
-    update_with_conflict_retry,
-)
-from ..commercetools._actions import action_to_json  # not re-exported; see _write_back
+from ..commercetools import CommercetoolsClient, Order
 from ..errors import LeaseLostError, PrimaUnavailableError
 from ..mapping import MappingConfig, MappingIssue, map_order
 from ..prima import OrderStatus, PrimaGateway, SalesOrder
@@ -47,6 +34,7 @@ from ._clock import Clock
 from ._config import EngineConfig
 from ._customers import resolve_account
 from ._problems import Problem, ProblemKind, problem_from_error
+from ._write_back import ReferenceWriter
 
 __all__ = ["Checkpoint", "OrderFlow", "Outcome"]
 
@@ -110,8 +98,7 @@ class OrderFlow:
         self._clock = clock
         self._checkpoint = checkpoint or _no_checkpoint
         self._depots = _DepotCache(prima, timedelta(seconds=config.depot_refresh_seconds))
-        self._sync_channel_id: str | None = None
-        self._channel_lock = threading.Lock()
+        self._writer = ReferenceWriter(ct=ct, settings=config.write_back, clock=clock)
 
     @property
     def worker(self) -> str:
@@ -149,6 +136,7 @@ class OrderFlow:
                 store=self._store,
                 policy=self._config.customers,
                 clock=self._clock,
+                worker_id=self.worker,
             )
             if account is None:
                 return self._except(
@@ -275,72 +263,21 @@ class OrderFlow:
     def _finish(
         self, record: OrderRecord, order: Order, reference: str, outcome: Outcome
     ) -> Outcome:
-        self._write_back(order, reference)
+        self._writer.write(order, reference)
         self._checkpoint("written_back", record.order_id)
         now = self._clock.now()
         self._store.transition(record.order_id, worker_id=self.worker, to=Ledger.DONE, now=now)
-        for open_problem in self._store.list_exceptions(_open_for(record.order_id)):
-            self._store.resolve_exception(
-                open_problem.exception_id, note="resolved automatically: order is in Prima", now=now
-            )
+        # Only an order that failed before (an error recorded, or a retry after a crash) can
+        # have open exceptions; the rest skip the look-up.
+        if record.last_error is not None or record.attempts > 1:
+            for open_problem in self._store.list_exceptions(_open_for(record.order_id)):
+                self._store.resolve_exception(
+                    open_problem.exception_id,
+                    note="resolved automatically: order is in Prima",
+                    now=now,
+                )
         _log.info("order in Prima", extra={**_ids(record), "outcome": str(outcome)})
         return outcome
-
-    def _write_back(self, order: Order, reference: str) -> None:
-        """``orders.update_resolving_conflicts`` without parsing the updated order that
-        commercetools sends back: the engine never reads it, and parsing it cost as much as
-        mapping the order did."""
-        actions = self._write_back_actions(order, reference)
-        path = f"/orders/{quote(order.id, safe='')}"
-
-        def send(version: int, todo: Sequence[OrderUpdateAction]) -> None:
-            body = {"version": version, "actions": [action_to_json(a) for a in todo]}
-            self._ct.request("POST", path, json=body)
-
-        def reread() -> tuple[int, list[OrderUpdateAction]]:
-            fresh = self._ct.orders.get(order.id)
-            return fresh.version, self._write_back_actions(fresh, reference)
-
-        update_with_conflict_retry(
-            version=order.version, actions=actions, update=send, reread=reread
-        )
-
-    def _write_back_actions(self, order: Order, reference: str) -> list[OrderUpdateAction]:
-        """What still has to be written; empty when commercetools already shows it all, so that
-        re-reading after a 409 or a crash never writes twice."""
-        settings = self._config.write_back
-        actions: list[OrderUpdateAction] = []
-        channel_id = self._sync_channel()
-        if channel_id and not any(
-            s.channel.id == channel_id and s.external_id == reference for s in order.sync_info
-        ):
-            actions.append(
-                UpdateSyncInfo(
-                    channel=ResourceIdentifier(type_id="channel", id=channel_id),
-                    external_id=reference,
-                    synced_at=self._clock.now(),
-                )
-            )
-        if settings.custom_field and _custom_value(order, settings.custom_field) != reference:
-            actions.append(SetCustomField(name=settings.custom_field, value=reference))
-        if settings.order_state and str(order.order_state) != settings.order_state:
-            actions.append(ChangeOrderState(order_state=OrderState(settings.order_state)))
-        if settings.transition_state_key and actions:
-            actions.append(
-                TransitionState(
-                    state=ResourceIdentifier(type_id="state", key=settings.transition_state_key)
-                )
-            )
-        return actions
-
-    def _sync_channel(self) -> str | None:
-        key = self._config.write_back.sync_channel_key
-        if not key:
-            return None
-        with self._channel_lock:
-            if self._sync_channel_id is None:
-                self._sync_channel_id = self._ct.channels.get_by_key(key).id
-            return self._sync_channel_id
 
     # -- outcomes ----------------------------------------------------------------------------------
     def _except(self, record: OrderRecord, problems: Iterable[Problem]) -> Outcome:
@@ -421,9 +358,3 @@ def _issue_text(issue: MappingIssue) -> str:
 
 def _open_for(order_id: str) -> ExceptionFilter:
     return ExceptionFilter(order_id=order_id)
-
-
-def _custom_value(order: Order, name: str) -> object:
-    if order.custom is None:
-        return None
-    return order.custom.fields.get(name)

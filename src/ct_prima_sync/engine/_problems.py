@@ -23,6 +23,7 @@ from ..errors import (
     PrimaUnavailableError,
 )
 from ..state import Owner
+from ._customers import CustomerLockBusyError
 
 __all__ = ["Problem", "ProblemKind", "problem_from_error"]
 
@@ -35,6 +36,7 @@ class ProblemKind(enum.StrEnum):
     PRIMA_REJECTED = "PRIMA_REJECTED"
     PRIMA_PROTOCOL = "PRIMA_PROTOCOL"
     CUSTOMER_UNRESOLVED = "CUSTOMER_UNRESOLVED"
+    CUSTOMER_LOCKED = "CUSTOMER_LOCKED"
     CT_UNAVAILABLE = "CT_UNAVAILABLE"
     CT_ORDER_NOT_FOUND = "CT_ORDER_NOT_FOUND"
     CT_PAYLOAD_INVALID = "CT_PAYLOAD_INVALID"
@@ -48,6 +50,7 @@ _RULES: Final[dict[ProblemKind, tuple[Owner, bool]]] = {
     ProblemKind.PRIMA_REJECTED: (Owner.OPERATIONS, False),
     ProblemKind.PRIMA_PROTOCOL: (Owner.OPERATIONS, True),
     ProblemKind.CUSTOMER_UNRESOLVED: (Owner.ECOMMERCE, False),
+    ProblemKind.CUSTOMER_LOCKED: (Owner.OPERATIONS, True),
     ProblemKind.CT_UNAVAILABLE: (Owner.ECOMMERCE, True),
     ProblemKind.CT_ORDER_NOT_FOUND: (Owner.ECOMMERCE, False),
     ProblemKind.CT_PAYLOAD_INVALID: (Owner.ECOMMERCE, False),
@@ -79,6 +82,8 @@ def problem_from_error(error: BaseException, *, stage: str) -> Problem:
     Only the exception's type and the library's own messages (which never carry personal data)
     go into the detail; an unexpected exception keeps its type name only.
     """
+    if isinstance(error, CustomerLockBusyError):
+        return Problem.of(ProblemKind.CUSTOMER_LOCKED, stage=stage)
     if isinstance(error, PrimaUnavailableError):
         kind = (
             ProblemKind.PRIMA_AMBIGUOUS
