@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 _CURRENCY_CODE: Final = re.compile(r"^[A-Z]{3}$")
+# Codes that passed _check_currency; at most 26**3 entries, shared by threads (set.add is atomic).
+_SEEN_CURRENCIES: set[str] = set()
 
 # ISO 4217 minor units that differ from the common 2. commercetools sends fractionDigits with every
 # amount, so this table only serves amounts the library builds itself.
@@ -151,9 +153,16 @@ class Money:
     fraction_digits: int
 
     def __attrs_post_init__(self) -> None:
-        _check_int(self.minor_units, "minor_units")
-        _check_currency(self.currency, "currency")
-        _check_fraction_digits(self.fraction_digits, "fraction_digits")
+        # Amounts are built by the hundred thousand when orders are parsed: the common case (an
+        # int, a currency seen before, sane digits) is checked first, the full checks name the
+        # offending field.
+        if type(self.minor_units) is not int:
+            _check_int(self.minor_units, "minor_units")
+        if self.currency not in _SEEN_CURRENCIES:
+            _SEEN_CURRENCIES.add(_check_currency(self.currency, "currency"))
+        digits = self.fraction_digits
+        if type(digits) is not int or not 0 <= digits <= 20:
+            _check_fraction_digits(digits, "fraction_digits")
 
     @classmethod
     def of(cls, minor_units: int, currency: str, fraction_digits: int | None = None) -> Money:

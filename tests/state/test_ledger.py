@@ -148,12 +148,20 @@ def test_illegal_transitions_are_refused(store: StateStore) -> None:
     with pytest.raises(InvalidTransitionError, match="Prima reference"):
         store.transition("order-00001", worker_id="w1", to=S.DONE, now=at(1))
     with pytest.raises(InvalidTransitionError):
-        store.begin_submission("order-00001", worker_id="w1", now=at(1))
-    with pytest.raises(InvalidTransitionError):
         store.requeue_order("order-00001", now=at(1))
     record = store.get_order("order-00001")
     assert record is not None
     assert record.status is S.CLAIMED
+
+
+def test_a_submission_may_start_straight_from_claimed_but_never_twice(store: StateStore) -> None:
+    store.ingest(order(1), now=at(0))
+    store.claim("w1", lease_seconds=60, limit=1, now=at(0))
+    started = store.begin_submission("order-00001", worker_id="w1", now=at(1))
+    assert started.status is S.SUBMITTING
+    assert started.submission_started_at == at(1)
+    with pytest.raises(InvalidTransitionError):
+        store.begin_submission("order-00001", worker_id="w1", now=at(2))
 
 
 def test_a_failed_order_waits_for_its_retry_time(store: StateStore) -> None:

@@ -124,9 +124,8 @@ class OrderFlow:
             sales_order, problems = self._map(order)
             if sales_order is None:
                 return self._except(record, problems)
-            record = self._store.transition(
-                order_id, worker_id=self.worker, to=Ledger.MAPPED, now=self._clock.now()
-            )
+            # No ledger write for "mapped" and "customer_resolved": a restart begins at claimed
+            # whatever was reached, so those commits would buy nothing.
             self._checkpoint("mapped", order_id)
             stage = "customer"
             account = resolve_account(
@@ -152,9 +151,6 @@ class OrderFlow:
                 )
             sales_order = evolve(
                 sales_order, customer=evolve(sales_order.customer, account_code=account)
-            )
-            record = self._store.transition(
-                order_id, worker_id=self.worker, to=Ledger.CUSTOMER_RESOLVED, now=self._clock.now()
             )
             self._checkpoint("customer_resolved", order_id)
             stage = "submit"

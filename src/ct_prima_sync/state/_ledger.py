@@ -157,11 +157,17 @@ def transition(
     )
 
 
+#: Where a submission may start. ``mapped`` and ``customer_resolved`` are optional progress marks:
+#: an order re-claimed after a crash starts again at ``claimed`` whatever it had reached, so a
+#: worker need not spend a commit on each of them before submitting.
+_SUBMISSION_FROM = frozenset({S.CLAIMED, S.MAPPED, S.CUSTOMER_RESOLVED})
+
+
 def begin_submission(record: OrderRecord, *, worker_id: str, now: datetime) -> OrderRecord:
-    """Mark the moment before the order goes to Prima: ``customer_resolved`` -> ``submitting``."""
+    """Mark the moment before the order goes to Prima: -> ``submitting``."""
     now = utc(now, "now")
     check_lease(record, worker_id, now)
-    if record.status is not S.CUSTOMER_RESOLVED:
+    if record.status not in _SUBMISSION_FROM:
         raise InvalidTransitionError(
             f"order {record.order_id}: cannot start a submission from {record.status}"
         )
