@@ -177,11 +177,8 @@ class CommercetoolsClient:
         refreshed = False
         attempts = 0
 
-        def attempt() -> httpx.Response:
-            nonlocal refreshed, attempts
-            attempts += 1
-            token = self._tokens.token()
-            response = self._send(
+        def send(token: str) -> httpx.Response:
+            return self._send(
                 method,
                 url,
                 params=params,
@@ -191,21 +188,17 @@ class CommercetoolsClient:
                 extra=extra,
                 attempt=attempts,
             )
+
+        def attempt() -> httpx.Response:
+            nonlocal refreshed, attempts
+            attempts += 1
+            token = self._tokens.token()
+            response = send(token)
             if response.status_code == 401 and not refreshed:
                 # A token may be revoked before its expiry: fetch a new one, try once more.
                 refreshed = True
                 self._tokens.invalidate(token)
-                token = self._tokens.token()
-                response = self._send(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    correlation_id=correlation_id,
-                    token=token,
-                    extra=extra,
-                    attempt=attempts,
-                )
+                response = send(self._tokens.token())
             return response
 
         response = self._with_retries(
