@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,6 +54,21 @@ def _translated() -> Iterator[None]:
         raise StateError(f"SQLite failed: {exc}") from None
 
 
+def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch a (possibly brand-new) file to WAL. The switch needs the file to itself and SQLite
+    answers "database is locked" at once, without its busy handler, while another connection
+    opening the same new file holds it: try again for up to ``busy_timeout`` seconds."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
+
+
 class SqliteStore(SqlOrdersMixin, SqlTablesMixin):
     """A :class:`StateStore` in one SQLite file (``open_store("sqlite:///sync.db")``).
 
@@ -71,7 +87,7 @@ class SqliteStore(SqlOrdersMixin, SqlTablesMixin):
             )
             try:
                 self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-                self._conn.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(self._conn, busy_timeout)
                 self._conn.execute("PRAGMA synchronous = NORMAL")
                 self._conn.execute("PRAGMA foreign_keys = ON")
                 self._migrate()
