@@ -3,6 +3,7 @@
 from ._clock import Clock, FakeClock, SystemClock
 from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
 from ._engine import SyncEngine
+from ._locks import LeaseLock, LockBusyError, LockLostError
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifier
 from ._order_flow import Outcome
 from ._problems import Problem, ProblemKind
@@ -18,6 +19,9 @@ __all__ = [
     "EngineConfig",
     "FakeClock",
     "HealthReport",
+    "LeaseLock",
+    "LockBusyError",
+    "LockLostError",
     "LoggingNotifier",
     "Notifier",
     "Outcome",
