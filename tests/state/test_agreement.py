@@ -50,7 +50,10 @@ LEASES = st.sampled_from([1, 10, 30, 60])
 WORKERS = st.sampled_from(["w1", "w2", "w3"])
 KINDS = st.sampled_from(["tax", "sku", "customer"])
 OWNERS = st.sampled_from(list(Owner))
-ORDER_REFS = st.one_of(st.none(), st.sampled_from(["o1", "o2"]))
+# Exceptions about ledger orders (recording an order's Prima reference resolves them), about
+# orders the ledger does not know, and about none.
+ORDER_REFS = st.one_of(st.none(), st.sampled_from(["order-00001", "order-00002", "o1"]))
+CUSTOMER_KEYS = ("id:1", "id:2", "id:1x", "id:2x", "id:2xx", "id:1xx", "id:2x2")
 STOCK_KEYS = [(s, d) for s in ("A", "B", "C") for d in ("D1", "D2")]
 BATCHES = st.sampled_from(["B1", "B2", "B3"])
 SETTINGS = settings(
@@ -166,7 +169,11 @@ class StoresAgree(RuleBasedStateMachine):
         current = self.stores[0].get_order(order_id)
         status = current.status if current else OrderStatus.NEW
         if status is OrderStatus.CUSTOMER_RESOLVED:
-            self._same(lambda s: s.begin_submission(order_id, worker_id=worker, now=self.now))
+            self._same(
+                lambda s: s.begin_submission(
+                    order_id, worker_id=worker, now=self.now, lease_seconds=60
+                )
+            )
         elif status is OrderStatus.SUBMITTING:
             self._same(
                 lambda s: s.record_prima_reference(
@@ -226,9 +233,13 @@ class StoresAgree(RuleBasedStateMachine):
             )
         )
 
-    @rule(n=st.sampled_from(ORDERS), worker=WORKERS)
-    def begin_submission(self, n: int, worker: str) -> None:
-        self._same(lambda s: s.begin_submission(f"order-{n:05d}", worker_id=worker, now=self.now))
+    @rule(n=st.sampled_from(ORDERS), worker=WORKERS, lease=st.one_of(st.none(), LEASES))
+    def begin_submission(self, n: int, worker: str, lease: int | None) -> None:
+        self._same(
+            lambda s: s.begin_submission(
+                f"order-{n:05d}", worker_id=worker, now=self.now, lease_seconds=lease
+            )
+        )
 
     @rule(n=st.sampled_from(ORDERS), worker=WORKERS, ref=st.sampled_from(["SO-1", "SO-2", ""]))
     def record_reference(self, n: int, worker: str, ref: str) -> None:
@@ -285,6 +296,22 @@ class StoresAgree(RuleBasedStateMachine):
             )
         )
 
+    @precondition(lambda self: bool(self.leased))
+    @rule(data=st.data(), kind=KINDS, transient=st.booleans())
+    def record_exception_on_leased(self, data: st.DataObject, kind: str, transient: bool) -> None:
+        # A problem with an order being worked on: recording its Prima reference resolves it.
+        order_id, _ = data.draw(st.sampled_from(self.leased))
+        self._same(
+            lambda s: s.record_exception(
+                kind=kind,
+                owner=Owner.OPERATIONS,
+                detail={"order": order_id},
+                now=self.now,
+                order_id=order_id,
+                transient=transient,
+            )
+        )
+
     @rule(position=st.integers(0, 6), note=st.text(max_size=5, alphabet="xyz"))
     def resolve(self, position: int, note: str) -> None:
         def call(s: StateStore) -> Any:
@@ -308,6 +335,15 @@ class StoresAgree(RuleBasedStateMachine):
     @rule(key=st.sampled_from(["id:1", "id:2"]), code=st.sampled_from(["C1", "C2"]))
     def put_customer(self, key: str, code: str) -> None:
         self._same(lambda s: s.put_customer(key, code, now=self.now))
+
+    @rule(prefix=st.sampled_from(["id:", "id:1", "email-"]), append=st.booleans())
+    def rename_customer_keys(self, prefix: str, append: bool) -> None:
+        # Replacing 1 by 2 renames id:1 onto id:2 (the mapping already there stays) and id:2
+        # onto itself (nothing to do).
+        def rename(key: str) -> str:
+            return key + "x" if append else key.replace("1", "2")
+
+        self._same(lambda s: s.rename_customer_keys(prefix, rename, now=self.now))
 
     @rule(name=st.sampled_from(["orders", "stock"]), value=st.text(max_size=5, alphabet="0123"))
     def set_cursor(self, name: str, value: str) -> None:
@@ -371,7 +407,7 @@ class StoresAgree(RuleBasedStateMachine):
             return (
                 s.count_orders_by_status(),
                 s.due_exceptions(now=self.now),
-                [s.get_customer(k) for k in ("id:1", "id:2")],
+                [s.get_customer(k) for k in CUSTOMER_KEYS],
                 [s.get_cursor(n) for n in ("orders", "stock")],
                 s.get_stock(STOCK_KEYS),
                 [(s.get_batch(b), s.batch_members(b)) for b in ("B1", "B2", "B3")],

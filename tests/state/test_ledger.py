@@ -12,7 +12,7 @@ from ct_prima_sync.errors import (
     LeaseLostError,
     StateError,
 )
-from ct_prima_sync.state import OrderStatus, StateStore
+from ct_prima_sync.state import ExceptionFilter, OrderStatus, Owner, StateStore
 
 from .conftest import at, order
 
@@ -162,6 +162,46 @@ def test_a_submission_may_start_straight_from_claimed_but_never_twice(store: Sta
     assert started.submission_started_at == at(1)
     with pytest.raises(InvalidTransitionError):
         store.begin_submission("order-00001", worker_id="w1", now=at(2))
+
+
+def test_a_submission_begins_with_its_lease_extended_never_shortened(store: StateStore) -> None:
+    store.ingest_many([order(1), order(2)], now=at(0))
+    store.claim("w1", lease_seconds=30, limit=2, now=at(0))
+    started = store.begin_submission("order-00001", worker_id="w1", now=at(20), lease_seconds=200)
+    assert started.lease_expires_at == at(220)
+    # The worker that just began the submission keeps the order while it may be in flight.
+    assert store.claim("w2", lease_seconds=30, limit=5, now=at(100)) == [
+        store.get_order("order-00002")
+    ]
+    kept = store.begin_submission("order-00002", worker_id="w2", now=at(101), lease_seconds=5)
+    assert kept.lease_expires_at == at(130)
+    with pytest.raises(LeaseLostError):  # an expired lease is not revived
+        store.begin_submission("order-00001", worker_id="w1", now=at(221), lease_seconds=200)
+
+
+def test_recording_the_prima_reference_resolves_the_orders_open_exceptions_at_once(
+    store: StateStore,
+) -> None:
+    store.ingest_many([order(1), order(2)], now=at(0))
+    store.claim("w1", lease_seconds=60, limit=2, now=at(0))
+    for order_id in ("order-00001", "order-00002"):
+        store.record_exception(
+            kind="PRIMA_AMBIGUOUS",
+            owner=Owner.OPERATIONS,
+            detail={},
+            now=at(1),
+            order_id=order_id,
+            transient=True,
+        )
+    store.begin_submission("order-00001", worker_id="w1", now=at(2))
+    store.record_prima_reference("order-00001", worker_id="w1", reference="SO-1", now=at(3))
+
+    (still_open,) = store.list_exceptions()
+    assert still_open.order_id == "order-00002"
+    (closed,) = store.list_exceptions(ExceptionFilter(open_only=False, order_id="order-00001"))
+    assert closed.resolved_at == at(3)
+    assert closed.resolution_note is not None
+    assert "in Prima (SO-1)" in closed.resolution_note
 
 
 def test_a_failed_order_waits_for_its_retry_time(store: StateStore) -> None:

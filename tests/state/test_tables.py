@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 
-from ct_prima_sync.errors import DuplicateRecordError, StateError
+from ct_prima_sync.errors import ConfigurationError, DuplicateRecordError, StateError
 from ct_prima_sync.state import (
     BatchMember,
     BatchStatus,
@@ -15,9 +18,12 @@ from ct_prima_sync.state import (
     StockUpdate,
     customer_key_for_email,
     customer_key_for_id,
+    migrate_guest_keys,
 )
 
 from .conftest import at
+
+SECRET = "an-installation-secret"
 
 
 def test_the_same_open_exception_is_counted_not_duplicated(store: StateStore) -> None:
@@ -112,8 +118,8 @@ def test_unknown_exceptions_are_reported(store: StateStore) -> None:
 
 
 def test_customers_map_to_prima_accounts_without_storing_email(store: StateStore) -> None:
-    key = customer_key_for_email("  Ann@Example.com ")
-    assert key == customer_key_for_email("ann@example.com")
+    key = customer_key_for_email("  Ann@Example.com ", secret=SECRET)
+    assert key == customer_key_for_email("ann@example.com", secret=SECRET)
     assert "ann" not in key
     store.put_customer(key, "C100", now=at(0))
     store.put_customer(customer_key_for_id("cust-1"), "C200", now=at(0))
@@ -122,6 +128,47 @@ def test_customers_map_to_prima_accounts_without_storing_email(store: StateStore
     assert mapping is not None
     assert (mapping.account_code, mapping.updated_at) == ("C101", at(5))
     assert store.get_customer(customer_key_for_id("nobody")) is None
+
+
+def test_a_guest_key_cannot_be_matched_against_addresses_without_the_secret() -> None:
+    key = customer_key_for_email("ann@example.com", secret=SECRET)
+    unkeyed = hashlib.sha256(b"ann@example.com").hexdigest()
+    assert unkeyed not in key
+    assert key != customer_key_for_email("ann@example.com", secret=SECRET + "-other")
+    assert key.startswith("email-hmac:")
+
+
+def test_a_short_or_missing_secret_is_a_configuration_error_naming_the_variable() -> None:
+    with pytest.raises(ConfigurationError, match="CT_PRIMA_SYNC_CUSTOMER_KEY_SECRET"):
+        customer_key_for_email("ann@example.com", secret="short")
+
+
+def test_old_unkeyed_guest_keys_are_rewritten_without_the_addresses(store: StateStore) -> None:
+    # What earlier versions wrote: the bare SHA-256 of the normalised address.
+    legacy = {
+        f"email-sha256:{hashlib.sha256(email.encode()).hexdigest()}": code
+        for email, code in (("ann@example.com", "C1"), ("bob@example.com", "C2"))
+    }
+    for key, code in legacy.items():
+        store.put_customer(key, code, now=at(0))
+    store.put_customer(customer_key_for_id("cust-1"), "C3", now=at(0))
+    # A guest the engine already met under the new key keeps that mapping.
+    store.put_customer(customer_key_for_email("bob@example.com", secret=SECRET), "C9", now=at(1))
+
+    assert migrate_guest_keys(store, secret=SECRET, now=at(2)) == 2
+    assert migrate_guest_keys(store, secret=SECRET, now=at(3)) == 0
+
+    ann = store.get_customer(customer_key_for_email("ann@example.com", secret=SECRET))
+    bob = store.get_customer(customer_key_for_email("bob@example.com", secret=SECRET))
+    assert (ann and ann.account_code, bob and bob.account_code) == ("C1", "C9")
+    assert all(store.get_customer(key) is None for key in legacy)
+    assert store.get_customer(customer_key_for_id("cust-1")) is not None
+
+
+def test_the_rewritten_key_is_an_hmac_of_the_old_hash() -> None:
+    digest = hashlib.sha256(b"ann@example.com").hexdigest()
+    mac = hmac.new(SECRET.encode(), digest.encode(), hashlib.sha256).hexdigest()
+    assert customer_key_for_email(" Ann@Example.com", secret=SECRET) == f"email-hmac:{mac}"
 
 
 def test_cursors_remember_the_last_value(store: StateStore) -> None:

@@ -5,6 +5,12 @@ posting batches and singleton-flow locks, behind one :class:`StateStore` protoco
 every store has the same semantics (see docs/state.md).
 """
 
+from ._keys import (
+    CUSTOMER_KEY_SECRET_ENV,
+    customer_key_for_email,
+    customer_key_for_id,
+    migrate_guest_keys,
+)
 from ._ledger import TRANSITIONS
 from ._memory import MemoryStore
 from ._open import open_store
@@ -24,12 +30,11 @@ from ._records import (
     PostingBatch,
     StockSnapshot,
     StockUpdate,
-    customer_key_for_email,
-    customer_key_for_id,
 )
 from ._sqlite import SqliteStore
 
 __all__ = [
+    "CUSTOMER_KEY_SECRET_ENV",
     "TRANSITIONS",
     "BatchMember",
     "BatchStatus",
@@ -50,5 +55,6 @@ __all__ = [
     "StockUpdate",
     "customer_key_for_email",
     "customer_key_for_id",
+    "migrate_guest_keys",
     "open_store",
 ]

@@ -14,7 +14,9 @@ Rules:
    otherwise) and to follow :data:`TRANSITIONS` (:class:`InvalidTransitionError` otherwise).
 4. ``submitting`` is entered only through :func:`begin_submission`, ``submitted`` only through
    :func:`record_reference`; ``submission_started_at`` and ``prima_reference`` are never erased,
-   so an interrupted submission stays visible as ambiguous whatever happens after.
+   so an interrupted submission stays visible as ambiguous whatever happens after. Recording the
+   reference resolves the order's open exceptions in the same write: an order in Prima never
+   keeps a problem open about getting there.
 5. ``done``, ``failed`` and ``excepted`` release the lease. ``excepted`` waits for a person;
    :func:`requeue` sends it (or a ``failed`` order) back to ``new``.
 """
@@ -163,15 +165,29 @@ def transition(
 _SUBMISSION_FROM = frozenset({S.CLAIMED, S.MAPPED, S.CUSTOMER_RESOLVED})
 
 
-def begin_submission(record: OrderRecord, *, worker_id: str, now: datetime) -> OrderRecord:
-    """Mark the moment before the order goes to Prima: -> ``submitting``."""
+def begin_submission(
+    record: OrderRecord, *, worker_id: str, now: datetime, until: datetime | None = None
+) -> OrderRecord:
+    """Mark the moment before the order goes to Prima: -> ``submitting``. With ``until`` the
+    lease is extended to it (never shortened) in the same write, so that a submission starts
+    with enough lease left to finish."""
     now = utc(now, "now")
     check_lease(record, worker_id, now)
     if record.status not in _SUBMISSION_FROM:
         raise InvalidTransitionError(
             f"order {record.order_id}: cannot start a submission from {record.status}"
         )
-    return attrs.evolve(record, status=S.SUBMITTING, submission_started_at=now, updated_at=now)
+    return attrs.evolve(
+        record,
+        status=S.SUBMITTING,
+        submission_started_at=now,
+        lease_expires_at=(
+            record.lease_expires_at
+            if until is None
+            else max(until, record.lease_expires_at or until)
+        ),
+        updated_at=now,
+    )
 
 
 _REFERENCE_FROM = frozenset({S.CLAIMED, S.MAPPED, S.CUSTOMER_RESOLVED, S.SUBMITTING})
@@ -194,6 +210,11 @@ def record_reference(
     if not reference:
         raise InvalidTransitionError(f"order {record.order_id}: empty Prima reference")
     return attrs.evolve(record, status=S.SUBMITTED, prima_reference=reference, updated_at=now)
+
+
+def in_prima_note(reference: str) -> str:
+    """The resolution note of the exceptions an order's Prima reference closes."""
+    return f"resolved automatically: the order is in Prima ({reference})"
 
 
 def renew(record: OrderRecord, *, worker_id: str, until: datetime, now: datetime) -> OrderRecord:

@@ -155,9 +155,21 @@ class MemoryStore(MemoryTablesMixin):
             ),
         )
 
-    def begin_submission(self, order_id: str, *, worker_id: str, now: datetime) -> OrderRecord:
+    def begin_submission(
+        self,
+        order_id: str,
+        *,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float | None = None,
+    ) -> OrderRecord:
+        until = None
+        if lease_seconds is not None:
+            check_seconds(lease_seconds, "lease_seconds")
+            until = _ledger.lease_until(now, lease_seconds)
         return self._update(
-            order_id, lambda r: _ledger.begin_submission(r, worker_id=worker_id, now=now)
+            order_id,
+            lambda r: _ledger.begin_submission(r, worker_id=worker_id, now=now, until=until),
         )
 
     def record_prima_reference(
@@ -176,6 +188,12 @@ class MemoryStore(MemoryTablesMixin):
                 )
             self._references[reference] = order_id
             self._orders[order_id] = updated
+            note = _ledger.in_prima_note(reference)
+            for exception_id, open_problem in list(self._exceptions.items()):
+                if open_problem.is_open and open_problem.order_id == order_id:
+                    self._exceptions[exception_id] = attrs.evolve(
+                        open_problem, resolved_at=updated.updated_at, resolution_note=note
+                    )
             return updated
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:

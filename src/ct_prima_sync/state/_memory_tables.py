@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +51,20 @@ class MemoryTablesMixin:
         with self._lock:
             self._open()
             return self._customers.get(key)
+
+    def rename_customer_keys(
+        self, prefix: str, rename: Callable[[str], str], *, now: datetime
+    ) -> int:
+        now = utc(now, "now")
+        with self._lock:
+            self._open()
+            old = sorted(k for k in self._customers if k.startswith(prefix))
+            renamed = {key: new for key in old if (new := rename(key)) != key}
+            for key, new_key in renamed.items():
+                mapping = self._customers.pop(key)
+                if new_key not in self._customers:
+                    self._customers[new_key] = attrs.evolve(mapping, key=new_key, updated_at=now)
+            return len(renamed)
 
     def set_cursor(self, name: str, value: str, *, now: datetime) -> None:
         cursor = CursorValue(name=name, value=value, updated_at=utc(now, "now"))

@@ -125,6 +125,7 @@ class PostgresStore(SqlOrdersMixin, SqlTablesMixin):
             cur.execute(CREATE_VERSION_TABLE["postgresql"])
             row = cur.execute("SELECT MAX(version) FROM schema_version").fetchone()
             current = (row[0] if row else None) or 0
+            self.migrated_from = int(current)
             if current > SCHEMA_VERSION:
                 raise StateError(
                     f"the database schema is version {current}, newer than this library "
@@ -135,6 +136,10 @@ class PostgresStore(SqlOrdersMixin, SqlTablesMixin):
                     for statement in statements:
                         cur.execute(statement)
                     cur.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+
+    #: The schema version the database had when this store opened it (0: a new database);
+    #: opening migrated it to :meth:`schema_version`.
+    migrated_from: int = 0
 
     def schema_version(self) -> int:
         """The schema version of the open database."""

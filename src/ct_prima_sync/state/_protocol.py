@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -101,14 +101,24 @@ class StateStore(Protocol):
         ``retry_at``; ``error`` must already be redacted."""
         ...
 
-    def begin_submission(self, order_id: str, *, worker_id: str, now: datetime) -> OrderRecord:
-        """Record that the order is about to be sent to Prima (``submitting``)."""
+    def begin_submission(
+        self,
+        order_id: str,
+        *,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float | None = None,
+    ) -> OrderRecord:
+        """Record that the order is about to be sent to Prima (``submitting``); with
+        ``lease_seconds``, extend the caller's lease to at least ``now + lease_seconds`` in the
+        same transaction."""
         ...
 
     def record_prima_reference(
         self, order_id: str, *, worker_id: str, reference: str, now: datetime
     ) -> OrderRecord:
-        """Store Prima's reference (unique across orders) and move to ``submitted``."""
+        """Store Prima's reference (unique across orders), move to ``submitted`` and resolve the
+        order's open exceptions, all in one transaction."""
         ...
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
@@ -165,6 +175,14 @@ class StateStore(Protocol):
 
     def get_customer(self, key: str) -> CustomerMapping | None:
         """The mapping for ``key``, or None."""
+        ...
+
+    def rename_customer_keys(
+        self, prefix: str, rename: Callable[[str], str], *, now: datetime
+    ) -> int:
+        """Give every customer key that starts with ``prefix`` the key ``rename(key)``, in one
+        transaction; where the new key is mapped already, that mapping stays and the old row
+        goes. Returns how many keys were renamed (or dropped)."""
         ...
 
     def set_cursor(self, name: str, value: str, *, now: datetime) -> None:

@@ -7,7 +7,6 @@ UTC by the stores; money is integer minor units with a currency and its fraction
 from __future__ import annotations
 
 import enum
-import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,8 +30,6 @@ __all__ = [
     "PostingBatch",
     "StockSnapshot",
     "StockUpdate",
-    "customer_key_for_email",
-    "customer_key_for_id",
 ]
 
 #: Longest ``last_error`` text a store keeps; longer texts are cut (the full story belongs in the
@@ -176,7 +173,7 @@ OPEN_EXCEPTIONS = ExceptionFilter()
 
 @frozen(kw_only=True)
 class CustomerMapping:
-    """A commercetools customer key (see :func:`customer_key_for_id`) -> Prima account code."""
+    """A customer key (``customer_key_for_id`` / ``customer_key_for_email``) -> Prima account."""
 
     key: str
     account_code: str
@@ -232,17 +229,3 @@ class BatchMember:
 
     order_id: str
     totals: OrderTotals
-
-
-def customer_key_for_id(customer_id: str) -> str:
-    """The customer-map key for a registered commercetools customer."""
-    return f"id:{customer_id}"
-
-
-def customer_key_for_email(email: str) -> str:
-    """The customer-map key for a guest checkout: a SHA-256 of the normalised e-mail address.
-
-    The address itself is never stored (it is personal data).
-    """
-    digest = hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
-    return f"email-sha256:{digest}"

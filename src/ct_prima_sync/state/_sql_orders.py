@@ -144,10 +144,22 @@ class SqlOrdersMixin(SqlBase):
             ),
         )
 
-    def begin_submission(self, order_id: str, *, worker_id: str, now: datetime) -> OrderRecord:
+    def begin_submission(
+        self,
+        order_id: str,
+        *,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float | None = None,
+    ) -> OrderRecord:
         """See :meth:`StateStore.begin_submission`."""
+        until = None
+        if lease_seconds is not None:
+            check_seconds(lease_seconds, "lease_seconds")
+            until = _ledger.lease_until(now, lease_seconds)
         return self._update(
-            order_id, lambda r: _ledger.begin_submission(r, worker_id=worker_id, now=now)
+            order_id,
+            lambda r: _ledger.begin_submission(r, worker_id=worker_id, now=now, until=until),
         )
 
     def record_prima_reference(
@@ -164,6 +176,11 @@ class SqlOrdersMixin(SqlBase):
                     f"Prima reference {reference} is already recorded for another order"
                 )
             self._store_order(tx, updated)
+            tx.run(
+                "UPDATE exceptions SET resolved_at = ?, resolution_note = ? "
+                "WHERE order_id = ? AND resolved_at IS NULL",
+                (self.ts_in(updated.updated_at), _ledger.in_prima_note(reference), order_id),
+            )
             return updated
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:

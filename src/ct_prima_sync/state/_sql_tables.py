@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -184,6 +184,27 @@ class SqlTablesMixin(SqlBase):
         if row is None:
             return None
         return CustomerMapping(key=key, account_code=row[0], updated_at=self.ts_out(row[1]))
+
+    def rename_customer_keys(
+        self, prefix: str, rename: Callable[[str], str], *, now: datetime
+    ) -> int:
+        """See :meth:`StateStore.rename_customer_keys`."""
+        t_now = self.ts_in(utc(now, "now"))
+        with self._write() as tx:
+            rows = tx.all(
+                "SELECT key, account_code FROM customer_map WHERE substr(key, 1, ?) = ? "
+                "ORDER BY key" + self.for_update,
+                (len(prefix), prefix),
+            )
+            renamed = [(key, new, code) for key, code in rows if (new := rename(key)) != key]
+            for key, new_key, account_code in renamed:
+                tx.run("DELETE FROM customer_map WHERE key = ?", (key,))
+                tx.run(
+                    "INSERT INTO customer_map (key, account_code, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    (new_key, account_code, t_now),
+                )
+        return len(renamed)
 
     def set_cursor(self, name: str, value: str, *, now: datetime) -> None:
         """See :meth:`StateStore.set_cursor`."""

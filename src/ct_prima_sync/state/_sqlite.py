@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ..errors import DuplicateRecordError, StateError
@@ -41,8 +43,41 @@ class _SqliteTx:
         self._conn.executemany(sql, rows)
 
 
+def _read_only(path: str, exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorname", "")
+    if code.startswith("SQLITE_READONLY"):
+        return True
+    if code.startswith("SQLITE_CANTOPEN") and path != ":memory:":
+        target = Path(path)
+        folder = target.parent
+        if target.exists() and not os.access(target, os.W_OK):
+            return True
+        return folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK)
+    return False
+
+
+def _failure(path: str, exc: sqlite3.Error) -> str:
+    """What went wrong with the state file, and what to do about it."""
+    if _read_only(path, exc):
+        return (
+            f"the state file {path} is read-only ({exc}): the sync must be able to write it "
+            "and its directory (SQLite keeps -wal and -shm files next to it); fix the "
+            "permissions, or point [state] url at a writable copy"
+        )
+    code = getattr(exc, "sqlite_errorname", "")
+    if code.startswith("SQLITE_CANTOPEN") and not Path(path).parent.is_dir():
+        return f"cannot open the state file {path}: its directory does not exist"
+    if code.startswith("SQLITE_NOTADB") or code.startswith("SQLITE_CORRUPT"):
+        return (
+            f"the state file {path} is damaged or not an SQLite database ({exc}): restore it "
+            "from a backup (see docs/state.md)"
+        )
+    # SQLite messages name tables and constraints, never row values.
+    return f"SQLite failed on the state file {path}: {exc}"
+
+
 @contextmanager
-def _translated() -> Iterator[None]:
+def _translated(path: str) -> Iterator[None]:
     try:
         yield
     except sqlite3.IntegrityError as exc:
@@ -50,8 +85,7 @@ def _translated() -> Iterator[None]:
             raise DuplicateRecordError("a unique key is already taken") from None
         raise StateError(f"SQLite refused the write: {type(exc).__name__}") from None
     except sqlite3.Error as exc:
-        # SQLite messages name tables and constraints, never row values.
-        raise StateError(f"SQLite failed: {exc}") from None
+        raise StateError(_failure(path, exc)) from None
 
 
 def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
@@ -81,7 +115,7 @@ class SqliteStore(SqlOrdersMixin, SqlTablesMixin):
         self.path = path
         self._lock = threading.RLock()
         self._closed = False
-        with _translated():
+        with _translated(path):
             self._conn = sqlite3.connect(
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
@@ -104,6 +138,7 @@ class SqliteStore(SqlOrdersMixin, SqlTablesMixin):
         try:
             conn.execute(CREATE_VERSION_TABLE["sqlite"])
             current = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+            self.migrated_from = int(current)
             if current > SCHEMA_VERSION:
                 raise StateError(
                     f"the database schema is version {current}, newer than this library "
@@ -118,6 +153,10 @@ class SqliteStore(SqlOrdersMixin, SqlTablesMixin):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    #: The schema version the database had when this store opened it (0: a new database);
+    #: opening migrated it to :meth:`schema_version`.
+    migrated_from: int = 0
 
     def schema_version(self) -> int:
         """The schema version of the open database."""
@@ -134,14 +173,14 @@ class SqliteStore(SqlOrdersMixin, SqlTablesMixin):
 
     @contextmanager
     def _read(self) -> Iterator[_SqliteTx]:
-        with self._lock, _translated():
+        with self._lock, _translated(self.path):
             if self._closed:
                 raise StateError("the state store is closed")
             yield _SqliteTx(self._conn)
 
     @contextmanager
     def _write(self) -> Iterator[_SqliteTx]:
-        with self._lock, _translated():
+        with self._lock, _translated(self.path):
             if self._closed:
                 raise StateError("the state store is closed")
             self._conn.execute("BEGIN IMMEDIATE")
