@@ -36,6 +36,11 @@ class LeaseLock:
     :class:`LockLostError` when another holder has taken the lock since; ``release`` gives it back
     and is idempotent. As a context manager it acquires (raising :class:`LockBusyError` when the
     lock is held elsewhere) and releases on exit.
+
+    ``owner`` replaces the random owner name. Give one only where no two live holders can ever
+    share it, and a later holder must recognise an earlier one's lock by name: one attempt at one
+    order, say (the order's lease lets its attempts run one at a time), whose next attempt takes
+    back, at once, a lock the previous one died holding.
     """
 
     def __init__(
@@ -46,6 +51,7 @@ class LeaseLock:
         holder: str,
         ttl_seconds: float,
         clock: Clock,
+        owner: str | None = None,
     ) -> None:
         if not name:
             raise ValueError("a lock needs a name")
@@ -55,7 +61,7 @@ class LeaseLock:
         self._clock = clock
         self.name = name
         self.ttl_seconds = ttl_seconds
-        self.owner = f"{holder}/{uuid.uuid4().hex}"
+        self.owner = owner or f"{holder}/{uuid.uuid4().hex}"
         self._held = False
 
     @property
