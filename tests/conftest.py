@@ -9,6 +9,12 @@ from urllib.parse import quote
 
 import pytest
 
+from ct_prima_sync.state import CUSTOMER_KEY_SECRET_ENV
+
+# Engines refuse to start without an installation secret for guest customers' keys; every test
+# (and every command a test runs in a subprocess) gets this one unless it sets its own.
+os.environ.setdefault(CUSTOMER_KEY_SECRET_ENV, "test-installation-secret")
+
 POSTGRES_URL_ENV = "CT_PRIMA_SYNC_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "CT_PRIMA_SYNC_REQUIRE_POSTGRES"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"

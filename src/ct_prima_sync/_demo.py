@@ -24,6 +24,7 @@ from .testing.scenario import build_scenario, connect_commercetools
 __all__ = ["run_demo"]
 
 _EMULATOR_ENDPOINT = "http://prima-emulator.invalid/omlink/omlink"
+_DEMO_KEY_SECRET = "ct-prima-sync-demo-only"  # noqa: S105 (the demo's own, never a real one)
 
 
 def run_demo(
@@ -61,6 +62,8 @@ def run_demo(
                 worker_id="demo",
                 initial_cursor=scenario.first_order_at - timedelta(days=1),
                 concurrency=4,
+                # The demo's throw-away state needs no secret of the installation's.
+                customer_key_secret=_DEMO_KEY_SECRET,
             ),
         )
         clock = time.perf_counter()

@@ -11,6 +11,7 @@ import pytest
 
 from ct_prima_sync.commercetools import CommercetoolsClient
 from ct_prima_sync.engine import EngineConfig, FakeClock, RetryBackoff, SyncEngine
+from ct_prima_sync.engine._timing import DEFAULT_PRIMA_REQUEST_TIMEOUT
 from ct_prima_sync.state import OrderStatus, StateStore, open_store
 from ct_prima_sync.testing import (
     FakeCommercetools,
@@ -107,7 +108,8 @@ def test_an_ambiguous_or_failed_submission_is_checked_with_prima_before_any_rese
     engine = make_engine(store, prima=prima, retry=RetryBackoff(base_seconds=1))
 
     engine.sync_orders()
-    engine._clock.sleep(60)
+    # "Unknown to Prima" counts only once the failed submission can no longer be on its way.
+    engine._clock.sleep(DEFAULT_PRIMA_REQUEST_TIMEOUT + 1)
     engine.process_backlog()
 
     _assert_exactly_once(scenario, store)

@@ -35,6 +35,24 @@ def _positive(name: str) -> Any:
     return check
 
 
+def _optional_positive(name: str) -> Any:
+    check = _positive(name)
+
+    def optional(instance: object, attribute: object, value: float | None) -> None:
+        if value is not None:
+            check(instance, attribute, value)
+
+    return optional
+
+
+def _not_negative(name: str) -> Any:
+    def check(_instance: object, _attribute: object, value: float) -> None:
+        if value < 0:
+            raise ConfigurationError(f"{name} must not be negative, got {value!r}")
+
+    return check
+
+
 @frozen(kw_only=True)
 class EligibilityRules:
     """Which commercetools orders go to Prima.
@@ -121,6 +139,22 @@ class EngineConfig:
     escalate_after_occurrences: int = field(
         default=5, validator=_positive("escalate_after_occurrences")
     )
+    prima_request_timeout: float | None = field(
+        default=None, validator=_optional_positive("prima_request_timeout")
+    )
+    """The longest one Prima request may take, in seconds: waiting for a rate-limit slot,
+    connecting and reading the answer. Leases, customer locks and the wait before an ambiguous
+    order counts as unsent follow from it (``engine/_timing.py``). None: an ``OmlinkClient``'s
+    ``max_wait + connect_timeout + read_timeout``; 95 s for other gateways."""
+    verify_older_than_seconds: float = field(
+        default=0.0, validator=_not_negative("verify_older_than_seconds")
+    )
+    """``verify_against_prima`` (``ct-prima-sync migrate --verify-against-prima``) asks Prima
+    about unsent orders at least this old; 0 asks about every one."""
+    customer_key_secret: str | None = field(default=None, repr=False)
+    """The installation secret guest customers' keys are made with. None: read from the
+    environment variable ``CT_PRIMA_SYNC_CUSTOMER_KEY_SECRET``; the engine refuses to start
+    without one. Never shown in reprs or logs."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EngineConfig:
@@ -128,8 +162,14 @@ class EngineConfig:
         known = {
             "worker_id", "lease_seconds", "claim_batch", "concurrency", "poll_overlap_seconds",
             "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
+            "prima_request_timeout", "verify_older_than_seconds",
         }  # fmt: skip
         nested = {"eligibility", "retry", "customers", "write_back"}
+        if "customer_key_secret" in data:
+            raise ConfigurationError(
+                "engine: customer_key_secret is a secret and is never read from a file: set the "
+                "environment variable CT_PRIMA_SYNC_CUSTOMER_KEY_SECRET instead"
+            )
         unknown = set(data) - known - nested
         if unknown:
             raise ConfigurationError(f"engine: unknown settings {sorted(unknown)}")

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
-from ..errors import DuplicateRecordError, PayloadError
+from ..errors import ConfigurationError, DuplicateRecordError, PayloadError
 from ..mapping import MappingConfig
 from ..prima import PrimaGateway
 from ..state import (
+    CUSTOMER_KEY_SECRET_ENV,
     ExceptionFilter,
     ExceptionRecord,
     OrderRecord,
@@ -20,13 +22,21 @@ from ..state import (
     Owner,
     StateStore,
 )
+from ..state._keys import check_secret
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
-from ._ingest import is_eligible, new_order, order_id_from_message
+from ._ingest import Readiness, hold_cursor, new_order, order_id_from_message, readiness
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
-from ._queue import HealthReport, health_report, list_exceptions, replay_exceptions
+from ._queue import (
+    HealthReport,
+    health_report,
+    list_exceptions,
+    replay_exceptions,
+    resolve_finished_exceptions,
+)
 from ._summary import RunSummary, SummaryBuilder
+from ._timing import Timing, prima_request_timeout
 
 __all__ = ["HealthReport", "SyncEngine"]
 
@@ -73,10 +83,15 @@ class SyncEngine:
         checkpoint: Checkpoint | None = None,
     ) -> None:
         self._ct = commercetools
+        self._prima = prima
         self._store = store
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
         self._notifier = notifier or LoggingNotifier()
+        self._timing = Timing(
+            lease_seconds=self._config.lease_seconds,
+            request_timeout=prima_request_timeout(prima, self._config.prima_request_timeout),
+        )
         self._flow = OrderFlow(
             ct=commercetools,
             prima=prima,
@@ -84,6 +99,8 @@ class SyncEngine:
             mapping=mapping,
             config=self._config,
             clock=self._clock,
+            timing=self._timing,
+            key_secret=_customer_key_secret(self._config),
             checkpoint=checkpoint,
         )
         self._seen: dict[str, Order] = {}
@@ -98,16 +115,31 @@ class SyncEngine:
         """Put one commercetools order in the ledger if it is eligible; True if it was new.
 
         Seeing an order again is harmless (duplicates from polling overlap or redelivered messages
-        change nothing but the recorded version).
+        change nothing but the recorded version). An order not yet due (too young, or dated after
+        this engine's clock) is not ingested: polling sees it again once it is due.
         """
-        if not is_eligible(order, self._config.eligibility, self._clock.now()):
-            return False
+        return self._ingest_one(order) is True
+
+    def _ingest_one(self, order: Order) -> Readiness | bool:
+        """True or False as :meth:`ingest_order` answers for a due order; the readiness of one
+        that is not due."""
+        ready = readiness(order, self._config.eligibility, self._clock.now())
+        if ready is not Readiness.DUE:
+            return ready
         self._seen[order.id] = order
         return self._store.ingest(new_order(order), now=self._clock.now())
 
     def poll_orders(self) -> int:
         """Read orders modified since the stored cursor (with the overlap window) into the ledger;
-        returns how many were new."""
+        returns how many were new.
+
+        The cursor never passes an order that is not yet due: it is held at the earliest such
+        order's modification time, so the next polls read it again until it is due.
+        """
+        return self._poll_orders()[0]
+
+    def _poll_orders(self) -> tuple[int, int]:
+        """(new orders, orders not yet due)."""
         now = self._clock.now()
         stored = self._store.get_cursor(self._config.cursor_name)
         cursor = (
@@ -118,18 +150,29 @@ class SyncEngine:
         result = self._ct.orders.poll_modified(
             cursor, overlap=timedelta(seconds=self._config.poll_overlap_seconds)
         )
-        added = self._ingest_polled(result.items)
-        self._store.set_cursor(self._config.cursor_name, result.cursor.isoformat(), now=now)
-        _log.info("polled orders", extra={"seen": len(result.items), "new": added})
-        return added
+        added, waiting = self._ingest_polled(result.items)
+        held = hold_cursor(result.cursor, (o.last_modified_at for o in waiting))
+        self._store.set_cursor(self._config.cursor_name, held.isoformat(), now=now)
+        _log.info(
+            "polled orders",
+            extra={"seen": len(result.items), "new": added, "not_yet_due": len(waiting)},
+        )
+        return added, len(waiting)
 
-    def _ingest_polled(self, orders: Sequence[Order]) -> int:
+    def _ingest_polled(self, orders: Sequence[Order]) -> tuple[int, list[Order]]:
         """Ingest a poll's eligible orders one page per transaction (one per order costs a
         commit each); a page with a clash falls back to one order at a time, as ``ingest_order``
-        would have met it."""
+        would have met it. Returns how many were new and the orders not yet due."""
         now = self._clock.now()
         rules = self._config.eligibility
-        eligible = [order for order in orders if is_eligible(order, rules, now)]
+        eligible: list[Order] = []
+        waiting: list[Order] = []
+        for order in orders:
+            ready = readiness(order, rules, now)
+            if ready is Readiness.DUE:
+                eligible.append(order)
+            elif ready is Readiness.NOT_YET_DUE:
+                waiting.append(order)
         added = 0
         for start in range(0, len(eligible), _INGEST_PAGE):
             page = eligible[start : start + _INGEST_PAGE]
@@ -139,12 +182,17 @@ class SyncEngine:
                 added += self._store.ingest_many([new_order(o) for o in page], now=now)
             except DuplicateRecordError:
                 added += sum(self._store.ingest(new_order(o), now=now) for o in page)
-        return added
+        return added, waiting
 
     def poll_messages(self) -> int:
         """Read ``OrderCreated`` and ``OrderImported`` messages since the stored cursor (with the
         overlap window) into the ledger; returns how many orders were new. An alternative to
-        :meth:`poll_orders` for projects with messages enabled: it sees new orders only."""
+        :meth:`poll_orders` for projects with messages enabled: it sees new orders only. As with
+        polling, the cursor never passes the message of an order that is not yet due."""
+        return self._poll_messages()[0]
+
+    def _poll_messages(self) -> tuple[int, int]:
+        """(new orders, orders not yet due)."""
         now = self._clock.now()
         stored = self._store.get_cursor(_MESSAGES_CURSOR)
         cursor = (
@@ -155,6 +203,7 @@ class SyncEngine:
         overlap = timedelta(seconds=self._config.poll_overlap_seconds)
         latest = cursor
         added = 0
+        waiting: list[datetime] = []
         for message in self._ct.messages.query(
             types=("OrderCreated", "OrderImported"), since=cursor - overlap
         ):
@@ -162,10 +211,14 @@ class SyncEngine:
             if message.resource.type_id != "order" or not order_id:
                 continue
             order = message.order or self._ct.orders.get(order_id)
-            added += self.ingest_order(order)
+            outcome = self._ingest_one(order)
+            if outcome is Readiness.NOT_YET_DUE:
+                waiting.append(message.created_at)
+            added += outcome is True
             latest = max(latest, message.created_at)
-        self._store.set_cursor(_MESSAGES_CURSOR, latest.isoformat(), now=now)
-        return added
+        held = hold_cursor(latest, waiting)
+        self._store.set_cursor(_MESSAGES_CURSOR, held.isoformat(), now=now)
+        return added, len(waiting)
 
     def handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
         """Take one subscription payload (message or change notification) and sync its order.
@@ -185,7 +238,9 @@ class SyncEngine:
                 )
             except PayloadError:
                 order = self._ct.orders.get(order_id)
-            started.count("ingested", int(self.ingest_order(order)))
+            outcome = self._ingest_one(order)
+            started.count("ingested", int(outcome is True))
+            started.count("not_yet_due", int(outcome is Readiness.NOT_YET_DUE))
         return self._drain(started, max_orders=None)
 
     # -- the order flow ----------------------------------------------------------------------------
@@ -196,7 +251,9 @@ class SyncEngine:
         ``from_messages``), then work the backlog (new orders and retries that are due) until it
         is empty or ``max_orders`` have been processed."""
         summary = SummaryBuilder(self._clock.now())
-        summary.count("ingested", self.poll_messages() if from_messages else self.poll_orders())
+        added, waiting = self._poll_messages() if from_messages else self._poll_orders()
+        summary.count("ingested", added)
+        summary.count("not_yet_due", waiting)
         return self._drain(summary, max_orders=max_orders)
 
     def process_backlog(self, *, max_orders: int | None = None) -> RunSummary:
@@ -204,6 +261,7 @@ class SyncEngine:
         return self._drain(SummaryBuilder(self._clock.now()), max_orders=max_orders)
 
     def _drain(self, summary: SummaryBuilder, *, max_orders: int | None) -> RunSummary:
+        resolve_finished_exceptions(self._store, now=self._clock.now())
         processed = 0
         # One worker thread would only add hand-offs: with concurrency 1 the caller's thread works.
         pool = (
@@ -346,6 +404,17 @@ class SyncEngine:
             escalate_after_seconds=self._config.retry.escalate_after_seconds,
             cursor_name=self._config.cursor_name,
         )
+
+
+def _customer_key_secret(config: EngineConfig) -> str:
+    secret = config.customer_key_secret or os.environ.get(CUSTOMER_KEY_SECRET_ENV, "")
+    if not secret:
+        raise ConfigurationError(
+            f"the sync needs an installation secret for guest customers' keys: set the "
+            f"environment variable {CUSTOMER_KEY_SECRET_ENV} (or EngineConfig.customer_key_secret) "
+            "to a random string of at least 16 characters and keep it with the state's backups"
+        )
+    return check_secret(secret)
 
 
 def _describe(record: ExceptionRecord) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import enum
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,20 +11,51 @@ from ..commercetools import Order
 from ..state import NewOrder, OrderTotals
 from ._config import EligibilityRules
 
-__all__ = ["is_eligible", "new_order", "order_id_from_message"]
+__all__ = [
+    "Readiness",
+    "hold_cursor",
+    "is_eligible",
+    "new_order",
+    "order_id_from_message",
+    "readiness",
+]
+
+
+class Readiness(enum.Enum):
+    """Whether an order goes to Prima now, later, or not at all."""
+
+    DUE = "due"
+    NOT_YET_DUE = "not_yet_due"
+    """Eligible but too young (``min_age_seconds``), or dated after the engine's clock (clock
+    skew): the same order is due later without changing, so it must be looked at again."""
+    INELIGIBLE = "ineligible"
+    """Its state, payment state or store rules it out; a change to it makes it seen again."""
+
+
+def readiness(order: Order, rules: EligibilityRules, now: datetime) -> Readiness:
+    """Whether the order should go to Prima now, later or not at all (pure)."""
+    if str(order.order_state) not in rules.order_states:
+        return Readiness.INELIGIBLE
+    if rules.payment_states is not None and str(order.payment_state) not in rules.payment_states:
+        return Readiness.INELIGIBLE
+    if rules.store_keys is not None and (
+        order.store is None or order.store.key not in rules.store_keys
+    ):
+        return Readiness.INELIGIBLE
+    if now - order.created_at < timedelta(seconds=max(rules.min_age_seconds, 0.0)):
+        return Readiness.NOT_YET_DUE
+    return Readiness.DUE
 
 
 def is_eligible(order: Order, rules: EligibilityRules, now: datetime) -> bool:
     """Whether the order should go to Prima now (pure)."""
-    if str(order.order_state) not in rules.order_states:
-        return False
-    if rules.payment_states is not None and str(order.payment_state) not in rules.payment_states:
-        return False
-    if rules.store_keys is not None and (
-        order.store is None or order.store.key not in rules.store_keys
-    ):
-        return False
-    return now - order.created_at >= timedelta(seconds=rules.min_age_seconds)
+    return readiness(order, rules, now) is Readiness.DUE
+
+
+def hold_cursor(cursor: datetime, waiting: Iterable[datetime]) -> datetime:
+    """The poll cursor to store: ``cursor``, held back to the earliest of ``waiting`` (the
+    modification times of orders not yet due), so the next polls read those orders again."""
+    return min([cursor, *waiting])
 
 
 def new_order(order: Order) -> NewOrder:

@@ -2,13 +2,18 @@
 
 Exactly-once rules (design invariant 2), in the order the code meets them:
 
-1. Before anything is sent, ``begin_submission`` is written to the ledger. A worker that finds an
+1. Before anything is sent, ``begin_submission`` is written to the ledger, and the order's lease
+   is extended so that the submission can finish inside it (``_timing``). A worker that finds an
    order with a submission started and no Prima reference (a crash, a timeout, a lost reply) asks
-   Prima for the order's status first and sends it only if Prima has never heard of it.
+   Prima for the order's status first and sends it only if Prima has never heard of it, and only
+   once the last submission can no longer be on its way (one Prima request timeout after it
+   started): until then "unknown to Prima" proves nothing.
 2. Prima de-duplicates on the order number, and the ledger's unique Prima reference is the last
-   line: a second submission cannot create a second ledger entry.
+   line: a second submission cannot create a second ledger entry. Recording the reference closes
+   the order's open exceptions in the same transaction.
 3. Every write to the ledger needs the worker's lease; a worker whose lease was taken over stops
-   (``LeaseLostError``) without touching Prima again.
+   (``LeaseLostError``) without touching Prima again. An order whose lease is half gone when its
+   turn comes (a long claim batch) renews it first.
 4. Any error is classified (``_problems``) into the exception queue with an owner; transient ones
    come back after a backoff, permanent ones wait for a fix and a replay. One bad order never stops
    the others: only a crash of the process (a ``BaseException``) leaves the loop.
@@ -32,8 +37,10 @@ from ..state import ExceptionFilter, OrderRecord, Owner, StateStore
 from ..state import OrderStatus as Ledger
 from ._clock import Clock
 from ._config import EngineConfig
+from ._customer_lock import CustomerLocks
 from ._customers import resolve_account
 from ._problems import Problem, ProblemKind, problem_from_error
+from ._timing import Timing
 from ._write_back import ReferenceWriter
 
 __all__ = ["Checkpoint", "OrderFlow", "Outcome"]
@@ -88,6 +95,8 @@ class OrderFlow:
         mapping: MappingConfig,
         config: EngineConfig,
         clock: Clock,
+        timing: Timing,
+        key_secret: str,
         checkpoint: Checkpoint | None = None,
     ) -> None:
         self._ct = ct
@@ -96,6 +105,11 @@ class OrderFlow:
         self._mapping = mapping
         self._config = config
         self._clock = clock
+        self._timing = timing
+        self._key_secret = key_secret
+        self._customer_locks = CustomerLocks(
+            store, ttl_seconds=timing.customer_lock_seconds, clock=clock
+        )
         self._checkpoint = checkpoint or _no_checkpoint
         self._depots = _DepotCache(prima, timedelta(seconds=config.depot_refresh_seconds))
         self._writer = ReferenceWriter(ct=ct, settings=config.write_back, clock=clock)
@@ -110,6 +124,13 @@ class OrderFlow:
         stage = "fetch"
         try:
             self._checkpoint("claimed", order_id)
+            if self._timing.needs_renewal(record.lease_expires_at, self._clock.now()):
+                record = self._store.renew_lease(
+                    order_id,
+                    worker_id=self.worker,
+                    lease_seconds=self._config.lease_seconds,
+                    now=self._clock.now(),
+                )
             if order is None or order.version < record.ct_version:
                 order = self._ct.orders.get(order_id)
             if record.prima_reference:
@@ -120,6 +141,17 @@ class OrderFlow:
                 found = self._reference_if_in_prima(order)
                 if found is not None:
                     return self._record_and_finish(record, order, found, Outcome.ALREADY_IN_PRIMA)
+                if self._may_be_in_flight(record):
+                    return self._fail(
+                        record,
+                        Problem.of(
+                            ProblemKind.PRIMA_AMBIGUOUS,
+                            stage=stage,
+                            order_number=order.order_number,
+                            error="Prima does not know the order yet, but its last submission "
+                            "may still be on its way: asking again once it cannot be",
+                        ),
+                    )
             stage = "map"
             sales_order, problems = self._map(order)
             if sales_order is None:
@@ -135,7 +167,9 @@ class OrderFlow:
                 store=self._store,
                 policy=self._config.customers,
                 clock=self._clock,
-                worker_id=self.worker,
+                record=record,
+                locks=self._customer_locks,
+                key_secret=self._key_secret,
             )
             if account is None:
                 return self._except(
@@ -154,6 +188,12 @@ class OrderFlow:
             )
             self._checkpoint("customer_resolved", order_id)
             stage = "submit"
+            record = self._store.begin_submission(
+                order_id,
+                worker_id=self.worker,
+                now=self._clock.now(),
+                lease_seconds=self._timing.submission_lease_seconds,
+            )
             return self._submit(record, order, sales_order)
         except LeaseLostError:
             _log.warning("lease lost; leaving the order to its new worker", extra=_ids(record))
@@ -209,10 +249,16 @@ class OrderFlow:
             ]
         return mapped.sales_order, []
 
+    def _may_be_in_flight(self, record: OrderRecord) -> bool:
+        """Whether the order's last submission may still reach Prima (see ``_timing``). One that
+        Prima answered with a rejection (the last error on record) cannot."""
+        started = record.submission_started_at
+        if started is None or record.last_error == ProblemKind.PRIMA_REJECTED:
+            return False
+        return self._clock.now() < self._timing.unknown_is_final_at(started)
+
     def _submit(self, record: OrderRecord, order: Order, sales_order: SalesOrder) -> Outcome:
-        record = self._store.begin_submission(
-            record.order_id, worker_id=self.worker, now=self._clock.now()
-        )
+        """Send a submission that ``begin_submission`` has recorded."""
         self._checkpoint("submitting", record.order_id)
         try:
             (result,) = self._prima.submit_orders([sales_order])
@@ -263,8 +309,11 @@ class OrderFlow:
         self._checkpoint("written_back", record.order_id)
         now = self._clock.now()
         self._store.transition(record.order_id, worker_id=self.worker, to=Ledger.DONE, now=now)
-        # Only an order that failed before (an error recorded, or a retry after a crash) can
-        # have open exceptions; the rest skip the look-up.
+        self._checkpoint("done", record.order_id)
+        # Recording the reference closed what was open then; what is left came after it (a
+        # failed write-back). Only an order that failed before (an error recorded, or a retry
+        # after a crash) can have any; the rest skip the look-up. A crash just here leaves them
+        # to the next run's sweep.
         if record.last_error is not None or record.attempts > 1:
             for open_problem in self._store.list_exceptions(_open_for(record.order_id)):
                 self._store.resolve_exception(
@@ -315,6 +364,9 @@ class OrderFlow:
                 return Outcome.LOST_LEASE
         now = self._clock.now()
         retry_at = now + timedelta(seconds=self._config.retry.delay(record.attempts))
+        if record.ambiguous and record.submission_started_at is not None:
+            # Asking Prima again is pointless while the submission may still be on its way.
+            retry_at = max(retry_at, self._timing.unknown_is_final_at(record.submission_started_at))
         try:
             self._store.record_exception(
                 kind=problem.kind,

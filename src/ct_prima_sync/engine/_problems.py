@@ -23,7 +23,7 @@ from ..errors import (
     PrimaUnavailableError,
 )
 from ..state import Owner
-from ._customers import CustomerLockBusyError
+from ._customer_lock import CustomerLockBusyError
 
 __all__ = ["Problem", "ProblemKind", "problem_from_error"]
 

@@ -10,9 +10,16 @@ from datetime import datetime
 
 from attrs import frozen
 
+from ..errors import StateError
 from ..state import ExceptionFilter, ExceptionRecord, OrderStatus, Owner, StateStore
 
-__all__ = ["HealthReport", "health_report", "list_exceptions", "replay_exceptions"]
+__all__ = [
+    "HealthReport",
+    "health_report",
+    "list_exceptions",
+    "replay_exceptions",
+    "resolve_finished_exceptions",
+]
 
 
 def list_exceptions(
@@ -49,6 +56,40 @@ def replay_exceptions(
             store.requeue_order(order, now=now)
             requeued += 1
     return requeued
+
+
+#: The note on exceptions closed because their order finished in Prima.
+FINISHED_NOTE = "resolved automatically: the order is in Prima and written back"
+
+
+def resolve_finished_exceptions(store: StateStore, *, now: datetime) -> int:
+    """Resolve open exceptions of orders that are done (in Prima and written back); returns how
+    many. Every run does this first: a worker that died between finishing an order and closing
+    its exceptions left them open, and nobody must be alerted about an order that is fine."""
+    resolved = 0
+    finished: dict[str, bool] = {}
+    for record in store.list_exceptions(ExceptionFilter()):
+        order_id = record.order_id
+        if order_id is None:
+            continue
+        if order_id not in finished:
+            order = store.get_order(order_id)
+            finished[order_id] = order is not None and order.status is OrderStatus.DONE
+        if finished[order_id] and _resolve_if_open(store, record.exception_id, now):
+            resolved += 1
+    return resolved
+
+
+def _resolve_if_open(store: StateStore, exception_id: int, now: datetime) -> bool:
+    """Resolve an exception another worker may be resolving at the same moment."""
+    try:
+        store.resolve_exception(exception_id, note=FINISHED_NOTE, now=now)
+    except StateError:
+        current = store.get_exception(exception_id)
+        if current is None or current.is_open:
+            raise
+        return False
+    return True
 
 
 @frozen(kw_only=True)

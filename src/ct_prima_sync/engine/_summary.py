@@ -18,7 +18,10 @@ class RunSummary:
     ``posted``: orders Prima accepted in this run; ``already_in_prima``: orders found in Prima
     after an ambiguous failure and recorded without sending again; ``excepted``: orders moved to
     the exception queue for a person; ``retrying``: orders that failed transiently and will be
-    tried again; ``backlog``: orders still waiting when the run ended; ``problems``: exception
+    tried again; ``not_yet_due``: eligible orders seen but left for later because they are
+    younger than ``min_age_seconds`` or dated after the engine's clock (polling reads them again
+    until they are due; a host feeding :meth:`SyncEngine.handle_message` must redeliver them or
+    also poll); ``backlog``: orders still waiting when the run ended; ``problems``: exception
     kinds seen, with counts.
     """
 
@@ -30,6 +33,7 @@ class RunSummary:
     excepted: int = 0
     retrying: int = 0
     lost_lease: int = 0
+    not_yet_due: int = 0
     backlog: int = 0
     problems: dict[str, int] = field(factory=dict)
 
@@ -65,6 +69,7 @@ class RunSummary:
             "excepted": self.excepted,
             "retrying": self.retrying,
             "lost_lease": self.lost_lease,
+            "not_yet_due": self.not_yet_due,
             "backlog": self.backlog,
             "rate_per_second": round(self.rate, 2),
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
@@ -109,6 +114,7 @@ class SummaryBuilder:
                 excepted=c["excepted"],
                 retrying=c["retrying"],
                 lost_lease=c["lost_lease"],
+                not_yet_due=c["not_yet_due"],
                 backlog=backlog,
                 problems=dict(self._problems),
             )
