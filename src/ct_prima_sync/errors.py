@@ -28,6 +28,7 @@ CtPrimaSyncError
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
 └── StateError                      the state store failed or holds something unexpected
     ├── LeaseLostError              the worker no longer holds the order's lease: stop work on it
+    ├── StateNotFoundError          open_store(..., create=False) found no state at the URL
     ├── InvalidTransitionError      the ledger's state machine forbids this status change
     └── DuplicateRecordError        a unique key (order number, Prima reference, ...) is taken
 ```
@@ -67,6 +68,7 @@ __all__ = [
     "ServiceUnavailableError",
     "SettingsError",
     "StateError",
+    "StateNotFoundError",
     "ValidationError",
 ]
 
@@ -272,6 +274,11 @@ class LeaseLostError(StateError):
 
     Stop working on the order: another worker owns it now.
     """
+
+
+class StateNotFoundError(StateError):
+    """There is no state store at the URL (no SQLite file, no tables in the PostgreSQL schema);
+    raised by ``open_store(url, create=False)``, which never creates one."""
 
 
 class InvalidTransitionError(StateError):

@@ -274,7 +274,8 @@ def describe(error: BaseException, path: Path, fields: Callable[[Path], set[str]
         known = sorted(fields(path))
         hint = f" (known keys: {', '.join(known)})" if known else ""
         return [
-            Problem(where((*path, name)), f"unknown key{hint}") for name in sorted(error.extra_fields)
+            Problem(where((*path, name)), f"unknown key{hint}")
+            for name in sorted(error.extra_fields)
         ]
     if isinstance(error, KeyError):  # cattrs notes the missing attribute: path names it already
         return [Problem(where(path), "required, but missing")]

@@ -251,7 +251,9 @@ def _file_reader(base: Path) -> Callable[[str], str | None]:
 
 def _mapping(section: object, base: Path, problems: list[Problem]) -> MappingConfig | None:
     if not isinstance(section, Mapping):
-        problems.append(Problem("[mapping]", "expected a table (file = \"mapping.toml\" or the settings)"))
+        problems.append(
+            Problem("[mapping]", 'expected a table (file = "mapping.toml" or the settings)')
+        )
         return None
     if "file" not in section:
         try:
