@@ -102,10 +102,10 @@ class SyncEngine:
         return self._config
 
     def request_stop(self) -> None:
-        """Ask the running order run to stop: orders in hand are finished, orders claimed but
-        not started are released at once, and the run returns its summary (``stopped`` is
-        ``"requested"``). Safe to call from a signal handler or another thread; the next run
-        starts afresh."""
+        """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
+        are finished, orders claimed but not started are released at once, and the run returns
+        its summary (``stopped`` is ``"requested"``). Safe to call from a signal handler or
+        another thread; the run after that one starts afresh."""
         self._stop.set()
 
     # -- ingest ------------------------------------------------------------------------------------
@@ -189,7 +189,6 @@ class SyncEngine:
         others the order is read from commercetools.
         """
         started = SummaryBuilder(self._clock.now())
-        self._stop.clear()
         order_id = order_id_from_message(payload)
         if order_id is not None:
             embedded = payload.get("order")
@@ -221,7 +220,6 @@ class SyncEngine:
         called. ``progress`` is called from the worker threads as orders finish.
         """
         summary = SummaryBuilder(self._clock.now())
-        self._stop.clear()
         try:
             summary.count("ingested", self.poll_messages() if from_messages else self.poll_orders())
         except CommercetoolsError as error:
@@ -236,7 +234,6 @@ class SyncEngine:
         self, *, max_orders: int | None = None, progress: Progress | None = None
     ) -> RunSummary:
         """Work the ledger's backlog without polling commercetools first."""
-        self._stop.clear()
         return self._drain(
             SummaryBuilder(self._clock.now()), max_orders=max_orders, progress=progress
         )
@@ -255,6 +252,7 @@ class SyncEngine:
         return self._finish_run(summary)
 
     def _finish_run(self, summary: SummaryBuilder) -> RunSummary:
+        self._stop.clear()
         for record in self._alert(summary.started_at):
             summary.problem(record.kind)
         result = summary.build(self._clock.now(), backlog=self._backlog())

@@ -46,7 +46,7 @@ __all__ = ["Problem", "describe", "make_converter"]
 Path = tuple[str | int, ...]
 
 
-class WrongValue(ValueError):
+class WrongValueError(ValueError):
     """A value of the wrong type or form; the message says what is expected."""
 
 
@@ -78,8 +78,8 @@ def _shown(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _wrong(expected: str, value: object) -> WrongValue:
-    return WrongValue(f"expected {expected}, got {_shown(value)}")
+def _wrong(expected: str, value: object) -> WrongValueError:
+    return WrongValueError(f"expected {expected}, got {_shown(value)}")
 
 
 def _structure_str(value: object, _type: object) -> str:
@@ -143,7 +143,7 @@ def _is_sequence(kind: Any) -> bool:
 
 
 def _is_mapping(kind: Any) -> bool:
-    return _origin(kind) in (dict, Mapping, typing.Mapping)  # noqa: UP006
+    return _origin(kind) in (dict, Mapping, typing.Mapping)
 
 
 def make_converter() -> Converter:
@@ -168,7 +168,7 @@ def make_converter() -> Converter:
             for index, element in enumerate(value):
                 try:
                     items.append(item_hook(element, item))
-                except Exception as exc:  # noqa: BLE001 (collected, re-raised as a group)
+                except Exception as exc:
                     exc.__notes__ = [IterableValidationNote(f"@ index {index}", index, item)]
                     errors.append(exc)
             if errors:
@@ -188,7 +188,7 @@ def make_converter() -> Converter:
             for key, element in value.items():
                 try:
                     result[_structure_str(key, key_type)] = value_hook(element, value_type)
-                except Exception as exc:  # noqa: BLE001 (collected, re-raised as a group)
+                except Exception as exc:
                     exc.__notes__ = [IterableValidationNote(f"@ key {key}", key, value_type)]
                     errors.append(exc)
             if errors:
@@ -279,7 +279,7 @@ def describe(error: BaseException, path: Path, fields: Callable[[Path], set[str]
         ]
     if isinstance(error, KeyError):  # cattrs notes the missing attribute: path names it already
         return [Problem(where(path), "required, but missing")]
-    if isinstance(error, WrongValue):
+    if isinstance(error, WrongValueError):
         return [Problem(where(path), str(error))]
     if isinstance(error, ConfigurationError):
         message = str(error)

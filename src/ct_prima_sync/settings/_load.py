@@ -143,13 +143,13 @@ def parse_settings(
     problems: list[Problem] = []
     base = path.parent if path is not None else Path()
     known = (*_SECTIONS, "mapping")
-    for name in data:
-        if name not in known:
-            problems.append(
-                Problem("", f"unknown section [{name}] (known: {', '.join(sorted(known))})")
-                if isinstance(data[name], Mapping)
-                else Problem("", f"unknown top-level key {name!r}: settings belong in a section")
-            )
+    problems += [
+        Problem("", f"unknown section [{name}] (known: {', '.join(sorted(known))})")
+        if isinstance(data[name], Mapping)
+        else Problem("", f"unknown top-level key {name!r}: settings belong in a section")
+        for name in data
+        if name not in known
+    ]
     values: dict[str, Any] = {}
     if "state" not in data:
         problems.append(Problem("[state] url", 'required, e.g. url = "sqlite:///sync.db"'))
@@ -170,7 +170,7 @@ def parse_settings(
 def _structure(value: Any, kind: type[Any], at: KeyPath, problems: list[Problem]) -> Any:
     try:
         return _CONVERTER.structure(value, kind)
-    except Exception as exc:  # noqa: BLE001 (every failure becomes a problem with its path)
+    except Exception as exc:
         problems += describe(exc, at, lambda p: keys_at(kind, p[len(at) :]))
         return None
 
@@ -214,7 +214,7 @@ def _with_secrets(
     return values
 
 
-def _read_secret(
+def _read_secret(  # noqa: PLR0917 (private helper called from one place)
     values: dict[str, Any],
     secret: str,
     at: KeyPath,

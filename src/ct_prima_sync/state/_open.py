@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError, StateNotFoundError
 from ._memory import MemoryStore
