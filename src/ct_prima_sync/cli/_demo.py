@@ -8,6 +8,7 @@ that exists is refused.
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -84,6 +85,8 @@ def _run_demo(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) -
             )
         if not database.parent.is_dir():
             raise UsageError(f"--database {database}: the folder {database.parent} does not exist")
+    if args.verbose == 0:  # the report below lists every problem: no log line for each
+        logging.getLogger("ct_prima_sync").setLevel(logging.ERROR)
     # The demo pulls in the fakes and emulators: load them only when asked for.
     from ._demo_run import run_demo  # noqa: PLC0415
 

@@ -19,15 +19,17 @@ Rules, in the order a run meets them:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Final
+from typing import Any, Final, cast
 
+from ..errors import PrimaUnavailableError
+from ..prima import PrimaGateway
 from ..state import ExceptionFilter, ExceptionRecord, Owner, StateStore
 from ._order_flow import Outcome
 from ._problems import ProblemKind
 
-__all__ = ["CircuitBreaker", "record_outage", "resolve_outages"]
+__all__ = ["CircuitBreaker", "guarded", "record_outage", "resolve_outages"]
 
 _FAILURE_KINDS: Final = {
     ProblemKind.PRIMA_UNAVAILABLE.value: ProblemKind.PRIMA_UNAVAILABLE,
@@ -81,42 +83,81 @@ class CircuitBreaker:
             return kind in self._answered
 
 
+class _Guard:
+    def __init__(self, inner: PrimaGateway, is_open: Callable[[], bool]) -> None:
+        self._inner = inner
+        self._is_open = is_open
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._inner, name)
+        if not callable(method):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self._is_open():
+                raise PrimaUnavailableError(
+                    "not sent: Prima stopped answering and the run is stopping",
+                    may_have_been_applied=False,
+                )
+            return method(*args, **kwargs)
+
+        return call
+
+
+def guarded(prima: PrimaGateway, is_open: Callable[[], bool]) -> PrimaGateway:
+    """``prima``, refusing every call (without sending it) while ``is_open()``: orders in hand
+    when the breaker trips fail at once instead of each waiting for its own timeouts."""
+    return cast("PrimaGateway", _Guard(prima, is_open))
+
+
 def record_outage(
     store: StateStore,
     kind: ProblemKind,
     *,
     failed_orders: Iterable[str],
-    orders_waiting: int,
+    orders_waiting: Callable[[], int],
     now: datetime,
 ) -> ExceptionRecord:
     """Record (or count again) the one open exception for an outage of ``kind``'s system; fold the
     per-order exceptions of ``failed_orders`` into it and put those orders back in the backlog."""
     failed = sorted(set(failed_orders))
     system = _SYSTEM[kind]
+    folded: list[int] = []
+    ambiguous = 0
+    for order_id in failed:
+        for open_problem in store.list_exceptions(ExceptionFilter(order_id=order_id)):
+            if open_problem.transient and _FAILURE_KINDS.get(open_problem.kind) is kind:
+                folded.append(open_problem.exception_id)
+        record = store.get_order(order_id)
+        if record is not None and record.status.value == "failed":
+            store.requeue_order(order_id, now=now)
+            ambiguous += record.ambiguous
+    waiting = orders_waiting()
+    message = (
+        f"{system} did not answer {len(failed)} orders in a row; the run stopped. {waiting} "
+        f"orders wait and go out on the first run after {system} is back"
+    )
+    if ambiguous:
+        message += f" ({ambiguous} may have reached {system}: it is asked before any re-send)"
     outage = store.record_exception(
         kind=kind.value,
         owner=_OWNER[kind],
         detail={
-            "message": f"{system} did not answer {len(failed)} orders in a row; the run stopped. "
-            f"{orders_waiting} orders wait and go out on the first run after {system} is back",
+            "message": message,
             "system": system,
             "consecutive_failures": len(failed),
-            "orders_waiting": orders_waiting,
+            "orders_waiting": waiting,
+            "possibly_applied": ambiguous,
         },
         now=now,
         transient=True,
     )
-    for order_id in failed:
-        for open_problem in store.list_exceptions(ExceptionFilter(order_id=order_id)):
-            if open_problem.transient and _FAILURE_KINDS.get(open_problem.kind) is kind:
-                store.resolve_exception(
-                    open_problem.exception_id,
-                    note=f"part of the {system} outage, exception #{outage.exception_id}",
-                    now=now,
-                )
-        record = store.get_order(order_id)
-        if record is not None and record.status.value == "failed":
-            store.requeue_order(order_id, now=now)
+    for exception_id in folded:
+        store.resolve_exception(
+            exception_id,
+            note=f"part of the {system} outage, exception #{outage.exception_id}",
+            now=now,
+        )
     return outage
 
 

@@ -21,7 +21,7 @@ from ..state import (
     Owner,
     StateStore,
 )
-from ._breaker import CircuitBreaker, record_outage, resolve_outages
+from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
 from ._ingest import is_eligible, new_order, order_id_from_message
@@ -83,9 +83,11 @@ class SyncEngine:
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
         self._notifier = notifier or LoggingNotifier()
+        self._stop = threading.Event()
+        self._breaker = CircuitBreaker(self._config.breaker_threshold)
         self._flow = OrderFlow(
             ct=commercetools,
-            prima=prima,
+            prima=guarded(prima, lambda: self._breaker.tripped is not None),
             store=store,
             mapping=mapping,
             config=self._config,
@@ -93,8 +95,6 @@ class SyncEngine:
             checkpoint=checkpoint,
         )
         self._seen: dict[str, Order] = {}
-        self._stop = threading.Event()
-        self._breaker = CircuitBreaker(self._config.breaker_threshold)
 
     @property
     def config(self) -> EngineConfig:
@@ -243,7 +243,7 @@ class SyncEngine:
             self._store,
             kind,
             failed_orders=self._breaker.streak(kind),
-            orders_waiting=self._backlog(),
+            orders_waiting=self._backlog,
             now=self._clock.now(),
         )
         summary.stopped = kind.value
@@ -442,6 +442,12 @@ class SyncEngine:
 
 def _describe(record: ExceptionRecord) -> str:
     number = record.detail.get("order_number") if isinstance(record.detail, dict) else None
-    subject = f"order {number}" if number else f"order id {record.order_id}"
+    subject = (
+        f"order {number}"
+        if number
+        else f"order id {record.order_id}"
+        if record.order_id
+        else "every order waiting"
+    )
     hint = record.detail.get("message") or record.detail.get("request_error") or ""
     return f"{subject}: {record.kind}" + (f" ({hint})" if hint else "")
