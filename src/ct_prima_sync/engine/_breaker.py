@@ -125,9 +125,11 @@ def record_outage(
     folded: list[int] = []
     ambiguous = 0
     for order_id in failed:
-        for open_problem in store.list_exceptions(ExceptionFilter(order_id=order_id)):
-            if open_problem.transient and _FAILURE_KINDS.get(open_problem.kind) is kind:
-                folded.append(open_problem.exception_id)
+        folded += [
+            problem.exception_id
+            for problem in store.list_exceptions(ExceptionFilter(order_id=order_id))
+            if problem.transient and _FAILURE_KINDS.get(problem.kind) is kind
+        ]
         record = store.get_order(order_id)
         if record is not None and record.status.value == "failed":
             store.requeue_order(order_id, now=now)
