@@ -82,7 +82,10 @@ def _wrong(expected: str, value: object) -> WrongValueError:
     return WrongValueError(f"expected {expected}, got {_shown(value)}")
 
 
-def _structure_str(value: object, _type: object) -> str:
+def _structure_str(value: object, kind: object) -> str:
+    if _is_enum(kind):  # a StrEnum reaches the str hook first (cattrs dispatches on the MRO)
+        structured: str = _enum_hook(kind)(value, kind)  # type: ignore[arg-type]
+        return structured
     if not isinstance(value, str):
         raise _wrong("a string", value)
     return value
@@ -198,7 +201,12 @@ def make_converter() -> Converter:
         return structure
 
     def attrs_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
-        generated = make_dict_structure_fn(kind, converter, _cattrs_forbid_extra_keys=True)
+        generated = make_dict_structure_fn(
+            kind,
+            converter,
+            _cattrs_forbid_extra_keys=True,
+            _cattrs_prefer_attrib_converters=False,  # the strict hooks, not attrs' converters
+        )
 
         def structure(value: object, _type: object) -> Any:
             if not isinstance(value, Mapping):

@@ -222,13 +222,13 @@ def _read_secret(  # noqa: PLR0917 (private helper called from one place)
     read: Callable[[str], str | None],
     problems: list[Problem],
 ) -> None:
-    if not isinstance(source, str) or not source:
+    if secret in _REQUIRED_SECRETS:  # so that the section's other keys are still checked
         values[secret] = _UNREAD
+    if not isinstance(source, str) or not source:
         problems.append(Problem(where(at), "expected the name of an environment variable or file"))
         return
     value = read(source)
     if value is None:
-        values[secret] = _UNREAD
         message = (
             f"the environment variable {source} is not set"
             if str(at[-1]).endswith("_env")
