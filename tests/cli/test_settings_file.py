@@ -210,7 +210,8 @@ def test_every_wrong_setting_in_a_real_process_is_one_line_and_exit_2(
         ),
         (
             {"commercetools": {"client_secret_env": "NO_SUCH_VARIABLE_X"}},
-            "[commercetools] client_secret_env: the environment variable NO_SUCH_VARIABLE_X is not set",
+            "[commercetools] client_secret_env: the environment variable NO_SUCH_VARIABLE_X "
+            "is not set",
         ),
         (
             {"prima": {"endpoint": "http://p", "password_file": "nope.secret", "username": "u"}},
