@@ -64,7 +64,8 @@ def test_the_queue_commands_list_replay_and_resolve(demo_db: tuple[Path, str]) -
 
 def test_health_exits_1_when_an_exception_is_overdue(demo_db: tuple[Path, str]) -> None:
     database, _ = demo_db
-    code, out, _ = _run("health", "--state", f"sqlite:///{database}", "--escalate-after", "1e9", "--format", "json")
+    state = f"sqlite:///{database}"
+    code, out, _ = _run("health", "--state", state, "--escalate-after", "1e9", "--format", "json")
     assert code == 0
     assert json.loads(out)["orders_by_status"]["done"] == 39
 

@@ -4,6 +4,7 @@ exception becomes an exit code (``_exits.exit_code_for``)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TextIO
@@ -89,8 +90,9 @@ def main(
     try:
         install_termination()
         parser = build_parser()
-        try:
-            args = parser.parse_args(argv)
+        try:  # argparse prints to sys.stdout/sys.stderr: point them at our streams meanwhile
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                args = parser.parse_args(argv)
         except SystemExit as exc:  # argparse exits on --help, --version and usage errors
             return exc.code if isinstance(exc.code, int) else EXIT_USAGE
         verbose = args.verbose > 0

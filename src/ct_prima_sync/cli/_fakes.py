@@ -88,8 +88,8 @@ client_secret_file = "{secret_file}"
 
 [prima]
 endpoint = "{prima_url}"
-rate_limit = 100.0
-burst = 20
+rate_limit = 1000.0
+burst = 50
 
 [engine]
 initial_cursor = "{since}"
