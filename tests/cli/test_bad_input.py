@@ -24,10 +24,8 @@ def test_a_read_only_command_refuses_a_missing_store_and_creates_nothing(tmp_pat
     for command in ("health", "exceptions", "order WEB-1", "retry --all", "resolve 1 --note x"):
         code, out, err = run_in_process(*command.split(), "--state", f"sqlite:///{typo}")
         assert (code, out) == (2, ""), command
-        assert (
-            err
-            == f"ct-prima-sync: error: no state at {typo}: check the state URL, or run a sync first\n"
-        )
+        expected = f"no state at {typo}: check the state URL, or run a sync first"
+        assert err == f"ct-prima-sync: error: {expected}\n"
     assert not typo.exists()
 
 

@@ -4,6 +4,7 @@ after Prima is back the next run posts all 300, none twice (counted by the emula
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -44,10 +45,8 @@ def black_holed() -> Iterator[str]:
         for _ in range(8):
             filler = socket.socket()
             filler.setblocking(False)
-            try:
+            with contextlib.suppress(BlockingIOError):
                 filler.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
             fillers.append(filler)
         try:
             yield f"http://127.0.0.1:{port}/live/live"
