@@ -76,26 +76,36 @@ def owner(value: str | None) -> Owner | None:
     return Owner(value) if value else None
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
+def _whole_number(text: str, minimum: int, rule: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{rule}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    return _whole_number(text, 1, "must be at least 1")
 
 
 def non_negative_int(text: str) -> int:
     """An argparse type: a whole number of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
+    return _whole_number(text, 0, "must not be negative")
+
+
+def add_scenario(parser: argparse.ArgumentParser) -> None:
+    """``--orders``, ``--bad-every``, ``--seed``: the generated world of the demo and the fakes."""
+    parser.add_argument("--orders", type=positive_int, default=300, help="how many orders (300)")
+    parser.add_argument(
+        "--bad-every",
+        type=non_negative_int,
+        default=25,
+        help="every n-th order is bad (25; 0: none)",
+    )
+    parser.add_argument("--seed", type=non_negative_int, default=0)
 
 
 def require(condition: object, message: str) -> None:

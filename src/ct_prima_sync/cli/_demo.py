@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from ._common import non_negative_int, positive_int, subparser
+from ._common import add_scenario, subparser
 from ._exits import UsageError
 from ._signals import stopping_cleanly
 
@@ -59,14 +59,7 @@ def add_demo(subparsers: Any) -> None:
         help="a new SQLite file to keep the state in (default: a fresh "
         "ct-prima-sync-demo[-N].db here); an existing file is never touched",
     )
-    parser.add_argument("--orders", type=positive_int, default=300, help="how many orders (300)")
-    parser.add_argument(
-        "--bad-every",
-        type=non_negative_int,
-        default=25,
-        help="every n-th order is bad (25; 0: none)",
-    )
-    parser.add_argument("--seed", type=non_negative_int, default=0)
+    add_scenario(parser)
     parser.set_defaults(handler=_run_demo)
 
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._common import non_negative_int, positive_int, subparser
+from ._common import add_scenario, subparser
 from ._demo import MAX_ORDERS
 from ._exits import EXIT_OK, UsageError
 
@@ -56,14 +56,7 @@ def add_serve_fakes(subparsers: Any) -> None:
         "127.0.0.1 until Ctrl-C (or SIGTERM), and print a settings file that points at them. "
         "With --write the settings go to a new file instead.",
     )
-    parser.add_argument("--orders", type=positive_int, default=300, help="how many orders (300)")
-    parser.add_argument(
-        "--bad-every",
-        type=non_negative_int,
-        default=25,
-        help="every n-th order is bad (25; 0: none)",
-    )
-    parser.add_argument("--seed", type=non_negative_int, default=0)
+    add_scenario(parser)
     parser.add_argument(
         "--write", metavar="FILE", help="write the settings to this new file (never overwritten)"
     )
