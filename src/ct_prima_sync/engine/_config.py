@@ -155,6 +155,9 @@ class EngineConfig:
     """The installation secret guest customers' keys are made with. None: read from the
     environment variable ``CT_PRIMA_SYNC_CUSTOMER_KEY_SECRET``; the engine refuses to start
     without one. Never shown in reprs or logs."""
+    breaker_threshold: int = field(default=5, validator=_positive("breaker_threshold"))
+    """Consecutive orders Prima (or commercetools) did not answer before a run stops: one
+    exception for the outage instead of one per order (see ``engine/_breaker.py``)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EngineConfig:
@@ -162,7 +165,7 @@ class EngineConfig:
         known = {
             "worker_id", "lease_seconds", "claim_batch", "concurrency", "poll_overlap_seconds",
             "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
-            "prima_request_timeout", "verify_older_than_seconds",
+            "breaker_threshold", "prima_request_timeout", "verify_older_than_seconds",
         }  # fmt: skip
         nested = {"eligibility", "retry", "customers", "write_back"}
         if "customer_key_secret" in data:
