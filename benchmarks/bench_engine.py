@@ -88,7 +88,7 @@ def _engine(
                 concurrency=concurrency,
                 claim_batch=claim_batch,
                 initial_cursor=scenario.first_order_at - timedelta(days=1),
-                customer_key_secret="benchmark-installation-secret",
+                customer_key_secret="benchmark-installation-secret",  # noqa: S106
             ),
         )
 

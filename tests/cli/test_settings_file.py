@@ -26,7 +26,11 @@ from .conftest import assert_no_traceback, run_cli, run_in_process, to_toml
 
 DOCS = Path(__file__).parents[2] / "docs"
 EXAMPLE = DOCS / "examples" / "ct-prima-sync.toml"
-SECRETS = {"commercetools": ("client_secret",), "prima": ("password", "header_value")}
+SECRETS = {
+    "commercetools": ("client_secret",),
+    "prima": ("password", "header_value"),
+    "engine": ("customer_key_secret",),
+}
 SECTIONS: dict[str, type[Any]] = {
     "state": StateSettings,
     "commercetools": CommercetoolsConfig,

@@ -12,7 +12,7 @@ import pytest
 from ct_prima_sync.commercetools import CommercetoolsClient
 from ct_prima_sync.engine import EngineConfig, FakeClock, RetryBackoff, SyncEngine
 from ct_prima_sync.engine._timing import DEFAULT_PRIMA_REQUEST_TIMEOUT
-from ct_prima_sync.state import OrderStatus, StateStore, open_store
+from ct_prima_sync.state import OrderStatus, Owner, StateStore, open_store
 from ct_prima_sync.testing import (
     FakeCommercetools,
     FakePrima,
@@ -33,6 +33,7 @@ STEPS = (
     "submitted",
     "recorded",
     "written_back",
+    "done",
 )
 
 
@@ -62,6 +63,21 @@ def _assert_exactly_once(scenario: SyncScenario, store: StateStore) -> None:
     counts = store.count_orders_by_status()
     assert counts[OrderStatus.DONE] == len(scenario.good)
     assert counts[OrderStatus.EXCEPTED] == len(scenario.bad)
+    # No owner is ever alerted about an order that is fine.
+    for record in store.list_exceptions():
+        order = store.get_order(record.order_id or "")
+        assert order is None or order.prima_reference is None, (record.kind, order)
+
+
+def _every_first_submission_fails(scenario: SyncScenario) -> FakePrima:
+    """A Prima that drops the connection before the first submission of every order arrives."""
+    plan = PrimaFaultPlan()
+    plan.script(
+        PrimaRequestKind.SUBMIT_ORDERS,
+        *[PrimaFault(kind=PrimaFaultKind.CONNECTION_RESET, applied=False)]
+        * len(scenario.order_numbers),
+    )
+    return FakePrima(scenario.world, faults=plan, sleep=lambda _s: None)
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -74,9 +90,16 @@ def test_a_crash_at_any_step_then_a_restart_neither_loses_nor_duplicates(
 ) -> None:
     url = f"sqlite:///{tmp_path_factory.mktemp('crash')}/sync.db"
     with open_store(url) as store:
+        # Every order failed once before, so each one reaching Prima has an exception to close.
+        first = make_engine(
+            store, prima=_every_first_submission_fails(scenario), breaker_threshold=1000
+        ).sync_orders()
+        assert first.retrying == len(scenario.good) + 2  # the two Prima rejects too
+    clock.advance(DEFAULT_PRIMA_REQUEST_TIMEOUT + RetryBackoff().cap_seconds)
+    with open_store(url) as store:
         crashing = make_engine(store, checkpoint=_crash_at(step, nth=7), concurrency=1)
         with pytest.raises(Crash):
-            crashing.sync_orders()
+            crashing.process_backlog()
     clock.advance(EngineConfig().lease_seconds + 1)  # the dead worker's lease runs out
     with open_store(url) as store:
         summary = make_engine(store, worker_id="worker-2").sync_orders()
@@ -173,3 +196,30 @@ def test_the_clock_used_here_starts_after_the_orders() -> None:
         FakeClock(datetime(2026, 11, 21, tzinfo=UTC)).now()
         > build_scenario(orders=1).first_order_at
     )
+
+
+def test_a_run_closes_exceptions_left_open_on_orders_that_are_done(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory, clock: FakeClock
+) -> None:
+    engine = make_engine(store)
+    engine.sync_orders()
+    (order_id, number) = next(
+        (o["id"], o["orderNumber"]) for o in scenario.commercetools.orders()
+        if o["orderNumber"] in scenario.good
+    )  # fmt: skip
+    # What a worker dying between finishing the order and closing its problems left behind
+    # (earlier versions closed them only after marking the order done).
+    store.record_exception(
+        kind="PRIMA_AMBIGUOUS",
+        owner=Owner.OPERATIONS,
+        detail={"order_number": number},
+        now=clock.now(),
+        order_id=order_id,
+        transient=True,
+    )
+    clock.advance(RetryBackoff().escalate_after_seconds + 1)
+
+    engine.process_backlog()
+
+    assert engine.exceptions(order_id=order_id) == []
+    assert engine.health().overdue_exceptions == len(scenario.bad)  # only the real problems

@@ -14,6 +14,7 @@ from ._demo import add_demo
 from ._exits import EXIT_OK, EXIT_USAGE, exit_code_for
 from ._fakes import add_serve_fakes
 from ._logs import configure_logging
+from ._migrate import add_migrate
 from ._orders import add_map_order, add_order
 from ._queue import add_exceptions, add_resolve, add_retry
 from ._reports import add_health
@@ -34,6 +35,7 @@ COMMANDS: Final[tuple[Callable[[Any], None], ...]] = (
     add_retry,
     add_resolve,
     add_health,
+    add_migrate,
     add_map_order,
     add_demo,
     add_serve_fakes,

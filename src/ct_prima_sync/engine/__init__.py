@@ -9,6 +9,7 @@ from ._order_flow import Outcome
 from ._problems import Problem, ProblemKind
 from ._queue import HealthReport
 from ._summary import RunSummary
+from ._verify import VerifyReport
 
 __all__ = [
     "Alert",
@@ -32,5 +33,6 @@ __all__ = [
     "RunSummary",
     "SyncEngine",
     "SystemClock",
+    "VerifyReport",
     "WriteBack",
 ]

@@ -11,19 +11,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
-from ..errors import CommercetoolsError, ConfigurationError, DuplicateRecordError, PayloadError
+from ..errors import CommercetoolsError, DuplicateRecordError, PayloadError
 from ..mapping import MappingConfig
 from ..prima import PrimaGateway
 from ..state import (
-    CUSTOMER_KEY_SECRET_ENV,
     ExceptionFilter,
     ExceptionRecord,
     OrderRecord,
     OrderStatus,
     Owner,
     StateStore,
+    installation_secret,
 )
-from ..state._keys import check_secret
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
@@ -40,6 +39,7 @@ from ._queue import (
 )
 from ._summary import RunSummary, SummaryBuilder
 from ._timing import Timing, prima_request_timeout
+from ._verify import VerifyReport, verify_unsent_orders
 
 __all__ = ["HealthReport", "Progress", "SyncEngine"]
 
@@ -108,7 +108,7 @@ class SyncEngine:
             config=self._config,
             clock=self._clock,
             timing=self._timing,
-            key_secret=_customer_key_secret(self._config),
+            key_secret=installation_secret(self._config.customer_key_secret, os.environ),
             checkpoint=checkpoint,
         )
         self._seen: dict[str, Order] = {}
@@ -419,6 +419,33 @@ class SyncEngine:
             },
         )
 
+    # -- after a restore ---------------------------------------------------------------------------
+    def verify_against_prima(self, *, older_than_seconds: float | None = None) -> VerifyReport:
+        """Ask Prima before anything is sent again, after a state backup was restored.
+
+        First a poll (the restored cursor brings back the orders the backup never saw), then a
+        status check of every order without a Prima reference placed at least
+        ``older_than_seconds`` ago (default ``config.verify_older_than_seconds``): those Prima
+        has are recorded, so the next run only writes their reference back; the rest the next
+        run sends. Sends nothing itself. Run it while no sync runs on the same state.
+        """
+        age = self._config.verify_older_than_seconds
+        if older_than_seconds is not None:
+            age = older_than_seconds
+        self._poll_orders()
+        placed = {order_id: order.created_at for order_id, order in self._seen.items()}
+        self._seen.clear()
+        return verify_unsent_orders(
+            store=self._store,
+            prima=self._prima,
+            worker_id=self._config.worker_id,
+            lease_seconds=self._timing.submission_lease_seconds,
+            older_than=timedelta(seconds=age),
+            now=self._clock.now,
+            # The ledger's row is never older than the order it records.
+            created_at=lambda record: placed.get(record.order_id, record.created_at),
+        )
+
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(
         self,
@@ -496,17 +523,6 @@ class SyncEngine:
             escalate_after_seconds=self._config.retry.escalate_after_seconds,
             cursor_name=self._config.cursor_name,
         )
-
-
-def _customer_key_secret(config: EngineConfig) -> str:
-    secret = config.customer_key_secret or os.environ.get(CUSTOMER_KEY_SECRET_ENV, "")
-    if not secret:
-        raise ConfigurationError(
-            f"the sync needs an installation secret for guest customers' keys: set the "
-            f"environment variable {CUSTOMER_KEY_SECRET_ENV} (or EngineConfig.customer_key_secret) "
-            "to a random string of at least 16 characters and keep it with the state's backups"
-        )
-    return check_secret(secret)
 
 
 def _describe(record: ExceptionRecord) -> str:

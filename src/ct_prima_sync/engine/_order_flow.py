@@ -43,7 +43,7 @@ from ._problems import Problem, ProblemKind, problem_from_error
 from ._timing import Timing
 from ._write_back import ReferenceWriter
 
-__all__ = ["Checkpoint", "OrderFlow", "Outcome"]
+__all__ = ["Checkpoint", "OrderFlow", "Outcome", "reference_in_prima"]
 
 _log = logging.getLogger("ct_prima_sync.engine.orders")
 
@@ -289,11 +289,7 @@ class OrderFlow:
         )
 
     def _reference_if_in_prima(self, order: Order) -> str | None:
-        number = order.order_number or order.id
-        report = self._prima.order_status(number)
-        if report.status is OrderStatus.UNKNOWN_TO_PRIMA:
-            return None
-        return report.prima_reference or number
+        return reference_in_prima(self._prima, order.order_number or order.id)
 
     def _record_and_finish(
         self, record: OrderRecord, order: Order, reference: str, outcome: Outcome
@@ -394,6 +390,14 @@ class OrderFlow:
             extra={**_ids(record), "kind": problem.kind, "retry_at": retry_at.isoformat()},
         )
         return Outcome.RETRYING
+
+
+def reference_in_prima(prima: PrimaGateway, order_number: str) -> str | None:
+    """Prima's reference for the order, or None when Prima does not know it."""
+    report = prima.order_status(order_number)
+    if report.status is OrderStatus.UNKNOWN_TO_PRIMA:
+        return None
+    return report.prima_reference or order_number
 
 
 def _ids(record: OrderRecord) -> dict[str, object]:

@@ -39,7 +39,11 @@ SETTINGS_ENV: Final = "CT_PRIMA_SYNC_CONFIG"
 
 #: Secrets never stand in the file: each is named by ``<key>_env`` (an environment variable) or
 #: ``<key>_file`` (a file holding it, as Docker and Kubernetes secrets are mounted).
-_SECRETS: Final = {"commercetools": ("client_secret",), "prima": ("password", "header_value")}
+_SECRETS: Final = {
+    "commercetools": ("client_secret",),
+    "prima": ("password", "header_value"),
+    "engine": ("customer_key_secret",),
+}
 _REQUIRED_SECRETS: Final = frozenset({"client_secret"})
 #: Stands in for a secret that could not be read, so that the section's other keys are checked.
 _UNREAD: Final = "unread secret"

@@ -9,10 +9,12 @@ from ._keys import (
     CUSTOMER_KEY_SECRET_ENV,
     customer_key_for_email,
     customer_key_for_id,
+    installation_secret,
     migrate_guest_keys,
 )
 from ._ledger import TRANSITIONS
 from ._memory import MemoryStore
+from ._migrate import MigrationReport, migrate_state
 from ._open import open_store
 from ._protocol import StateStore
 from ._records import (
@@ -43,6 +45,7 @@ __all__ = [
     "ExceptionFilter",
     "ExceptionRecord",
     "MemoryStore",
+    "MigrationReport",
     "NewOrder",
     "OrderRecord",
     "OrderStatus",
@@ -55,6 +58,8 @@ __all__ = [
     "StockUpdate",
     "customer_key_for_email",
     "customer_key_for_id",
+    "installation_secret",
     "migrate_guest_keys",
+    "migrate_state",
     "open_store",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
@@ -25,6 +26,7 @@ __all__ = [
     "CUSTOMER_KEY_SECRET_ENV",
     "customer_key_for_email",
     "customer_key_for_id",
+    "installation_secret",
     "migrate_guest_keys",
 ]
 
@@ -47,6 +49,21 @@ def check_secret(secret: str) -> str:
             "print(secrets.token_hex(32))') and keep it with the state's backups"
         )
     return secret
+
+
+def installation_secret(explicit: str | None, environ: Mapping[str, str]) -> str:
+    """The installation secret: ``explicit`` if given, else :data:`CUSTOMER_KEY_SECRET_ENV` from
+    ``environ``; a ConfigurationError naming the variable when neither is set (the sync keys no
+    guest without it, rather than fall back to a key anyone could recompute)."""
+    secret = explicit or environ.get(CUSTOMER_KEY_SECRET_ENV, "")
+    if not secret:
+        raise ConfigurationError(
+            "the sync needs an installation secret for guest customers' keys: set the "
+            f"environment variable {CUSTOMER_KEY_SECRET_ENV} to a random string of at least "
+            f"{MIN_SECRET_LENGTH} characters (python -c 'import secrets; "
+            "print(secrets.token_hex(32))') and keep it with the state's backups"
+        )
+    return check_secret(secret)
 
 
 def customer_key_for_id(customer_id: str) -> str:
