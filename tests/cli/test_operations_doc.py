@@ -30,6 +30,7 @@ EXPECTED = {
     '--by "maria (ecommerce)"': 0,
     "ct-prima-sync exceptions --all": 0,
     "ct-prima-sync health": 0,
+    "ct-prima-sync migrate --verify-against-prima": 0,
 }
 
 

@@ -150,8 +150,11 @@ def test_replay_after_fixing_the_catalogue_posts_the_rejected_order_once(
 def test_customers_are_created_in_prima_once_and_reused(
     scenario: SyncScenario, store: StateStore, make_engine: EngineFactory
 ) -> None:
-    make_engine(store).sync_orders()
+    # Four threads share the backlog; orders of one customer wait for each other's lookup
+    # (tests/engine/test_customer_locks.py forces the interleaving that once created two).
+    summary = make_engine(store, concurrency=4).sync_orders()
 
+    assert "CUSTOMER_LOCKED" not in summary.problems
     accounts = scenario.world.customers()
     emails = [c.email for c in accounts]
     assert len(emails) == len(set(emails))
