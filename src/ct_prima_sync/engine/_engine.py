@@ -53,6 +53,9 @@ _INGEST_PAGE = 500
 
 _MESSAGES_CURSOR = "messages.createdAt"
 _ALERTS_CHECKED = "alerts.checkedAt"
+_FINISHED_SWEPT = "exceptions.finishedSweptAt"
+#: How often a run looks for exceptions left open on finished orders (it reads every open one).
+_SWEEP_SECONDS = 300.0
 
 _WAITING = (
     OrderStatus.NEW,
@@ -322,7 +325,7 @@ class SyncEngine:
     def _drain(
         self, summary: SummaryBuilder, *, max_orders: int | None, progress: Progress | None = None
     ) -> RunSummary:
-        resolve_finished_exceptions(self._store, now=self._clock.now())
+        self._sweep_finished()
         processed = 0
         self._breaker = CircuitBreaker(self._config.breaker_threshold)
         total = self._backlog() if progress is not None else 0
@@ -381,6 +384,18 @@ class SyncEngine:
         if self._stop.is_set():
             summary.stopped = "requested"
         return self._finish_run(summary)
+
+    def _sweep_finished(self) -> None:
+        """Close exceptions left open on finished orders, at most every few minutes (a run per
+        subscription message must not read the whole queue each time)."""
+        now = self._clock.now()
+        swept = self._store.get_cursor(_FINISHED_SWEPT)
+        if swept and now < datetime.fromisoformat(swept.value) + timedelta(seconds=_SWEEP_SECONDS):
+            return
+        closed = resolve_finished_exceptions(self._store, now=now)
+        if closed:
+            _log.info("closed exceptions of finished orders", extra={"resolved": closed})
+        self._store.set_cursor(_FINISHED_SWEPT, now.isoformat(), now=now)
 
     def _process(self, record: OrderRecord) -> Outcome:
         if self._should_stop():
