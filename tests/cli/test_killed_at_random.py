@@ -149,6 +149,6 @@ def test_real_runs_killed_at_random_moments_send_every_good_order_exactly_once(
         for record in store.list_exceptions():
             order = store.get_order(record.order_id or "")
             assert order is None or order.prima_reference is None, (record.kind, order)
-    for order in scenario.commercetools.orders():
-        if order["orderNumber"] in scenario.good:
-            assert len(order.get("syncInfo", [])) == 1, "written back twice"
+    for placed in scenario.commercetools.orders():
+        if placed["orderNumber"] in scenario.good:
+            assert len(placed.get("syncInfo", [])) == 1, "written back twice"
