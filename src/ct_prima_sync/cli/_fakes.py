@@ -4,13 +4,15 @@
 The commercetools fake holds a seeded set of orders (every n-th one bad, as in the demo); the
 Prima emulator speaks omlink over HTTP with the matching catalogue. The settings printed (or
 written with ``--write``) point at both, keep state in ``ct-prima-sync-fakes.db`` beside the
-settings file and name the fake's client secret through a file, as a real secret would be.
+settings file and name the fake's client secret, and a throw-away installation secret for
+guest customers' keys, through files, as real secrets would be.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import secrets as secrets_module
 import signal
 import tempfile
 import threading
@@ -86,6 +88,7 @@ burst = 50
 
 [engine]
 initial_cursor = "{since}"
+customer_key_secret_file = "{secret_file.with_name("installation-secret")}"
 
 {inline_mapping(mapping_toml)}"""
 
@@ -107,6 +110,10 @@ def _run_serve_fakes(args: argparse.Namespace, _in: TextIO, out: TextIO, err: Te
         secret_file = secrets / "commercetools-client-secret"
         secret_file.write_text(scenario.commercetools.client_secret, encoding="utf-8")
         secret_file.chmod(0o600)
+        # A throw-away installation secret for guest customers' keys, as the fakes' state is.
+        key_file = secrets / "installation-secret"
+        key_file.write_text(secrets_module.token_hex(32), encoding="utf-8")
+        key_file.chmod(0o600)
         ct_url = stack.enter_context(scenario.commercetools.serve())
         prima_url = stack.enter_context(emulator.serve())
         text = _settings_text(
