@@ -11,7 +11,7 @@ import pytest
 from attrs import evolve
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from ct_prima_sync.errors import PrimaProtocolError, PrimaRejectedError
+from ct_prima_sync.errors import PrimaProtocolError, PrimaRejectedError, PrimaSoapMismatchError
 from ct_prima_sync.money import Money
 from ct_prima_sync.prima import (
     CustomerDetails,
@@ -123,7 +123,7 @@ def test_an_unknown_order_status_is_an_error_reply(http: httpx.Client) -> None:
 def test_a_body_that_is_not_soap_gets_a_soap_client_fault(http: httpx.Client) -> None:
     response = http.post("/", content=b"<hello/>")
     assert response.status_code == 500
-    with pytest.raises(PrimaRejectedError, match="SOAP fault"):
+    with pytest.raises(PrimaSoapMismatchError, match="SOAP Client fault: not a SOAP envelope"):
         _reply(response)
 
 
