@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
-from ..errors import DuplicateRecordError, PayloadError
+from ..errors import ConfigurationError, DuplicateRecordError, PayloadError
 from ..mapping import MappingConfig
 from ..prima import PrimaGateway
 from ..state import (
@@ -194,7 +194,12 @@ class SyncEngine:
     ) -> RunSummary:
         """One full order run: poll (orders by ``lastModifiedAt``, or the messages API with
         ``from_messages``), then work the backlog (new orders and retries that are due) until it
-        is empty or ``max_orders`` have been processed."""
+        is empty or ``max_orders`` have been processed.
+
+        Raises :class:`~ct_prima_sync.errors.ConfigurationError` (for example
+        :class:`~ct_prima_sync.errors.PrimaSoapMismatchError`) when the settings turn out not to
+        fit the systems: the run stops and the orders it held are given back untouched, to be
+        sent by the next run once the settings are fixed."""
         summary = SummaryBuilder(self._clock.now())
         summary.count("ingested", self.poll_messages() if from_messages else self.poll_orders())
         return self._drain(summary, max_orders=max_orders)
@@ -205,6 +210,8 @@ class SyncEngine:
 
     def _drain(self, summary: SummaryBuilder, *, max_orders: int | None) -> RunSummary:
         processed = 0
+        claimed: list[OrderRecord] = []
+        stop: ConfigurationError | None = None
         # One worker thread would only add hand-offs: with concurrency 1 the caller's thread works.
         pool = (
             ThreadPoolExecutor(
@@ -229,13 +236,23 @@ class SyncEngine:
                 outcomes: Iterable[Outcome] = (
                     pool.map(self._process, claimed) if pool else map(self._process, claimed)
                 )
-                for outcome in outcomes:
-                    summary.count(str(outcome))
+                try:
+                    for outcome in outcomes:
+                        summary.count(str(outcome))
+                except ConfigurationError as error:
+                    stop = error
+                    break
                 processed += len(claimed)
                 self._log_progress(summary)
         finally:
-            if pool is not None:
-                pool.shutdown(wait=True)
+            if pool is not None:  # after a stop, orders not yet started are not started
+                pool.shutdown(wait=True, cancel_futures=stop is not None)
+        if stop is not None:
+            for held in claimed:  # the batch's orders nobody got to
+                self._flow.give_back(held.order_id)
+            self._seen.clear()
+            _log.error("order run stopped: %s", stop, extra={"error_type": type(stop).__name__})
+            raise stop
         self._seen.clear()
         for record in self._alert(summary.started_at):
             summary.problem(record.kind)
