@@ -17,6 +17,9 @@ endpoint = "http://prima:8080/live/live"
 rate_limit = 5.0
 password_env = "PRIMA_PASSWORD"      # with username = "...", if the gateway needs basic auth
 
+[prima.soap]                         # SoapNames; `ct-prima-sync prima probe` writes them
+request_parameter = "XMLRequest"
+
 [mapping]
 file = "mapping.toml"                # relative to this file
 
@@ -34,13 +37,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 from attrs import frozen
 
 from .commercetools import CommercetoolsConfig
 from .engine import EngineConfig
 from .errors import ConfigurationError
 from .mapping import MappingConfig
-from .prima import OmlinkConfig
+from .prima import OmlinkConfig, SoapNames
 
 __all__ = ["SyncSettings", "load_settings"]
 
@@ -53,6 +57,7 @@ _PRIMA_KEYS = {
     "ats_per_depot", "unknown_order_error",
 }  # fmt: skip
 _PRIMA_SECRETS = {"password": "password_env", "header_value": "header_value_env"}
+_SOAP_FLAGS = {"qualified_parameters", "company_parameter_first"}
 
 
 @frozen(kw_only=True)
@@ -128,10 +133,15 @@ def load_settings(path: Path, environ: Mapping[str, str]) -> SyncSettings:
 
     prima = None
     if (section := _section(data, "prima")) is not None:
+        soap = section.pop("soap", None)
+        if soap is not None and not isinstance(soap, dict):
+            raise ConfigurationError("[prima.soap] must be a table")
         values = _with_secrets(section, "prima", _PRIMA_KEYS, _PRIMA_SECRETS, environ)
         for key in ("rate_limit", "connect_timeout", "read_timeout", "max_wait"):
             if key in values:
                 values[key] = float(values[key])
+        if soap is not None:
+            values["soap"] = _soap_names(soap)
         prima = _build(OmlinkConfig, values, "prima")
 
     mapping = None
@@ -164,6 +174,20 @@ def load_settings(path: Path, environ: Mapping[str, str]) -> SyncSettings:
     return SyncSettings(
         state_url=url, engine=engine, commercetools=commercetools, prima=prima, mapping=mapping
     )
+
+
+def _soap_names(section: dict[str, Any]) -> SoapNames:
+    """``[prima.soap]``: the SOAP names, every one optional (the defaults are SoapNames')."""
+    known = {a.name for a in attrs.fields(SoapNames)}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ConfigurationError(f"[prima.soap] has unknown settings {unknown}")
+    for key, value in section.items():
+        wanted = bool if key in _SOAP_FLAGS else str
+        if not isinstance(value, wanted):
+            kind = "true or false" if wanted is bool else "a string"
+            raise ConfigurationError(f"[prima.soap] {key} must be {kind}")
+    return SoapNames(**section)
 
 
 def _floats(values: dict[str, Any]) -> dict[str, Any]:
