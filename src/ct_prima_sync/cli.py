@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from . import __version__
+from ._cli_prima import add_prima
 from ._cli_sync import add_demo, add_exceptions, add_health, add_resolve, add_retry, add_run
 from .errors import ConfigurationError, CtPrimaSyncError
 from .mapping import MappingConfig
@@ -142,6 +143,7 @@ COMMANDS: Final[tuple[Callable[[Any], None], ...]] = (
     add_retry,
     add_resolve,
     add_health,
+    add_prima,
 )
 
 
