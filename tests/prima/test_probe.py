@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -258,3 +260,13 @@ def test_bad_probe_arguments_are_refused_before_anything_is_sent(
     with pytest.raises(PayloadError, match=message):
         probe_prima(ENDPOINT, transport=httpx.MockTransport(handler), **kwargs)  # type: ignore[arg-type]
     assert seen == []
+
+
+def test_the_first_contact_example_in_the_docs_runs_as_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    docs = Path(__file__).parents[2] / "docs" / "prima.md"
+    blocks = re.findall(r"```python\n(.*?)```", docs.read_text(encoding="utf-8"), re.DOTALL)
+    (example,) = [block for block in blocks if "probe_prima" in block]
+    exec(compile(example, str(docs), "exec"), {})  # noqa: S102 (our own documentation)
+    assert "Read-only requests (nothing that writes was sent):" in capsys.readouterr().out
