@@ -296,3 +296,23 @@ def test_a_tls_failure_ends_in_one_sentence_with_exit_2() -> None:
     assert err.count("\n") == 1
     assert "the TLS handshake with 127.0.0.1:" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--endpoint", "ftp://prima/live"], "endpoint must be an http:// or https:// URL"),
+        (
+            ["--endpoint", "http://prima/x", "--sku", "/M"],
+            "--sku '/M': a Prima SKU needs a product",
+        ),
+        (["--endpoint", "http://prima/x", "--product", " "], "--product needs a product code"),
+        (["--endpoint", "http://prima/x", "--mapping", "/no/such/mapping.toml"], "cannot read"),
+    ],
+)
+def test_usage_errors_are_one_sentence_and_nothing_is_sent(argv: list[str], message: str) -> None:
+    code, out, err = in_process("prima", "probe", *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith("ct-prima-sync: error: ")
+    assert message in err
+    assert err.count("\n") == 1
