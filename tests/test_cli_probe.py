@@ -113,11 +113,11 @@ def _the_proof(tmp_path: Path, style: WsdlStyle, run: Runner) -> None:
     with _shop(tmp_path, style) as (scenario, settings, endpoint):
         env = {SECRET_VARIABLE: scenario.commercetools.client_secret}
 
-        code, out, err = run("run", "--config", str(settings), env=env)
+        code, out, err = run("run", "orders", "--config", str(settings), env=env)
         assert code == 2, err
         assert "Traceback" not in err
         last = err.strip().splitlines()[-1]
-        assert last.startswith("ct-prima-sync: configuration error: Prima's SOAP service refused")
+        assert last.startswith("ct-prima-sync: error: Prima's SOAP service refused")
         assert "do not match this installation's WSDL" in last
         assert "prima probe" in last
         assert scenario.world.orders() == []
@@ -135,7 +135,9 @@ def _the_proof(tmp_path: Path, style: WsdlStyle, run: Runner) -> None:
         assert settings.read_text(encoding="utf-8").startswith("# Settings of the shop")
         assert not any(r.kind.is_write for r in scenario.world.requests())
 
-        code, out, err = run("run", "--config", str(settings), env=env)
+        code, out, err = run(
+            "run", "orders", "--config", str(settings), "--format", "json", env=env
+        )
         assert code == 0, err
         assert json.loads(out)["posted"] == len(scenario.good)
         assert {o.order_number for o in scenario.world.orders()} == set(scenario.good)
@@ -148,13 +150,11 @@ def test_probe_then_run_posts_orders_that_failed_before_in_every_style(
     _the_proof(tmp_path, style, in_process)
 
 
-def test_probe_then_run_as_programs(tmp_path: Path) -> None:
-    _the_proof(tmp_path, WsdlStyle.RPC_LITERAL, as_program)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("style", list(WsdlStyle))
 def test_probe_then_run_as_programs_in_every_style(tmp_path: Path, style: WsdlStyle) -> None:
+    """The same proof with the real command in subprocesses (the default run does it in process,
+    and runs the probe as a program against dead and wrong endpoints below)."""
     _the_proof(tmp_path, style, as_program)
 
 

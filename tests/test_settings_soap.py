@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ct_prima_sync._settings import load_settings
 from ct_prima_sync.errors import ConfigurationError
 from ct_prima_sync.prima import SoapNames
+from ct_prima_sync.settings import load_settings
 
 BASE = '[state]\nurl = "memory://"\n[prima]\nendpoint = "http://prima:8080/live/live"\n'
 
@@ -39,18 +39,17 @@ def test_without_the_table_the_defaults_hold(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (
-            '[prima.soap]\nrequest_param = "x"\n',
-            r"\[prima.soap\] has unknown settings \['request_param'\]",
-        ),
+        ('[prima.soap]\nrequest_param = "x"\n', r"\[prima.soap\] request_param: unknown key"),
         (
             '[prima.soap]\nqualified_parameters = "no"\n',
-            "qualified_parameters must be true or false",
+            r"\[prima.soap\] qualified_parameters: expected true or false",
         ),
-        ("[prima.soap]\noperation = 3\n", "operation must be a string"),
-        ('soap = "names"\n', r"\[prima.soap\] must be a table"),
+        ("[prima.soap]\noperation = 3\n", r"\[prima.soap\] operation: expected a string"),
+        ('soap = "names"\n', r"\[prima\] soap: expected a table"),
     ],
 )
-def test_a_wrong_soap_setting_is_named(tmp_path: Path, extra: str, message: str) -> None:
+def test_a_wrong_soap_setting_is_named_with_its_key_path(
+    tmp_path: Path, extra: str, message: str
+) -> None:
     with pytest.raises(ConfigurationError, match=message):
         _load(tmp_path, extra)

@@ -459,3 +459,12 @@ def test_a_closed_shared_http_client_means_not_sent(prima: MiniPrima) -> None:
     with client, pytest.raises(PrimaUnavailableError) as caught:
         client.post_journal(BATCH)
     assert caught.value.may_have_been_applied is False
+
+
+def test_a_soap_mismatch_reads_as_one_line_however_long_the_fault() -> None:
+    fault = "Error in SOAP request\n  element XMLRequest\tunknown\n" + "x" * 1000
+    error = PrimaSoapMismatchError(fault, request_type="OrderStatus")
+    assert "\n" not in str(error)
+    assert "Error in SOAP request element XMLRequest unknown" in str(error)
+    assert len(str(error)) < 600
+    assert error.fault == fault

@@ -1,4 +1,4 @@
-"""The ``prima`` commands of ``ct-prima-sync``: ``prima probe``, first contact with an installation.
+"""``prima``: commands that talk to a Prima installation directly; ``prima probe``, first contact.
 
 The command is thin: :func:`ct_prima_sync.prima.probe_prima` does the work, and
 :func:`ct_prima_sync._toml_write.merge_tables` writes the settings. Exit codes: 0 everything
@@ -10,17 +10,19 @@ found instead).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._toml_write import Scalar, merge_tables
-from .errors import ConfigurationError, PayloadError, PrimaError
-from .mapping import MappingConfig
-from .prima import SkuCode
-from .prima._probe import MAX_PRODUCTS, MAX_SKUS, ProbeReport, probe_prima
+from .._toml_write import Scalar, merge_tables
+from ..errors import ConfigurationError, PayloadError, PrimaError
+from ..mapping import MappingConfig
+from ..prima import SkuCode
+from ..prima._probe import MAX_PRODUCTS, MAX_SKUS, ProbeReport, probe_prima
+from ._common import add_format, subparser
+from ._exits import EXIT_ISSUES, EXIT_OK, UsageError
+from ._output import write_json
 
 __all__ = ["add_prima"]
 
@@ -28,16 +30,12 @@ __all__ = ["add_prima"]
 _SKUS_FROM_MAPPING = 3
 
 
-class ProbeUsageError(Exception):
-    """Something to fix on the command line or in a file, or an endpoint that is not an omlink
-    service: one sentence, exit code 2."""
-
-
 def add_prima(subparsers: Any) -> None:
-    """``prima``: commands that talk to a Prima installation directly."""
-    prima = subparsers.add_parser("prima", help="talk to a Prima installation directly (probe)")
+    """``prima``: commands that talk to a Prima installation directly (``prima probe``)."""
+    prima = subparser(subparsers, "prima", help="talk to a Prima installation directly (probe)")
     commands = prima.add_subparsers(title="prima commands", metavar="COMMAND", required=True)
-    probe = commands.add_parser(
+    probe = subparser(
+        commands,
         "probe",
         help="read an installation's WSDL, ask read-only questions, propose [prima] settings",
         description=(
@@ -76,7 +74,7 @@ def add_prima(subparsers: Any) -> None:
     probe.add_argument("--header-name", default="", help="a gateway header (an API key)")
     probe.add_argument("--header-value-env", help="environment variable holding its value")
     probe.add_argument("--timeout", type=float, default=30.0, help="seconds per request (30)")
-    probe.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(probe)
     probe.add_argument(
         "--write-settings",
         metavar="FILE",
@@ -90,16 +88,16 @@ def _sku(text: str) -> SkuCode:
     try:
         return SkuCode(product=product.strip(), matrix=tuple(m.strip() for m in matrix))
     except PayloadError as exc:
-        raise ProbeUsageError(f"--sku {text!r}: {exc}") from None
+        raise UsageError(f"--sku {text!r}: {exc}") from None
 
 
 def _mapping_skus(name: str) -> list[SkuCode]:
     try:
         config = MappingConfig.from_toml(Path(name).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ProbeUsageError(f"cannot read mapping {name}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read mapping {name}: {exc.strerror or exc}") from None
     except ConfigurationError as exc:
-        raise ProbeUsageError(f"invalid mapping {name}: {exc}") from None
+        raise UsageError(f"invalid mapping {name}: {exc}") from None
     table = config.sku.table
     return [table[sku] for sku in sorted(table)][:_SKUS_FROM_MAPPING]
 
@@ -109,7 +107,7 @@ def _secret(variable: str | None, option: str) -> str:
         return ""
     value = os.environ.get(variable)
     if value is None:
-        raise ProbeUsageError(f"{option}: the environment variable {variable} is not set")
+        raise UsageError(f"{option}: the environment variable {variable} is not set")
     return value
 
 
@@ -132,11 +130,11 @@ def write_settings(path: Path, report: ProbeReport) -> None:
     try:
         existing = path.read_text(encoding="utf-8") if path.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProbeUsageError(f"cannot read settings {path}: {exc}") from None
+        raise UsageError(f"cannot read settings {path}: {exc}") from None
     try:
         merged = merge_tables(existing, report.settings)
     except ConfigurationError as exc:
-        raise ProbeUsageError(f"settings {path} were not changed: {exc}") from None
+        raise UsageError(f"settings {path} were not changed: {exc}") from None
     temporary: Path | None = None
     try:
         with tempfile.NamedTemporaryFile(
@@ -150,23 +148,15 @@ def write_settings(path: Path, report: ProbeReport) -> None:
     except OSError as exc:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        raise ProbeUsageError(f"cannot write settings {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write settings {path}: {exc.strerror or exc}") from None
 
 
 def _run_probe(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    try:
-        return _probe(args, stdout, stderr)
-    except ProbeUsageError as exc:
-        stderr.write(f"ct-prima-sync: error: {exc}\n")
-        return 2
-
-
-def _probe(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     skus = [_sku(text) for text in args.sku]
     if not skus and args.mapping:
         skus = _mapping_skus(args.mapping)
     if any(not p.strip() for p in args.product):
-        raise ProbeUsageError("--product needs a product code (the probe never asks for them all)")
+        raise UsageError("--product needs a product code (the probe never asks for them all)")
     try:
         report = probe_prima(
             args.endpoint,
@@ -182,10 +172,10 @@ def _probe(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             extra_settings=_extra_settings(args),
         )
     except (PrimaError, PayloadError, ConfigurationError) as exc:
-        raise ProbeUsageError(str(exc)) from None
+        # A dead or wrong endpoint is the address to fix: exit 2, not "Prima had a problem" (1).
+        raise UsageError(str(exc)) from None
     if args.format == "json":
-        json.dump(report.as_dict(), stdout, indent=2, ensure_ascii=False)
-        stdout.write("\n")
+        write_json(report.as_dict(), stdout)
     else:
         stdout.write(report.render())
     if args.write_settings:
@@ -195,5 +185,5 @@ def _probe(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if not report.ok:
         failed = sum(1 for step in report.steps if not step.ok)
         stderr.write(f"{failed} probe request(s) were not answered as expected: see the report\n")
-        return 1
-    return 0
+        return EXIT_ISSUES
+    return EXIT_OK
