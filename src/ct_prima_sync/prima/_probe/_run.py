@@ -165,7 +165,7 @@ class _Wire:
                 headers=headers,
                 follow_redirects=method == "GET",
             ) as response:
-                body = b""
+                body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
                     if len(body) > limit:
@@ -173,7 +173,7 @@ class _Wire:
                             f"{url} answered more than {limit // (1024 * 1024)} MB; the probe "
                             "stopped reading"
                         )
-                yield response, body
+                yield response, bytes(body)
         except httpx.TransportError as exc:
             raise _unreachable(exc, url, self.timeout) from None
 
