@@ -28,6 +28,7 @@ from ._models import (
     SubmitResult,
     TaxTotal,
 )
+from ._order_changes import PrimaOrderChanges, ReturnLine
 from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
 
 __all__ = [
@@ -55,9 +56,11 @@ __all__ = [
     "PostalAddress",
     "PrimaCustomer",
     "PrimaGateway",
+    "PrimaOrderChanges",
     "RateLimiter",
     "RequestTypeNames",
     "RetryPolicy",
+    "ReturnLine",
     "SalesOrder",
     "SalesOrderCharge",
     "SalesOrderLine",
