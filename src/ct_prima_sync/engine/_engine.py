@@ -22,6 +22,8 @@ from ..state import (
 )
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
+from ._dispatch_run import DispatchRun
+from ._dispatch_summary import DispatchSummary
 from ._ingest import is_eligible, new_order, order_id_from_message
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
@@ -73,6 +75,9 @@ class SyncEngine:
         checkpoint: Checkpoint | None = None,
     ) -> None:
         self._ct = commercetools
+        self._prima = prima
+        self._mapping = mapping
+        self._checkpoint = checkpoint
         self._store = store
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
@@ -269,6 +274,28 @@ class SyncEngine:
             },
         )
 
+    # -- the dispatch flow -------------------------------------------------------------------------
+    def sync_dispatch(self) -> DispatchSummary:
+        """One dispatch run: start following the orders Prima accepted, pass on changes made in
+        commercetools since (cancellations, edits, returns), and ask Prima about the orders that
+        are due, within ``config.dispatch.schedule``'s budget. Whatever Prima reports despatched
+        becomes deliveries with parcels and the shipment state in commercetools, exactly once;
+        nothing reaches commercetools before Prima confirms. Safe to call from several workers:
+        one runs, the others return a summary with ``skipped`` (docs/dispatch.md)."""
+        run = DispatchRun(
+            ct=self._ct,
+            prima=self._prima,
+            store=self._store,
+            mapping=self._mapping,
+            config=self._config,
+            clock=self._clock,
+            checkpoint=self._checkpoint,
+        )
+        summary = run.run()
+        if not summary.skipped:
+            self._alert(summary.started_at)
+        return summary
+
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(
         self,
@@ -291,8 +318,8 @@ class SyncEngine:
         self, *, order_id: str | None = None, kind: str | None = None, owner: Owner | None = None
     ) -> int:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
-        cause was fixed: they go back to the backlog and the next run processes them. Returns how
-        many orders were requeued."""
+        cause was fixed: they go back to the backlog (or, once in Prima, are asked about on the
+        next dispatch run) and the next run processes them. Returns how many orders moved."""
         return replay_exceptions(
             self._store, now=self._clock.now(), order_id=order_id, kind=kind, owner=owner
         )
