@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
@@ -296,8 +296,27 @@ def returns_from_json(data: Any) -> tuple[ReturnRecord, ...]:
     )
 
 
+def _in_utc(value: datetime | None) -> bool:
+    return value is None or value.tzinfo is UTC
+
+
 def normalised(record: DispatchRecord) -> DispatchRecord:
     """``record`` with every time in UTC, as every store hands it back."""
+    if all(
+        _in_utc(t)
+        for t in (
+            record.accepted_at,
+            record.next_check_at,
+            record.last_checked_at,
+            record.finished_at,
+            record.created_at,
+            record.updated_at,
+            *(d.written_at for d in record.deliveries),
+            *(r.recorded_at for r in record.returns),
+            *(r.return_date for r in record.returns),
+        )
+    ):
+        return record
 
     def at(value: datetime | None) -> datetime | None:
         return None if value is None else utc(value)
