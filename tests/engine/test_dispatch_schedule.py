@@ -31,7 +31,7 @@ SPACING = timedelta(minutes=15)
 
 def _open_orders(
     store: StateStore, world: PrimaWorld, count: int, seed: int
-) -> dict[str, datetime]:
+) -> tuple[dict[str, datetime], dict[str, datetime]]:
     """``count`` orders in Prima and followed, accepted up to two weeks before START, each as if
     the schedule had been running (its next check somewhere within its interval)."""
     rng = random.Random(seed)
