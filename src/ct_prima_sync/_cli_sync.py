@@ -1,4 +1,5 @@
-"""The sync commands of ``ct-prima-sync``: demo, run, exceptions, retry, resolve, health.
+"""The sync commands of ``ct-prima-sync``: demo, run (orders, dispatch), exceptions, retry,
+resolve, health.
 
 Each ``add_*`` function declares one subcommand (see ``cli.COMMANDS``). The queue commands need
 only the state store, so people can work the exception queue without credentials for either
@@ -106,18 +107,28 @@ def _run_demo(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr:
 
 
 def add_run(subparsers: Any) -> None:
-    """``run``: one order sync against the configured systems."""
+    """``run [orders|dispatch]``: one sync run against the configured systems."""
     parser = subparsers.add_parser(
         "run",
-        help="one order sync: poll commercetools, send new orders to Prima, retry what is due",
-        description="Run one order sync with the systems and state named in the settings file.",
+        help="one sync run: orders (poll commercetools, send new orders to Prima, retry what "
+        "is due) or dispatch (pass Prima's despatches on to commercetools)",
+        description=(
+            "Run one sync with the systems and state named in the settings file. 'orders' "
+            "(the default) sends new orders to Prima; 'dispatch' asks Prima about the orders it "
+            "holds and writes deliveries, parcels and shipment states to commercetools once "
+            "Prima confirms. Exit code 0 when the run finished, 1 when it stopped early because "
+            "a system was unavailable, 2 for settings errors."
+        ),
+    )
+    parser.add_argument(
+        "flow", nargs="?", choices=("orders", "dispatch"), default="orders", help="which flow"
     )
     parser.add_argument("--config", required=True, help="settings file (sync.toml)")
-    parser.add_argument("--max-orders", type=int, default=None)
+    parser.add_argument("--max-orders", type=int, default=None, help="orders flow: at most this")
     parser.set_defaults(handler=_run_run)
 
 
-def _run_run(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: TextIO) -> int:
+def _run_run(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     settings = _settings(args)
     ct_config, prima_config, mapping = settings.commercetools, settings.prima, settings.mapping
     if ct_config is None or prima_config is None or mapping is None:
@@ -135,6 +146,16 @@ def _run_run(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: 
             mapping=mapping,
             config=settings.engine,
         )
+        if args.flow == "dispatch":
+            dispatch = engine.sync_dispatch()
+            json.dump(dispatch.as_dict(), stdout, indent=2)
+            stdout.write("\n")
+            if dispatch.skipped:
+                stderr.write("dispatch is running on another worker; nothing was done\n")
+            if dispatch.stopped:
+                stderr.write(f"the dispatch run stopped early: {dispatch.stopped}\n")
+                return 1
+            return 0
         summary = engine.sync_orders(max_orders=args.max_orders)
     json.dump(summary.as_dict(), stdout, indent=2)
     stdout.write("\n")

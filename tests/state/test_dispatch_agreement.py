@@ -38,7 +38,7 @@ from .conftest import T0, TABLES, order
 ORDERS = range(5)
 SECONDS = st.sampled_from([0, 1, 10, 60])
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=40,
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
@@ -255,5 +255,5 @@ def test_memory_sqlite_and_postgres_stores_agree_on_despatch_progress(postgres_u
 
     with _postgres_machine(postgres_url) as machine:
         run_state_machine_as_test(
-            machine, settings=settings(SETTINGS, max_examples=15, stateful_step_count=20)
+            machine, settings=settings(SETTINGS, max_examples=10, stateful_step_count=20)
         )
