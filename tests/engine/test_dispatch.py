@@ -469,3 +469,32 @@ def test_a_replay_after_a_fix_asks_prima_again_on_the_next_run(
     summary = engine.sync_dispatch()
     assert (summary.checked, summary.shipped) == (1, 1)
     assert engine.exceptions() == []
+
+
+def test_one_orders_own_problems_never_stop_the_others(
+    scenario: SyncScenario, make_engine: EngineFactory, store: StateStore, clock: FakeClock
+) -> None:
+    plan = PrimaFaultPlan()
+    prima = FakePrima(scenario.world, faults=plan, sleep=lambda _s: None)
+    engine = _in_prima(make_engine, store, prima=prima, dispatch=DETAILS)
+    number, order_id = _first(scenario)
+    engine.sync_dispatch()
+    for order in scenario.world.orders():
+        scenario.world.despatch(order.order_number, carrier="DPD", on=ON)
+    scenario.commercetools.faults.fail(400, method="POST", path=f"/orders/{order_id}$")
+    later = plan.count(PrimaRequestKind.DESPATCH_DETAILS) + 2
+    plan.on_nth(
+        PrimaRequestKind.DESPATCH_DETAILS, later, PrimaFault(kind=PrimaFaultKind.WRONG_ROOT)
+    )
+    clock.advance(600)
+    summary = engine.sync_dispatch()
+    assert summary.stopped is None
+    assert summary.shipped == 4
+    assert summary.problems == {"CT_WRITE_BACK_FAILED": 1, "PRIMA_PROTOCOL": 1}
+    (refused,) = engine.exceptions(order_id=order_id)
+    assert (refused.kind, str(refused.owner)) == ("CT_WRITE_BACK_FAILED", "ecommerce")
+    clock.advance(600)
+    summary = engine.sync_dispatch()  # the faults are gone: both orders go through
+    assert (summary.checked, summary.shipped) == (2, 2)
+    assert engine.exceptions() == []
+    assert store.count_dispatch_by_state()[DispatchState.SHIPPED] == 6

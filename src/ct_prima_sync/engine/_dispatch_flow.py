@@ -32,8 +32,10 @@ from ..errors import (
     CommercetoolsError,
     ConfigurationError,
     NotFoundError,
+    PrimaProtocolError,
     PrimaRejectedError,
     PrimaUnavailableError,
+    StateError,
 )
 from ..mapping import (
     DispatchConfig,
@@ -148,6 +150,8 @@ class DispatchFlow:
         self._clock = clock
         self._summary = summary
         self._checkpoint = checkpoint or _no_checkpoint
+        self._requests = 0
+        self._stage = "dispatch_check"
 
     # -- exceptions ------------------------------------------------------------------------------
     def raise_issues(self, order_id: str, issues: Iterable[DispatchIssue]) -> None:
@@ -190,23 +194,24 @@ class DispatchFlow:
                 self._store.resolve_exception(record.exception_id, note=note, now=now)
 
     # -- asking Prima ----------------------------------------------------------------------------
-    def _ask(self, number: str) -> tuple[PrimaDespatchReport, int, Problem | None]:
-        """Prima's report on one order: (report, requests made, a problem to raise)."""
+    def _ask(self, number: str) -> tuple[PrimaDespatchReport, Problem | None]:
+        """Prima's report on one order, and a problem to raise (counting the requests made)."""
+        self._requests += 1
         if not self._config.despatch_details:
             status = self._prima.order_status(number)
             return (
                 PrimaDespatchReport(order_number=number, status=status.status, raw=status.raw),
-                1,
                 None,
             )
         try:
             details = self._prima.despatch_details(number)
         except PrimaRejectedError as refused:
             # Unknown orders are refused too: tell them apart from a refused request type.
+            self._requests += 1
             status = self._prima.order_status(number)
             report = PrimaDespatchReport(order_number=number, status=status.status, raw=status.raw)
             if status.status is OrderStatus.UNKNOWN_TO_PRIMA:
-                return report, 2, None
+                return report, None
             problem = Problem.of(
                 ProblemKind.PRIMA_REJECTED,
                 order_number=number,
@@ -215,7 +220,7 @@ class DispatchFlow:
                 message="Prima refused the despatch-details request: check the installation's "
                 "despatch_details setting; the status alone was used",
             )
-            return report, 2, problem
+            return report, problem
         return (
             PrimaDespatchReport(
                 order_number=number,
@@ -223,17 +228,45 @@ class DispatchFlow:
                 raw=details.status.value,
                 despatches=details.despatches,
             ),
-            1,
             None,
         )
 
     # -- one check -------------------------------------------------------------------------------
     def check(self, record: DispatchRecord) -> CheckOutcome:
-        """Ask Prima about one due order and pass on what it says (rules in the module doc)."""
+        """Ask Prima about one due order and pass on what it says (rules in the module doc).
+
+        A problem with this order alone (an unreadable reply, commercetools refusing the update,
+        a fault in the sync) is raised and the order asked about again at its next interval; it
+        never stops the others. Raises :class:`RunStopped` when a system is unavailable."""
+        self._requests = 0
+        self._stage = "dispatch_check"
+        try:
+            return self._check(record)
+        except (RunStopped, StateError):
+            raise
+        except Exception as error:  # one bad order must never stop the others
+            self.raise_problem(record.order_id, problem_from_error(error, stage=self._stage))
+            now = self._clock.now()
+            self._store.save_dispatch(
+                attrs.evolve(
+                    record,
+                    checks=record.checks + 1,
+                    last_checked_at=now,
+                    next_check_at=next_check_at(
+                        accepted_at=record.accepted_at,
+                        checked_at=now,
+                        schedule=self._config.schedule,
+                    ),
+                ),
+                now=now,
+            )
+            return CheckOutcome(requests=self._requests, outcome=None)
+
+    def _check(self, record: DispatchRecord) -> CheckOutcome:
         order_id, number = record.order_id, _number(record)
         self._checkpoint("dispatch.due", order_id)
         try:
-            report, requests, refused = self._ask(number)
+            report, refused = self._ask(number)
         except PrimaUnavailableError as error:
             # A status read changes nothing in Prima: never "ambiguous", just unavailable.
             self.raise_problem(
@@ -258,7 +291,7 @@ class DispatchFlow:
             try:
                 plan = self._plan_and_apply(order_id, report)
             except NotFoundError:
-                return self._deleted(record, report, requests)
+                return self._deleted(record, report)
             issues += plan.issues
             evaluated |= _WRITE_KINDS
         if refused is not None:
@@ -276,18 +309,19 @@ class DispatchFlow:
         self._store.save_dispatch(updated, now=now)
         self._checkpoint("dispatch.recorded", order_id)
         return CheckOutcome(
-            requests=requests,
+            requests=self._requests,
             outcome=plan.outcome if plan is not None else None,
             deliveries=len(plan.deliveries) if plan is not None else 0,
         )
 
     def _plan_and_apply(self, order_id: str, report: PrimaDespatchReport) -> DispatchPlan:
+        self._stage = "dispatch_read"
         try:
             order = self._ct.orders.get(order_id)
         except NotFoundError:
             raise
         except CommercetoolsError as error:
-            self._stop_for(order_id, error)
+            self._stop_unless_own(order_id, error)
             raise
         today = self._clock.now().date()
 
@@ -303,6 +337,7 @@ class DispatchFlow:
             latest.append(plan_for(fresh))
             return latest[-1].actions
 
+        self._stage = "dispatch_write"
         if latest[0].actions:
             try:
                 self._ct.orders.apply(
@@ -314,27 +349,25 @@ class DispatchFlow:
             except NotFoundError:
                 raise
             except CommercetoolsError as error:
-                self._stop_for(order_id, error)
+                self._stop_unless_own(order_id, error)
                 raise
         self._checkpoint("dispatch.applied", order_id)
         return latest[-1]
 
-    def _stop_for(self, order_id: str, error: CommercetoolsError) -> None:
-        """Raise the problem; stop the run unless it is this order's own (a 4xx other than
-        429): commercetools being unavailable is everyone's problem."""
-        problem = problem_from_error(error, stage="dispatch_write")
-        self.raise_problem(order_id, problem)
+    def _stop_unless_own(self, order_id: str, error: CommercetoolsError) -> None:
+        """Stop the run when commercetools is unavailable (everyone's problem); a 4xx other
+        than 429 is this order's own and is raised by :meth:`check`."""
         own = (
             isinstance(error, CommercetoolsApiError)
             and 400 <= error.status_code < 500
             and error.status_code != 429
         )
         if not own:
+            problem = problem_from_error(error, stage=self._stage)
+            self.raise_problem(order_id, problem)
             raise RunStopped(problem.kind) from None
 
-    def _deleted(
-        self, record: DispatchRecord, report: PrimaDespatchReport, requests: int
-    ) -> CheckOutcome:
+    def _deleted(self, record: DispatchRecord, report: PrimaDespatchReport) -> CheckOutcome:
         now = self._clock.now()
         self.raise_issues(
             record.order_id,
@@ -359,7 +392,7 @@ class DispatchFlow:
         )
         self._store.save_dispatch(closed, now=now)
         self._checkpoint("dispatch.recorded", record.order_id)
-        return CheckOutcome(requests=requests, outcome=None)
+        return CheckOutcome(requests=self._requests, outcome=None)
 
     def _after_check(
         self,
@@ -419,7 +452,8 @@ class DispatchFlow:
         if review.cancel_in_prima and changes is not None:
             try:
                 changes.cancel_order(number, reason="cancelled in commercetools")
-            except PrimaUnavailableError as error:
+            except (PrimaUnavailableError, PrimaProtocolError) as error:
+                # Not known to have arrived: sent again on the next run (a repeat is harmless).
                 self.raise_problem(order_id, problem_from_error(error, stage="cancel_in_prima"))
                 cancelled_ok = False
             except PrimaRejectedError as refused:
@@ -444,7 +478,7 @@ class DispatchFlow:
             ]
             try:
                 changes.record_return(number, lines)
-            except PrimaUnavailableError as error:
+            except (PrimaUnavailableError, PrimaProtocolError) as error:
                 self.raise_problem(order_id, problem_from_error(error, stage="returns_to_prima"))
                 returns_ok = False
             except PrimaRejectedError as refused:

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from ..commercetools import CommercetoolsClient, Order
-from ..errors import CommercetoolsError
+from ..errors import CommercetoolsError, StateError
 from ..mapping import (
     DispatchIssue,
     DispatchIssueKind,
@@ -144,6 +144,10 @@ class DispatchRun:
         except LockLostError:
             summary.stopped = "LOCK_LOST"
             _log.warning("dispatch run stopped: another worker took the dispatch lock over")
+        except StateError as error:
+            # The state store failed, or another run changed an order's progress meanwhile.
+            summary.stopped = "STATE_ERROR"
+            _log.warning("dispatch run stopped: %s", error)
         finally:
             lock.release()
         result = summary.build(self._clock.now(), open_orders=self._open())
