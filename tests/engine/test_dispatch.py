@@ -477,7 +477,7 @@ def test_one_orders_own_problems_never_stop_the_others(
     plan = PrimaFaultPlan()
     prima = FakePrima(scenario.world, faults=plan, sleep=lambda _s: None)
     engine = _in_prima(make_engine, store, prima=prima, dispatch=DETAILS)
-    number, order_id = _first(scenario)
+    _, order_id = _first(scenario)
     engine.sync_dispatch()
     for order in scenario.world.orders():
         scenario.world.despatch(order.order_number, carrier="DPD", on=ON)
