@@ -26,6 +26,12 @@ from ct_prima_sync.state._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA
 
 from .conftest import at, order
 
+#: The migration that creates the despatch tables, and the version before it.
+DISPATCH_VERSION = next(
+    v for v, statements in MIGRATIONS["sqlite"] if any("dispatch_orders" in x for x in statements)
+)
+PREVIOUS = DISPATCH_VERSION - 1
+
 
 def accepted(store: StateStore, n: int, *, seconds: float = 0) -> OrderRecord:
     """Order ``n`` through the ledger into Prima at ``seconds``."""
@@ -202,7 +208,7 @@ def test_times_come_back_in_utc_whatever_zone_they_went_in(store: StateStore) ->
 # -- the schema ----------------------------------------------------------------------------------
 
 
-_V2_ORDER = (
+_ORDER_ROW = (
     "INSERT INTO orders (order_id, order_number, status, attempts, prima_reference, "
     "submission_started_at, currency, fraction_digits, net_minor, tax_minor, gross_minor, "
     "ct_version, created_at, updated_at) VALUES ('o-1', 'N-1', 'done', 1, 'SO-1', ?, 'EUR', 2, "
@@ -210,17 +216,17 @@ _V2_ORDER = (
 )
 
 
-def test_a_version_2_sqlite_database_with_orders_migrates_forward(tmp_path: Path) -> None:
-    path = tmp_path / "v2.db"
+def test_a_database_of_the_previous_version_with_orders_migrates_forward(tmp_path: Path) -> None:
+    path = tmp_path / "previous.db"
     conn = sqlite3.connect(path)
     conn.execute(CREATE_VERSION_TABLE["sqlite"])
     for version, statements in MIGRATIONS["sqlite"]:
-        if version <= 2:
+        if version <= PREVIOUS:
             for statement in statements:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
     stamp = [at(s).isoformat(timespec="microseconds") for s in (1, 0, 2)]
-    conn.execute(_V2_ORDER, stamp)
+    conn.execute(_ORDER_ROW, stamp)
     conn.commit()
     conn.close()
     with open_store(f"sqlite:///{path}") as store:
@@ -237,17 +243,19 @@ def test_a_version_2_sqlite_database_with_orders_migrates_forward(tmp_path: Path
         assert store.get_order("o-1") == before
 
 
-def test_a_version_2_postgres_schema_with_orders_migrates_forward(postgres_url: str) -> None:
+def test_a_postgres_schema_of_the_previous_version_with_orders_migrates_forward(
+    postgres_url: str,
+) -> None:
     import psycopg
 
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(CREATE_VERSION_TABLE["postgresql"])
         for version, statements in MIGRATIONS["postgresql"]:
-            if version <= 2:
+            if version <= PREVIOUS:
                 for statement in statements:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
-        conn.execute(_V2_ORDER.replace("?", "%s"), (at(1), at(0), at(2)))
+        conn.execute(_ORDER_ROW.replace("?", "%s"), (at(1), at(0), at(2)))
     with open_store(postgres_url) as store:
         assert store.schema_version() == SCHEMA_VERSION  # type: ignore[attr-defined]
         before = store.get_order("o-1")

@@ -3,7 +3,8 @@ Prima about the orders that are due, within the budget.
 
 The run is a singleton (a :class:`~ct_prima_sync.engine.LeaseLock` named ``dispatch``): a second
 worker finds the lock held and returns a skipped summary, so concurrent schedulers never act on
-one order twice. The lock is renewed between phases and batches; a run that lost it stops.
+one order twice. The lock is renewed between phases and batches; a run that lost it stops, and a
+run asked to stop (``SyncEngine.request_stop``) finishes the order in hand and returns.
 
 1. **Take on.** Ledger orders with a Prima reference and no despatch record get one (at most
    ``take_on_per_run`` a run), with the order's shippable lines as commercetools shows them. An
@@ -18,7 +19,7 @@ one order twice. The lock is renewed between phases and batches; a run that lost
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -92,6 +93,7 @@ class DispatchRun:
         config: EngineConfig,
         clock: Clock,
         checkpoint: Checkpoint | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self._ct = ct
         self._prima = prima
@@ -101,6 +103,7 @@ class DispatchRun:
         self._config = config.dispatch
         self._clock = clock
         self._checkpoint = checkpoint
+        self._should_stop = should_stop
 
     def run(self) -> DispatchSummary:
         """Take on, review, check; returns what happened."""
@@ -126,12 +129,12 @@ class DispatchRun:
             checkpoint=self._checkpoint,
         )
         try:
-            self._take_on(flow, summary)
-            lock.renew()
-            if self._config.watch_commercetools:
-                self._review(flow, summary)
+            for phase in (self._take_on, self._review, self._check):
+                if self._should_stop():
+                    summary.stopped = "requested"
+                    break
                 lock.renew()
-            self._check(flow, summary, lock)
+                phase(flow, summary, lock)
         except RunStopped as stop:
             summary.stopped = stop.reason
             _log.warning("dispatch run stopped early", extra={"reason": stop.reason})
@@ -169,7 +172,9 @@ class DispatchRun:
                 found[order.id] = order
         return found
 
-    def _take_on(self, flow: DispatchFlow, summary: DispatchSummaryBuilder) -> None:
+    def _take_on(
+        self, flow: DispatchFlow, summary: DispatchSummaryBuilder, _lock: LeaseLock
+    ) -> None:
         pending = self._store.untracked_orders(limit=self._config.take_on_per_run)
         if not pending:
             return
@@ -233,7 +238,11 @@ class DispatchRun:
             self._checkpoint(step, order_id)
 
     # -- 2. review changes made in commercetools -------------------------------------------------
-    def _review(self, flow: DispatchFlow, summary: DispatchSummaryBuilder) -> None:
+    def _review(
+        self, flow: DispatchFlow, summary: DispatchSummaryBuilder, _lock: LeaseLock
+    ) -> None:
+        if not self._config.watch_commercetools:
+            return
         now = self._clock.now()
         stored = self._store.get_cursor(DISPATCH_CURSOR)
         cursor = (
@@ -309,6 +318,9 @@ class DispatchRun:
             if batch_number:
                 lock.renew()
             for order_id in batch:
+                if self._should_stop():
+                    summary.stopped = "requested"
+                    return
                 if used >= budget:
                     summary.count("deferred")
                     continue

@@ -22,7 +22,8 @@ class DispatchSummary:
     ``shipped`` / ``cancelled``: orders that became part shipped, fully shipped or cancelled in
     this run; ``waiting``: orders asked about with nothing new. ``excepted``: exceptions raised
     (with ``problems`` by kind). ``open``: orders still followed after the run. ``stopped``:
-    why the run ended early (Prima or commercetools unavailable, the lock lost), else None.
+    why the run ended early (``PRIMA_UNAVAILABLE``, ``CT_UNAVAILABLE``, ``LOCK_LOST``,
+    ``STATE_ERROR``, or ``requested`` by ``request_stop``), else None.
     """
 
     started_at: datetime

@@ -161,10 +161,13 @@ _POSTGRES_V1: Final = [
 # v2: the engine looks up an order's open exceptions when the order finally goes through.
 _V2: Final = ["CREATE INDEX exceptions_order_idx ON exceptions (order_id)"]
 
-# v5: despatch progress. One row per order Prima accepted (followed while ``open``; the due index
+# v3: who resolved an exception, beside the note (``resolve --by``).
+_V3: Final = ["ALTER TABLE exceptions ADD COLUMN resolved_by TEXT"]
+
+# v4: despatch progress. One row per order Prima accepted (followed while ``open``; the due index
 # keeps the "which orders to ask Prima about" query bounded), its deliveries append-only with a
 # unique key per order (the ledger's last line against writing a delivery twice).
-_SQLITE_V5: Final = [
+_SQLITE_V4: Final = [
     """CREATE TABLE dispatch_orders (
         order_id TEXT PRIMARY KEY REFERENCES orders (order_id),
         order_number TEXT,
@@ -202,7 +205,7 @@ _SQLITE_V5: Final = [
     )""",
 ]
 
-_POSTGRES_V5: Final = [
+_POSTGRES_V4: Final = [
     """CREATE TABLE dispatch_orders (
         order_id TEXT COLLATE "C" PRIMARY KEY REFERENCES orders (order_id),
         order_number TEXT COLLATE "C",
@@ -242,12 +245,12 @@ _POSTGRES_V5: Final = [
 
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
-    "sqlite": [(1, _SQLITE_V1), (2, _V2), (5, _SQLITE_V5)],
-    "postgresql": [(1, _POSTGRES_V1), (2, _V2), (5, _POSTGRES_V5)],
+    "sqlite": [(1, _SQLITE_V1), (2, _V2), (3, _V3), (4, _SQLITE_V4)],
+    "postgresql": [(1, _POSTGRES_V1), (2, _V2), (3, _V3), (4, _POSTGRES_V4)],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 4
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (
