@@ -498,3 +498,23 @@ def test_one_orders_own_problems_never_stop_the_others(
     assert (summary.checked, summary.shipped) == (2, 2)
     assert engine.exceptions() == []
     assert store.count_dispatch_by_state()[DispatchState.SHIPPED] == 6
+
+
+def test_a_stop_request_finishes_the_order_in_hand_and_returns(
+    scenario: SyncScenario, make_engine: EngineFactory, store: StateStore, clock: FakeClock
+) -> None:
+    engines: list[SyncEngine] = []
+
+    def stop_once(step: str, _order_id: str) -> None:
+        if step == "dispatch.recorded" and len(engines) == 1:
+            engines[0].request_stop()
+            engines.append(engines[0])
+
+    engine = make_engine(store, checkpoint=stop_once)
+    engines.append(engine)
+    engine.sync_orders()
+    summary = engine.sync_dispatch()
+    assert (summary.stopped, summary.checked, summary.taken_on) == ("requested", 1, 6)
+    clock.advance(60)
+    again = engine.sync_dispatch()  # the next run starts afresh
+    assert (again.stopped, again.checked) == (None, 6)
