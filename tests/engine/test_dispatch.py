@@ -205,6 +205,7 @@ def test_a_despatch_for_an_order_commercetools_deleted_is_raised_and_no_longer_f
     (exception,) = engine.exceptions(order_id=order_id)
     assert (exception.kind, str(exception.owner)) == ("CT_ORDER_DELETED", "operations")
     assert "Despatched" in exception.detail["message"]
+    assert exception.detail["flow"] == "dispatch"  # the order is done in the ledger: ours
     record = store.get_dispatch(order_id)
     assert record is not None
     assert record.state is DispatchState.CLOSED
@@ -518,3 +519,27 @@ def test_a_stop_request_finishes_the_order_in_hand_and_returns(
     clock.advance(60)
     again = engine.sync_dispatch()  # the next run starts afresh
     assert (again.stopped, again.checked) == (None, 6)
+
+
+class _PlainPrima:
+    """A host's own gateway that cannot send the shop's cancellations (no PrimaOrderChanges)."""
+
+    def __init__(self, inner: FakePrima) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("cancel_order", "record_return"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def test_sending_cancellations_needs_a_gateway_that_can_and_says_so_before_taking_the_lock(
+    scenario: SyncScenario, make_engine: EngineFactory, store: StateStore, clock: FakeClock
+) -> None:
+    from ct_prima_sync.errors import ConfigurationError
+
+    prima = _PlainPrima(FakePrima(scenario.world, sleep=lambda _s: None))
+    engine = make_engine(store, prima=prima, dispatch=attrs.evolve(DETAILS, cancel_in_prima=True))
+    with pytest.raises(ConfigurationError, match="cancel_in_prima"):
+        engine.sync_dispatch()
+    assert LeaseLock(store, "dispatch", holder="next", ttl_seconds=60, clock=clock).acquire()

@@ -67,11 +67,15 @@ from ._clock import Clock
 from ._dispatch_summary import DispatchSummaryBuilder
 from ._problems import Problem, ProblemKind, problem_from_error
 
-__all__ = ["DispatchFlow", "RunStopped"]
+__all__ = ["FLOW", "DispatchFlow", "RunStopped"]
 
 _log = logging.getLogger("ct_prima_sync.engine.dispatch")
 
 Checkpoint = Callable[[str, str], None]
+
+#: ``detail["flow"]`` of every exception this flow raises: they belong to orders the ledger has
+#: as done (in Prima), so sweeps of finished orders' exceptions must leave them to this flow.
+FLOW = "dispatch"
 
 #: Kinds a successful check resolves for its order: the pipeline's transient Prima problems.
 _TRANSIENT_KINDS = frozenset(
@@ -161,7 +165,7 @@ class DispatchFlow:
             self._store.record_exception(
                 kind=issue.kind.value,
                 owner=Owner(str(issue.owner)),
-                detail={**issue.detail, "message": issue.message},
+                detail={**issue.detail, "message": issue.message, "flow": FLOW},
                 now=now,
                 order_id=order_id,
                 transient=False,
@@ -177,7 +181,7 @@ class DispatchFlow:
         self._store.record_exception(
             kind=problem.kind,
             owner=problem.owner,
-            detail=problem.detail,
+            detail={**problem.detail, "flow": FLOW},
             now=self._clock.now(),
             order_id=order_id,
             transient=problem.transient,

@@ -115,10 +115,7 @@ class DispatchRun:
             ttl_seconds=self._config.lock_seconds,
             clock=self._clock,
         )
-        if not lock.acquire():
-            _log.info("dispatch is running elsewhere; skipped")
-            return summary.build(self._clock.now(), open_orders=self._open(), skipped=True)
-        flow = DispatchFlow(
+        flow = DispatchFlow(  # refuses settings the gateway cannot serve, before the lock
             ct=self._ct,
             prima=self._prima,
             store=self._store,
@@ -128,6 +125,9 @@ class DispatchRun:
             summary=summary,
             checkpoint=self._checkpoint,
         )
+        if not lock.acquire():
+            _log.info("dispatch is running elsewhere; skipped")
+            return summary.build(self._clock.now(), open_orders=self._open(), skipped=True)
         try:
             for phase in (self._take_on, self._review, self._check):
                 if self._should_stop():
