@@ -8,8 +8,7 @@ due.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -33,7 +32,8 @@ from ct_prima_sync.state import (
     new_dispatch_record,
 )
 
-from .conftest import T0, TABLES, order
+from .conftest import T0, order
+from .test_agreement import postgres_machine
 
 ORDERS = range(5)
 SECONDS = st.sampled_from([0, 1, 10, 60])
@@ -224,36 +224,11 @@ def test_memory_and_sqlite_stores_agree_on_despatch_progress() -> None:
     run_state_machine_as_test(DispatchStoresAgree, settings=SETTINGS)
 
 
-@contextmanager
-def _postgres_machine(url: str) -> Iterator[type[DispatchStoresAgree]]:
-    import psycopg
-
-    from ct_prima_sync.state._postgres import PostgresStore
-
-    store = PostgresStore(url)
-    connection = psycopg.connect(url, autocommit=True)
-
-    class WithPostgres(DispatchStoresAgree):
-        extra_store = store
-
-        def __init__(self) -> None:
-            with connection.transaction():
-                for table in TABLES:
-                    connection.execute(f"DELETE FROM {table}")  # noqa: S608 (constant names)
-            super().__init__()
-
-    try:
-        yield WithPostgres
-    finally:
-        connection.close()
-        store.close()
-
-
 @pytest.mark.postgres
 def test_memory_sqlite_and_postgres_stores_agree_on_despatch_progress(postgres_url: str) -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
-    with _postgres_machine(postgres_url) as machine:
+    with postgres_machine(postgres_url, DispatchStoresAgree) as machine:
         run_state_machine_as_test(
             machine, settings=settings(SETTINGS, max_examples=10, stateful_step_count=20)
         )

@@ -10,15 +10,15 @@ version does not have is listed with ``None`` and refused with a sentence.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Final, TextIO
 
 from attrs import frozen
 
-from ..commercetools import CommercetoolsClient, CommercetoolsConfig
+from ..commercetools import CommercetoolsClient
 from ..engine import DispatchSummary, RunSummary, SyncEngine
-from ..mapping import MappingConfig
-from ..prima import OmlinkClient, OmlinkConfig
+from ..prima import OmlinkClient
 from ..settings import Settings
 from ..state import open_store
 from ._common import add_format, add_settings, load, positive_int, subparser
@@ -81,10 +81,10 @@ def summary_lines(summary: RunSummary) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _parts(
-    settings: Settings, flow: str
-) -> tuple[CommercetoolsConfig, OmlinkConfig, MappingConfig]:
-    """The settings a flow that talks to both systems needs, or a sentence naming what lacks."""
+@contextmanager
+def _engine(settings: Settings, flow: str, context: RunContext) -> Iterator[SyncEngine]:
+    """An engine over the systems and state of the settings, stoppable by signals while it is
+    in use; a sentence names what the settings lack for ``flow``."""
     ct_config, prima_config, mapping = settings.commercetools, settings.prima, settings.mapping
     if ct_config is None or prima_config is None or mapping is None:
         missing = [
@@ -94,12 +94,6 @@ def _parts(
             if value is None
         ]  # fmt: skip
         raise UsageError(f"the {flow} flow needs {' and '.join(missing)} in the settings file")
-    return ct_config, prima_config, mapping
-
-
-def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
-    ct_config, prima_config, mapping = _parts(settings, "order")
-    progress = Progress(context.stderr, "orders") if context.show_progress else None
     with (
         open_store(settings.state_url, busy_timeout=settings.state.busy_timeout) as store,
         CommercetoolsClient(ct_config) as commercetools,
@@ -114,9 +108,17 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
         )
         context.stop_hooks.append(engine.request_stop)
         try:
-            summary = engine.sync_orders(max_orders=args.max_orders, progress=progress)
+            yield engine
         finally:
             context.stop_hooks.remove(engine.request_stop)
+
+
+def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
+    progress = Progress(context.stderr, "orders") if context.show_progress else None
+    with _engine(settings, "order", context) as engine:
+        try:
+            summary = engine.sync_orders(max_orders=args.max_orders, progress=progress)
+        finally:
             if progress is not None:
                 progress.close()
     return FlowResult(
@@ -150,24 +152,8 @@ def dispatch_lines(summary: DispatchSummary) -> tuple[str, ...]:
 
 
 def _dispatch(settings: Settings, _args: argparse.Namespace, context: RunContext) -> FlowResult:
-    ct_config, prima_config, mapping = _parts(settings, "dispatch")
-    with (
-        open_store(settings.state_url, busy_timeout=settings.state.busy_timeout) as store,
-        CommercetoolsClient(ct_config) as commercetools,
-        OmlinkClient(prima_config) as prima,
-    ):
-        engine = SyncEngine(
-            commercetools=commercetools,
-            prima=prima,
-            store=store,
-            mapping=mapping,
-            config=settings.engine,
-        )
-        context.stop_hooks.append(engine.request_stop)
-        try:
-            summary = engine.sync_dispatch()
-        finally:
-            context.stop_hooks.remove(engine.request_stop)
+    with _engine(settings, "dispatch", context) as engine:
+        summary = engine.sync_dispatch()
     return FlowResult(
         summary=summary.as_dict(),
         lines=dispatch_lines(summary),

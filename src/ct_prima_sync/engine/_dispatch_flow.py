@@ -451,25 +451,21 @@ class DispatchFlow:
         """Send what the review says Prima takes, raise the rest; returns (cancellation done,
         returns done): False means "try again on the next run" (Prima was unavailable)."""
         issues = list(review.issues)
-        cancelled_ok = returns_ok = True
         changes = self._prima if isinstance(self._prima, PrimaOrderChanges) else None
+        cancelled_ok = returns_ok = True
         if review.cancel_in_prima and changes is not None:
-            try:
-                changes.cancel_order(number, reason="cancelled in commercetools")
-            except (PrimaUnavailableError, PrimaProtocolError) as error:
-                # Not known to have arrived: sent again on the next run (a repeat is harmless).
-                self.raise_problem(order_id, problem_from_error(error, stage="cancel_in_prima"))
-                cancelled_ok = False
-            except PrimaRejectedError as refused:
-                issues.append(
-                    DispatchIssue(
-                        kind=DispatchIssueKind.CT_ORDER_CANCELLED,
-                        message="cancelled in commercetools after it reached Prima, and Prima "
-                        f"refused the cancellation ({refused.request_error}): stop it in the "
-                        "warehouse",
-                        detail={"order_number": number, "request_error": refused.request_error},
-                    )
-                )
+            cancelled_ok = self._send(
+                order_id,
+                "cancel_in_prima",
+                lambda: changes.cancel_order(number, reason="cancelled in commercetools"),
+                refused=lambda error: DispatchIssue(
+                    kind=DispatchIssueKind.CT_ORDER_CANCELLED,
+                    message="cancelled in commercetools after it reached Prima, and Prima "
+                    f"refused the cancellation ({error}): stop it in the warehouse",
+                    detail={"order_number": number, "request_error": error},
+                ),
+                issues=issues,
+            )
         if review.returns_for_prima and changes is not None:
             lines = [
                 ReturnLine(
@@ -480,22 +476,40 @@ class DispatchFlow:
                 )
                 for r in review.returns_for_prima
             ]
-            try:
-                changes.record_return(number, lines)
-            except (PrimaUnavailableError, PrimaProtocolError) as error:
-                self.raise_problem(order_id, problem_from_error(error, stage="returns_to_prima"))
-                returns_ok = False
-            except PrimaRejectedError as refused:
-                issues.append(
-                    DispatchIssue(
-                        kind=DispatchIssueKind.CT_RETURN_RECORDED,
-                        message="returns recorded in commercetools; Prima refused them "
-                        f"({refused.request_error}): book them in Prima",
-                        detail={"order_number": number, "request_error": refused.request_error},
-                    )
-                )
+            returns_ok = self._send(
+                order_id,
+                "returns_to_prima",
+                lambda: changes.record_return(number, lines),
+                refused=lambda error: DispatchIssue(
+                    kind=DispatchIssueKind.CT_RETURN_RECORDED,
+                    message=f"returns recorded in commercetools; Prima refused them ({error}): "
+                    "book them in Prima",
+                    detail={"order_number": number, "request_error": error},
+                ),
+                issues=issues,
+            )
         self.raise_issues(order_id, issues)
         return cancelled_ok, returns_ok
+
+    def _send(
+        self,
+        order_id: str,
+        stage: str,
+        send: Callable[[], None],
+        *,
+        refused: Callable[[str], DispatchIssue],
+        issues: list[DispatchIssue],
+    ) -> bool:
+        """One request to Prima about the shop's changes: False when it must be sent again (no
+        readable answer; a repeat is harmless), a refusal added to ``issues`` for a person."""
+        try:
+            send()
+        except (PrimaUnavailableError, PrimaProtocolError) as error:
+            self.raise_problem(order_id, problem_from_error(error, stage=stage))
+            return False
+        except PrimaRejectedError as error:
+            issues.append(refused(error.request_error))
+        return True
 
 
 def _delivery_record(planned: PlannedDelivery, now: datetime) -> DeliveryRecord:

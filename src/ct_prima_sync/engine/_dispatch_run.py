@@ -48,6 +48,7 @@ from ._clock import Clock
 from ._config import EngineConfig
 from ._dispatch_flow import Checkpoint, DispatchFlow, RunStopped, returns_recorded
 from ._dispatch_summary import DispatchSummary, DispatchSummaryBuilder
+from ._ingest import cursor_start
 from ._locks import LeaseLock, LockLostError
 
 __all__ = ["DISPATCH_CURSOR", "DISPATCH_LOCK", "DispatchRun"]
@@ -244,11 +245,8 @@ class DispatchRun:
         if not self._config.watch_commercetools:
             return
         now = self._clock.now()
-        stored = self._store.get_cursor(DISPATCH_CURSOR)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._engine.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, DISPATCH_CURSOR, initial=self._engine.initial_cursor, now=now
         )
         result = self._ct.orders.poll_modified(
             cursor, overlap=timedelta(seconds=self._engine.poll_overlap_seconds)

@@ -26,7 +26,7 @@ from ._clock import Clock, SystemClock
 from ._config import EngineConfig
 from ._dispatch_run import DispatchRun
 from ._dispatch_summary import DispatchSummary
-from ._ingest import is_eligible, new_order, order_id_from_message
+from ._ingest import cursor_start, is_eligible, new_order, order_id_from_message
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._problems import ProblemKind
@@ -130,11 +130,8 @@ class SyncEngine:
         """Read orders modified since the stored cursor (with the overlap window) into the ledger;
         returns how many were new."""
         now = self._clock.now()
-        stored = self._store.get_cursor(self._config.cursor_name)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
         )
         result = self._ct.orders.poll_modified(
             cursor, overlap=timedelta(seconds=self._config.poll_overlap_seconds)
@@ -167,11 +164,8 @@ class SyncEngine:
         overlap window) into the ledger; returns how many orders were new. An alternative to
         :meth:`poll_orders` for projects with messages enabled: it sees new orders only."""
         now = self._clock.now()
-        stored = self._store.get_cursor(_MESSAGES_CURSOR)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
         )
         overlap = timedelta(seconds=self._config.poll_overlap_seconds)
         latest = cursor
