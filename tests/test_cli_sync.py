@@ -23,6 +23,40 @@ def _run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def _settings(tmp_path: Path, *, ct_url: str, prima_url: str, since: str, extra: str = "") -> Path:
+    """A settings file for the scenario's fakes served on loopback (``extra`` goes under
+    ``[engine.dispatch]``, where despatch details are on)."""
+    scenario_fake_settings = f"""
+[state]
+url = "sqlite:///{tmp_path / "sync.db"}"
+
+[commercetools]
+project_key = "test-project"
+api_url = "{ct_url}"
+auth_url = "{ct_url}"
+client_id = "fake-client-id"
+client_secret_env = "TEST_CT_SECRET"
+
+[prima]
+endpoint = "{prima_url}"
+rate_limit = 200
+
+[mapping]
+file = "mapping.toml"
+
+[engine]
+initial_cursor = "{since}"
+
+[engine.dispatch]
+despatch_details = true
+{extra}
+"""
+    (tmp_path / "mapping.toml").write_text(SCENARIO_MAPPING_TOML, encoding="utf-8")
+    settings = tmp_path / "sync.toml"
+    settings.write_text(scenario_fake_settings, encoding="utf-8")
+    return settings
+
+
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     database = tmp_path_factory.mktemp("demo") / "demo.db"
@@ -92,36 +126,10 @@ def test_run_syncs_orders_over_http_with_the_settings_file(
 ) -> None:
     scenario = build_scenario(orders=12, bad_every=6, seed=4)
     emulator = PrimaEmulator(scenario.world)
-    mapping = tmp_path / "mapping.toml"
-    mapping.write_text(SCENARIO_MAPPING_TOML, encoding="utf-8")
     monkeypatch.setenv("TEST_CT_SECRET", scenario.commercetools.client_secret)
     since = (scenario.first_order_at - timedelta(days=1)).isoformat()
     with scenario.commercetools.serve() as ct_url, emulator.serve() as prima_url:
-        settings = tmp_path / "sync.toml"
-        settings.write_text(
-            f"""
-[state]
-url = "sqlite:///{tmp_path / "sync.db"}"
-
-[commercetools]
-project_key = "{scenario.commercetools.project_key}"
-api_url = "{ct_url}"
-auth_url = "{ct_url}"
-client_id = "{scenario.commercetools.client_id}"
-client_secret_env = "TEST_CT_SECRET"
-
-[prima]
-endpoint = "{prima_url}"
-rate_limit = 200
-
-[mapping]
-file = "mapping.toml"
-
-[engine]
-initial_cursor = "{since}"
-""",
-            encoding="utf-8",
-        )
+        settings = _settings(tmp_path, ct_url=ct_url, prima_url=prima_url, since=since)
         code, out, err = _run("run", "orders", "--config", str(settings), "--format", "json")
     assert code == 0, err
     summary = json.loads(out)
@@ -163,38 +171,6 @@ def _command(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
         check=False,
         env=env,
     )
-
-
-def _settings(tmp_path: Path, *, ct_url: str, prima_url: str, since: str, extra: str = "") -> Path:
-    scenario_fake_settings = f"""
-[state]
-url = "sqlite:///{tmp_path / "sync.db"}"
-
-[commercetools]
-project_key = "test-project"
-api_url = "{ct_url}"
-auth_url = "{ct_url}"
-client_id = "fake-client-id"
-client_secret_env = "TEST_CT_SECRET"
-
-[prima]
-endpoint = "{prima_url}"
-rate_limit = 200
-
-[mapping]
-file = "mapping.toml"
-
-[engine]
-initial_cursor = "{since}"
-
-[engine.dispatch]
-despatch_details = true
-{extra}
-"""
-    (tmp_path / "mapping.toml").write_text(SCENARIO_MAPPING_TOML, encoding="utf-8")
-    settings = tmp_path / "sync.toml"
-    settings.write_text(scenario_fake_settings, encoding="utf-8")
-    return settings
 
 
 def test_run_dispatch_as_a_program_writes_the_deliveries_prima_reports(tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from ct_prima_sync.errors import CtPrimaSyncError
 from ct_prima_sync.state import (
     DeliveryRecord,
     DispatchLine,
@@ -33,7 +32,7 @@ from ct_prima_sync.state import (
 )
 
 from .conftest import T0, order
-from .test_agreement import postgres_machine
+from .test_agreement import _outcome, postgres_machine
 
 ORDERS = range(5)
 SECONDS = st.sampled_from([0, 1, 10, 60])
@@ -43,13 +42,6 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-
-
-def _outcome(call: Callable[[], Any]) -> tuple[str, Any]:
-    try:
-        return ("ok", call())
-    except CtPrimaSyncError as exc:
-        return ("error", type(exc).__name__)
 
 
 class DispatchStoresAgree(RuleBasedStateMachine):
