@@ -543,3 +543,25 @@ def test_sending_cancellations_needs_a_gateway_that_can_and_says_so_before_takin
     with pytest.raises(ConfigurationError, match="cancel_in_prima"):
         engine.sync_dispatch()
     assert LeaseLock(store, "dispatch", holder="next", ttl_seconds=60, clock=clock).acquire()
+
+
+class _NoDetails(_PlainPrima):
+    """A Prima client not set up for the despatch-details request the settings ask for."""
+
+    def despatch_details(self, order_number: str) -> Any:
+        from ct_prima_sync.errors import ConfigurationError
+
+        raise ConfigurationError("despatch_details: the request is not enabled")
+
+
+def test_a_request_the_prima_client_is_not_set_up_for_stops_the_run_with_its_setting(
+    scenario: SyncScenario, make_engine: EngineFactory, store: StateStore, clock: FakeClock
+) -> None:
+    from ct_prima_sync.errors import ConfigurationError
+
+    prima = _NoDetails(FakePrima(scenario.world, sleep=lambda _s: None))
+    engine = _in_prima(make_engine, store, prima=prima, dispatch=DETAILS)
+    with pytest.raises(ConfigurationError, match="despatch_details"):
+        engine.sync_dispatch()
+    assert engine.exceptions() == []  # a setting to fix, not 6 orders in the queue
+    assert LeaseLock(store, "dispatch", holder="next", ttl_seconds=60, clock=clock).acquire()

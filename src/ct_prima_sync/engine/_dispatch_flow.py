@@ -241,13 +241,15 @@ class DispatchFlow:
 
         A problem with this order alone (an unreadable reply, commercetools refusing the update,
         a fault in the sync) is raised and the order asked about again at its next interval; it
-        never stops the others. Raises :class:`RunStopped` when a system is unavailable."""
+        never stops the others. Raises :class:`RunStopped` when a system is unavailable, and a
+        :class:`~ct_prima_sync.errors.ConfigurationError` (a request the Prima client is not set
+        up to send) as it is."""
         self._requests = 0
         self._stage = "dispatch_check"
         try:
             return self._check(record)
-        except (RunStopped, StateError):
-            raise
+        except (RunStopped, StateError, ConfigurationError):
+            raise  # everyone's problem: the run stops (a setting names what to fix)
         except Exception as error:  # one bad order must never stop the others
             self.raise_problem(record.order_id, problem_from_error(error, stage=self._stage))
             now = self._clock.now()
