@@ -24,7 +24,9 @@ from ..state import (
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
-from ._ingest import is_eligible, new_order, order_id_from_message
+from ._dispatch_run import DispatchRun
+from ._dispatch_summary import DispatchSummary
+from ._ingest import cursor_start, is_eligible, new_order, order_id_from_message
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._problems import ProblemKind
@@ -79,6 +81,9 @@ class SyncEngine:
         checkpoint: Checkpoint | None = None,
     ) -> None:
         self._ct = commercetools
+        self._prima = prima
+        self._mapping = mapping
+        self._checkpoint = checkpoint
         self._store = store
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
@@ -106,7 +111,8 @@ class SyncEngine:
     def request_stop(self) -> None:
         """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
         are finished, orders claimed but not started are released at once, and the run returns
-        its summary (``stopped`` is ``"requested"``). Safe to call from a signal handler or
+        its summary (``stopped`` is ``"requested"``). A dispatch run finishes the order in hand
+        and returns likewise. Safe to call from a signal handler or
         another thread; the run after that one starts afresh."""
         self._stop.set()
 
@@ -126,11 +132,8 @@ class SyncEngine:
         """Read orders modified since the stored cursor (with the overlap window) into the ledger;
         returns how many were new."""
         now = self._clock.now()
-        stored = self._store.get_cursor(self._config.cursor_name)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
         )
         result = self._ct.orders.poll_modified(
             cursor, overlap=timedelta(seconds=self._config.poll_overlap_seconds)
@@ -163,11 +166,8 @@ class SyncEngine:
         overlap window) into the ledger; returns how many orders were new. An alternative to
         :meth:`poll_orders` for projects with messages enabled: it sees new orders only."""
         now = self._clock.now()
-        stored = self._store.get_cursor(_MESSAGES_CURSOR)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
         )
         overlap = timedelta(seconds=self._config.poll_overlap_seconds)
         latest = cursor
@@ -385,6 +385,32 @@ class SyncEngine:
             },
         )
 
+    # -- the dispatch flow -------------------------------------------------------------------------
+    def sync_dispatch(self) -> DispatchSummary:
+        """One dispatch run: start following the orders Prima accepted, pass on changes made in
+        commercetools since (cancellations, edits, returns), and ask Prima about the orders that
+        are due, within ``config.dispatch.schedule``'s budget. Whatever Prima reports despatched
+        becomes deliveries with parcels and the shipment state in commercetools, exactly once;
+        nothing reaches commercetools before Prima confirms. Safe to call from several workers:
+        one runs, the others return a summary with ``skipped`` (docs/dispatch.md)."""
+        run = DispatchRun(
+            ct=self._ct,
+            prima=self._prima,
+            store=self._store,
+            mapping=self._mapping,
+            config=self._config,
+            clock=self._clock,
+            checkpoint=self._checkpoint,
+            should_stop=self._stop.is_set,
+        )
+        try:
+            summary = run.run()
+        finally:
+            self._stop.clear()
+        if not summary.skipped:
+            self._alert(summary.started_at)
+        return summary
+
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(
         self,
@@ -407,8 +433,8 @@ class SyncEngine:
         self, *, order_id: str | None = None, kind: str | None = None, owner: Owner | None = None
     ) -> int:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
-        cause was fixed: they go back to the backlog and the next run processes them. Returns how
-        many orders were requeued."""
+        cause was fixed: they go back to the backlog (or, once in Prima, are asked about on the
+        next dispatch run) and the next run processes them. Returns how many orders moved."""
         return replay_exceptions(
             self._store, now=self._clock.now(), order_id=order_id, kind=kind, owner=owner
         )

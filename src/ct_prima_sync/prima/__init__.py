@@ -44,6 +44,7 @@ from ._probe import (
     propose_soap_names,
     read_wsdl,
 )
+from ._order_changes import PrimaOrderChanges, ReturnLine
 from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "PostalAddress",
     "PrimaCustomer",
     "PrimaGateway",
+    "PrimaOrderChanges",
     "ProbeKind",
     "ProbeReport",
     "ProbeStep",
@@ -78,6 +80,7 @@ __all__ = [
     "ReplyShape",
     "RequestTypeNames",
     "RetryPolicy",
+    "ReturnLine",
     "SalesOrder",
     "SalesOrderCharge",
     "SalesOrderLine",
