@@ -29,6 +29,7 @@ from ._models import (
     SubmitResult,
     TaxTotal,
 )
+from ._order_changes import PrimaOrderChanges, ReturnLine
 from ._probe import (
     ProbeKind,
     ProbeReport,
@@ -44,7 +45,6 @@ from ._probe import (
     propose_soap_names,
     read_wsdl,
 )
-from ._order_changes import PrimaOrderChanges, ReturnLine
 from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
 
 __all__ = [
