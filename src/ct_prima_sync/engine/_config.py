@@ -11,6 +11,7 @@ from typing import Any, Final
 from attrs import field, frozen
 
 from ..errors import ConfigurationError
+from ..mapping import DispatchConfig
 
 __all__ = [
     "CustomerPolicy",
@@ -133,6 +134,8 @@ class EngineConfig:
     retry: RetryBackoff = RetryBackoff()
     customers: CustomerPolicy = CustomerPolicy()
     write_back: WriteBack = WriteBack()
+    dispatch: DispatchConfig = field(factory=DispatchConfig)
+    """How the dispatch flow asks Prima and writes deliveries (``[engine.dispatch]``)."""
     depot_refresh_seconds: float = field(
         default=600.0, validator=_positive("depot_refresh_seconds")
     )
@@ -167,7 +170,7 @@ class EngineConfig:
             "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
             "breaker_threshold", "prima_request_timeout", "verify_older_than_seconds",
         }  # fmt: skip
-        nested = {"eligibility", "retry", "customers", "write_back"}
+        nested = {"eligibility", "retry", "customers", "write_back", "dispatch"}
         if "customer_key_secret" in data:
             raise ConfigurationError(
                 "engine: customer_key_secret is a secret and is never read from a file: set the "
@@ -177,6 +180,8 @@ class EngineConfig:
         if unknown:
             raise ConfigurationError(f"engine: unknown settings {sorted(unknown)}")
         kwargs: dict[str, Any] = {k: data[k] for k in known if k in data}
+        if "dispatch" in data:
+            kwargs["dispatch"] = DispatchConfig.from_dict(dict(data["dispatch"]))
         sections: dict[str, type[Any]] = {
             "eligibility": EligibilityRules,
             "retry": RetryBackoff,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
-from ..errors import CommercetoolsError, DuplicateRecordError, PayloadError
+from ..errors import CommercetoolsError, ConfigurationError, DuplicateRecordError, PayloadError
 from ..mapping import MappingConfig
 from ..prima import PrimaGateway
 from ..state import (
@@ -26,7 +26,16 @@ from ..state import (
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
-from ._ingest import Readiness, hold_cursor, new_order, order_id_from_message, readiness
+from ._dispatch_run import DispatchRun
+from ._dispatch_summary import DispatchSummary
+from ._ingest import (
+    Readiness,
+    cursor_start,
+    hold_cursor,
+    new_order,
+    order_id_from_message,
+    readiness,
+)
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._problems import ProblemKind
@@ -93,6 +102,8 @@ class SyncEngine:
     ) -> None:
         self._ct = commercetools
         self._prima = prima
+        self._mapping = mapping
+        self._checkpoint = checkpoint
         self._store = store
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
@@ -103,6 +114,8 @@ class SyncEngine:
             lease_seconds=self._config.lease_seconds,
             request_timeout=prima_request_timeout(prima, self._config.prima_request_timeout),
         )
+        self._misfit: ConfigurationError | None = None
+        self._misfit_lock = threading.Lock()
         self._flow = OrderFlow(
             ct=commercetools,
             prima=guarded(prima, lambda: self._breaker.tripped is not None),
@@ -124,7 +137,8 @@ class SyncEngine:
     def request_stop(self) -> None:
         """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
         are finished, orders claimed but not started are released at once, and the run returns
-        its summary (``stopped`` is ``"requested"``). Safe to call from a signal handler or
+        its summary (``stopped`` is ``"requested"``). A dispatch run finishes the order in hand
+        and returns likewise. Safe to call from a signal handler or
         another thread; the run after that one starts afresh."""
         self._stop.set()
 
@@ -159,11 +173,8 @@ class SyncEngine:
     def _poll_orders(self) -> tuple[int, int]:
         """(new orders, orders not yet due)."""
         now = self._clock.now()
-        stored = self._store.get_cursor(self._config.cursor_name)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
         )
         result = self._ct.orders.poll_modified(
             cursor, overlap=timedelta(seconds=self._config.poll_overlap_seconds)
@@ -212,11 +223,8 @@ class SyncEngine:
     def _poll_messages(self) -> tuple[int, int]:
         """(new orders, orders not yet due)."""
         now = self._clock.now()
-        stored = self._store.get_cursor(_MESSAGES_CURSOR)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
         )
         overlap = timedelta(seconds=self._config.poll_overlap_seconds)
         latest = cursor
@@ -276,6 +284,11 @@ class SyncEngine:
         The run stops early when Prima or commercetools stops answering (the circuit breaker,
         ``config.breaker_threshold``; see ``RunSummary.stopped``) or :meth:`request_stop` is
         called. ``progress`` is called from the worker threads as orders finish.
+
+        Raises :class:`~ct_prima_sync.errors.ConfigurationError` (for example
+        :class:`~ct_prima_sync.errors.PrimaSoapMismatchError`) when the settings turn out not to
+        fit the systems: no order is to blame, so the orders the run held are given back
+        untouched (no exception recorded) for the next run once the settings are fixed.
         """
         summary = SummaryBuilder(self._clock.now())
         try:
@@ -320,7 +333,7 @@ class SyncEngine:
         return result
 
     def _should_stop(self) -> bool:
-        return self._stop.is_set() or self._breaker.tripped is not None
+        return self._stop.is_set() or self._breaker.tripped is not None or self._misfit is not None
 
     def _drain(
         self, summary: SummaryBuilder, *, max_orders: int | None, progress: Progress | None = None
@@ -328,6 +341,7 @@ class SyncEngine:
         self._sweep_finished()
         processed = 0
         self._breaker = CircuitBreaker(self._config.breaker_threshold)
+        self._misfit = None
         total = self._backlog() if progress is not None else 0
         if max_orders is not None:
             total = min(total, max_orders)
@@ -375,6 +389,11 @@ class SyncEngine:
             if pool is not None:
                 pool.shutdown(wait=True)
         self._seen.clear()
+        misfit = self._take_misfit()
+        if misfit is not None:
+            self._stop.clear()
+            _log.error("order run stopped: %s", misfit, extra={"error_type": type(misfit).__name__})
+            raise misfit
         tripped = self._breaker.tripped
         for kind in (ProblemKind.PRIMA_UNAVAILABLE, ProblemKind.CT_UNAVAILABLE):
             if kind is not tripped and self._breaker.answered(kind):
@@ -397,13 +416,24 @@ class SyncEngine:
             _log.info("closed exceptions of finished orders", extra={"resolved": closed})
         self._store.set_cursor(_FINISHED_SWEPT, now.isoformat(), now=now)
 
+    def _take_misfit(self) -> ConfigurationError | None:
+        """The configuration error that stopped this run, if one did (and forget it)."""
+        with self._misfit_lock:
+            misfit, self._misfit = self._misfit, None
+        return misfit
+
     def _process(self, record: OrderRecord) -> Outcome:
         if self._should_stop():
             self._store.release_lease(
                 record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
             )
             return Outcome.RELEASED
-        outcome = self._flow.process(record, self._seen.get(record.order_id))
+        try:
+            outcome = self._flow.process(record, self._seen.get(record.order_id))
+        except ConfigurationError as misfit:  # the flow gave the order back; stop the run
+            with self._misfit_lock:
+                self._misfit = self._misfit or misfit
+            return Outcome.RELEASED
         error = None
         if outcome is Outcome.RETRYING:
             after = self._store.get_order(record.order_id)
@@ -461,6 +491,32 @@ class SyncEngine:
             created_at=lambda record: placed.get(record.order_id, record.created_at),
         )
 
+    # -- the dispatch flow -------------------------------------------------------------------------
+    def sync_dispatch(self) -> DispatchSummary:
+        """One dispatch run: start following the orders Prima accepted, pass on changes made in
+        commercetools since (cancellations, edits, returns), and ask Prima about the orders that
+        are due, within ``config.dispatch.schedule``'s budget. Whatever Prima reports despatched
+        becomes deliveries with parcels and the shipment state in commercetools, exactly once;
+        nothing reaches commercetools before Prima confirms. Safe to call from several workers:
+        one runs, the others return a summary with ``skipped`` (docs/dispatch.md)."""
+        run = DispatchRun(
+            ct=self._ct,
+            prima=self._prima,
+            store=self._store,
+            mapping=self._mapping,
+            config=self._config,
+            clock=self._clock,
+            checkpoint=self._checkpoint,
+            should_stop=self._stop.is_set,
+        )
+        try:
+            summary = run.run()
+        finally:
+            self._stop.clear()
+        if not summary.skipped:
+            self._alert(summary.started_at)
+        return summary
+
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(
         self,
@@ -483,8 +539,8 @@ class SyncEngine:
         self, *, order_id: str | None = None, kind: str | None = None, owner: Owner | None = None
     ) -> int:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
-        cause was fixed: they go back to the backlog and the next run processes them. Returns how
-        many orders were requeued."""
+        cause was fixed: they go back to the backlog (or, once in Prima, are asked about on the
+        next dispatch run) and the next run processes them. Returns how many orders moved."""
         return replay_exceptions(
             self._store, now=self._clock.now(), order_id=order_id, kind=kind, owner=owner
         )

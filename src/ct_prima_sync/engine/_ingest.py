@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import Order
-from ..state import NewOrder, OrderTotals
+from ..state import NewOrder, OrderTotals, StateStore
 from ._config import EligibilityRules
 
 __all__ = [
     "Readiness",
+    "cursor_start",
     "hold_cursor",
     "is_eligible",
     "new_order",
@@ -45,6 +46,17 @@ def readiness(order: Order, rules: EligibilityRules, now: datetime) -> Readiness
     if now - order.created_at < timedelta(seconds=max(rules.min_age_seconds, 0.0)):
         return Readiness.NOT_YET_DUE
     return Readiness.DUE
+
+
+def cursor_start(
+    store: StateStore, name: str, *, initial: datetime | None, now: datetime
+) -> datetime:
+    """Where a poll by ``lastModifiedAt`` (or message time) starts: the stored cursor, else
+    ``initial``, else a day before ``now``."""
+    stored = store.get_cursor(name)
+    if stored is not None:
+        return datetime.fromisoformat(stored.value)
+    return initial or now - timedelta(days=1)
 
 
 def is_eligible(order: Order, rules: EligibilityRules, now: datetime) -> bool:

@@ -1,10 +1,18 @@
-"""Durable sync state: order ledger, exception queue, customer map, cursors, stock snapshot,
-posting batches and singleton-flow locks, behind one :class:`StateStore` protocol.
+"""Durable sync state: order ledger, despatch progress, exception queue, customer map, cursors,
+stock snapshot, posting batches and singleton-flow locks, behind one :class:`StateStore` protocol.
 
 ``open_store("memory://" | "sqlite:///sync.db" | "postgresql://...")`` returns a migrated store;
 every store has the same semantics (see docs/state.md).
 """
 
+from ._dispatch_records import (
+    DeliveryRecord,
+    DispatchLine,
+    DispatchRecord,
+    DispatchState,
+    ReturnRecord,
+    new_dispatch_record,
+)
 from ._keys import (
     CUSTOMER_KEY_SECRET_ENV,
     customer_key_for_email,
@@ -42,6 +50,10 @@ __all__ = [
     "BatchStatus",
     "CursorValue",
     "CustomerMapping",
+    "DeliveryRecord",
+    "DispatchLine",
+    "DispatchRecord",
+    "DispatchState",
     "ExceptionFilter",
     "ExceptionRecord",
     "MemoryStore",
@@ -52,6 +64,7 @@ __all__ = [
     "OrderTotals",
     "Owner",
     "PostingBatch",
+    "ReturnRecord",
     "SqliteStore",
     "StateStore",
     "StockSnapshot",
@@ -61,5 +74,6 @@ __all__ = [
     "installation_secret",
     "migrate_guest_keys",
     "migrate_state",
+    "new_dispatch_record",
     "open_store",
 ]
