@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from attrs import evolve
 
 from ..commercetools import CommercetoolsClient, Order
-from ..errors import ConfigurationError, LeaseLostError, PrimaUnavailableError
+from ..errors import ConfigurationError, LeaseLostError, PrimaError, PrimaUnavailableError
 from ..mapping import MappingConfig, MappingIssue, map_order
 from ..prima import OrderStatus, PrimaGateway, SalesOrder
 from ..state import ExceptionFilter, OrderRecord, Owner, StateStore
@@ -272,10 +272,13 @@ class OrderFlow:
         return mapped.sales_order, []
 
     def _may_be_in_flight(self, record: OrderRecord) -> bool:
-        """Whether the order's last submission may still reach Prima (see ``_timing``). One that
-        Prima answered with a rejection (the last error on record) cannot."""
+        """Whether the order's last submission may still reach Prima (see ``_timing``): it ended
+        without an answer that may have been applied (``PRIMA_AMBIGUOUS``, the last error on
+        record) less than one request timeout ago. A submission Prima answered, or that surely
+        never left, cannot; one cut short by a crash comes back only once its lease, at least
+        two request timeouts long, has run out."""
         started = record.submission_started_at
-        if started is None or record.last_error == ProblemKind.PRIMA_REJECTED:
+        if started is None or record.last_error != ProblemKind.PRIMA_AMBIGUOUS:
             return False
         return self._clock.now() < self._timing.unknown_is_final_at(started)
 
@@ -287,7 +290,10 @@ class OrderFlow:
         except PrimaUnavailableError as error:
             if not error.may_have_been_applied:
                 raise
-            found = self._reference_if_in_prima(order)
+            try:
+                found = self._reference_if_in_prima(order)
+            except PrimaError:
+                raise error from None  # still ambiguous: the status check did not settle it
             if found is None:
                 raise
             return self._record_and_finish(record, order, found, Outcome.ALREADY_IN_PRIMA)
@@ -382,9 +388,10 @@ class OrderFlow:
                 return Outcome.LOST_LEASE
         now = self._clock.now()
         retry_at = now + timedelta(seconds=self._config.retry.delay(record.attempts))
-        if record.ambiguous and record.submission_started_at is not None:
+        started = record.submission_started_at
+        if problem.kind == ProblemKind.PRIMA_AMBIGUOUS and started is not None:
             # Asking Prima again is pointless while the submission may still be on its way.
-            retry_at = max(retry_at, self._timing.unknown_is_final_at(record.submission_started_at))
+            retry_at = max(retry_at, self._timing.unknown_is_final_at(started))
         try:
             self._store.record_exception(
                 kind=problem.kind,
