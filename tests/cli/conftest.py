@@ -8,10 +8,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from ct_prima_sync.cli import main
+from ct_prima_sync.testing.scenario import SCENARIO_MAPPING_TOML, SyncScenario
 
 #: The console script of this environment (next to the interpreter running the tests).
 COMMAND = str(Path(sys.executable).with_name("ct-prima-sync"))
@@ -71,3 +73,37 @@ def assert_no_traceback(stderr: str) -> None:
     """What a person sees is a sentence, never Python's insides."""
     assert "Traceback" not in stderr, stderr
     assert 'File "' not in stderr, stderr
+
+
+def write_settings(
+    folder: Path,
+    scenario: SyncScenario,
+    *,
+    ct_url: str,
+    prima_url: str,
+    prima: Mapping[str, Any] | None = None,
+    engine: Mapping[str, Any] | None = None,
+) -> Path:
+    """``folder/ct-prima-sync.toml`` for the scenario's fakes served at the two URLs: state in
+    ``sync.db`` beside it, the client secret in a file, polling from a day before the orders;
+    ``prima`` and ``engine`` add (or replace) keys of those sections."""
+    ct = scenario.commercetools
+    (folder / "mapping.toml").write_text(SCENARIO_MAPPING_TOML, encoding="utf-8")
+    (folder / "ct.secret").write_text(ct.client_secret, encoding="utf-8")
+    since = (scenario.first_order_at - timedelta(days=1)).isoformat()
+    settings = {
+        "state": {"url": "sqlite:///sync.db"},
+        "commercetools": {
+            "project_key": ct.project_key,
+            "api_url": ct_url,
+            "auth_url": ct_url,
+            "client_id": ct.client_id,
+            "client_secret_file": "ct.secret",
+        },
+        "prima": {"endpoint": prima_url, "rate_limit": 1000.0, "burst": 50, **(prima or {})},
+        "mapping": {"file": "mapping.toml"},
+        "engine": {"initial_cursor": since, **(engine or {})},
+    }
+    path = folder / "ct-prima-sync.toml"
+    path.write_text(to_toml(settings), encoding="utf-8")
+    return path

@@ -10,14 +10,12 @@ import os
 import random
 import subprocess
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from ct_prima_sync.state import OrderStatus, open_store
 from ct_prima_sync.testing import (
-    FakeCommercetools,
     PrimaEmulator,
     PrimaFault,
     PrimaFaultKind,
@@ -25,47 +23,21 @@ from ct_prima_sync.testing import (
     PrimaRequestKind,
     PrimaWorld,
 )
-from ct_prima_sync.testing.scenario import SCENARIO_MAPPING_TOML, build_scenario
+from ct_prima_sync.testing.scenario import build_scenario
 
-from .conftest import COMMAND, assert_no_traceback, run_cli
+from .conftest import COMMAND, assert_no_traceback, run_cli, write_settings
 
 KILLS = 8
 #: connect 1 s + read 2 s + rate-limit wait 1 s: what the engine takes the request timeout for.
-PRIMA_TIMEOUTS = "connect_timeout = 1.0\nread_timeout = 2.0\nmax_wait = 1.0"
-
-
-def _settings(folder: Path, ct: FakeCommercetools, ct_url: str, prima_url: str, since: str) -> None:
-    (folder / "mapping.toml").write_text(SCENARIO_MAPPING_TOML, encoding="utf-8")
-    (folder / "ct.secret").write_text(ct.client_secret, encoding="utf-8")
-    (folder / "ct-prima-sync.toml").write_text(
-        f"""
-[state]
-url = "sqlite:///sync.db"
-[commercetools]
-project_key = "{ct.project_key}"
-api_url = "{ct_url}"
-auth_url = "{ct_url}"
-client_id = "{ct.client_id}"
-client_secret_file = "ct.secret"
-[prima]
-endpoint = "{prima_url}"
-{PRIMA_TIMEOUTS}
-rate_limit = 1000.0
-burst = 50
-[mapping]
-file = "mapping.toml"
-[engine]
-initial_cursor = "{since}"
-lease_seconds = 3.0
-claim_batch = 10
-concurrency = 4
-breaker_threshold = 1000
-[engine.retry]
-base_seconds = 0.5
-cap_seconds = 1.0
-""",
-        encoding="utf-8",
-    )
+PRIMA = {"connect_timeout": 1.0, "read_timeout": 2.0, "max_wait": 1.0}
+#: Short leases and retries, so that the dead runs' orders come back within seconds.
+ENGINE = {
+    "lease_seconds": 3.0,
+    "claim_batch": 10,
+    "concurrency": 4,
+    "breaker_threshold": 1000,
+    "retry": {"base_seconds": 0.5, "cap_seconds": 1.0},
+}
 
 
 def _requests(world: PrimaWorld) -> int:
@@ -101,10 +73,11 @@ def test_real_runs_killed_at_random_moments_send_every_good_order_exactly_once(
                          PrimaRequestKind.FIND_CUSTOMER}),
     )  # fmt: skip
     emulator = PrimaEmulator(scenario.world, faults=plan)
-    since = (scenario.first_order_at - timedelta(days=1)).isoformat()
     world = scenario.world
     with scenario.commercetools.serve() as ct_url, emulator.serve() as prima_url:
-        _settings(tmp_path, scenario.commercetools, ct_url, prima_url, since)
+        write_settings(
+            tmp_path, scenario, ct_url=ct_url, prima_url=prima_url, prima=PRIMA, engine=ENGINE
+        )
         killed = 0
         deadline = time.monotonic() + 45
         while killed < KILLS and time.monotonic() < deadline:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,10 +16,10 @@ from ct_prima_sync.state import (
     customer_key_for_email,
     open_store,
 )
-from ct_prima_sync.testing import FakeCommercetools, PrimaEmulator, PrimaRequestKind
-from ct_prima_sync.testing.scenario import SCENARIO_MAPPING_TOML, build_scenario
+from ct_prima_sync.testing import PrimaEmulator, PrimaRequestKind
+from ct_prima_sync.testing.scenario import build_scenario
 
-from .conftest import assert_no_traceback, run_cli, run_in_process
+from .conftest import assert_no_traceback, run_cli, run_in_process, write_settings
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -29,47 +29,14 @@ def _copy(source: Path, target: Path) -> None:
     dst.close()
 
 
-def _settings(
-    folder: Path, *, ct_url: str, prima_url: str, ct: FakeCommercetools, since: str
-) -> Path:
-    (folder / "mapping.toml").write_text(SCENARIO_MAPPING_TOML, encoding="utf-8")
-    (folder / "ct.secret").write_text(ct.client_secret, encoding="utf-8")
-    path = folder / "ct-prima-sync.toml"
-    path.write_text(
-        f"""
-[state]
-url = "sqlite:///sync.db"
-[commercetools]
-project_key = "{ct.project_key}"
-api_url = "{ct_url}"
-auth_url = "{ct_url}"
-client_id = "{ct.client_id}"
-client_secret_file = "ct.secret"
-[prima]
-endpoint = "{prima_url}"
-rate_limit = 1000.0
-burst = 50
-[mapping]
-file = "mapping.toml"
-[engine]
-initial_cursor = "{since}"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 def test_after_a_restore_migrate_verifies_against_prima_and_the_next_run_sends_nothing_twice(
     tmp_path: Path,
 ) -> None:
     scenario = build_scenario(orders=30, bad_every=10, seed=6)
     emulator = PrimaEmulator(scenario.world)
-    since = (scenario.first_order_at - timedelta(days=1)).isoformat()
     live, backup = tmp_path / "sync.db", tmp_path / "backup.db"
     with scenario.commercetools.serve() as ct_url, emulator.serve() as prima_url:
-        settings = _settings(
-            tmp_path, ct_url=ct_url, prima_url=prima_url, ct=scenario.commercetools, since=since
-        )
+        settings = write_settings(tmp_path, scenario, ct_url=ct_url, prima_url=prima_url)
         config = str(settings)
         assert run_in_process("run", "orders", "--config", config, "--max-orders", "10")[0] == 0
         _copy(live, backup)

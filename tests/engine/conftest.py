@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,9 +13,31 @@ from ct_prima_sync.engine._order_flow import Checkpoint
 from ct_prima_sync.prima import PrimaGateway
 from ct_prima_sync.state import StateStore, open_store
 from ct_prima_sync.testing import FakePrima
+from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario, connect_commercetools
 
 EngineFactory = Callable[..., SyncEngine]
+
+
+def one_line_order(
+    scenario: SyncScenario, number: str, *, email: str, seed: int, unit_price: int = 1999
+) -> dict[str, Any]:
+    """A good order of one line of the scenario's first SKU (``seed`` makes its id)."""
+    sku = scenario.world.skus()[0]
+    return make_order(
+        lines=[
+            LineSpec(
+                sku="-".join((sku.product, *sku.matrix)),
+                quantity=1,
+                unit_price=unit_price,
+                tax_rate="0.19",
+            )
+        ],
+        shipping=ShippingSpec(key="standard", name="Standard", price=495),
+        order_number=number,
+        customer_email=email,
+        seed=seed,
+    )
 
 
 @pytest.fixture

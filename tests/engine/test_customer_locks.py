@@ -13,8 +13,9 @@ from ct_prima_sync.engine import FakeClock, RetryBackoff, SyncEngine
 from ct_prima_sync.prima import CustomerDetails, PrimaCustomer
 from ct_prima_sync.state import OrderStatus, StateStore
 from ct_prima_sync.testing import FakePrima, PrimaWorld
-from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
+
+from .conftest import one_line_order
 
 EngineFactory = Callable[..., SyncEngine]
 
@@ -25,24 +26,8 @@ GUEST = "same.guest@example.com"
 def scenario() -> SyncScenario:
     """Three guest orders by one new customer, and nothing else."""
     built = build_scenario(orders=0, seed=8)
-    sku = built.world.skus()[0]
     for n in range(1, 4):
-        built.commercetools.add_order(
-            make_order(
-                lines=[
-                    LineSpec(
-                        sku="-".join((sku.product, *sku.matrix)),
-                        quantity=1,
-                        unit_price=1999,
-                        tax_rate="0.19",
-                    )
-                ],
-                shipping=ShippingSpec(key="standard", name="Standard", price=495),
-                order_number=f"GUEST-{n}",
-                customer_email=GUEST,
-                seed=n,
-            )
-        )
+        built.commercetools.add_order(one_line_order(built, f"GUEST-{n}", email=GUEST, seed=n))
     return SyncScenario(
         commercetools=built.commercetools,
         world=built.world,

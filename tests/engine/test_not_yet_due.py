@@ -10,9 +10,9 @@ import pytest
 
 from ct_prima_sync.engine import EligibilityRules, FakeClock, SyncEngine
 from ct_prima_sync.state import StateStore
-from ct_prima_sync.testing import FakeCommercetools
-from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
+
+from .conftest import one_line_order
 
 EngineFactory = Callable[..., SyncEngine]
 
@@ -21,23 +21,17 @@ class Shop:
     """Places orders in the scenario's commercetools at the moment its clock says."""
 
     def __init__(self, scenario: SyncScenario, now: Callable[[], datetime]) -> None:
-        self._fake: FakeCommercetools = scenario.commercetools
+        self._scenario = scenario
         self._now = now
-        sku = scenario.world.skus()[0]
-        self._sku = "-".join((sku.product, *sku.matrix))
         self._placed = 0
 
     def place(self, number: str) -> None:
         self._placed += 1
-        order = make_order(
-            lines=[LineSpec(sku=self._sku, quantity=1, unit_price=2500, tax_rate="0.19")],
-            shipping=ShippingSpec(key="standard", name="Standard", price=0),
-            order_number=number,
-            customer_email=f"{number.lower()}@example.com",
-            seed=self._placed,  # a distinct order id
+        order = one_line_order(
+            self._scenario, number, email=f"{number.lower()}@example.com", seed=self._placed
         )
         order["createdAt"] = self._now().isoformat().replace("+00:00", "Z")
-        self._fake.add_order(order)
+        self._scenario.commercetools.add_order(order)
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from pathlib import Path
 from ct_prima_sync.engine import FakeClock, SyncEngine
 from ct_prima_sync.state import OrderStatus, open_store
 from ct_prima_sync.testing import PrimaRequestKind
-from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order
 from ct_prima_sync.testing.scenario import SyncScenario
+
+from .conftest import one_line_order
 
 EngineFactory = Callable[..., SyncEngine]
 
@@ -26,25 +27,11 @@ def copy_database(source: Path, target: Path) -> None:
 
 def _more_orders(scenario: SyncScenario, count: int) -> list[str]:
     """Orders placed after the backup was taken: the restored state never saw them."""
-    sku = scenario.world.skus()[0]
     numbers = []
     for n in range(count):
         number = f"LATE-{n}"
         scenario.commercetools.add_order(
-            make_order(
-                lines=[
-                    LineSpec(
-                        sku="-".join((sku.product, *sku.matrix)),
-                        quantity=1,
-                        unit_price=1000,
-                        tax_rate="0.19",
-                    )
-                ],
-                shipping=ShippingSpec(key="standard", name="Standard", price=0),
-                order_number=number,
-                customer_email=f"late{n}@example.com",
-                seed=900 + n,
-            )
+            one_line_order(scenario, number, email=f"late{n}@example.com", seed=900 + n)
         )
         numbers.append(number)
     return numbers
