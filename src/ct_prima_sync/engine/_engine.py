@@ -23,6 +23,7 @@ from ..state import (
     StateStore,
     installation_secret,
 )
+from ._batch_leases import BatchLeases
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
@@ -378,8 +379,19 @@ class SyncEngine:
                 )
                 if not claimed:
                     break
+                leases = BatchLeases(
+                    self._store,
+                    claimed,
+                    worker_id=self._config.worker_id,
+                    timing=self._timing,
+                    clock=self._clock,
+                )
+
+                def start(record: OrderRecord, leases: BatchLeases = leases) -> Outcome:
+                    return work(leases.start(record))
+
                 outcomes: Iterable[Outcome] = (
-                    pool.map(work, claimed) if pool else map(work, claimed)
+                    pool.map(start, claimed) if pool else map(start, claimed)
                 )
                 for _outcome in outcomes:
                     pass

@@ -12,8 +12,9 @@ Exactly-once rules (design invariant 2), in the order the code meets them:
    line: a second submission cannot create a second ledger entry. Recording the reference closes
    the order's open exceptions in the same transaction.
 3. Every write to the ledger needs the worker's lease; a worker whose lease was taken over stops
-   (``LeaseLostError``) without touching Prima again. An order whose lease is half gone when its
-   turn comes (a long claim batch) renews it first.
+   (``LeaseLostError``) without touching Prima again. The engine keeps a claim batch's leases
+   alive while the batch is worked (``_batch_leases``); an order whose lease is half gone when its
+   turn comes renews it first.
 4. Any error is classified (``_problems``) into the exception queue with an owner; transient ones
    come back after a backoff, permanent ones wait for a fix and a replay. One bad order never stops
    the others: only a crash of the process (a ``BaseException``) leaves the loop.

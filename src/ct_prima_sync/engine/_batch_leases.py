@@ -1,0 +1,64 @@
+"""The leases of one claim batch, kept alive while the batch is worked.
+
+A claim leases a whole batch with one expiry, and its last orders start long after its first
+when Prima is slow. Each time an order of the batch starts, the orders still waiting whose lease
+is half gone are renewed, so none expires before its turn comes. An order whose lease was lost
+all the same (taken over after it expired) is left to its new worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from ..errors import LeaseLostError
+from ..state import OrderRecord, StateStore
+from ._clock import Clock
+from ._timing import Timing
+
+__all__ = ["BatchLeases"]
+
+
+class BatchLeases:
+    """The claimed orders of one batch not started yet; shared by the engine's worker threads."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        claimed: Sequence[OrderRecord],
+        *,
+        worker_id: str,
+        timing: Timing,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._worker_id = worker_id
+        self._timing = timing
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._waiting = {record.order_id: record for record in claimed}
+
+    def start(self, record: OrderRecord) -> OrderRecord:
+        """``record``'s order starts now: renew the waiting ones that need it; returns the
+        order's record as last renewed."""
+        now = self._clock.now()
+        with self._lock:
+            current = self._waiting.pop(record.order_id, record)
+            due = [
+                r for r in self._waiting.values()
+                if self._timing.needs_renewal(r.lease_expires_at, now)
+            ]  # fmt: skip
+        for waiting in due:
+            try:
+                renewed = self._store.renew_lease(
+                    waiting.order_id,
+                    worker_id=self._worker_id,
+                    lease_seconds=self._timing.lease_seconds,
+                    now=now,
+                )
+            except LeaseLostError:
+                continue  # its process() meets the loss and leaves the order alone
+            with self._lock:
+                if waiting.order_id in self._waiting:
+                    self._waiting[waiting.order_id] = renewed
+        return current
