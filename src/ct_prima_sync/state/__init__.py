@@ -1,5 +1,6 @@
 """Durable sync state: order ledger, exception queue, customer map, cursors, stock snapshot,
-posting batches and singleton-flow locks, behind one :class:`StateStore` protocol.
+posting batches, singleton-flow locks, each flow's runs and shadow records, behind one
+:class:`StateStore` protocol.
 
 ``open_store("memory://" | "sqlite:///sync.db" | "postgresql://...")`` returns a migrated store;
 every store has the same semantics (see docs/state.md).
@@ -8,6 +9,7 @@ every store has the same semantics (see docs/state.md).
 from ._ledger import TRANSITIONS
 from ._memory import MemoryStore
 from ._open import open_store
+from ._ops_records import FlowRunRecord, PurgeCounts, ShadowRecord, ShadowVerdict
 from ._protocol import StateStore
 from ._records import (
     BatchMember,
@@ -37,6 +39,7 @@ __all__ = [
     "CustomerMapping",
     "ExceptionFilter",
     "ExceptionRecord",
+    "FlowRunRecord",
     "MemoryStore",
     "NewOrder",
     "OrderRecord",
@@ -44,6 +47,9 @@ __all__ = [
     "OrderTotals",
     "Owner",
     "PostingBatch",
+    "PurgeCounts",
+    "ShadowRecord",
+    "ShadowVerdict",
     "SqliteStore",
     "StateStore",
     "StockSnapshot",
