@@ -26,6 +26,8 @@ CtPrimaSyncError
 │   │   └── PrimaRateLimitedError   429 (or 503) with Retry-After from a gateway in front of Prima
 │   ├── PrimaRejectedError          RequestStatus="ERROR": a business rejection with Prima's text
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
+├── AlertDeliveryError              an alert did not reach one or more of its channels (webhook,
+│                                   e-mail); names the channels, never the alert's content
 └── StateError                      the state store failed or holds something unexpected
     ├── LeaseLostError              the worker no longer holds the order's lease: stop work on it
     ├── StateNotFoundError          open_store(..., create=False) found no state at the URL
@@ -43,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AlertDeliveryError",
     "AuthenticationError",
     "ClientClosedError",
     "CommercetoolsApiError",
@@ -263,6 +266,15 @@ class PrimaRejectedError(PrimaError):
 
 class PrimaProtocolError(PrimaError):
     """Prima's reply is not well-formed XML, is hostile (entities, DTDs) or has the wrong shape."""
+
+
+class AlertDeliveryError(CtPrimaSyncError):
+    """An alert did not reach some of its channels; ``failed`` names them (``webhook``,
+    ``email``), each with the reason (a status code, a connection error's kind)."""
+
+    def __init__(self, message: str, *, failed: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.failed = tuple(failed)
 
 
 class StateError(CtPrimaSyncError):

@@ -6,7 +6,7 @@ import argparse
 from typing import Any, TextIO
 
 from ..engine import EngineConfig, SystemClock
-from ..engine._queue import health_report
+from ..engine._health import health_report
 from ._common import add_format, add_state, load, open_state, subparser
 from ._exits import EXIT_ISSUES, EXIT_OK
 from ._output import write_json

@@ -20,10 +20,11 @@ class RunSummary:
     the exception queue for a person; ``retrying``: orders that failed transiently and will be
     tried again; ``released``: orders claimed but given back unstarted because the run stopped;
     ``backlog``: orders still waiting when the run ended; ``problems``: exception kinds seen, with
-    counts. ``stopped`` says why a run ended early: ``"PRIMA_UNAVAILABLE"`` or
-    ``"CT_UNAVAILABLE"`` (the circuit breaker tripped; ``outage_exception_id`` is the one exception
-    recorded for the outage) or ``"requested"`` (``SyncEngine.request_stop``, a signal); None when
-    it ran to the end.
+    counts; ``alerts_sent`` / ``alerts_failed``: alerts delivered to every channel of their owner,
+    and alerts that did not reach one or more (logged; the run goes on). ``stopped`` says why a
+    run ended early: ``"PRIMA_UNAVAILABLE"`` or ``"CT_UNAVAILABLE"`` (the circuit breaker tripped;
+    ``outage_exception_id`` is the one exception recorded for the outage) or ``"requested"``
+    (``SyncEngine.request_stop``, a signal); None when it ran to the end.
     """
 
     started_at: datetime
@@ -36,6 +37,8 @@ class RunSummary:
     lost_lease: int = 0
     released: int = 0
     backlog: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
     problems: dict[str, int] = field(factory=dict)
     stopped: str | None = None
     outage_exception_id: int | None = None
@@ -74,11 +77,27 @@ class RunSummary:
             "lost_lease": self.lost_lease,
             "released": self.released,
             "backlog": self.backlog,
+            "alerts_sent": self.alerts_sent,
+            "alerts_failed": self.alerts_failed,
             "rate_per_second": round(self.rate, 2),
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
             "problems": dict(sorted(self.problems.items())),
             "stopped": self.stopped,
             "outage_exception_id": self.outage_exception_id,
+        }
+
+    def counts(self) -> dict[str, int]:
+        """The run's additive counts (what a flow run record adds to the flow's totals)."""
+        return {
+            "ingested": self.ingested,
+            "posted": self.posted,
+            "already_in_prima": self.already_in_prima,
+            "excepted": self.excepted,
+            "retrying": self.retrying,
+            "lost_lease": self.lost_lease,
+            "released": self.released,
+            "alerts_sent": self.alerts_sent,
+            "alerts_failed": self.alerts_failed,
         }
 
 
@@ -123,6 +142,8 @@ class SummaryBuilder:
                 lost_lease=c["lost_lease"],
                 released=c["released"],
                 backlog=backlog,
+                alerts_sent=c["alerts_sent"],
+                alerts_failed=c["alerts_failed"],
                 problems=dict(self._problems),
                 stopped=self.stopped,
                 outage_exception_id=self.outage_exception_id,

@@ -112,4 +112,8 @@ class PurgeCounts:
 
     def as_dict(self) -> dict[str, int]:
         """A JSON-able form."""
-        return {"payloads": self.payloads, "exceptions": self.exceptions, "customers": self.customers}
+        return {
+            "payloads": self.payloads,
+            "exceptions": self.exceptions,
+            "customers": self.customers,
+        }
