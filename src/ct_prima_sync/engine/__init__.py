@@ -1,4 +1,5 @@
-"""The sync flows host applications call: ``SyncEngine`` and its configuration and results."""
+"""The sync flows host applications call: ``SyncEngine`` and its configuration and results;
+health, alert channels, going live (dry, shadow and hold runs) and personal-data retention."""
 
 from ._channels import (
     AlertRoutes,
@@ -13,11 +14,14 @@ from ._clock import Clock, FakeClock, SystemClock
 from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
 from ._engine import SyncEngine
 from ._flow_runs import KNOWN_FLOWS, FlowRun, track_flow_run
+from ._golive import GoLiveConfig, GoLiveMode, HoldingPrima, RehearsalReport, ShadowPrima
+from ._golive_compare import Comparison, ComparisonReport, Difference, compare_with_prima
 from ._health import FlowExpectation, FlowHealth, HealthPolicy, HealthReport, HealthStatus
 from ._locks import LeaseLock, LockBusyError, LockLostError
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifier
 from ._order_flow import Outcome
 from ._problems import Problem, ProblemKind
+from ._retention import RetentionPolicy, forget_customer, purge_personal_data, scrub_detail
 from ._summary import RunSummary
 from ._tracing import tracing_available
 
@@ -27,7 +31,10 @@ __all__ = [
     "AlertLevel",
     "AlertRoutes",
     "Clock",
+    "Comparison",
+    "ComparisonReport",
     "CustomerPolicy",
+    "Difference",
     "EligibilityRules",
     "EmailNotifier",
     "EngineConfig",
@@ -35,9 +42,12 @@ __all__ = [
     "FlowExpectation",
     "FlowHealth",
     "FlowRun",
+    "GoLiveConfig",
+    "GoLiveMode",
     "HealthPolicy",
     "HealthReport",
     "HealthStatus",
+    "HoldingPrima",
     "LeaseLock",
     "LockBusyError",
     "LockLostError",
@@ -47,9 +57,12 @@ __all__ = [
     "OwnerRoute",
     "Problem",
     "ProblemKind",
+    "RehearsalReport",
+    "RetentionPolicy",
     "RetryBackoff",
     "RoutingNotifier",
     "RunSummary",
+    "ShadowPrima",
     "SmtpConfig",
     "SmtpSecurity",
     "SyncEngine",
@@ -57,6 +70,10 @@ __all__ = [
     "WebhookFormat",
     "WebhookNotifier",
     "WriteBack",
+    "compare_with_prima",
+    "forget_customer",
+    "purge_personal_data",
+    "scrub_detail",
     "tracing_available",
     "track_flow_run",
 ]

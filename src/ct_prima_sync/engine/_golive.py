@@ -29,6 +29,7 @@ from ..commercetools import CommercetoolsClient, Order
 from ..errors import ConfigurationError
 from ..mapping import MappingConfig
 from ..mapping._json import to_jsonable
+from ..money import Money
 from ..prima import (
     CustomerDetails,
     Depot,
@@ -270,7 +271,7 @@ class RehearsalReport:
                     "order_id": r.order_id,
                     "verdict": str(r.verdict),
                     "kinds": list(r.kinds),
-                    "gross": None if r.totals is None else _amount(r.totals.gross, r.totals),
+                    "gross": None if r.totals is None else _amount(r.totals),
                     "currency": None if r.totals is None else r.totals.currency,
                     "lines": r.lines,
                     "new_customer": r.new_customer,
@@ -280,11 +281,8 @@ class RehearsalReport:
         return result
 
 
-def _amount(minor: int, totals: OrderTotals) -> str:
-    digits = totals.fraction_digits
-    sign = "-" if minor < 0 else ""
-    whole, part = divmod(abs(minor), 10**digits)
-    return f"{sign}{whole}.{part:0{digits}d}" if digits else f"{sign}{whole}"
+def _amount(totals: OrderTotals) -> str:
+    return str(Money.of(totals.gross, totals.currency, totals.fraction_digits).to_decimal())
 
 
 def rehearse(
