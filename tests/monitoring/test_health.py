@@ -37,9 +37,7 @@ def test_a_flow_that_has_not_run_within_its_staleness_is_failing_with_the_reason
     report = engine.health(HealthPolicy(orders=FlowExpectation(stale_after_seconds=3600)))
     assert not report.ok
     assert report.status is HealthStatus.FAILING
-    assert report.flow("orders").reasons == (
-        "no successful run for 2.0 h (stale after 60 min)",
-    )
+    assert report.flow("orders").reasons == ("no successful run for 2.0 h (stale after 60 min)",)
     assert "orders: no successful run for 2.0 h (stale after 60 min)" in report.reasons
     relaxed = engine.health(HealthPolicy(orders=FlowExpectation(stale_after_seconds=3 * 3600)))
     assert relaxed.flow("orders").status is HealthStatus.OK

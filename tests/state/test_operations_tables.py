@@ -218,9 +218,7 @@ def test_a_version_3_sqlite_file_opens_at_version_4_with_its_rows_intact(tmp_pat
         (old,) = store.list_exceptions(ExceptionFilter(open_only=False))
         assert (old.kind, old.detail, old.resolved_by) == ("UNMAPPED_SKU", {"order_number": "N1"},
                                                            "maria")  # fmt: skip
-        assert store.scrub_exceptions(
-            now=at(1), scrub=_scrub, note="x", resolved_before=at(1)
-        ) == 1
+        assert store.scrub_exceptions(now=at(1), scrub=_scrub, note="x", resolved_before=at(1)) == 1
         store.start_flow_run("orders", now=at(0))
         assert [r.flow for r in store.list_flow_runs()] == ["orders"]
         assert store.schema_version() == 4  # type: ignore[attr-defined]
