@@ -166,7 +166,7 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
             if value is None
         ]  # fmt: skip
         raise UsageError(f"the order flow needs {' and '.join(missing)} in the settings file")
-    mode = settings.golive.mode
+    mode = GoLiveMode(args.mode) if args.mode else settings.golive.mode
     rehearsing = args.dry_run or mode is GoLiveMode.SHADOW
     progress = (
         Progress(context.stderr, "orders") if context.show_progress and not rehearsing else None
@@ -262,6 +262,12 @@ def add_run(subparsers: Any) -> None:
         "--max-orders", type=positive_int, metavar="N", help="stop after N orders (orders flow)"
     )
     golive = parser.add_argument_group("going live (docs/golive.md)")
+    golive.add_argument(
+        "--mode",
+        choices=[str(m) for m in GoLiveMode],
+        help="override [golive] mode: live (default), shadow (send nothing, record what would "
+        "be sent), hold (send with HoldOrder=Yes)",
+    )
     golive.add_argument(
         "--dry-run",
         action="store_true",

@@ -248,11 +248,16 @@ class EmailNotifier:
         self._pause.record(ok=True)
 
 
+def _webhook_url(_instance: object, _attribute: object, value: str) -> None:
+    if value and not value.startswith(("https://", "http://")):
+        raise ConfigurationError("webhook_url must start with https:// or http://")
+
+
 @frozen(kw_only=True)
 class OwnerRoute:
     """Where one owner's alerts go: a webhook, e-mail recipients, and (``log``) the log too."""
 
-    webhook_url: str = field(default="", repr=False)
+    webhook_url: str = field(default="", repr=False, validator=_webhook_url)
     webhook_format: WebhookFormat = WebhookFormat.SLACK
     email: tuple[str, ...] = ()
     log: bool = True
