@@ -150,3 +150,17 @@ def test_test_alerts_says_which_channel_failed(settings: Path) -> None:
         assert out.splitlines()[-1] == "operations: webhook: FAILED (webhook answered HTTP 500)"
     finally:
         receiver.close()
+
+
+def test_in_shadow_mode_health_expects_shadow_runs_instead_of_order_runs(settings: Path) -> None:
+    code, out, _ = run_in_process("health", "--config", str(settings), "--format", "json")
+    assert code == 1
+    assert json.loads(out)["reasons"] == ["orders: has never run"]
+    settings.write_text(
+        settings.read_text(encoding="utf-8") + '[golive]\nmode = "shadow"\n', encoding="utf-8"
+    )
+    code, out, _ = run_in_process("health", "--config", str(settings), "--format", "json")
+    health = json.loads(out)
+    assert code == 1
+    assert health["reasons"] == ["shadow: has never run"]
+    assert health["flows"]["orders"]["status"] == "off"

@@ -47,7 +47,7 @@ def _run_test_alerts(args: argparse.Namespace, _in: TextIO, out: TextIO, _err: T
             message="a test alert from ct-prima-sync test-alerts: nothing is wrong",
         )
         for channel in notifier.channels(team):
-            name = str(getattr(channel, "channel", "log"))
+            name = str(getattr(channel, "channel", type(channel).__name__))
             try:
                 channel.notify(alert)
             except Exception as error:

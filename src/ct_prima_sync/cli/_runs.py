@@ -10,6 +10,7 @@ version does not have is listed with ``None`` and refused with a sentence.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, Final, TextIO
@@ -21,8 +22,8 @@ from ..engine import (
     GoLiveMode,
     HoldingPrima,
     LoggingNotifier,
-    Notifier,
     RehearsalReport,
+    RoutingNotifier,
     RunSummary,
     SyncEngine,
     SystemClock,
@@ -152,7 +153,7 @@ def _table_lines(rows: list[list[str]], headers: list[str]) -> list[str]:
     return buffer.getvalue().splitlines()
 
 
-def _notifier(settings: Settings) -> Notifier:
+def _notifier(settings: Settings) -> RoutingNotifier | LoggingNotifier:
     return settings.alerts.notifier() if settings.alerts is not None else LoggingNotifier()
 
 
@@ -172,7 +173,11 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
         Progress(context.stderr, "orders") if context.show_progress and not rehearsing else None
     )
     clock = SystemClock()
+    notifier = _notifier(settings)
     with (
+        contextlib.closing(notifier)
+        if isinstance(notifier, RoutingNotifier)
+        else contextlib.nullcontext(),
         open_store(settings.state_url, busy_timeout=settings.state.busy_timeout) as store,
         CommercetoolsClient(ct_config) as commercetools,
         OmlinkClient(prima_config) as omlink,
@@ -189,7 +194,7 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
             mapping=mapping,
             config=settings.engine,
             clock=clock,
-            notifier=_notifier(settings),
+            notifier=notifier,
         )
         context.stop_hooks.append(engine.request_stop)
         try:

@@ -71,6 +71,8 @@ def alert_fields(alert: Alert) -> dict[str, object]:
 class LoggingNotifier:
     """Logs each alert as a warning (escalations as errors) with structured ``extra`` fields."""
 
+    channel = "log"
+
     def __init__(self, logger: logging.Logger = _log) -> None:
         self._logger = logger
 
@@ -106,6 +108,15 @@ class RoutingNotifier:
             for owner, route in routes.items()
         }
         self._default = default or LoggingNotifier()
+
+    def close(self) -> None:
+        """Close the channels that hold connections (webhooks)."""
+        seen: set[int] = set()
+        for channel in (self._default, *(c for route in self._routes.values() for c in route)):
+            close = getattr(channel, "close", None)
+            if close is not None and id(channel) not in seen:
+                seen.add(id(channel))
+                close()
 
     def channels(self, owner: Owner) -> tuple[Notifier, ...]:
         """The notifiers an alert for ``owner`` goes to."""

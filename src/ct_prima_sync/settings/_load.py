@@ -13,10 +13,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from ..commercetools import CommercetoolsConfig
-from ..engine import AlertRoutes, EngineConfig, GoLiveConfig, HealthPolicy, RetentionPolicy
+from ..engine import (
+    AlertRoutes,
+    EngineConfig,
+    GoLiveConfig,
+    GoLiveMode,
+    HealthPolicy,
+    RetentionPolicy,
+)
 from ..errors import ConfigurationError, SettingsError
 from ..mapping import MappingConfig
 from ..prima import OmlinkConfig
@@ -106,8 +113,14 @@ class Settings:
     @property
     def health_policy(self) -> HealthPolicy:
         """What ``health`` expects: ``[health]``, with the purge enabled when ``[retention]``
-        is set."""
-        return self.health.enabling("retention") if self.retention else self.health
+        is set and, in shadow mode, the shadow flow expected instead of the order flow (where
+        ``[health]`` leaves them open)."""
+        policy = self.health.enabling("retention") if self.retention else self.health
+        if self.golive.mode is GoLiveMode.SHADOW:
+            policy = policy.enabling("shadow")
+            if policy.orders.enabled is None:
+                policy = evolve(policy, orders=evolve(policy.orders, enabled=False))
+        return policy
 
     @property
     def metrics_textfile(self) -> Path | None:
