@@ -22,7 +22,7 @@ from ct_prima_sync.state import NewOrder, OrderTotals, StateStore
 from ct_prima_sync.testing import FakePrima, PrimaFault, PrimaFaultKind
 from ct_prima_sync.testing.scenario import SyncScenario
 
-from ..cli.conftest import run_cli
+from ..cli.conftest import run_cli, run_in_process
 from .conftest import KINDS, EngineFactory
 
 
@@ -170,9 +170,7 @@ def test_every_figure_of_health_json_matches_a_scenario_with_known_answers(
     assert health["overdue_exceptions"] == 0
     assert health["escalate_after_seconds"] == 14400
 
-    stale = run_cli("health", "--state", url, "--escalate-after", "600")
-    assert stale.returncode == 1
-    assert "health: FAILING" in stale.stdout
-    assert "exceptions: 12 open longer than 10 min (finance 6, operations 4, ecommerce 2)" in (
-        stale.stdout
-    )
+    code, out, _ = run_in_process("health", "--state", url, "--escalate-after", "600")
+    assert code == 1
+    assert "health: FAILING" in out
+    assert "exceptions: 12 open longer than 10 min (finance 6, operations 4, ecommerce 2)" in out
