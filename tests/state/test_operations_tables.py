@@ -1,4 +1,4 @@
-"""Schema v4 in every store: each flow's runs, shadow records, the ledger listed by status, and
+"""Schema v5 in every store: each flow's runs, shadow records, the ledger listed by status, and
 purges of personal data that keep amounts and references."""
 
 from __future__ import annotations
@@ -193,15 +193,15 @@ def test_customer_map_entries_are_forgotten(store: StateStore) -> None:
     store.compact()
 
 
-def test_a_version_3_sqlite_file_opens_at_version_4_with_its_rows_intact(tmp_path: Path) -> None:
-    path = tmp_path / "v3.db"
+def test_a_version_4_sqlite_file_opens_at_version_5_with_its_rows_intact(tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
     conn = sqlite3.connect(path)
     conn.execute(
         "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
         "applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
     )
     for version, statements in MIGRATIONS["sqlite"]:
-        if version <= 3:
+        if version <= 4:
             for statement in statements:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
@@ -221,4 +221,4 @@ def test_a_version_3_sqlite_file_opens_at_version_4_with_its_rows_intact(tmp_pat
         assert store.scrub_exceptions(now=at(1), scrub=_scrub, note="x", resolved_before=at(1)) == 1
         store.start_flow_run("orders", now=at(0))
         assert [r.flow for r in store.list_flow_runs()] == ["orders"]
-        assert store.schema_version() == 4  # type: ignore[attr-defined]
+        assert store.schema_version() == 5  # type: ignore[attr-defined]

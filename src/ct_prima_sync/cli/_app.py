@@ -18,6 +18,7 @@ from ._golive import add_shadow_report
 from ._logs import configure_logging
 from ._metrics import add_metrics
 from ._orders import add_map_order, add_order
+from ._prima import add_prima
 from ._privacy import add_forget_customer, add_purge
 from ._queue import add_exceptions, add_resolve, add_retry
 from ._reports import add_health
@@ -46,6 +47,7 @@ COMMANDS: Final[tuple[Callable[[Any], None], ...]] = (
     add_map_order,
     add_demo,
     add_serve_fakes,
+    add_prima,
 )
 
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Final, TextIO
 
 from attrs import frozen
 
 from ..commercetools import CommercetoolsClient
 from ..engine import (
+    DispatchSummary,
     GoLiveMode,
     HoldingPrima,
     LoggingNotifier,
@@ -38,7 +39,7 @@ from ._metrics import check_textfile, write_run_metrics
 from ._output import Progress, table, write_json
 from ._signals import StopRequest, stopping_cleanly
 
-__all__ = ["FLOWS", "FlowResult", "RunContext", "add_run", "summary_lines"]
+__all__ = ["FLOWS", "FlowResult", "RunContext", "add_run", "dispatch_lines", "summary_lines"]
 
 
 @frozen(kw_only=True)
@@ -98,8 +99,6 @@ def summary_lines(summary: RunSummary) -> tuple[str, ...]:
     return tuple(lines)
 
 
-_log = logging.getLogger("ct_prima_sync.cli")
-
 _VERDICTS: Final = {
     "would_send": "would send",
     "would_except": "would wait in the exception queue",
@@ -157,7 +156,13 @@ def _notifier(settings: Settings) -> RoutingNotifier | LoggingNotifier:
     return settings.alerts.notifier() if settings.alerts is not None else LoggingNotifier()
 
 
-def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
+@contextmanager
+def _engine(
+    settings: Settings, flow: str, context: RunContext, *, hold: bool = False
+) -> Iterator[SyncEngine]:
+    """An engine over the systems and state of the settings, stoppable by signals while it is
+    in use, alerting where ``[alerts]`` says (``hold``: orders go to Prima with
+    ``HoldOrder=Yes``); a sentence names what the settings lack for ``flow``."""
     ct_config, prima_config, mapping = settings.commercetools, settings.prima, settings.mapping
     if ct_config is None or prima_config is None or mapping is None:
         missing = [
@@ -166,12 +171,7 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
                                 ("mapping", mapping))
             if value is None
         ]  # fmt: skip
-        raise UsageError(f"the order flow needs {' and '.join(missing)} in the settings file")
-    mode = GoLiveMode(args.mode) if args.mode else settings.golive.mode
-    rehearsing = args.dry_run or mode is GoLiveMode.SHADOW
-    progress = (
-        Progress(context.stderr, "orders") if context.show_progress and not rehearsing else None
-    )
+        raise UsageError(f"the {flow} flow needs {' and '.join(missing)} in the settings file")
     clock = SystemClock()
     notifier = _notifier(settings)
     with (
@@ -183,7 +183,7 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
         OmlinkClient(prima_config) as omlink,
     ):
         prima: PrimaGateway = omlink
-        if mode is GoLiveMode.HOLD and not args.dry_run:
+        if hold:
             prima = HoldingPrima(
                 omlink, store=store, clock=clock, narrative=settings.golive.hold_narrative
             )
@@ -198,20 +198,22 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
         )
         context.stop_hooks.append(engine.request_stop)
         try:
+            yield engine
+        finally:
+            context.stop_hooks.remove(engine.request_stop)
+
+
+def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
+    mode = GoLiveMode(args.mode) if args.mode else settings.golive.mode
+    rehearsing = args.dry_run or mode is GoLiveMode.SHADOW
+    progress = (
+        Progress(context.stderr, "orders") if context.show_progress and not rehearsing else None
+    )
+    hold = mode is GoLiveMode.HOLD and not args.dry_run
+    with _engine(settings, "order", context, hold=hold) as engine:
+        try:
             if rehearsing:
-                orders = (
-                    engine.orders_created_between(args.created_from, args.created_to)
-                    if args.created_from
-                    else None
-                )
-                report = engine.rehearse(
-                    orders=orders, record=not args.dry_run, max_orders=args.max_orders
-                )
-                return FlowResult(
-                    summary=report.as_dict(orders=args.dry_run),
-                    lines=rehearsal_lines(report, orders=args.dry_run),
-                    completed=report.stopped not in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"),
-                )
+                return _rehearse(engine, args)
             if args.created_from:
                 summary = engine.replay_orders(
                     args.created_from,
@@ -222,11 +224,10 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
             else:
                 summary = engine.sync_orders(max_orders=args.max_orders, progress=progress)
         finally:
-            context.stop_hooks.remove(engine.request_stop)
             if progress is not None:
                 progress.close()
     lines = summary_lines(summary)
-    if mode is GoLiveMode.HOLD:
+    if hold:
         lines += ("  hold mode: orders went to Prima with HoldOrder=Yes; release them in Prima",)
     return FlowResult(
         summary={**summary.as_dict(), "mode": str(mode)},
@@ -235,11 +236,58 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
     )
 
 
+def _rehearse(engine: SyncEngine, args: argparse.Namespace) -> FlowResult:
+    orders = (
+        engine.orders_created_between(args.created_from, args.created_to)
+        if args.created_from
+        else None
+    )
+    report = engine.rehearse(orders=orders, record=not args.dry_run, max_orders=args.max_orders)
+    return FlowResult(
+        summary=report.as_dict(orders=args.dry_run),
+        lines=rehearsal_lines(report, orders=args.dry_run),
+        completed=report.stopped not in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"),
+    )
+
+
+def dispatch_lines(summary: DispatchSummary) -> tuple[str, ...]:
+    """The dispatch run's summary for people."""
+    if summary.skipped:
+        return ("dispatch: running on another worker; nothing was done",)
+    lines = [
+        f"dispatch: {summary.deliveries} deliveries written, {summary.shipped} orders shipped, "
+        f"{summary.partial} part shipped, {summary.cancelled} cancelled in Prima",
+        f"  Prima asked about {summary.checked} orders ({summary.deferred} left for the next "
+        f"run); {summary.taken_on} newly followed, {summary.reviewed} changed in commercetools; "
+        f"{summary.open} still followed",
+    ]
+    if summary.problems:
+        lines.append(
+            "  problems: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.problems.items()))
+        )
+    if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"):
+        system = "Prima" if summary.stopped == "PRIMA_UNAVAILABLE" else "commercetools"
+        lines.append(f"  STOPPED: {system} did not answer; the next run carries on")
+    elif summary.stopped:
+        lines.append(f"  stopped early: {summary.stopped}")
+    return tuple(lines)
+
+
+def _dispatch(settings: Settings, _args: argparse.Namespace, context: RunContext) -> FlowResult:
+    with _engine(settings, "dispatch", context) as engine:
+        summary = engine.sync_dispatch()
+    return FlowResult(
+        summary=summary.as_dict(),
+        lines=dispatch_lines(summary),
+        completed=summary.stopped in (None, "requested"),
+    )
+
+
 #: The flows ``run`` knows, in the order ``run all`` runs them; None: not in this version.
 FLOWS: Final[dict[str, Flow | None]] = {
     "orders": _orders,
     "stock": None,
-    "dispatch": None,
+    "dispatch": _dispatch,
     "postings": None,
 }
 
@@ -249,7 +297,8 @@ def add_run(subparsers: Any) -> None:
     parser = subparser(
         subparsers,
         "run",
-        help="one pass of the sync: orders to Prima (and every other flow this version has)",
+        help="one pass of the sync: orders to Prima, Prima's despatches to commercetools (and "
+        "every other flow this version has)",
         description="Run one pass of a flow (or of every available flow) with the systems and "
         "state named in the settings file, print a summary and exit. Exit code 0 when the pass "
         "ran through (orders that need a person wait in the exception queue), 1 when it stopped "

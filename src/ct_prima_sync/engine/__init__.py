@@ -1,5 +1,6 @@
-"""The sync flows host applications call: ``SyncEngine`` and its configuration and results;
-health, alert channels, going live (dry, shadow and hold runs) and personal-data retention."""
+"""The sync flows host applications call: ``SyncEngine`` (orders, dispatch) and its configuration
+and results; health, alert channels, going live (dry, shadow and hold runs) and personal-data
+retention."""
 
 from ._channels import (
     AlertRoutes,
@@ -12,6 +13,7 @@ from ._channels import (
 )
 from ._clock import Clock, FakeClock, SystemClock
 from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
+from ._dispatch_summary import DispatchSummary
 from ._engine import SyncEngine
 from ._flow_runs import KNOWN_FLOWS, FlowRun, track_flow_run
 from ._golive import GoLiveConfig, GoLiveMode, HoldingPrima, RehearsalReport, ShadowPrima
@@ -35,6 +37,7 @@ __all__ = [
     "ComparisonReport",
     "CustomerPolicy",
     "Difference",
+    "DispatchSummary",
     "EligibilityRules",
     "EmailNotifier",
     "EngineConfig",

@@ -30,10 +30,12 @@ from ..state import (
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
+from ._dispatch_run import DispatchRun
+from ._dispatch_summary import DispatchSummary
 from ._flow_runs import track_flow_run
 from ._golive import RehearsalReport, rehearse
 from ._health import HealthPolicy, HealthReport, health_report
-from ._ingest import is_eligible, new_order, order_id_from_message
+from ._ingest import cursor_start, is_eligible, new_order, order_id_from_message
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._problems import ProblemKind
@@ -91,12 +93,15 @@ class SyncEngine:
         self._ct = commercetools
         self._prima = prima
         self._mapping = mapping
+        self._checkpoint = checkpoint
         self._store = store
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
         self._notifier = notifier or LoggingNotifier()
         self._stop = threading.Event()
         self._breaker = CircuitBreaker(self._config.breaker_threshold)
+        self._misfit: ConfigurationError | None = None
+        self._misfit_lock = threading.Lock()
         self._flow = OrderFlow(
             ct=commercetools,
             prima=guarded(prima, lambda: self._breaker.tripped is not None),
@@ -117,7 +122,8 @@ class SyncEngine:
     def request_stop(self) -> None:
         """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
         are finished, orders claimed but not started are released at once, and the run returns
-        its summary (``stopped`` is ``"requested"``). Safe to call from a signal handler or
+        its summary (``stopped`` is ``"requested"``). A dispatch run finishes the order in hand
+        and returns likewise. Safe to call from a signal handler or
         another thread; the run after that one starts afresh."""
         self._stop.set()
 
@@ -137,11 +143,8 @@ class SyncEngine:
         """Read orders modified since the stored cursor (with the overlap window) into the ledger;
         returns how many were new."""
         now = self._clock.now()
-        stored = self._store.get_cursor(self._config.cursor_name)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
         )
         result = self._ct.orders.poll_modified(
             cursor, overlap=timedelta(seconds=self._config.poll_overlap_seconds)
@@ -174,11 +177,8 @@ class SyncEngine:
         overlap window) into the ledger; returns how many orders were new. An alternative to
         :meth:`poll_orders` for projects with messages enabled: it sees new orders only."""
         now = self._clock.now()
-        stored = self._store.get_cursor(_MESSAGES_CURSOR)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
         )
         overlap = timedelta(seconds=self._config.poll_overlap_seconds)
         latest = cursor
@@ -235,6 +235,11 @@ class SyncEngine:
         ``config.breaker_threshold``; see ``RunSummary.stopped``) or :meth:`request_stop` is
         called. ``progress`` is called from the worker threads as orders finish. Each run is
         recorded in the store as a run of the ``orders`` flow (``health``, metrics).
+
+        Raises :class:`~ct_prima_sync.errors.ConfigurationError` (for example
+        :class:`~ct_prima_sync.errors.PrimaSoapMismatchError`) when the settings turn out not to
+        fit the systems: no order is to blame, so the orders the run held are given back
+        untouched (no exception recorded) for the next run once the settings are fixed.
         """
         return self._tracked(
             lambda: self._sync_orders(
@@ -306,20 +311,21 @@ class SyncEngine:
 
     def _finish_run(self, summary: SummaryBuilder) -> RunSummary:
         self._stop.clear()
-        for record in self._alert(summary):
+        for record in self._alert(summary.started_at, summary):
             summary.problem(record.kind)
         result = summary.build(self._clock.now(), backlog=self._backlog())
         _log.info("order run finished", extra={"summary": result.as_dict()})
         return result
 
     def _should_stop(self) -> bool:
-        return self._stop.is_set() or self._breaker.tripped is not None
+        return self._stop.is_set() or self._breaker.tripped is not None or self._misfit is not None
 
     def _drain(
         self, summary: SummaryBuilder, *, max_orders: int | None, progress: Progress | None = None
     ) -> RunSummary:
         processed = 0
         self._breaker = CircuitBreaker(self._config.breaker_threshold)
+        self._misfit = None
         total = self._backlog() if progress is not None else 0
         if max_orders is not None:
             total = min(total, max_orders)
@@ -367,6 +373,11 @@ class SyncEngine:
             if pool is not None:
                 pool.shutdown(wait=True)
         self._seen.clear()
+        misfit = self._take_misfit()
+        if misfit is not None:
+            self._stop.clear()
+            _log.error("order run stopped: %s", misfit, extra={"error_type": type(misfit).__name__})
+            raise misfit
         tripped = self._breaker.tripped
         for kind in (ProblemKind.PRIMA_UNAVAILABLE, ProblemKind.CT_UNAVAILABLE):
             if kind is not tripped and self._breaker.answered(kind):
@@ -376,6 +387,12 @@ class SyncEngine:
         if self._stop.is_set():
             summary.stopped = "requested"
         return self._finish_run(summary)
+
+    def _take_misfit(self) -> ConfigurationError | None:
+        """The configuration error that stopped this run, if one did (and forget it)."""
+        with self._misfit_lock:
+            misfit, self._misfit = self._misfit, None
+        return misfit
 
     def _process(self, record: OrderRecord) -> Outcome:
         if self._should_stop():
@@ -390,7 +407,13 @@ class SyncEngine:
             order_id=record.order_id,
             attempt=record.attempts,
         ) as order_span:
-            outcome = self._flow.process(record, self._seen.get(record.order_id))
+            try:
+                outcome = self._flow.process(record, self._seen.get(record.order_id))
+            except ConfigurationError as misfit:  # the flow gave the order back; stop the run
+                with self._misfit_lock:
+                    self._misfit = self._misfit or misfit
+                order_span.set(outcome=str(Outcome.RELEASED))
+                return Outcome.RELEASED
             order_span.set(outcome=str(outcome))
         error = None
         if outcome is Outcome.RETRYING:
@@ -499,6 +522,48 @@ class SyncEngine:
                 run.fail(f"{report.stopped}: the shadow run stopped early")
             return report
 
+    # -- the dispatch flow -------------------------------------------------------------------------
+    def sync_dispatch(self) -> DispatchSummary:
+        """One dispatch run: start following the orders Prima accepted, pass on changes made in
+        commercetools since (cancellations, edits, returns), and ask Prima about the orders that
+        are due, within ``config.dispatch.schedule``'s budget. Whatever Prima reports despatched
+        becomes deliveries with parcels and the shipment state in commercetools, exactly once;
+        nothing reaches commercetools before Prima confirms. Safe to call from several workers:
+        one runs, the others return a summary with ``skipped`` (docs/dispatch.md)."""
+        run = DispatchRun(
+            ct=self._ct,
+            prima=self._prima,
+            store=self._store,
+            mapping=self._mapping,
+            config=self._config,
+            clock=self._clock,
+            checkpoint=self._checkpoint,
+            should_stop=self._stop.is_set,
+        )
+        with (
+            track_flow_run(self._store, "dispatch", clock=self._clock) as flow_run,
+            span("ct_prima_sync.run", flow="dispatch") as run_span,
+        ):
+            try:
+                summary = run.run()
+            finally:
+                self._stop.clear()
+            if summary.skipped:  # another worker is running dispatch: its run is the record
+                flow_run.skip()
+                return summary
+            self._alert(summary.started_at)
+            counts = {
+                k: v
+                for k, v in summary.as_dict().items()
+                if isinstance(v, int) and not isinstance(v, bool) and k != "open"
+            }
+            flow_run.add(counts)
+            run_span.set(**counts, stopped=summary.stopped)
+            if summary.stopped is not None:
+                flow_run.fail(f"{summary.stopped}: the dispatch run stopped early")
+                run_span.error(summary.stopped)
+        return summary
+
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(
         self,
@@ -521,8 +586,8 @@ class SyncEngine:
         self, *, order_id: str | None = None, kind: str | None = None, owner: Owner | None = None
     ) -> int:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
-        cause was fixed: they go back to the backlog and the next run processes them. Returns how
-        many orders were requeued."""
+        cause was fixed: they go back to the backlog (or, once in Prima, are asked about on the
+        next dispatch run) and the next run processes them. Returns how many orders moved."""
         return replay_exceptions(
             self._store, now=self._clock.now(), order_id=order_id, kind=kind, owner=owner
         )
@@ -531,12 +596,13 @@ class SyncEngine:
         """Close an exception with a note saying what was done."""
         return self._store.resolve_exception(exception_id, note=note, now=self._clock.now())
 
-    def _alert(self, summary: SummaryBuilder) -> list[ExceptionRecord]:
+    def _alert(
+        self, run_started: datetime, summary: SummaryBuilder | None = None
+    ) -> list[ExceptionRecord]:
         """Alert owners: NEW for exceptions first seen in this run, ESCALATED for those that
         reached ``escalate_after_occurrences`` in this run or grew older than the escalation age
         since the previous check. Returns the exceptions this run touched. A notifier that fails
-        is logged and counted (``alerts_failed``); the run goes on."""
-        run_started = summary.started_at
+        is logged and counted (in ``summary``: ``alerts_failed``); the run goes on."""
         now = self._clock.now()
         threshold = self._config.escalate_after_occurrences
         age = timedelta(seconds=self._config.retry.escalate_after_seconds)
@@ -568,7 +634,8 @@ class SyncEngine:
             try:
                 self._notifier.notify(alert)
             except Exception as error:  # a failing notifier never breaks a run
-                summary.count("alerts_failed")
+                if summary is not None:
+                    summary.count("alerts_failed")
                 if not isinstance(error, AlertDeliveryError):  # RoutingNotifier logged it
                     _log.error(
                         "alert not delivered: %s",
@@ -576,7 +643,8 @@ class SyncEngine:
                         extra={"exception_id": alert.exception_id, "owner": str(alert.owner)},
                     )
             else:
-                summary.count("alerts_sent")
+                if summary is not None:
+                    summary.count("alerts_sent")
         self._store.set_cursor(_ALERTS_CHECKED, now.isoformat(), now=now)
         return touched
 

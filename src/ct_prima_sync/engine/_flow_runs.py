@@ -64,6 +64,7 @@ class FlowRun:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._failure: str | None = None
+        self.skipped = False
 
     def count(self, name: str, n: int = 1) -> None:
         """Add ``n`` to the run's count ``name``."""
@@ -80,6 +81,11 @@ class FlowRun:
         ``reason`` must not carry personal data."""
         with self._lock:
             self._failure = " ".join(reason.split())[:_MAX_REASON] or "failed"
+
+    def skip(self) -> None:
+        """Record no end for this run: it did nothing because another worker holds the flow's
+        lock (that worker's run is the record)."""
+        self.skipped = True
 
     @property
     def failure(self) -> str | None:
@@ -106,7 +112,8 @@ def track_flow_run(store: StateStore, flow: str, *, clock: Clock) -> Iterator[Fl
         except Exception:  # the run's own error matters more than the record of it
             _log.exception("could not record the failed run", extra={"flow": flow})
         raise
-    _finish(store, run, run.failure, clock)
+    if not run.skipped:
+        _finish(store, run, run.failure, clock)
 
 
 def _finish(store: StateStore, run: FlowRun, failure: str | None, clock: Clock) -> None:

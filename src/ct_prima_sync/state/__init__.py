@@ -1,11 +1,19 @@
-"""Durable sync state: order ledger, exception queue, customer map, cursors, stock snapshot,
-posting batches, singleton-flow locks, each flow's runs and shadow records, behind one
-:class:`StateStore` protocol.
+"""Durable sync state: order ledger, despatch progress, exception queue, customer map, cursors,
+stock snapshot, posting batches, singleton-flow locks, each flow's runs and shadow records,
+behind one :class:`StateStore` protocol.
 
 ``open_store("memory://" | "sqlite:///sync.db" | "postgresql://...")`` returns a migrated store;
 every store has the same semantics (see docs/state.md).
 """
 
+from ._dispatch_records import (
+    DeliveryRecord,
+    DispatchLine,
+    DispatchRecord,
+    DispatchState,
+    ReturnRecord,
+    new_dispatch_record,
+)
 from ._ledger import TRANSITIONS
 from ._memory import MemoryStore
 from ._open import open_store
@@ -37,6 +45,10 @@ __all__ = [
     "BatchStatus",
     "CursorValue",
     "CustomerMapping",
+    "DeliveryRecord",
+    "DispatchLine",
+    "DispatchRecord",
+    "DispatchState",
     "ExceptionFilter",
     "ExceptionRecord",
     "FlowRunRecord",
@@ -48,6 +60,7 @@ __all__ = [
     "Owner",
     "PostingBatch",
     "PurgeCounts",
+    "ReturnRecord",
     "ShadowRecord",
     "ShadowVerdict",
     "SqliteStore",
@@ -56,5 +69,6 @@ __all__ = [
     "StockUpdate",
     "customer_key_for_email",
     "customer_key_for_id",
+    "new_dispatch_record",
     "open_store",
 ]

@@ -14,6 +14,7 @@ import attrs
 from ..errors import DuplicateRecordError, StateError
 from . import _ledger
 from ._common import check_limit, check_seconds, json_detail
+from ._memory_dispatch import MemoryDispatchMixin
 from ._memory_ops import MemoryOpsMixin
 from ._memory_tables import MemoryTablesMixin
 from ._records import (
@@ -30,7 +31,7 @@ from ._records import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryTablesMixin, MemoryOpsMixin):
+class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
     """A :class:`StateStore` in memory; nothing survives the process. ``open_store("memory://")``."""
 
     def __init__(self) -> None:
@@ -42,6 +43,7 @@ class MemoryStore(MemoryTablesMixin, MemoryOpsMixin):
         self._exceptions: dict[int, ExceptionRecord] = {}
         self._next_exception_id = 1
         self._init_tables()
+        self._init_dispatch()
         self._init_ops()
 
     def __repr__(self) -> str:
