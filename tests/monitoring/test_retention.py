@@ -54,18 +54,24 @@ def _finance(store: StateStore) -> list[tuple[object, ...]]:
     return [*ledger, *shadow]
 
 
+@pytest.fixture
+def shadowed(sqlite_store: StateStore, make_engine: EngineFactory) -> StateStore:
+    """A shadow run (copies of what would be sent: names, addresses, e-mail), then a live run."""
+    engine = make_engine(sqlite_store)
+    engine.rehearse(record=True)
+    engine.sync_orders()
+    return sqlite_store
+
+
 def test_after_the_retention_period_no_personal_field_remains_in_the_database_file(
     *,
     tmp_path: Path,
-    sqlite_store: StateStore,
-    make_engine: EngineFactory,
+    shadowed: StateStore,
     scenario: SyncScenario,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    engine = make_engine(sqlite_store)
-    engine.rehearse(record=True)  # copies of what would be sent: names, addresses, e-mail
-    engine.sync_orders()
+    sqlite_store = shadowed
     planted = sorted(_personal(scenario))
     email = planted[0].decode()
     quoted = sqlite_store.record_exception(
@@ -111,15 +117,12 @@ def test_after_the_retention_period_no_personal_field_remains_in_the_database_fi
 def test_an_erasure_request_removes_one_customer_at_once(
     *,
     tmp_path: Path,
-    sqlite_store: StateStore,
-    make_engine: EngineFactory,
+    shadowed: StateStore,
     scenario: SyncScenario,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    engine = make_engine(sqlite_store)
-    engine.rehearse(record=True)
-    engine.sync_orders()
+    sqlite_store = shadowed
     order = next(
         o for o in scenario.commercetools.orders()
         if o.get("customerId") and o["orderNumber"] in scenario.good

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,6 +19,7 @@ from ..settings import Settings
 from ..state import StateStore, open_store
 from ._common import add_state, load, non_negative_int, open_state, subparser
 from ._exits import EXIT_OK, UsageError
+from ._signals import wait_for_signal
 
 __all__ = ["add_metrics", "check_textfile", "write_run_metrics"]
 
@@ -99,22 +98,17 @@ def _run_metrics(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO
             server, thread = serve_metrics(collector, port=port, bind=bind)
         except OSError as error:
             raise UsageError(f"cannot serve on {bind}:{port}: {error.strerror or error}") from None
-        stopped = threading.Event()
-        previous = {
-            s: signal.signal(s, lambda _n, _f: stopped.set())
-            for s in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
+
+        def announce() -> None:
             err.write(
                 f"serving metrics at http://{bind}:{server.server_port}/metrics "
                 "(read from the state store at every scrape). Ctrl-C stops.\n"
             )
             err.flush()
-            while not stopped.wait(0.5):
-                pass
+
+        try:
+            wait_for_signal(announce)
         finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)

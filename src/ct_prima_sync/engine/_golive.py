@@ -412,22 +412,14 @@ def _records(
                 payload=_payload(sent),
                 recorded_at=now,
             )
-        elif entry.status is OrderStatus.EXCEPTED:
+        else:  # held back for a person, or not judged (a system did not answer)
             yield ShadowRecord(
                 order_id=entry.order_id,
                 order_number=entry.order_number,
                 mode=mode,
-                verdict=ShadowVerdict.WOULD_EXCEPT,
-                kinds=kinds,
-                totals=entry.totals,
-                recorded_at=now,
-            )
-        else:
-            yield ShadowRecord(
-                order_id=entry.order_id,
-                order_number=entry.order_number,
-                mode=mode,
-                verdict=ShadowVerdict.NOT_CHECKED,
+                verdict=ShadowVerdict.WOULD_EXCEPT
+                if entry.status is OrderStatus.EXCEPTED
+                else ShadowVerdict.NOT_CHECKED,
                 kinds=kinds,
                 totals=entry.totals,
                 recorded_at=now,

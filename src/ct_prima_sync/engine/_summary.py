@@ -10,6 +10,12 @@ from attrs import field, frozen
 
 __all__ = ["RunSummary", "SummaryBuilder"]
 
+#: The counts of a run that add up across runs (the backlog, a level, does not).
+_ADDITIVE = (
+    "ingested", "posted", "already_in_prima", "excepted", "retrying", "lost_lease", "released",
+    "alerts_sent", "alerts_failed",
+)  # fmt: skip
+
 
 @frozen(kw_only=True)
 class RunSummary:
@@ -88,17 +94,7 @@ class RunSummary:
 
     def counts(self) -> dict[str, int]:
         """The run's additive counts (what a flow run record adds to the flow's totals)."""
-        return {
-            "ingested": self.ingested,
-            "posted": self.posted,
-            "already_in_prima": self.already_in_prima,
-            "excepted": self.excepted,
-            "retrying": self.retrying,
-            "lost_lease": self.lost_lease,
-            "released": self.released,
-            "alerts_sent": self.alerts_sent,
-            "alerts_failed": self.alerts_failed,
-        }
+        return {name: getattr(self, name) for name in _ADDITIVE}
 
 
 class SummaryBuilder:
@@ -130,20 +126,11 @@ class SummaryBuilder:
     def build(self, finished_at: datetime, backlog: int) -> RunSummary:
         """The summary so far."""
         with self._lock:
-            c = self._counts
             return RunSummary(
                 started_at=self.started_at,
                 finished_at=finished_at,
-                ingested=c["ingested"],
-                posted=c["posted"],
-                already_in_prima=c["already_in_prima"],
-                excepted=c["excepted"],
-                retrying=c["retrying"],
-                lost_lease=c["lost_lease"],
-                released=c["released"],
+                **{name: self._counts[name] for name in _ADDITIVE},
                 backlog=backlog,
-                alerts_sent=c["alerts_sent"],
-                alerts_failed=c["alerts_failed"],
                 problems=dict(self._problems),
                 stopped=self.stopped,
                 outage_exception_id=self.outage_exception_id,
