@@ -174,3 +174,18 @@ def test_every_figure_of_health_json_matches_a_scenario_with_known_answers(
     assert code == 1
     assert "health: FAILING" in out
     assert "exceptions: 12 open longer than 10 min (finance 6, operations 4, ecommerce 2)" in out
+
+
+def test_a_dispatch_run_is_recorded_as_the_dispatch_flow(
+    sqlite_store: StateStore, make_engine: EngineFactory, clock: FakeClock
+) -> None:
+    engine = make_engine(sqlite_store)
+    engine.sync_orders()
+    clock.advance(60)
+    summary = engine.sync_dispatch()
+    assert not summary.skipped
+    dispatch = engine.health().flow("dispatch")
+    assert dispatch.status is HealthStatus.OK
+    assert dispatch.record is not None
+    assert dispatch.record.last_counts["taken_on"] == summary.taken_on == 48
+    assert "open" not in dispatch.record.last_counts  # a level, not a count
