@@ -80,6 +80,12 @@ def _keyed(digest: str, secret: str) -> str:
     return EMAIL_PREFIX + mac.hexdigest()
 
 
+def legacy_customer_key_for_email(email: str) -> str:
+    """The guest key versions before the installation secret wrote (to find, and erase, rows
+    :func:`migrate_guest_keys` has not rewritten yet)."""
+    return LEGACY_EMAIL_PREFIX + _email_digest(email)
+
+
 def customer_key_for_email(email: str, *, secret: str) -> str:
     """The customer-map key for a guest checkout: an HMAC-SHA256 keyed with the installation
     ``secret`` over the SHA-256 of the normalised (trimmed, lower-case) address.
