@@ -116,6 +116,11 @@ class ShadowPrima:
         self.submitted: dict[str, SalesOrder] = {}
         self.created: list[CustomerDetails] = []
 
+    @property
+    def wrapped(self) -> PrimaGateway:
+        """The gateway reads go to (and, in hold mode, orders): its timeouts are this one's."""
+        return self._prima
+
     def submit_orders(self, orders: Sequence[SalesOrder]) -> list[SubmitResult]:
         """Record the orders; each is "accepted" (nothing is sent)."""
         with self._lock:

@@ -38,9 +38,13 @@ CUSTOMER_LOCK_MARGIN_SECONDS: Final = 5.0
 
 def prima_request_timeout(prima: PrimaGateway, configured: float | None) -> float:
     """``configured`` if set; else, for an :class:`~ct_prima_sync.prima.OmlinkClient`, its
-    ``max_wait + connect_timeout + read_timeout``; else :data:`DEFAULT_PRIMA_REQUEST_TIMEOUT`."""
+    ``max_wait + connect_timeout + read_timeout``; else :data:`DEFAULT_PRIMA_REQUEST_TIMEOUT`.
+    A gateway that wraps another (its ``wrapped`` attribute, as the go-live gateways have) is
+    looked through."""
     if configured is not None:
         return configured
+    while isinstance(getattr(prima, "wrapped", None), PrimaGateway):
+        prima = prima.wrapped  # type: ignore[attr-defined]
     if isinstance(prima, OmlinkClient):
         config = prima.config
         return config.max_wait + config.connect_timeout + config.read_timeout
