@@ -9,7 +9,6 @@ docs/configuration.md shows a whole mapping.toml.
 from __future__ import annotations
 
 import enum
-import tomllib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
@@ -193,6 +192,8 @@ class MappingConfig:
     @classmethod
     def from_toml(cls, text: str) -> MappingConfig:
         """Read mapping.toml text. Decimals (tax rates) are read exactly, never as floats."""
+        import tomllib  # noqa: PLC0415 (only TOML users pay for the parser at import)
+
         try:
             data = tomllib.loads(text, parse_float=Decimal)
         except tomllib.TOMLDecodeError as exc:

@@ -1,10 +1,12 @@
-"""Prima: the models, the PrimaGateway protocol the engine depends on, and the omlink client."""
+"""Prima: the models, the PrimaGateway protocol the engine depends on, and the omlink client.
 
-from ._client import OmlinkClient
-from ._config import OmlinkConfig, RetryPolicy
-from ._flow import ConcurrencyLimiter, FlowControl, ManualClock, RateLimiter
-from ._gateway import PrimaGateway
-from ._journal_csv import JOURNAL_COLUMNS, JournalCsvFormat, JournalCsvSink, write_journal_csv
+The models load at once; the client, the codec and the rest load on first use, so that importing
+the pure mapping (which needs only the models) never loads httpx.
+"""
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 from ._models import (
     CustomerDetails,
     Depot,
@@ -28,7 +30,35 @@ from ._models import (
     SubmitResult,
     TaxTotal,
 )
-from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
+
+if TYPE_CHECKING:
+    from ._client import OmlinkClient
+    from ._config import OmlinkConfig, RetryPolicy
+    from ._flow import ConcurrencyLimiter, FlowControl, ManualClock, RateLimiter
+    from ._gateway import PrimaGateway
+    from ._journal_csv import JOURNAL_COLUMNS, JournalCsvFormat, JournalCsvSink, write_journal_csv
+    from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
+
+_LAZY = {
+    "OmlinkClient": "._client",
+    "OmlinkConfig": "._config",
+    "RetryPolicy": "._config",
+    "ConcurrencyLimiter": "._flow",
+    "FlowControl": "._flow",
+    "ManualClock": "._flow",
+    "RateLimiter": "._flow",
+    "PrimaGateway": "._gateway",
+    "JOURNAL_COLUMNS": "._journal_csv",
+    "JournalCsvFormat": "._journal_csv",
+    "JournalCsvSink": "._journal_csv",
+    "write_journal_csv": "._journal_csv",
+    "Encoding": "._xml",
+    "OmlinkCodec": "._xml",
+    "OmlinkSchema": "._xml",
+    "RequestTypeNames": "._xml",
+    "SoapNames": "._xml",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "JOURNAL_COLUMNS",
