@@ -72,6 +72,8 @@ def main() -> None:
     print(f"  import ct_prima_sync.mapping    {min(mapping):7.1f} / {median(mapping):7.1f}")
     print(f"  ... + one map_order_json        {min(call):7.1f} / {median(call):7.1f}")
     over = median(mapping) - median(base)
-    print(f"  mapping over baseline (median)  {over:7.1f} ms, ratio {median(mapping) / median(base):.1f}x")
+    print(
+        f"  mapping over baseline (median)  {over:7.1f} ms, ratio {median(mapping) / median(base):.1f}x"
+    )
     verdict = "ok" if median(mapping) < GOAL_MS else "OVER"
     print(f"  goal: import < {GOAL_MS:.0f} ms (median): {verdict}; httpx loaded: {loaded}")

@@ -26,6 +26,7 @@ from ._depots import NO_CHANNEL, DepotMap
 from ._issues import IssueCode, IssueOwner, MappingIssue
 from ._json import map_order_json, plan_stock_json
 from ._order import MappedOrder, map_order
+from ._result import SCHEMA_VERSION, MappingResult
 from ._sku import SkuAttributeSource, SkuCodec, SkuRule
 from ._stock import (
     CurrentStock,
@@ -38,6 +39,7 @@ from ._stock import (
 
 __all__ = [
     "NO_CHANNEL",
+    "SCHEMA_VERSION",
     "AccountMatch",
     "AccountSource",
     "CurrentStock",
@@ -52,6 +54,7 @@ __all__ = [
     "MappedOrder",
     "MappingConfig",
     "MappingIssue",
+    "MappingResult",
     "OrderDiscountScope",
     "PriceBasis",
     "ReservationRule",
