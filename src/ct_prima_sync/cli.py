@@ -22,8 +22,7 @@ from typing import Any, Final, TextIO
 from . import __version__
 from ._cli_sync import add_demo, add_exceptions, add_health, add_resolve, add_retry, add_run
 from .errors import ConfigurationError, CtPrimaSyncError
-from .mapping import MappingConfig
-from .mapping import MappingResult, map_order_json
+from .mapping import MappingConfig, MappingResult, map_order_json
 from .mapping._json import MAX_ORDER_BYTES, read_order_text
 from .prima import OmlinkCodec
 from .prima._xml import SubmitOrdersRequest

@@ -136,7 +136,9 @@ def test_the_result_is_typed_and_round_trips_through_its_json_text(config: dict[
     result = map_order_json(random_order(6), config)
 
     assert isinstance(result, MappingResult)
-    assert result.ok and result.sales_order is not None and result.issues == ()
+    assert result.ok
+    assert result.sales_order is not None
+    assert result.issues == ()
     assert json.loads(result.to_json()) == result.to_dict()
     assert result.to_dict()["sales_order"]["order_number"] == result.order_number
 
