@@ -163,7 +163,9 @@ def test_a_direct_discount_with_an_unknown_target_is_unsupported() -> None:
     payload = _order()
     payload["directDiscounts"] = [{"id": "d1", "value": {}, "target": {"type": "loyaltyPoints"}}]
 
-    assert _codes(_map(payload)) == [(IssueCode.UNSUPPORTED_DISCOUNT, "directDiscounts[0].target")]
+    assert _codes(_map(payload)) == [
+        (IssueCode.UNSUPPORTED_DISCOUNT, "directDiscounts[0].target.type")
+    ]
 
 
 def test_external_taxes_are_refused_unless_the_policy_accepts_them() -> None:

@@ -48,7 +48,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from ct_prima_sync.money import HighPrecisionMoney, Money, parse_money, parse_typed_money
 
-from ._models.base import EMPTY, WIRE_NAME
+from ._models.base import EMPTY, wire_name
 
 __all__ = ["FAST", "MONEY_PATH", "FieldError", "detailed_converter", "make_converter", "wire_name"]
 
@@ -78,17 +78,6 @@ def _kind(value: object) -> str:
     if isinstance(value, Mapping):
         return "object"
     return type(value).__name__
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def wire_name(attribute: attrs.Attribute[Any]) -> str:
-    """The JSON key of a model attribute."""
-    named = attribute.metadata.get(WIRE_NAME)
-    return named if isinstance(named, str) else _camel(attribute.name)
 
 
 def _is_model(cl: Any) -> bool:

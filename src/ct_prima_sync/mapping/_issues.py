@@ -35,6 +35,7 @@ class IssueCode(enum.StrEnum):
     UNMAPPED_SHIPPING_METHOD = "UNMAPPED_SHIPPING_METHOD"
     UNMAPPED_CUSTOM_LINE = "UNMAPPED_CUSTOM_LINE"
     UNMAPPED_TAX_RATE = "UNMAPPED_TAX_RATE"
+    TAX_RATE_MISMATCH = "TAX_RATE_MISMATCH"
     UNMAPPED_PAYMENT_METHOD = "UNMAPPED_PAYMENT_METHOD"
     UNSUPPORTED_TAX_SETUP = "UNSUPPORTED_TAX_SETUP"
     UNSUPPORTED_DISCOUNT = "UNSUPPORTED_DISCOUNT"
@@ -55,6 +56,7 @@ _OWNERS: Final[dict[IssueCode, IssueOwner]] = {
     IssueCode.UNMAPPED_SHIPPING_METHOD: IssueOwner.OPERATIONS,
     IssueCode.UNMAPPED_CUSTOM_LINE: IssueOwner.ECOMMERCE,
     IssueCode.UNMAPPED_TAX_RATE: IssueOwner.FINANCE,
+    IssueCode.TAX_RATE_MISMATCH: IssueOwner.FINANCE,
     IssueCode.UNMAPPED_PAYMENT_METHOD: IssueOwner.FINANCE,
     IssueCode.UNSUPPORTED_TAX_SETUP: IssueOwner.FINANCE,
     IssueCode.UNSUPPORTED_DISCOUNT: IssueOwner.ECOMMERCE,
@@ -70,7 +72,8 @@ class MappingIssue:
     """One reason an order cannot become a Prima sales order.
 
     ``path`` is the commercetools field (``lineItems[2].variant.sku``); ``difference`` is set for
-    TOTALS_MISMATCH: what the mapped figures minus commercetools' figure came to.
+    TOTALS_MISMATCH (what the mapped figures minus commercetools' figure came to) and
+    TAX_RATE_MISMATCH (the item's tax minus what its rate gives).
     """
 
     code: IssueCode

@@ -131,6 +131,7 @@ def read_line_items(ctx: OrderContext, order: Order, config: MappingConfig) -> l
             per_method_tax_rate=line.per_method_tax_rate,
             taxed_price_portions=line.taxed_price_portions,
             spread_allowed=order.discount_on_total_price is not None,
+            quantity=line.quantity,
         )
         if not ok or tax is None or checked is None:
             continue
@@ -199,6 +200,7 @@ def read_custom_lines(ctx: OrderContext, order: Order, config: MappingConfig) ->
             per_method_tax_rate=custom.per_method_tax_rate,
             taxed_price_portions=custom.taxed_price_portions,
             spread_allowed=order.discount_on_total_price is not None,
+            quantity=custom.quantity,
         )
         if not ok or tax is None or target is None:
             continue

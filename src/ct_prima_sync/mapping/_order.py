@@ -28,6 +28,7 @@ from ..prima import (
     SalesOrderPayment,
     SalesOrderTotals,
 )
+from ._bounds import check_bounds
 from ._config import ExternalTaxPolicy, MappingConfig
 from ._context import OrderContext
 from ._customers import map_customer
@@ -155,7 +156,12 @@ def map_order(
         digits=order.total_price.fraction_digits,
         ct_gross=True,
         tax_rounding=RoundingMode.HALF_EVEN,
+        unit_level=order.tax_calculation_mode == TaxCalculationMode.UNIT_PRICE_LEVEL,
+        tax_given=order.tax_mode == TaxMode.EXTERNAL_AMOUNT,
     )
+    if not check_bounds(ctx, order):
+        # Figures out of bounds (another currency, beyond int64, ...) are not used at all.
+        return MappedOrder(sales_order=None, issues=tuple(ctx.issues))
     if config.currencies and currency not in config.currencies:
         ctx.report(
             IssueCode.CURRENCY_NOT_ALLOWED,

@@ -103,7 +103,7 @@ def order_payloads(
         CustomLineSpec(
             slug=draw(st.sampled_from(("gift-wrap", "insurance"))),
             quantity=draw(st.integers(1, 3)),
-            unit_price=draw(_unit_price(scale)),
+            unit_price=max(1, draw(_unit_price(scale))),  # commercetools money, never zero
             tax_rate=draw(st.sampled_from(rates)),
         )
         for _ in range(draw(st.integers(0, 2)))
