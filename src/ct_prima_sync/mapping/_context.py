@@ -85,7 +85,7 @@ class Item:
     list_unit: int | None = None
     discounted: bool = False
     promotion: str = ""
-    absorbs_order_discount: bool = True
+    is_shipping: bool = False
 
     def basis(self, gross: bool) -> int:
         """The item's total in a price basis."""

@@ -298,6 +298,7 @@ def read_shipping(ctx: OrderContext, order: Order, config: MappingConfig) -> lis
                 path=path,
                 reference=key or "shipping",
                 is_charge=True,
+                is_shipping=True,
                 quantity=1,
                 net=tax.net,
                 tax=tax.tax,

@@ -80,6 +80,7 @@ def make_order(
     total_discount: int = 0,
     total_discount_id: str = "cart-discount-total",
     discount_shipping_in_total: bool = False,
+    total_discount_in_items: bool = False,
     order_number: str = "ORD-1",
     customer_email: str = "customer@example.com",
     customer_id: str | None = None,
@@ -92,7 +93,9 @@ def make_order(
     ``shipping`` as one spec gives single shipping (``shippingInfo``); as a sequence it gives
     multiple shipping (``shipping[]``, one entry per spec, every line item shipped with the first
     key). ``total_discount`` minor units (in the price basis) are taken off the total price; a
-    discount id starting with ``direct`` appears as a direct discount. Deterministic for a seed.
+    discount id starting with ``direct`` appears as a direct discount. With
+    ``total_discount_in_items`` the items' own ``taxedPrice`` are after their share of it (the
+    other way commercetools may show it); by default they are before. Deterministic for a seed.
     """
     digits = default_fraction_digits(currency)
     ctx = Ctx(
@@ -180,6 +183,11 @@ def make_order(
         order["taxedShippingPrice"] = order_taxed_json(ctx, shipping_taxed)
 
     after = apply_total_discount(ctx, items, total_discount, discount_shipping_in_total)
+    if total_discount_in_items:
+        infos = [order["shippingInfo"]] if "shippingInfo" in order else []
+        infos += [entry["shippingInfo"] for entry in order["shipping"]]
+        for shown, taxed in zip([*line_items, *custom_items, *infos], after, strict=True):
+            shown["taxedPrice"] = ctx.taxed_json(taxed)
     order["taxedPrice"] = order_taxed_json(ctx, after)
     basis_after = sum(t.gross if ctx.included else t.net for t in after)
     order["totalPrice"] = ctx.money(basis_after)
@@ -217,10 +225,12 @@ def random_order(
     line_count: int | None = None,
     tax_included: bool | None = None,
     multiple_shipping: bool | None = None,
+    total_discount_in_items: bool = False,
 ) -> dict[str, Any]:
     """A realistic random order (lines with split-quantity discounts, mixed tax rates, custom
     lines, single or multiple shipping with discounts, a total-price discount), deterministic for
-    ``seed``. Unset arguments are drawn too."""
+    ``seed``. Unset arguments are drawn too; ``total_discount_in_items`` as for
+    :func:`make_order`."""
     rng = random.Random(seed)
     currency = currency or rng.choice(("EUR", "EUR", "JPY", "KWD"))
     digits = default_fraction_digits(currency)
@@ -300,5 +310,6 @@ def random_order(
         order_number=f"ORD-{seed}",
         customer_email=f"customer{seed}@example.com",
         customer_id=f"customer-{seed % 97}" if rng.random() < 0.7 else None,
+        total_discount_in_items=total_discount_in_items,
         seed=seed,
     )
