@@ -10,7 +10,8 @@ project_key = "my-shop"
 region = "europe-west1.gcp"          # or api_url + auth_url
 client_id = "..."
 client_secret_env = "CTP_CLIENT_SECRET"
-scopes = ["manage_orders:my-shop", "view_channels:my-shop"]
+scopes = ["manage_orders:my-shop", "view_channels:my-shop"]   # add "view_payments:my-shop"
+                                     # when mapping.toml reads payments ([payments] read_payments)
 
 [prima]
 endpoint = "http://prima:8080/live/live"

@@ -19,6 +19,7 @@ from ct_prima_sync.mapping import (
     IssueOwner,
     MappedOrder,
     MappingConfig,
+    PaymentConfig,
     map_order,
 )
 from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order
@@ -285,7 +286,7 @@ def test_an_unmapped_payment_method_is_reported_to_finance() -> None:
     payload = make_order(
         lines=[LineSpec(sku="KNOWN-1", quantity=1, unit_price=100)], payment_method="barter"
     )
-    config = attrs.evolve(CONFIG, payment_field="paymentMethod")
+    config = attrs.evolve(CONFIG, payments=PaymentConfig(field="paymentMethod"))
     (issue,) = _map(payload, config).issues
 
     assert (issue.code, issue.owner) == (IssueCode.UNMAPPED_PAYMENT_METHOD, IssueOwner.FINANCE)

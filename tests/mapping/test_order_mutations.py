@@ -3,7 +3,8 @@ mutated to each wrong JSON type (and removed), and each mutant maps to a result 
 Schema accepts. Seeded, so a failure names its mutation and replays.
 
 The default run tries every field with one wrong value drawn for it (seeded); the slow run tries
-every field with every wrong value, and ten thousand orders with several fields mutated at once.
+every field with every wrong value (about ten thousand mutants), and two thousand orders with
+several fields mutated at once.
 """
 
 from __future__ import annotations
@@ -98,7 +99,9 @@ def test_every_field_mutated_to_wrong_types_gives_a_result_never_an_exception() 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_every_field_mutated_to_every_wrong_type_gives_a_result_never_an_exception() -> None:
+    # About ten thousand mutants of the rich order.
     for path in PATHS:
         for value in WRONG:
             order = copy.deepcopy(BASE)
@@ -107,9 +110,10 @@ def test_every_field_mutated_to_every_wrong_type_gives_a_result_never_an_excepti
 
 
 @pytest.mark.slow
-def test_ten_thousand_random_orders_with_several_fields_mutated_give_results() -> None:
+@pytest.mark.timeout(600)
+def test_random_orders_with_several_fields_mutated_at_once_give_results() -> None:
     rng = random.Random(2026)
-    for round_ in range(10_000):
+    for round_ in range(2_000):
         order = random_order(round_) if round_ % 2 else copy.deepcopy(BASE)
         for _ in range(rng.randint(1, 4)):
             paths = list(_paths(order))

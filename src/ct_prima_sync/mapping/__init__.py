@@ -4,6 +4,7 @@ depots, SKUs and stock. No I/O, no clock, no globals (docs/mapping.md)."""
 from __future__ import annotations
 
 from ._config import (
+    CarrierService,
     CustomLineTarget,
     DiscountPresentation,
     ExternalTaxPolicy,
@@ -26,6 +27,7 @@ from ._depots import NO_CHANNEL, DepotMap
 from ._issues import IssueCode, IssueOwner, MappingIssue
 from ._json import map_order_json, plan_stock_json
 from ._order import MappedOrder, map_order
+from ._payments import PaymentConfig, PayMethod
 from ._result import SCHEMA_VERSION, MappingResult
 from ._sku import SkuAttributeSource, SkuCodec, SkuRule
 from ._stock import (
@@ -42,6 +44,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AccountMatch",
     "AccountSource",
+    "CarrierService",
     "CurrentStock",
     "CustomLineTarget",
     "CustomerConfig",
@@ -56,6 +59,8 @@ __all__ = [
     "MappingIssue",
     "MappingResult",
     "OrderDiscountScope",
+    "PayMethod",
+    "PaymentConfig",
     "PriceBasis",
     "ReservationRule",
     "ShippingCharges",

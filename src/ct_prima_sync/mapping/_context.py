@@ -86,6 +86,8 @@ class Item:
     discounted: bool = False
     promotion: str = ""
     is_shipping: bool = False
+    carrier: tuple[str, str] | None = None
+    """Shipping only: the Prima (carrier, service), when the configuration maps one."""
 
     def basis(self, gross: bool) -> int:
         """The item's total in a price basis."""

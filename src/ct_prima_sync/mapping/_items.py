@@ -262,6 +262,15 @@ def read_shipping(ctx: OrderContext, order: Order, config: MappingConfig) -> lis
             if name
         )
         code = config.shipping.code_for(shipping_key=key, method_names=names)
+        carrier = config.shipping.carrier_for(shipping_key=key, method_names=names)
+        if carrier is None and config.shipping.uses_carriers:
+            ctx.report(
+                IssueCode.UNMAPPED_CARRIER,
+                f"shipping method {info.shipping_method_name!r}"
+                + (f" (shipping key {key!r})" if key else "")
+                + " has no Prima carrier: give it one in [shipping.methods] or [shipping.keys]",
+                f"{path}.shippingMethod",
+            )
         if code is None:
             ctx.report(
                 IssueCode.UNMAPPED_SHIPPING_METHOD,
@@ -299,6 +308,7 @@ def read_shipping(ctx: OrderContext, order: Order, config: MappingConfig) -> lis
                 reference=key or "shipping",
                 is_charge=True,
                 is_shipping=True,
+                carrier=None if carrier is None else (carrier.carrier, carrier.service),
                 quantity=1,
                 net=tax.net,
                 tax=tax.tax,

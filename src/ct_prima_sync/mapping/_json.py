@@ -20,8 +20,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from ..commercetools._models import Customer
-from ..commercetools._models.parse import parse_order
+from ..commercetools._models import Customer, Payment
+from ..commercetools._models.parse import parse_order, parse_payment
 from ..errors import ConfigurationError, CtPrimaSyncError, PayloadError
 from ..prima import SkuCode, StockLevel
 from ._config import MappingConfig
@@ -61,6 +61,15 @@ def read_order_text(text: str | bytes) -> Mapping[str, Any] | MappingResult:
     return order
 
 
+def _expanded_payments(order: Mapping[str, Any]) -> list[Any] | None:
+    info = order.get("paymentInfo")
+    references = info.get("payments") if isinstance(info, Mapping) else None
+    if not isinstance(references, list) or not references:
+        return None
+    objects = [ref.get("obj") if isinstance(ref, Mapping) else None for ref in references]
+    return objects if all(isinstance(o, Mapping) for o in objects) else None
+
+
 def _settings(config: str | Mapping[str, Any] | MappingConfig) -> MappingConfig:
     if isinstance(config, MappingConfig):
         return config
@@ -74,9 +83,14 @@ def map_order_json(
     config: str | Mapping[str, Any] | MappingConfig,
     *,
     customer: Customer | None = None,
+    payments: Sequence[Mapping[str, Any]] | None = None,
 ) -> MappingResult:
     """Map a commercetools Order (parsed JSON, or JSON text) with a mapping configuration
     (mapping.toml text, a dict as in mapping.toml, or a ready :class:`MappingConfig`).
+
+    ``payments`` are the order's Payment objects as JSON (``GET /payments/{id}``); without them,
+    payments expanded in the order (``expand=paymentInfo.payments[*]``) are used when every
+    reference carries its ``obj``.
 
     Nothing about the order raises: a malformed one gives a result with ``ok`` false and an
     INVALID_ORDER issue whose ``path`` names the field. A bad configuration raises
@@ -92,8 +106,18 @@ def map_order_json(
         parsed = parse_order(order)
     except PayloadError as exc:
         return MappingResult.invalid(str(exc).removeprefix(f"{exc.path}: "), exc.path, order)
+    raw_payments = payments if payments is not None else _expanded_payments(order)
+    parsed_payments: list[Payment] | None = None
+    if raw_payments is not None:
+        parsed_payments = []
+        for index, data in enumerate(raw_payments):
+            try:
+                parsed_payments.append(parse_payment(data))
+            except PayloadError as exc:
+                where = f"payments[{index}]" + (f".{exc.path}" if exc.path else "")
+                return MappingResult.invalid(str(exc).removeprefix(f"{exc.path}: "), where, order)
     try:
-        mapped = map_order(parsed, settings, customer=customer)
+        mapped = map_order(parsed, settings, customer=customer, payments=parsed_payments)
     except ConfigurationError:
         raise
     except CtPrimaSyncError as exc:

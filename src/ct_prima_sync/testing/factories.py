@@ -59,6 +59,7 @@ __all__ = [
     "ShippingSpec",
     "UnitDiscount",
     "make_order",
+    "make_payment",
     "random_order",
     "tax_name",
 ]
@@ -313,3 +314,51 @@ def random_order(
         total_discount_in_items=total_discount_in_items,
         seed=seed,
     )
+
+
+def make_payment(
+    amount: int,
+    *,
+    currency: str = "EUR",
+    method: str = "card",
+    interface: str = "stripe",
+    transactions: Sequence[tuple[str, int, str]] = (("Authorization", -1, "Success"),),
+    payment_id: str | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """A commercetools Payment JSON of ``amount`` minor units planned, paid by ``method`` through
+    ``interface``, with ``transactions`` as (type, amount, state) (an amount of -1 stands for the
+    planned amount). Deterministic for a seed: give each payment of a test its own ``seed`` (or
+    ``payment_id``), since the id is drawn from it."""
+    rng = random.Random(seed)
+    digits = default_fraction_digits(currency)
+
+    def money(units: int) -> dict[str, Any]:
+        return {
+            "type": "centPrecision",
+            "currencyCode": currency,
+            "centAmount": units,
+            "fractionDigits": digits,
+        }
+
+    return {
+        "id": payment_id or f"payment-{rng.getrandbits(48):012x}",
+        "version": 1,
+        "createdAt": "2026-11-20T10:15:00.000Z",
+        "lastModifiedAt": "2026-11-20T10:15:20.000Z",
+        "amountPlanned": money(amount),
+        "paymentMethodInfo": {"paymentInterface": interface, "method": method},
+        "paymentStatus": {},
+        "transactions": [
+            {
+                "id": f"tx-{index}-{rng.getrandbits(32):08x}",
+                "timestamp": f"2026-11-20T10:15:{10 + index:02d}.000Z",
+                "type": kind,
+                "amount": money(amount if units == -1 else units),
+                "interactionId": f"psp-{kind.lower()}-{index}",
+                "state": state,
+            }
+            for index, (kind, units, state) in enumerate(transactions)
+        ],
+        "interfaceInteractions": [],
+    }

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
         ShippingMode,
         TaxCalculationMode,
         TaxMode,
+        TransactionState,
+        TransactionType,
     )
     from .errors import ErrorObject, ErrorResponse
     from .inventory import InventoryEntry
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from .message import Message
     from .order import DiscountCodeInfo, Order, PaymentInfo, SyncInfo
     from .paged import PagedQueryResponse
+    from .payment import Payment, PaymentMethodInfo, PaymentStatus, Transaction
     from .pricing import (
         DirectDiscount,
         DiscountedLineItemPortion,
@@ -82,6 +85,12 @@ _LAZY = {
     "LineItemPriceMode": ".enums",
     "OrderState": ".enums",
     "PaymentState": ".enums",
+    "TransactionState": ".enums",
+    "TransactionType": ".enums",
+    "Payment": ".payment",
+    "PaymentMethodInfo": ".payment",
+    "PaymentStatus": ".payment",
+    "Transaction": ".payment",
     "RoundingMode": ".enums",
     "ShipmentState": ".enums",
     "ShippingMethodState": ".enums",
@@ -170,8 +179,11 @@ __all__ = [
     "PagedQueryResponse",
     "Parcel",
     "ParcelMeasurements",
+    "Payment",
     "PaymentInfo",
+    "PaymentMethodInfo",
     "PaymentState",
+    "PaymentStatus",
     "Price",
     "ProductVariant",
     "Reference",
@@ -191,4 +203,7 @@ __all__ = [
     "TaxedItemPrice",
     "TaxedPrice",
     "TrackingData",
+    "Transaction",
+    "TransactionState",
+    "TransactionType",
 ]

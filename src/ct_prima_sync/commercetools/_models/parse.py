@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .inventory import InventoryEntry
     from .message import Message
     from .paged import PagedQueryResponse
+    from .payment import Payment
 
 # Orders and customers are what the pure mapping parses; the other models, cattrs and the
 # converter load on first use, so that ``import ct_prima_sync.mapping`` stays cheap (an iPaaS
@@ -47,6 +48,7 @@ __all__ = [
     "parse_message",
     "parse_order",
     "parse_paged",
+    "parse_payment",
     "unparse",
 ]
 
@@ -76,6 +78,13 @@ def _structure(data: Any, cl: type[T], kind: str) -> T:
 def parse_order(data: Any) -> Order:
     """Parse an Order (``GET /orders/{id}``, ``OrderCreated.order``)."""
     return _structure(data, Order, "Order")
+
+
+def parse_payment(data: Any) -> Payment:
+    """Parse a Payment (``GET /payments/{id}``, or an expanded ``paymentInfo.payments[i].obj``)."""
+    from .payment import Payment  # noqa: PLC0415
+
+    return _structure(data, Payment, "Payment")
 
 
 def parse_customer(data: Any) -> Customer:

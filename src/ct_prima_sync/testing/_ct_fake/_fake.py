@@ -17,7 +17,7 @@ from ct_prima_sync.errors import NotFoundError
 from ._app import CommercetoolsApp, CommercetoolsRequestRecord
 from ._faults import CommercetoolsFaultScript, FaultingTransport
 from ._inventory import adjust_entry, entry_draft, find_entry, reserve_for_order
-from ._orders import resolve_channel
+from ._orders import apply_order_action, resolve_channel
 from ._routes import complete_order, import_order, insert_customer
 from ._store import SELF, Project, Store, copy_json
 
@@ -191,6 +191,44 @@ class FakeCommercetools:
                 target, "orders", completed, [("OrderCreated", {"order": SELF})]
             )
             return copy_json(created)
+
+    def add_payment(
+        self,
+        payment: dict[str, Any],
+        *,
+        order_id: str | None = None,
+        project: str | None = None,
+    ) -> dict[str, Any]:
+        """Store a Payment JSON as a payment service provider's integration would have created
+        it (``id`` kept when given; transactions without an id get one) and, with ``order_id``,
+        add it to that order as the ``addPayment`` update action does; returns the payment."""
+        with self.app.lock:
+            target = self._project(project)
+            body = dict(payment)
+            body["transactions"] = [
+                {"id": self._store.new_id(), **transaction}
+                for transaction in body.get("transactions") or []
+            ]
+            body.setdefault("paymentMethodInfo", {})
+            body.setdefault("paymentStatus", {})
+            body.setdefault("interfaceInteractions", [])
+            created = self._store.insert(target, "payments", body)
+            if order_id is not None:
+                order = target.get("orders", order_id)
+                reference = {"typeId": "payment", "id": created["id"]}
+                action = {"action": "addPayment", "payment": reference}
+                self._store.update(
+                    target,
+                    "orders",
+                    order,
+                    order["version"],
+                    lambda draft: apply_order_action(draft, action, self._store, target),
+                )
+            return copy_json(created)
+
+    def payments(self, *, project: str | None = None) -> list[dict[str, Any]]:
+        """Every payment, oldest first (copies)."""
+        return self._all("payments", project)
 
     def import_order(self, draft: dict[str, Any], *, project: str | None = None) -> dict[str, Any]:
         """Import an OrderImportDraft exactly as ``POST /orders/import`` does; returns the order."""
