@@ -3,7 +3,7 @@ mutated to each wrong JSON type (and removed), and each mutant maps to a result 
 Schema accepts. Seeded, so a failure names its mutation and replays.
 
 The default run tries every field with one wrong value drawn for it (seeded); the slow run tries
-every field with every wrong value (about ten thousand mutants), and two thousand orders with
+every field with every wrong value (about ten thousand mutants), and a thousand orders with
 several fields mutated at once.
 """
 
@@ -113,7 +113,7 @@ def test_every_field_mutated_to_every_wrong_type_gives_a_result_never_an_excepti
 @pytest.mark.timeout(600)
 def test_random_orders_with_several_fields_mutated_at_once_give_results() -> None:
     rng = random.Random(2026)
-    for round_ in range(2_000):
+    for round_ in range(1_000):
         order = random_order(round_) if round_ % 2 else copy.deepcopy(BASE)
         for _ in range(rng.randint(1, 4)):
             paths = list(_paths(order))

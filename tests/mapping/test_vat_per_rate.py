@@ -1,7 +1,7 @@
 """The VAT base per rate: with a discount on the total over lines, custom lines (as charges and as
 products), several tax rates and shipping, net, tax and gross per rate equal commercetools'
 figures, and every line's and charge's tax fits its own rate, under every discount presentation,
-price basis and discount scope.
+price basis, discount scope and order-discount lines mode.
 
 commercetools' figures per rate come from the same order shown the other way commercetools may
 show it (``total_discount_in_items``: each item's taxed price after its share of the discount),
@@ -77,8 +77,15 @@ def _assert_every_item_fits_its_rate(sales_order: SalesOrder, payload: dict[str,
         bucket[0] += charge.net.minor_units
         bucket[1] += charge.tax.minor_units
         bucket[2] = custom_units.get(charge.reference, 1)
+    per_rate: dict[Decimal, int] = defaultdict(int)
+    for (_reference, rate), (_, _, quantity) in items.items():
+        per_rate[rate] += (quantity if unit_level else 1) + 1
     for (reference, rate), (net, tax, quantity) in items.items():
         units = quantity if unit_level else 1
+        if not reference:
+            # An order-level discount line is the rate's items before minus after the discount:
+            # each rounded once before (per unit at UnitPriceLevel) and once after.
+            units = per_rate[rate]
         allowed = (1 + Fraction(rate)) * Fraction(units + 1, 2)
         assert abs(tax - Fraction(rate) * net) <= allowed, (reference, rate, net, tax)
 

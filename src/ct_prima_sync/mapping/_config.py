@@ -31,6 +31,7 @@ __all__ = [
     "DiscountPresentation",
     "ExternalTaxPolicy",
     "MappingConfig",
+    "OrderDiscountLines",
     "OrderDiscountScope",
     "PriceBasis",
     "ShippingCharges",
@@ -55,6 +56,19 @@ class DiscountPresentation(enum.StrEnum):
 
     FOLDED = "folded"
     LINE_DISCOUNT = "line_discount"
+    DISCOUNT_LINES = "discount_lines"
+
+
+class OrderDiscountLines(enum.StrEnum):
+    """How order-level discounts (``discountOnTotalPrice``) and shipping discounts reach Prima.
+
+    ``spread`` (default): taken off the items (by the scope), shown as the presentation shows
+    line discounts. ``discount_lines``: the items keep their figures before them, and each
+    (tax code, rate) gets one negative ``discount_sku`` line carrying them, so Prima's discount
+    reports see order-level promotions as such.
+    """
+
+    SPREAD = "spread"
     DISCOUNT_LINES = "discount_lines"
 
 
@@ -191,6 +205,7 @@ class MappingConfig:
     discounts: DiscountPresentation = DiscountPresentation.FOLDED
     discount_sku: SkuCode | None = None
     order_discount_scope: OrderDiscountScope = OrderDiscountScope.LINES
+    order_discounts: OrderDiscountLines = OrderDiscountLines.SPREAD
     shipping: ShippingCharges = field(factory=ShippingCharges)
     custom_lines: Mapping[str, CustomLineTarget] = field(factory=dict)
     currencies: frozenset[str] = frozenset()
@@ -218,6 +233,10 @@ class MappingConfig:
         if self.discounts is DiscountPresentation.DISCOUNT_LINES and self.discount_sku is None:
             raise ConfigurationError(
                 "prices.discount_sku: required when prices.discounts is 'discount_lines'"
+            )
+        if self.order_discounts is OrderDiscountLines.DISCOUNT_LINES and self.discount_sku is None:
+            raise ConfigurationError(
+                "prices.discount_sku: required when prices.order_discounts is 'discount_lines'"
             )
         for currency in self.currencies:
             try:
@@ -259,6 +278,7 @@ class MappingConfig:
                 "discount_sku",
                 "discounts",
                 "order_discount_scope",
+                "order_discounts",
                 "price_book_vat_inclusive",
                 "vat_inclusive",
             ),
@@ -307,6 +327,13 @@ class MappingConfig:
                 "order_discount_scope",
                 prices_path,
                 OrderDiscountScope.LINES,
+            ),
+            order_discounts=_enum(
+                OrderDiscountLines,
+                prices,
+                "order_discounts",
+                prices_path,
+                OrderDiscountLines.SPREAD,
             ),
             shipping=_read_shipping(raw.get("shipping"), sub_path(path, "shipping")),
             custom_lines=_read_custom_lines(

@@ -30,7 +30,7 @@ from ..prima import (
     SalesOrderTotals,
 )
 from ._bounds import check_bounds
-from ._config import ExternalTaxPolicy, MappingConfig
+from ._config import ExternalTaxPolicy, MappingConfig, OrderDiscountLines
 from ._context import Item, OrderContext
 from ._customers import map_customer
 from ._discounts import check_direct_discounts, order_discount_cuts
@@ -39,6 +39,13 @@ from ._issues import IssueCode, MappingIssue
 from ._items import read_custom_lines, read_line_items, read_shipping
 from ._lines import build_lines
 from ._payments import map_payments
+from ._promotions import (
+    discount_code_names,
+    numbered,
+    order_promotion,
+    separate_discounts,
+    with_promotion,
+)
 from ._totals import check_totals, sales_order_totals
 
 __all__ = ["MappedOrder", "map_order"]
@@ -199,7 +206,16 @@ def map_order(
         # Only a complete set of items can be checked against the order's totals.
         cuts = order_discount_cuts(ctx, order, items, config)
         if cuts is not None:
-            lines, charges = build_lines(ctx, config, items, cuts)
+            codes = discount_code_names(order)
+            order_text = order_promotion(order, codes)
+            shown = with_promotion(items, cuts, order_text, codes)
+            discount_lines: list[SalesOrderLine] = []
+            if config.order_discounts is OrderDiscountLines.DISCOUNT_LINES:
+                shown, cuts, discount_lines = separate_discounts(
+                    ctx, config, shown, cuts, order_text
+                )
+            lines, charges = build_lines(ctx, config, shown, cuts)
+            lines += numbered(discount_lines, len(lines) + 1)
             totals = sales_order_totals(ctx, lines, charges)
             check_totals(ctx, order, totals)
     carrier = _carrier(ctx, items)
