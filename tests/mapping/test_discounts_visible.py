@@ -17,7 +17,7 @@ from ct_prima_sync.mapping import (
     OrderDiscountLines,
     map_order,
 )
-from ct_prima_sync.prima import SalesOrder, SkuCode
+from ct_prima_sync.prima import SalesOrder, SalesOrderCharge, SalesOrderLine, SkuCode
 from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, UnitDiscount, make_order
 
 CONFIG = MappingConfig.from_dict(
@@ -80,7 +80,8 @@ def test_every_line_a_discount_touched_carries_its_promotion_and_the_code() -> N
 
 def _per_rate(sales_order: SalesOrder) -> dict[Decimal, tuple[int, int]]:
     totals: dict[Decimal, list[int]] = defaultdict(lambda: [0, 0])
-    for entry in (*sales_order.lines, *sales_order.charges):
+    entries: list[SalesOrderLine | SalesOrderCharge] = [*sales_order.lines, *sales_order.charges]
+    for entry in entries:
         totals[entry.tax_rate][0] += entry.net.minor_units
         totals[entry.tax_rate][1] += entry.tax.minor_units
     return {rate: (net, tax) for rate, (net, tax) in totals.items()}
