@@ -35,7 +35,7 @@ FIRST_CALL = (
     "import json, sys\n"
     "import ct_prima_sync.mapping as mapping\n"
     "order, config = json.load(sys.stdin)\n"
-    "assert mapping.map_order_json(order, config)['ok']\n"
+    "assert mapping.map_order_json(order, config).ok\n"
 )
 LOADED = "import sys, ct_prima_sync.mapping\nprint('httpx' in sys.modules)"
 
