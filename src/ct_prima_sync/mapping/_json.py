@@ -103,6 +103,18 @@ def map_order_json(
             return read
         order = read
     try:
+        return _map_parsed(order, settings, customer, payments)
+    except RecursionError:
+        return MappingResult.invalid("the order is nested too deeply to be a commercetools order")
+
+
+def _map_parsed(
+    order: Mapping[str, Any],
+    settings: MappingConfig,
+    customer: Customer | None,
+    payments: Sequence[Mapping[str, Any]] | None,
+) -> MappingResult:
+    try:
         parsed = parse_order(order)
     except PayloadError as exc:
         return MappingResult.invalid(str(exc).removeprefix(f"{exc.path}: "), exc.path, order)
