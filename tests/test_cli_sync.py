@@ -50,7 +50,7 @@ def test_the_queue_commands_list_replay_and_resolve(demo_db: tuple[Path, str]) -
     assert "@" not in out
 
     code, out, _ = _run("exceptions", "--state", state, "--owner", "finance")
-    assert (code, out.splitlines()[0]) == (0, "0 exception(s)")
+    assert (code, out.splitlines()[0]) == (0, "0 open exception(s)")
 
     code, out, _ = _run("retry", "--state", state, "--kind", "UNMAPPED_SKU")
     assert (code, out.split()[0]) == (0, "1")
@@ -59,12 +59,13 @@ def test_the_queue_commands_list_replay_and_resolve(demo_db: tuple[Path, str]) -
     assert code == 0
     assert "resolved" in out
     code, out, _ = _run("exceptions", "--state", state)
-    assert out.splitlines()[0] == "0 exception(s)"
+    assert out.splitlines()[0] == "0 open exception(s)"
 
 
 def test_health_exits_1_when_an_exception_is_overdue(demo_db: tuple[Path, str]) -> None:
     database, _ = demo_db
-    code, out, _ = _run("health", "--state", f"sqlite:///{database}", "--escalate-after", "1e9")
+    state = f"sqlite:///{database}"
+    code, out, _ = _run("health", "--state", state, "--escalate-after", "1e9", "--format", "json")
     assert code == 0
     assert json.loads(out)["orders_by_status"]["done"] == 39
 
@@ -104,7 +105,7 @@ initial_cursor = "{since}"
 """,
             encoding="utf-8",
         )
-        code, out, err = _run("run", "--config", str(settings))
+        code, out, err = _run("run", "orders", "--config", str(settings), "--format", "json")
     assert code == 0, err
     summary = json.loads(out)
     assert (summary["posted"], summary["excepted"]) == (10, 2)

@@ -3,6 +3,7 @@
 ```
 CtPrimaSyncError
 ├── ConfigurationError              a setting is missing or invalid: fix the configuration
+│   └── SettingsError               a settings file has problems; lists each with its key path
 ├── MoneyError
 │   ├── CurrencyMismatchError       two amounts in different currencies were combined
 │   └── InvalidMoneyError           an amount could not be read or represented exactly
@@ -27,6 +28,7 @@ CtPrimaSyncError
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
 └── StateError                      the state store failed or holds something unexpected
     ├── LeaseLostError              the worker no longer holds the order's lease: stop work on it
+    ├── StateNotFoundError          open_store(..., create=False) found no state at the URL
     ├── InvalidTransitionError      the ledger's state machine forbids this status change
     └── DuplicateRecordError        a unique key (order number, Prima reference, ...) is taken
 ```
@@ -64,7 +66,9 @@ __all__ = [
     "PrimaUnavailableError",
     "RateLimitedError",
     "ServiceUnavailableError",
+    "SettingsError",
     "StateError",
+    "StateNotFoundError",
     "ValidationError",
 ]
 
@@ -75,6 +79,24 @@ class CtPrimaSyncError(Exception):
 
 class ConfigurationError(CtPrimaSyncError, ValueError):
     """A setting is missing or invalid. The message names the setting and what it accepts."""
+
+
+class SettingsError(ConfigurationError):
+    """A settings file has one or more problems.
+
+    ``file`` names the file; ``problems`` holds each problem (its ``where`` is the key path such as
+    ``[prima] rate_limit``, its ``message`` what is expected). One problem reads as one line.
+    """
+
+    def __init__(self, file: str, problems: Sequence[object]) -> None:
+        self.file = file
+        self.problems: tuple[object, ...] = tuple(problems)
+        if len(self.problems) == 1:
+            text = f"settings {file}: {self.problems[0]}"
+        else:
+            lines = "".join(f"\n  {p}" for p in self.problems)
+            text = f"settings {file} have {len(self.problems)} problems:{lines}"
+        super().__init__(text)
 
 
 class MoneyError(CtPrimaSyncError, ValueError):
@@ -252,6 +274,11 @@ class LeaseLostError(StateError):
 
     Stop working on the order: another worker owns it now.
     """
+
+
+class StateNotFoundError(StateError):
+    """There is no state store at the URL (no SQLite file, no tables in the PostgreSQL schema);
+    raised by ``open_store(url, create=False)``, which never creates one."""
 
 
 class InvalidTransitionError(StateError):

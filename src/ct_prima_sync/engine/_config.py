@@ -121,6 +121,9 @@ class EngineConfig:
     escalate_after_occurrences: int = field(
         default=5, validator=_positive("escalate_after_occurrences")
     )
+    breaker_threshold: int = field(default=5, validator=_positive("breaker_threshold"))
+    """Consecutive orders Prima (or commercetools) did not answer before a run stops: one
+    exception for the outage instead of one per order (see ``engine/_breaker.py``)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EngineConfig:
@@ -128,6 +131,7 @@ class EngineConfig:
         known = {
             "worker_id", "lease_seconds", "claim_batch", "concurrency", "poll_overlap_seconds",
             "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
+            "breaker_threshold",
         }  # fmt: skip
         nested = {"eligibility", "retry", "customers", "write_back"}
         unknown = set(data) - known - nested

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
-from ..errors import DuplicateRecordError, PayloadError
+from ..errors import CommercetoolsError, DuplicateRecordError, PayloadError
 from ..mapping import MappingConfig
 from ..prima import PrimaGateway
 from ..state import (
@@ -20,15 +21,20 @@ from ..state import (
     Owner,
     StateStore,
 )
+from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
 from ._ingest import is_eligible, new_order, order_id_from_message
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
+from ._problems import ProblemKind
 from ._queue import HealthReport, health_report, list_exceptions, replay_exceptions
 from ._summary import RunSummary, SummaryBuilder
 
-__all__ = ["HealthReport", "SyncEngine"]
+__all__ = ["HealthReport", "Progress", "SyncEngine"]
+
+#: Called as orders finish with (orders done in this run, orders to do when it started).
+Progress = Callable[[int, int], None]
 
 _log = logging.getLogger("ct_prima_sync.engine")
 
@@ -77,9 +83,11 @@ class SyncEngine:
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
         self._notifier = notifier or LoggingNotifier()
+        self._stop = threading.Event()
+        self._breaker = CircuitBreaker(self._config.breaker_threshold)
         self._flow = OrderFlow(
             ct=commercetools,
-            prima=prima,
+            prima=guarded(prima, lambda: self._breaker.tripped is not None),
             store=store,
             mapping=mapping,
             config=self._config,
@@ -92,6 +100,13 @@ class SyncEngine:
     def config(self) -> EngineConfig:
         """The engine's configuration."""
         return self._config
+
+    def request_stop(self) -> None:
+        """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
+        are finished, orders claimed but not started are released at once, and the run returns
+        its summary (``stopped`` is ``"requested"``). Safe to call from a signal handler or
+        another thread; the run after that one starts afresh."""
+        self._stop.set()
 
     # -- ingest ------------------------------------------------------------------------------------
     def ingest_order(self, order: Order) -> bool:
@@ -190,21 +205,83 @@ class SyncEngine:
 
     # -- the order flow ----------------------------------------------------------------------------
     def sync_orders(
-        self, *, max_orders: int | None = None, from_messages: bool = False
+        self,
+        *,
+        max_orders: int | None = None,
+        from_messages: bool = False,
+        progress: Progress | None = None,
     ) -> RunSummary:
         """One full order run: poll (orders by ``lastModifiedAt``, or the messages API with
         ``from_messages``), then work the backlog (new orders and retries that are due) until it
-        is empty or ``max_orders`` have been processed."""
+        is empty or ``max_orders`` have been processed.
+
+        The run stops early when Prima or commercetools stops answering (the circuit breaker,
+        ``config.breaker_threshold``; see ``RunSummary.stopped``) or :meth:`request_stop` is
+        called. ``progress`` is called from the worker threads as orders finish.
+        """
         summary = SummaryBuilder(self._clock.now())
-        summary.count("ingested", self.poll_messages() if from_messages else self.poll_orders())
-        return self._drain(summary, max_orders=max_orders)
+        try:
+            summary.count("ingested", self.poll_messages() if from_messages else self.poll_orders())
+        except CommercetoolsError as error:
+            if isinstance(error, PayloadError):
+                raise
+            _log.warning("commercetools did not answer the poll: %s", error)
+            self._breaker = CircuitBreaker(self._config.breaker_threshold)
+            return self._stopped_by_outage(summary, ProblemKind.CT_UNAVAILABLE)
+        return self._drain(summary, max_orders=max_orders, progress=progress)
 
-    def process_backlog(self, *, max_orders: int | None = None) -> RunSummary:
+    def process_backlog(
+        self, *, max_orders: int | None = None, progress: Progress | None = None
+    ) -> RunSummary:
         """Work the ledger's backlog without polling commercetools first."""
-        return self._drain(SummaryBuilder(self._clock.now()), max_orders=max_orders)
+        return self._drain(
+            SummaryBuilder(self._clock.now()), max_orders=max_orders, progress=progress
+        )
 
-    def _drain(self, summary: SummaryBuilder, *, max_orders: int | None) -> RunSummary:
+    def _stopped_by_outage(self, summary: SummaryBuilder, kind: ProblemKind) -> RunSummary:
+        outage = record_outage(
+            self._store,
+            kind,
+            failed_orders=self._breaker.streak(kind),
+            orders_waiting=self._backlog,
+            now=self._clock.now(),
+        )
+        summary.stopped = kind.value
+        summary.outage_exception_id = outage.exception_id
+        _log.error("run stopped: %s", outage.detail["message"])
+        return self._finish_run(summary)
+
+    def _finish_run(self, summary: SummaryBuilder) -> RunSummary:
+        self._stop.clear()
+        for record in self._alert(summary.started_at):
+            summary.problem(record.kind)
+        result = summary.build(self._clock.now(), backlog=self._backlog())
+        _log.info("order run finished", extra={"summary": result.as_dict()})
+        return result
+
+    def _should_stop(self) -> bool:
+        return self._stop.is_set() or self._breaker.tripped is not None
+
+    def _drain(
+        self, summary: SummaryBuilder, *, max_orders: int | None, progress: Progress | None = None
+    ) -> RunSummary:
         processed = 0
+        self._breaker = CircuitBreaker(self._config.breaker_threshold)
+        total = self._backlog() if progress is not None else 0
+        if max_orders is not None:
+            total = min(total, max_orders)
+
+        def work(record: OrderRecord) -> Outcome:
+            outcome = self._process(record)
+            summary.count(str(outcome))
+            if progress is not None and outcome is not Outcome.RELEASED:
+                progress(
+                    sum(summary.snapshot(str(o)) for o in Outcome)
+                    - summary.snapshot(str(Outcome.RELEASED)),
+                    total,
+                )
+            return outcome
+
         # One worker thread would only add hand-offs: with concurrency 1 the caller's thread works.
         pool = (
             ThreadPoolExecutor(
@@ -214,7 +291,7 @@ class SyncEngine:
             else None
         )
         try:
-            while max_orders is None or processed < max_orders:
+            while (max_orders is None or processed < max_orders) and not self._should_stop():
                 limit = self._config.claim_batch
                 if max_orders is not None:
                     limit = min(limit, max_orders - processed)
@@ -227,24 +304,39 @@ class SyncEngine:
                 if not claimed:
                     break
                 outcomes: Iterable[Outcome] = (
-                    pool.map(self._process, claimed) if pool else map(self._process, claimed)
+                    pool.map(work, claimed) if pool else map(work, claimed)
                 )
-                for outcome in outcomes:
-                    summary.count(str(outcome))
+                for _outcome in outcomes:
+                    pass
                 processed += len(claimed)
                 self._log_progress(summary)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
         self._seen.clear()
-        for record in self._alert(summary.started_at):
-            summary.problem(record.kind)
-        result = summary.build(self._clock.now(), backlog=self._backlog())
-        _log.info("order run finished", extra={"summary": result.as_dict()})
-        return result
+        tripped = self._breaker.tripped
+        for kind in (ProblemKind.PRIMA_UNAVAILABLE, ProblemKind.CT_UNAVAILABLE):
+            if kind is not tripped and self._breaker.answered(kind):
+                resolve_outages(self._store, kind, now=self._clock.now())
+        if tripped is not None:
+            return self._stopped_by_outage(summary, tripped)
+        if self._stop.is_set():
+            summary.stopped = "requested"
+        return self._finish_run(summary)
 
     def _process(self, record: OrderRecord) -> Outcome:
-        return self._flow.process(record, self._seen.get(record.order_id))
+        if self._should_stop():
+            self._store.release_lease(
+                record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
+            )
+            return Outcome.RELEASED
+        outcome = self._flow.process(record, self._seen.get(record.order_id))
+        error = None
+        if outcome is Outcome.RETRYING:
+            after = self._store.get_order(record.order_id)
+            error = after.last_error if after is not None else None
+        self._breaker.observe(record.order_id, outcome, error)
+        return outcome
 
     def _backlog(self) -> int:
         counts = self._store.count_orders_by_status()
@@ -350,6 +442,12 @@ class SyncEngine:
 
 def _describe(record: ExceptionRecord) -> str:
     number = record.detail.get("order_number") if isinstance(record.detail, dict) else None
-    subject = f"order {number}" if number else f"order id {record.order_id}"
+    subject = (
+        f"order {number}"
+        if number
+        else f"order id {record.order_id}"
+        if record.order_id
+        else "every order waiting"
+    )
     hint = record.detail.get("message") or record.detail.get("request_error") or ""
     return f"{subject}: {record.kind}" + (f" ({hint})" if hint else "")

@@ -52,6 +52,8 @@ class Outcome(enum.StrEnum):
     EXCEPTED = "excepted"
     RETRYING = "retrying"
     LOST_LEASE = "lost_lease"
+    RELEASED = "released"
+    """Claimed but not started: the run stopped (outage, signal) and gave the lease back."""
 
 
 def _no_checkpoint(_step: str, _order_id: str) -> None:

@@ -102,6 +102,14 @@ class MemoryStore(MemoryTablesMixin):
             self._open()
             return self._orders.get(order_id)
 
+    def get_order_by_number(self, order_number: str) -> OrderRecord | None:
+        with self._lock:
+            self._open()
+            for record in self._orders.values():
+                if record.order_number == order_number:
+                    return record
+            return None
+
     def _order(self, order_id: str) -> OrderRecord:
         record = self._orders.get(order_id)
         if record is None:
@@ -271,7 +279,9 @@ class MemoryStore(MemoryTablesMixin):
             ]
             return found[:limit]
 
-    def resolve_exception(self, exception_id: int, *, note: str, now: datetime) -> ExceptionRecord:
+    def resolve_exception(
+        self, exception_id: int, *, note: str, now: datetime, by: str | None = None
+    ) -> ExceptionRecord:
         now = utc(now, "now")
         with self._lock:
             self._open()
@@ -280,7 +290,7 @@ class MemoryStore(MemoryTablesMixin):
                 raise StateError(f"unknown exception {exception_id}")
             if not record.is_open:
                 raise StateError(f"exception {exception_id} is already resolved")
-            resolved = attrs.evolve(record, resolved_at=now, resolution_note=note)
+            resolved = attrs.evolve(record, resolved_at=now, resolution_note=note, resolved_by=by)
             self._exceptions[exception_id] = resolved
             return resolved
 

@@ -119,6 +119,16 @@ class PostgresStore(SqlOrdersMixin, SqlTablesMixin):
             if not keep:
                 conn.close()
 
+    @staticmethod
+    def exists(conninfo: str) -> bool:
+        """True when the database (and ``search_path``) already holds a store's tables."""
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                row = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+        except psycopg.OperationalError as exc:
+            raise StateError(f"cannot connect to PostgreSQL: {exc}") from None
+        return bool(row and row[0])
+
     def _migrate(self) -> None:
         with self._borrow() as conn, _translated(), conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))

@@ -67,6 +67,11 @@ class StateStore(Protocol):
         """The ledger row of ``order_id``, or None."""
         ...
 
+    def get_order_by_number(self, order_number: str) -> OrderRecord | None:
+        """The ledger row of the order with commercetools order number ``order_number``, or
+        None."""
+        ...
+
     def claim(
         self, worker_id: str, *, lease_seconds: float, limit: int, now: datetime
     ) -> list[OrderRecord]:
@@ -150,8 +155,10 @@ class StateStore(Protocol):
         """Open exceptions whose ``next_retry_at`` is due, oldest id first."""
         ...
 
-    def resolve_exception(self, exception_id: int, *, note: str, now: datetime) -> ExceptionRecord:
-        """Close an open exception with a note."""
+    def resolve_exception(
+        self, exception_id: int, *, note: str, now: datetime, by: str | None = None
+    ) -> ExceptionRecord:
+        """Close an open exception with a note and, if given, who resolved it."""
         ...
 
     def mark_for_replay(self, where: ExceptionFilter, *, now: datetime) -> list[int]:

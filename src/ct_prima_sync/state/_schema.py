@@ -161,14 +161,17 @@ _POSTGRES_V1: Final = [
 # v2: the engine looks up an order's open exceptions when the order finally goes through.
 _V2: Final = ["CREATE INDEX exceptions_order_idx ON exceptions (order_id)"]
 
+# v3: who resolved an exception, beside the note (``resolve --by``).
+_V3: Final = ["ALTER TABLE exceptions ADD COLUMN resolved_by TEXT"]
+
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
-    "sqlite": [(1, _SQLITE_V1), (2, _V2)],
-    "postgresql": [(1, _POSTGRES_V1), (2, _V2)],
+    "sqlite": [(1, _SQLITE_V1), (2, _V2), (3, _V3)],
+    "postgresql": [(1, _POSTGRES_V1), (2, _V2), (3, _V3)],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (

@@ -1,4 +1,4 @@
-"""``ct-prima-sync demo``: the whole order flow on the embedded default, with nothing to set up.
+"""The demo itself: the whole order flow on the embedded default, with nothing to set up.
 
 SQLite state in a local file, the bundled commercetools fake and the Prima emulator (spoken to
 over its omlink SOAP protocol by the real client), a realistic catalogue and a few hundred orders
@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
-from .engine import EngineConfig, SyncEngine
-from .money import Money
-from .prima import OmlinkClient, OmlinkConfig
-from .state import open_store
-from .testing import PrimaEmulator, PrimaOrder
-from .testing.scenario import build_scenario, connect_commercetools
+from ..engine import EngineConfig, SyncEngine
+from ..money import Money
+from ..prima import OmlinkClient, OmlinkConfig
+from ..state import open_store
+from ..testing import PrimaEmulator, PrimaOrder
+from ..testing.scenario import build_scenario, connect_commercetools
 
 __all__ = ["run_demo"]
 
@@ -33,10 +33,10 @@ def run_demo(
     bad_every: int = 25,
     seed: int = 0,
     out: TextIO,
+    on_engine: Callable[[Callable[[], None]], None] = lambda _stop: None,
 ) -> int:
-    """Run the demo; returns the process exit code (0 when every good order reached Prima once)."""
-    for leftover in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
-        leftover.unlink(missing_ok=True)
+    """Run the demo on a new SQLite file ``database``; returns the process exit code (0 when every
+    good order reached Prima once). ``on_engine`` receives the engine's stop function."""
     started = time.perf_counter()
     scenario = build_scenario(orders=orders, bad_every=bad_every, seed=seed)
     emulator = PrimaEmulator(scenario.world)
@@ -45,7 +45,8 @@ def run_demo(
         f"Seeded a commercetools fake with {orders} orders ({len(scenario.bad)} of them bad) and a "
         f"Prima emulator with {len(scenario.world.skus())} SKUs in "
         f"{len(scenario.world.list_depots())} depots ({time.perf_counter() - started:.1f} s).\n"
-        f"State: {database}\n\n"
+        f"State: {database} (look around: ct-prima-sync exceptions --state sqlite:///{database})"
+        "\n\n"
     )
     with (
         open_store(f"sqlite:///{database}") as store,
@@ -63,8 +64,12 @@ def run_demo(
                 concurrency=4,
             ),
         )
+        on_engine(engine.request_stop)
         clock = time.perf_counter()
         summary = engine.sync_orders()
+        if summary.stopped:
+            out.write(f"Stopped after {summary.processed} orders; {summary.released} released.\n")
+            return 1
         seconds = time.perf_counter() - clock
         again = engine.sync_orders()
         ct_gross = sum(
