@@ -1,9 +1,11 @@
 """``map_order``: a commercetools order to a Prima sales order, or every reason it cannot be one.
 
-Pure: no I/O, no clock, no globals. The steps, each in its own module: read the items
-(``_items``, with their taxes checked in ``_tax``), spread order-level discounts (``_discounts``),
-build Prima lines and charges (``_lines``), total them and check the totals against
-commercetools' (``_totals``). docs/mapping.md writes down every rule.
+Pure: no I/O, no clock, no globals. The steps, each in its own module: check the order's bounds
+(``_bounds``), read the items (``_items``, with their taxes checked against their rates in
+``_tax``), spread order-level discounts per rate (``_discounts``), name the promotions and, if
+configured, separate order-level discounts into their own lines (``_promotions``), build Prima
+lines and charges (``_lines``), total them and check the totals against commercetools'
+(``_totals``), then payments (``_payments``). docs/mapping.md writes down every rule.
 """
 
 from __future__ import annotations
@@ -161,9 +163,8 @@ def map_order(
     ``customer`` is the order's commercetools customer when the caller fetched it (names and the
     account code may come from it). ``payments`` are the order's commercetools Payments, read by
     the caller when ``config.payments.read_payments`` is set (``None``: not read). The sales
-    order's lines and charges add up exactly to the
-    order's ``taxedPrice`` and ``totalPrice``; when they cannot, the result carries
-    TOTALS_MISMATCH with the difference and no sales order.
+    order's lines and charges add up exactly to the order's ``taxedPrice`` and ``totalPrice``;
+    when they cannot, the result carries TOTALS_MISMATCH with the difference and no sales order.
     """
     currency = order.total_price.currency
     ctx = OrderContext(

@@ -182,10 +182,10 @@ def _from_custom_field(
             f"custom.fields.{config.field}",
         )
         return ()
-    return (
-        SalesOrderPayment(pay_method=method.method, sub_pay_method=method.sub_method,
-                          amount=totals.gross),
-    )  # fmt: skip
+    payment = SalesOrderPayment(
+        pay_method=method.method, sub_pay_method=method.sub_method, amount=totals.gross
+    )
+    return (payment,)
 
 
 def map_payments(
