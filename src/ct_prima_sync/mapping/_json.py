@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from ..commercetools._models import Customer, Payment
+from ..commercetools._models import Customer
 from ..commercetools._models.parse import parse_order, parse_payment
 from ..errors import ConfigurationError, CtPrimaSyncError, PayloadError
 from ..prima import SkuCode, StockLevel
@@ -30,6 +30,9 @@ from ._order import map_order
 from ._result import MappingResult, to_jsonable
 from ._sku import SkuCodec
 from ._stock import CurrentStock, StockConfig, StockPlan, plan_stock_updates
+
+if TYPE_CHECKING:
+    from ..commercetools._models.payment import Payment
 
 __all__ = ["MAX_ORDER_BYTES", "map_order_json", "plan_stock_json", "read_order_text"]
 

@@ -11,7 +11,7 @@ lines and charges (``_lines``), total them and check the totals against commerce
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from attrs import frozen
 
@@ -23,7 +23,6 @@ from ..commercetools._models.enums import (
     TaxMode,
 )
 from ..commercetools._models.order import Order
-from ..commercetools._models.payment import Payment
 from ..money import RoundingMode
 from ..prima import (
     SalesOrder,
@@ -49,6 +48,9 @@ from ._promotions import (
     with_promotion,
 )
 from ._totals import check_totals, sales_order_totals
+
+if TYPE_CHECKING:
+    from ..commercetools._models.payment import Payment
 
 __all__ = ["MappedOrder", "map_order"]
 

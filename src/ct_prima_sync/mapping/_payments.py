@@ -24,18 +24,20 @@ Rules (docs/mapping.md, "Payments"):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from attrs import field, frozen
 
 from ..commercetools._models.enums import TransactionState, TransactionType
 from ..commercetools._models.order import Order
-from ..commercetools._models.payment import Payment, Transaction
 from ..errors import ConfigurationError
 from ..prima import SalesOrderPayment, SalesOrderTotals
 from ._cfgread import reject_unknown, str_list, str_map, str_or_none, sub_path, table
 from ._context import OrderContext
 from ._issues import IssueCode
+
+if TYPE_CHECKING:  # the Payment models load with the first payment parsed, not with the mapping
+    from ..commercetools._models.payment import Payment, Transaction
 
 __all__ = ["PayMethod", "PaymentConfig", "map_payments"]
 
