@@ -3,7 +3,8 @@
 ```
 CtPrimaSyncError
 ├── ConfigurationError              a setting is missing or invalid: fix the configuration
-│   └── SettingsError               a settings file has problems; lists each with its key path
+│   ├── SettingsError               a settings file has problems; lists each with its key path
+│   └── PrimaSoapMismatchError      (also a PrimaError, below)
 ├── MoneyError
 │   ├── CurrencyMismatchError       two amounts in different currencies were combined
 │   └── InvalidMoneyError           an amount could not be read or represented exactly
@@ -25,6 +26,8 @@ CtPrimaSyncError
 │   │                               request may have taken effect (ambiguous) or surely did not
 │   │   └── PrimaRateLimitedError   429 (or 503) with Retry-After from a gateway in front of Prima
 │   ├── PrimaRejectedError          RequestStatus="ERROR": a business rejection with Prima's text
+│   ├── PrimaSoapMismatchError      Prima's SOAP layer refused the envelope (a SOAP Client fault):
+│   │                               the SOAP names or style do not fit the installation
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
 └── StateError                      the state store failed or holds something unexpected
     ├── LeaseLostError              the worker no longer holds the order's lease: stop work on it
@@ -63,6 +66,7 @@ __all__ = [
     "PrimaProtocolError",
     "PrimaRateLimitedError",
     "PrimaRejectedError",
+    "PrimaSoapMismatchError",
     "PrimaUnavailableError",
     "RateLimitedError",
     "ServiceUnavailableError",
@@ -258,6 +262,32 @@ class PrimaRejectedError(PrimaError):
         label = f"Prima rejected {request_type}" if request_type else "Prima rejected the request"
         super().__init__(f"{label}: {request_error}")
         self.request_error = request_error
+        self.request_type = request_type
+
+
+class PrimaSoapMismatchError(PrimaError, ConfigurationError):
+    """Prima's SOAP layer refused the request envelope (a SOAP ``Client`` fault).
+
+    Omlink carries every business answer inside its reply string, so a Client fault means the
+    envelope itself did not fit: the operation or parameter names, their namespace, qualified or
+    unqualified parameters (``OmlinkConfig.soap``). Nothing was applied, and every request will
+    meet the same fault until the settings change: ``ct-prima-sync prima probe`` reads the right
+    ones from the installation's WSDL. ``fault`` is the server's fault text, ``request_type`` the
+    request that was refused. A :class:`ConfigurationError` as well: a sync run stops on it.
+    """
+
+    def __init__(self, fault: str, *, request_type: str = "") -> None:
+        what = request_type or "the request"
+        shown = " ".join(fault.split())  # one line, whatever the service wrote
+        if len(shown) > 300:
+            shown = shown[:297] + "..."
+        super().__init__(
+            f"Prima's SOAP service refused the envelope of {what} (SOAP Client fault: "
+            f"{shown or 'no fault text'}): the [prima.soap] settings (operation and parameter "
+            "names, namespace, qualified parameters) do not match this installation's WSDL; "
+            "`ct-prima-sync prima probe --endpoint URL --write-settings FILE` reads them"
+        )
+        self.fault = fault
         self.request_type = request_type
 
 

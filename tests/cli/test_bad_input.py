@@ -48,7 +48,10 @@ def test_the_demo_never_overwrites_a_file_or_a_folder(tmp_path: Path) -> None:
         (["demo", "--orders", "many"], "argument --orders: expected a whole number, got 'many'"),
         (["demo", "--orders", "1000000"], "--orders must be at most 100000"),
         (["demo", "--bad-every", "-1"], "argument --bad-every: must not be negative"),
-        (["run", "stock"], "the stock flow is not available in this version (available: orders)"),
+        (
+            ["run", "stock"],
+            "the stock flow is not available in this version (available: orders, dispatch)",
+        ),
         (["run", "postings"], "the postings flow is not available in this version"),
     ],
 )
@@ -69,7 +72,9 @@ def test_no_settings_anywhere_says_how_to_name_them(
 
 
 def test_retry_by_the_order_number_the_table_shows(demo_state: str) -> None:
-    code, out, _ = run_in_process("exceptions", "--state", demo_state, "--format", "json")
+    code, out, _ = run_in_process(
+        "exceptions", "--state", demo_state, "--kind", "UNMAPPED_SKU", "--format", "json"
+    )
     (record,) = json.loads(out)
     number = record["order_number"]
     assert number == "WEB-00-000025"
@@ -96,7 +101,9 @@ def test_retry_refuses_unknown_kinds_and_warns_when_nothing_matches(demo_state: 
 
 
 def test_resolve_records_who_and_the_note_shows_with_all(demo_state: str) -> None:
-    _, out, _ = run_in_process("exceptions", "--state", demo_state, "--format", "json")
+    _, out, _ = run_in_process(
+        "exceptions", "--state", demo_state, "--kind", "UNMAPPED_SKU", "--format", "json"
+    )
     (record,) = json.loads(out)
     ident = str(record["id"])
     code, out, _ = run_in_process(

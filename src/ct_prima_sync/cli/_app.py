@@ -15,6 +15,7 @@ from ._exits import EXIT_OK, EXIT_USAGE, exit_code_for
 from ._fakes import add_serve_fakes
 from ._logs import configure_logging
 from ._orders import add_map_order, add_order
+from ._prima import add_prima
 from ._queue import add_exceptions, add_resolve, add_retry
 from ._reports import add_health
 from ._runs import add_run
@@ -37,6 +38,7 @@ COMMANDS: Final[tuple[Callable[[Any], None], ...]] = (
     add_map_order,
     add_demo,
     add_serve_fakes,
+    add_prima,
 )
 
 

@@ -1,8 +1,11 @@
-"""The demo itself: the whole order flow on the embedded default, with nothing to set up.
+"""The demo itself: the order and dispatch flows on the embedded default, with nothing to set
+up.
 
 SQLite state in a local file, the bundled commercetools fake and the Prima emulator (spoken to
 over its omlink SOAP protocol by the real client), a realistic catalogue and a few hundred orders
-including bad ones; then one full order sync and a report of what happened.
+including bad ones; then one full order sync and a report of what happened. Then the warehouse
+despatches some orders in full and some in part and cancels one, one dispatch run passes that on,
+and the report shows the deliveries that reached commercetools.
 """
 
 from __future__ import annotations
@@ -15,15 +18,23 @@ from pathlib import Path
 from typing import TextIO
 
 from ..engine import EngineConfig, SyncEngine
+from ..mapping import CarrierConfig, DispatchConfig
 from ..money import Money
 from ..prima import OmlinkClient, OmlinkConfig
 from ..state import open_store
-from ..testing import PrimaEmulator, PrimaOrder
+from ..testing import FakeCommercetools, PrimaEmulator, PrimaOrder
 from ..testing.scenario import build_scenario, connect_commercetools
 
 __all__ = ["run_demo"]
 
 _EMULATOR_ENDPOINT = "http://prima-emulator.invalid/omlink/omlink"
+#: The emulator answers despatch details, so the demo shows deliveries with parcels; an
+#: installation without them gets the documented fallback (docs/dispatch.md).
+_DISPATCH = DispatchConfig(
+    despatch_details=True,
+    carriers={"DPD": CarrierConfig(name="DPD", tracking_url="https://track.example/{tracking_id}")},
+    parcel_type_key="parcel-tracking",
+)
 
 
 def run_demo(
@@ -62,6 +73,7 @@ def run_demo(
                 worker_id="demo",
                 initial_cursor=scenario.first_order_at - timedelta(days=1),
                 concurrency=4,
+                dispatch=_DISPATCH,
             ),
         )
         on_engine(engine.request_stop)
@@ -90,7 +102,63 @@ def run_demo(
             "each order reaches Prima exactly once.\n"
         )
         lost = [n for n in scenario.good if scenario.world.submission_count(n) != 1]
-        return 1 if lost or summary.posted != len(scenario.good) else 0
+        dispatched = _dispatch(out, engine=engine, emulator=emulator, ct=scenario.commercetools)
+        return 1 if lost or summary.posted != len(scenario.good) or not dispatched else 0
+
+
+def _dispatch(
+    out: TextIO, *, engine: SyncEngine, emulator: PrimaEmulator, ct: FakeCommercetools
+) -> bool:
+    """The warehouse despatches some orders in full, some in part, cancels one; one dispatch
+    run passes it on. True when every despatch reached commercetools exactly once."""
+    engine.sync_dispatch()  # follows every order Prima has; nothing has left the warehouse yet
+    orders = [o for o in emulator.world.orders() if sum(ln.quantity for ln in o.order.lines) > 1]
+    full, part, cancelled = orders[:5], orders[5:8], orders[8:9]
+    parcel = iter(range(1, 10_000))
+    for order in full:
+        emulator.despatch(
+            order.order_number,
+            carrier="DPD",
+            tracking_numbers=[
+                f"1Z{next(parcel):06d}" for _ in range(1 + len(order.order.lines) // 3)
+            ],
+        )
+    for order in part:
+        first = order.order.lines[0]
+        emulator.despatch(
+            order.order_number,
+            {first.line_number: 1},
+            carrier="DPD",
+            tracking_numbers=[f"1Z{next(parcel):06d}"],
+        )
+    for order in cancelled:
+        emulator.cancel(order.order_number)
+    summary = engine.sync_dispatch()
+    out.write(
+        f"\nDispatch: the warehouse despatched {len(full)} orders in full and {len(part)} in "
+        f"part, and cancelled {len(cancelled)}. One dispatch run asked Prima about "
+        f"{summary.checked} orders and wrote {summary.deliveries} deliveries to commercetools:\n"
+    )
+    for order in (*full, *part):
+        shown = ct.order(order.order.external_id)
+        for delivery in shown.get("shippingInfo", {}).get("deliveries", []):
+            tracking = ", ".join(p["trackingData"]["trackingId"] for p in delivery["parcels"])
+            units = sum(item["quantity"] for item in delivery["items"])
+            out.write(
+                f"  {order.order_number}  {shown.get('shipmentState', '-'):<8} delivery "
+                f"{delivery['key']}: {units} unit(s), parcels {tracking}\n"
+            )
+    for order in cancelled:
+        raised = [
+            f"{r.kind} for {r.owner}" for r in engine.exceptions(order_id=order.order.external_id)
+        ]
+        out.write(f"  {order.order_number}  cancelled in Prima: {', '.join(raised)}\n")
+    again = engine.sync_dispatch()
+    out.write(
+        f"A second dispatch run right after wrote {again.deliveries} deliveries: each despatch "
+        "reaches commercetools exactly once, and only after Prima confirmed it.\n"
+    )
+    return summary.deliveries == len(full) + len(part) and again.deliveries == 0
 
 
 def _report(

@@ -10,13 +10,14 @@ version does not have is listed with ``None`` and refused with a sentence.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Final, TextIO
 
 from attrs import frozen
 
 from ..commercetools import CommercetoolsClient
-from ..engine import RunSummary, SyncEngine
+from ..engine import DispatchSummary, RunSummary, SyncEngine
 from ..prima import OmlinkClient
 from ..settings import Settings
 from ..state import open_store
@@ -25,7 +26,7 @@ from ._exits import EXIT_ISSUES, EXIT_OK, UsageError
 from ._output import Progress, write_json
 from ._signals import StopRequest, stopping_cleanly
 
-__all__ = ["FLOWS", "FlowResult", "RunContext", "add_run", "summary_lines"]
+__all__ = ["FLOWS", "FlowResult", "RunContext", "add_run", "dispatch_lines", "summary_lines"]
 
 
 @frozen(kw_only=True)
@@ -80,7 +81,10 @@ def summary_lines(summary: RunSummary) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
+@contextmanager
+def _engine(settings: Settings, flow: str, context: RunContext) -> Iterator[SyncEngine]:
+    """An engine over the systems and state of the settings, stoppable by signals while it is
+    in use; a sentence names what the settings lack for ``flow``."""
     ct_config, prima_config, mapping = settings.commercetools, settings.prima, settings.mapping
     if ct_config is None or prima_config is None or mapping is None:
         missing = [
@@ -89,8 +93,7 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
                                 ("mapping", mapping))
             if value is None
         ]  # fmt: skip
-        raise UsageError(f"the order flow needs {' and '.join(missing)} in the settings file")
-    progress = Progress(context.stderr, "orders") if context.show_progress else None
+        raise UsageError(f"the {flow} flow needs {' and '.join(missing)} in the settings file")
     with (
         open_store(settings.state_url, busy_timeout=settings.state.busy_timeout) as store,
         CommercetoolsClient(ct_config) as commercetools,
@@ -105,9 +108,17 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
         )
         context.stop_hooks.append(engine.request_stop)
         try:
-            summary = engine.sync_orders(max_orders=args.max_orders, progress=progress)
+            yield engine
         finally:
             context.stop_hooks.remove(engine.request_stop)
+
+
+def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
+    progress = Progress(context.stderr, "orders") if context.show_progress else None
+    with _engine(settings, "order", context) as engine:
+        try:
+            summary = engine.sync_orders(max_orders=args.max_orders, progress=progress)
+        finally:
             if progress is not None:
                 progress.close()
     return FlowResult(
@@ -117,11 +128,44 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
     )
 
 
+def dispatch_lines(summary: DispatchSummary) -> tuple[str, ...]:
+    """The dispatch run's summary for people."""
+    if summary.skipped:
+        return ("dispatch: running on another worker; nothing was done",)
+    lines = [
+        f"dispatch: {summary.deliveries} deliveries written, {summary.shipped} orders shipped, "
+        f"{summary.partial} part shipped, {summary.cancelled} cancelled in Prima",
+        f"  Prima asked about {summary.checked} orders ({summary.deferred} left for the next "
+        f"run); {summary.taken_on} newly followed, {summary.reviewed} changed in commercetools; "
+        f"{summary.open} still followed",
+    ]
+    if summary.problems:
+        lines.append(
+            "  problems: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.problems.items()))
+        )
+    if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"):
+        system = "Prima" if summary.stopped == "PRIMA_UNAVAILABLE" else "commercetools"
+        lines.append(f"  STOPPED: {system} did not answer; the next run carries on")
+    elif summary.stopped:
+        lines.append(f"  stopped early: {summary.stopped}")
+    return tuple(lines)
+
+
+def _dispatch(settings: Settings, _args: argparse.Namespace, context: RunContext) -> FlowResult:
+    with _engine(settings, "dispatch", context) as engine:
+        summary = engine.sync_dispatch()
+    return FlowResult(
+        summary=summary.as_dict(),
+        lines=dispatch_lines(summary),
+        completed=summary.stopped in (None, "requested"),
+    )
+
+
 #: The flows ``run`` knows, in the order ``run all`` runs them; None: not in this version.
 FLOWS: Final[dict[str, Flow | None]] = {
     "orders": _orders,
     "stock": None,
-    "dispatch": None,
+    "dispatch": _dispatch,
     "postings": None,
 }
 
@@ -131,7 +175,8 @@ def add_run(subparsers: Any) -> None:
     parser = subparser(
         subparsers,
         "run",
-        help="one pass of the sync: orders to Prima (and every other flow this version has)",
+        help="one pass of the sync: orders to Prima, Prima's despatches to commercetools (and "
+        "every other flow this version has)",
         description="Run one pass of a flow (or of every available flow) with the systems and "
         "state named in the settings file, print a summary and exit. Exit code 0 when the pass "
         "ran through (orders that need a person wait in the exception queue), 1 when it stopped "

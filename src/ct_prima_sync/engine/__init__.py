@@ -1,7 +1,9 @@
-"""The sync flows host applications call: ``SyncEngine`` and its configuration and results."""
+"""The sync flows host applications call: ``SyncEngine`` (orders, dispatch) and its configuration
+and results."""
 
 from ._clock import Clock, FakeClock, SystemClock
 from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
+from ._dispatch_summary import DispatchSummary
 from ._engine import SyncEngine
 from ._locks import LeaseLock, LockBusyError, LockLostError
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifier
@@ -15,6 +17,7 @@ __all__ = [
     "AlertLevel",
     "Clock",
     "CustomerPolicy",
+    "DispatchSummary",
     "EligibilityRules",
     "EngineConfig",
     "FakeClock",

@@ -11,6 +11,7 @@ from typing import Any, Final
 from attrs import field, frozen
 
 from ..errors import ConfigurationError
+from ..mapping import DispatchConfig
 
 __all__ = [
     "CustomerPolicy",
@@ -115,6 +116,8 @@ class EngineConfig:
     retry: RetryBackoff = RetryBackoff()
     customers: CustomerPolicy = CustomerPolicy()
     write_back: WriteBack = WriteBack()
+    dispatch: DispatchConfig = field(factory=DispatchConfig)
+    """How the dispatch flow asks Prima and writes deliveries (``[engine.dispatch]``)."""
     depot_refresh_seconds: float = field(
         default=600.0, validator=_positive("depot_refresh_seconds")
     )
@@ -133,11 +136,13 @@ class EngineConfig:
             "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
             "breaker_threshold",
         }  # fmt: skip
-        nested = {"eligibility", "retry", "customers", "write_back"}
+        nested = {"eligibility", "retry", "customers", "write_back", "dispatch"}
         unknown = set(data) - known - nested
         if unknown:
             raise ConfigurationError(f"engine: unknown settings {sorted(unknown)}")
         kwargs: dict[str, Any] = {k: data[k] for k in known if k in data}
+        if "dispatch" in data:
+            kwargs["dispatch"] = DispatchConfig.from_dict(dict(data["dispatch"]))
         sections: dict[str, type[Any]] = {
             "eligibility": EligibilityRules,
             "retry": RetryBackoff,

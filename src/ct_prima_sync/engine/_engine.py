@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
-from ..errors import CommercetoolsError, DuplicateRecordError, PayloadError
+from ..errors import CommercetoolsError, ConfigurationError, DuplicateRecordError, PayloadError
 from ..mapping import MappingConfig
 from ..prima import PrimaGateway
 from ..state import (
@@ -24,7 +24,9 @@ from ..state import (
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
-from ._ingest import is_eligible, new_order, order_id_from_message
+from ._dispatch_run import DispatchRun
+from ._dispatch_summary import DispatchSummary
+from ._ingest import cursor_start, is_eligible, new_order, order_id_from_message
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._problems import ProblemKind
@@ -79,12 +81,17 @@ class SyncEngine:
         checkpoint: Checkpoint | None = None,
     ) -> None:
         self._ct = commercetools
+        self._prima = prima
+        self._mapping = mapping
+        self._checkpoint = checkpoint
         self._store = store
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
         self._notifier = notifier or LoggingNotifier()
         self._stop = threading.Event()
         self._breaker = CircuitBreaker(self._config.breaker_threshold)
+        self._misfit: ConfigurationError | None = None
+        self._misfit_lock = threading.Lock()
         self._flow = OrderFlow(
             ct=commercetools,
             prima=guarded(prima, lambda: self._breaker.tripped is not None),
@@ -104,7 +111,8 @@ class SyncEngine:
     def request_stop(self) -> None:
         """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
         are finished, orders claimed but not started are released at once, and the run returns
-        its summary (``stopped`` is ``"requested"``). Safe to call from a signal handler or
+        its summary (``stopped`` is ``"requested"``). A dispatch run finishes the order in hand
+        and returns likewise. Safe to call from a signal handler or
         another thread; the run after that one starts afresh."""
         self._stop.set()
 
@@ -124,11 +132,8 @@ class SyncEngine:
         """Read orders modified since the stored cursor (with the overlap window) into the ledger;
         returns how many were new."""
         now = self._clock.now()
-        stored = self._store.get_cursor(self._config.cursor_name)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
         )
         result = self._ct.orders.poll_modified(
             cursor, overlap=timedelta(seconds=self._config.poll_overlap_seconds)
@@ -161,11 +166,8 @@ class SyncEngine:
         overlap window) into the ledger; returns how many orders were new. An alternative to
         :meth:`poll_orders` for projects with messages enabled: it sees new orders only."""
         now = self._clock.now()
-        stored = self._store.get_cursor(_MESSAGES_CURSOR)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
         )
         overlap = timedelta(seconds=self._config.poll_overlap_seconds)
         latest = cursor
@@ -218,6 +220,11 @@ class SyncEngine:
         The run stops early when Prima or commercetools stops answering (the circuit breaker,
         ``config.breaker_threshold``; see ``RunSummary.stopped``) or :meth:`request_stop` is
         called. ``progress`` is called from the worker threads as orders finish.
+
+        Raises :class:`~ct_prima_sync.errors.ConfigurationError` (for example
+        :class:`~ct_prima_sync.errors.PrimaSoapMismatchError`) when the settings turn out not to
+        fit the systems: no order is to blame, so the orders the run held are given back
+        untouched (no exception recorded) for the next run once the settings are fixed.
         """
         summary = SummaryBuilder(self._clock.now())
         try:
@@ -260,13 +267,14 @@ class SyncEngine:
         return result
 
     def _should_stop(self) -> bool:
-        return self._stop.is_set() or self._breaker.tripped is not None
+        return self._stop.is_set() or self._breaker.tripped is not None or self._misfit is not None
 
     def _drain(
         self, summary: SummaryBuilder, *, max_orders: int | None, progress: Progress | None = None
     ) -> RunSummary:
         processed = 0
         self._breaker = CircuitBreaker(self._config.breaker_threshold)
+        self._misfit = None
         total = self._backlog() if progress is not None else 0
         if max_orders is not None:
             total = min(total, max_orders)
@@ -314,6 +322,11 @@ class SyncEngine:
             if pool is not None:
                 pool.shutdown(wait=True)
         self._seen.clear()
+        misfit = self._take_misfit()
+        if misfit is not None:
+            self._stop.clear()
+            _log.error("order run stopped: %s", misfit, extra={"error_type": type(misfit).__name__})
+            raise misfit
         tripped = self._breaker.tripped
         for kind in (ProblemKind.PRIMA_UNAVAILABLE, ProblemKind.CT_UNAVAILABLE):
             if kind is not tripped and self._breaker.answered(kind):
@@ -324,13 +337,24 @@ class SyncEngine:
             summary.stopped = "requested"
         return self._finish_run(summary)
 
+    def _take_misfit(self) -> ConfigurationError | None:
+        """The configuration error that stopped this run, if one did (and forget it)."""
+        with self._misfit_lock:
+            misfit, self._misfit = self._misfit, None
+        return misfit
+
     def _process(self, record: OrderRecord) -> Outcome:
         if self._should_stop():
             self._store.release_lease(
                 record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
             )
             return Outcome.RELEASED
-        outcome = self._flow.process(record, self._seen.get(record.order_id))
+        try:
+            outcome = self._flow.process(record, self._seen.get(record.order_id))
+        except ConfigurationError as misfit:  # the flow gave the order back; stop the run
+            with self._misfit_lock:
+                self._misfit = self._misfit or misfit
+            return Outcome.RELEASED
         error = None
         if outcome is Outcome.RETRYING:
             after = self._store.get_order(record.order_id)
@@ -361,6 +385,32 @@ class SyncEngine:
             },
         )
 
+    # -- the dispatch flow -------------------------------------------------------------------------
+    def sync_dispatch(self) -> DispatchSummary:
+        """One dispatch run: start following the orders Prima accepted, pass on changes made in
+        commercetools since (cancellations, edits, returns), and ask Prima about the orders that
+        are due, within ``config.dispatch.schedule``'s budget. Whatever Prima reports despatched
+        becomes deliveries with parcels and the shipment state in commercetools, exactly once;
+        nothing reaches commercetools before Prima confirms. Safe to call from several workers:
+        one runs, the others return a summary with ``skipped`` (docs/dispatch.md)."""
+        run = DispatchRun(
+            ct=self._ct,
+            prima=self._prima,
+            store=self._store,
+            mapping=self._mapping,
+            config=self._config,
+            clock=self._clock,
+            checkpoint=self._checkpoint,
+            should_stop=self._stop.is_set,
+        )
+        try:
+            summary = run.run()
+        finally:
+            self._stop.clear()
+        if not summary.skipped:
+            self._alert(summary.started_at)
+        return summary
+
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(
         self,
@@ -383,8 +433,8 @@ class SyncEngine:
         self, *, order_id: str | None = None, kind: str | None = None, owner: Owner | None = None
     ) -> int:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
-        cause was fixed: they go back to the backlog and the next run processes them. Returns how
-        many orders were requeued."""
+        cause was fixed: they go back to the backlog (or, once in Prima, are asked about on the
+        next dispatch run) and the next run processes them. Returns how many orders moved."""
         return replay_exceptions(
             self._store, now=self._clock.now(), order_id=order_id, kind=kind, owner=owner
         )

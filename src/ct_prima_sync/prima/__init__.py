@@ -1,4 +1,5 @@
-"""Prima: the models, the PrimaGateway protocol the engine depends on, and the omlink client.
+"""Prima: the models, the PrimaGateway protocol the engine depends on, the omlink client, and the
+probe that reads an installation's WSDL and proposes its settings (first contact).
 
 The models load at once; the client, the codec and the rest load on first use, so that importing
 the pure mapping (which needs only the models) never loads httpx.
@@ -37,6 +38,22 @@ if TYPE_CHECKING:
     from ._flow import ConcurrencyLimiter, FlowControl, ManualClock, RateLimiter
     from ._gateway import PrimaGateway
     from ._journal_csv import JOURNAL_COLUMNS, JournalCsvFormat, JournalCsvSink, write_journal_csv
+    from ._order_changes import PrimaOrderChanges, ReturnLine
+    from ._probe import (
+        ProbeKind,
+        ProbeReport,
+        ProbeStep,
+        ReplyShape,
+        SoapProposal,
+        WsdlDescription,
+        WsdlMessage,
+        WsdlOperation,
+        WsdlParameter,
+        describe_reply,
+        probe_prima,
+        propose_soap_names,
+        read_wsdl,
+    )
     from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
 
 _LAZY = {
@@ -57,6 +74,21 @@ _LAZY = {
     "OmlinkSchema": "._xml",
     "RequestTypeNames": "._xml",
     "SoapNames": "._xml",
+    "PrimaOrderChanges": "._order_changes",
+    "ReturnLine": "._order_changes",
+    "ProbeKind": "._probe",
+    "ProbeReport": "._probe",
+    "ProbeStep": "._probe",
+    "ReplyShape": "._probe",
+    "SoapProposal": "._probe",
+    "WsdlDescription": "._probe",
+    "WsdlMessage": "._probe",
+    "WsdlOperation": "._probe",
+    "WsdlParameter": "._probe",
+    "describe_reply": "._probe",
+    "probe_prima": "._probe",
+    "propose_soap_names": "._probe",
+    "read_wsdl": "._probe",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
@@ -85,9 +117,15 @@ __all__ = [
     "PostalAddress",
     "PrimaCustomer",
     "PrimaGateway",
+    "PrimaOrderChanges",
+    "ProbeKind",
+    "ProbeReport",
+    "ProbeStep",
     "RateLimiter",
+    "ReplyShape",
     "RequestTypeNames",
     "RetryPolicy",
+    "ReturnLine",
     "SalesOrder",
     "SalesOrderCharge",
     "SalesOrderLine",
@@ -95,8 +133,17 @@ __all__ = [
     "SalesOrderTotals",
     "SkuCode",
     "SoapNames",
+    "SoapProposal",
     "StockLevel",
     "SubmitResult",
     "TaxTotal",
+    "WsdlDescription",
+    "WsdlMessage",
+    "WsdlOperation",
+    "WsdlParameter",
+    "describe_reply",
+    "probe_prima",
+    "propose_soap_names",
+    "read_wsdl",
     "write_journal_csv",
 ]

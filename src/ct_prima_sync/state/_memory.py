@@ -14,6 +14,7 @@ import attrs
 from ..errors import DuplicateRecordError, StateError
 from . import _ledger
 from ._common import check_limit, check_seconds, json_detail
+from ._memory_dispatch import MemoryDispatchMixin
 from ._memory_tables import MemoryTablesMixin
 from ._records import (
     OPEN_EXCEPTIONS,
@@ -29,7 +30,7 @@ from ._records import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryTablesMixin):
+class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin):
     """A :class:`StateStore` in memory; nothing survives the process. ``open_store("memory://")``."""
 
     def __init__(self) -> None:
@@ -41,6 +42,7 @@ class MemoryStore(MemoryTablesMixin):
         self._exceptions: dict[int, ExceptionRecord] = {}
         self._next_exception_id = 1
         self._init_tables()
+        self._init_dispatch()
 
     def __repr__(self) -> str:
         return f"MemoryStore(closed={self._closed})"

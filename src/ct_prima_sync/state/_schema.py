@@ -164,14 +164,93 @@ _V2: Final = ["CREATE INDEX exceptions_order_idx ON exceptions (order_id)"]
 # v3: who resolved an exception, beside the note (``resolve --by``).
 _V3: Final = ["ALTER TABLE exceptions ADD COLUMN resolved_by TEXT"]
 
+# v4: despatch progress. One row per order Prima accepted (followed while ``open``; the due index
+# keeps the "which orders to ask Prima about" query bounded), its deliveries append-only with a
+# unique key per order (the ledger's last line against writing a delivery twice).
+_SQLITE_V4: Final = [
+    """CREATE TABLE dispatch_orders (
+        order_id TEXT PRIMARY KEY REFERENCES orders (order_id),
+        order_number TEXT,
+        prima_reference TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'shipped', 'cancelled', 'closed')),
+        accepted_at TEXT NOT NULL,
+        next_check_at TEXT,
+        last_checked_at TEXT,
+        checks INTEGER NOT NULL,
+        prima_status TEXT NOT NULL,
+        ct_order_state TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        returns TEXT NOT NULL,
+        first_despatched_on TEXT,
+        last_despatched_on TEXT,
+        finished_at TEXT,
+        revision INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK ((state = 'open') = (next_check_at IS NOT NULL))
+    )""",
+    """CREATE INDEX dispatch_due_idx ON dispatch_orders (next_check_at, accepted_at, order_id)
+        WHERE state = 'open'""",
+    """CREATE TABLE dispatch_deliveries (
+        order_id TEXT NOT NULL REFERENCES dispatch_orders (order_id),
+        delivery_key TEXT NOT NULL,
+        despatch_ref TEXT NOT NULL,
+        despatched_on TEXT NOT NULL,
+        items TEXT NOT NULL,
+        written_at TEXT NOT NULL,
+        shipping_key TEXT,
+        carrier TEXT NOT NULL,
+        tracking_ids TEXT NOT NULL,
+        PRIMARY KEY (order_id, delivery_key)
+    )""",
+]
+
+_POSTGRES_V4: Final = [
+    """CREATE TABLE dispatch_orders (
+        order_id TEXT COLLATE "C" PRIMARY KEY REFERENCES orders (order_id),
+        order_number TEXT COLLATE "C",
+        prima_reference TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'shipped', 'cancelled', 'closed')),
+        accepted_at TIMESTAMPTZ NOT NULL,
+        next_check_at TIMESTAMPTZ,
+        last_checked_at TIMESTAMPTZ,
+        checks INTEGER NOT NULL,
+        prima_status TEXT NOT NULL,
+        ct_order_state TEXT NOT NULL,
+        lines JSONB NOT NULL,
+        returns JSONB NOT NULL,
+        first_despatched_on DATE,
+        last_despatched_on DATE,
+        finished_at TIMESTAMPTZ,
+        revision INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        CHECK ((state = 'open') = (next_check_at IS NOT NULL))
+    )""",
+    """CREATE INDEX dispatch_due_idx ON dispatch_orders (next_check_at, accepted_at, order_id)
+        WHERE state = 'open'""",
+    """CREATE TABLE dispatch_deliveries (
+        order_id TEXT COLLATE "C" NOT NULL REFERENCES dispatch_orders (order_id),
+        delivery_key TEXT COLLATE "C" NOT NULL,
+        despatch_ref TEXT NOT NULL,
+        despatched_on DATE NOT NULL,
+        items JSONB NOT NULL,
+        written_at TIMESTAMPTZ NOT NULL,
+        shipping_key TEXT,
+        carrier TEXT NOT NULL,
+        tracking_ids JSONB NOT NULL,
+        PRIMARY KEY (order_id, delivery_key)
+    )""",
+]
+
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
-    "sqlite": [(1, _SQLITE_V1), (2, _V2), (3, _V3)],
-    "postgresql": [(1, _POSTGRES_V1), (2, _V2), (3, _V3)],
+    "sqlite": [(1, _SQLITE_V1), (2, _V2), (3, _V3), (4, _SQLITE_V4)],
+    "postgresql": [(1, _POSTGRES_V1), (2, _V2), (3, _V3), (4, _POSTGRES_V4)],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
         LineItemPriceMode,
         OrderState,
         PaymentState,
+        ReturnPaymentState,
+        ReturnShipmentState,
         RoundingMode,
         ShipmentState,
         ShippingMethodState,
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
         TaxPortion,
         TaxRate,
     )
+    from .returns import ReturnInfo, ReturnItem
     from .shipping import (
         Delivery,
         DeliveryItem,
@@ -68,8 +71,11 @@ if TYPE_CHECKING:
         ShippingRate,
         TrackingData,
     )
-
 _LAZY = {
+    "ReturnPaymentState": ".enums",
+    "ReturnShipmentState": ".enums",
+    "ReturnInfo": ".returns",
+    "ReturnItem": ".returns",
     "Channel": ".channel",
     "Address": ".common",
     "CustomFields": ".common",
@@ -187,6 +193,10 @@ __all__ = [
     "Price",
     "ProductVariant",
     "Reference",
+    "ReturnInfo",
+    "ReturnItem",
+    "ReturnPaymentState",
+    "ReturnShipmentState",
     "RoundingMode",
     "ShipmentState",
     "Shipping",
