@@ -48,6 +48,7 @@ TYPE_IDS = {
     "channels": "channel",
     "inventory": "inventory-entry",
     "messages": "message",
+    "payments": "payment",
 }
 
 
