@@ -67,7 +67,7 @@ def resolve_finished_exceptions(store: StateStore, *, now: datetime) -> int:
     finished: dict[str, bool] = {}
     for record in store.list_exceptions(ExceptionFilter()):
         order_id = record.order_id
-        if order_id is None:
+        if order_id is None or not _belongs_to_order_flow(record):
             continue
         if order_id not in finished:
             order = store.get_order(order_id)
@@ -75,6 +75,14 @@ def resolve_finished_exceptions(store: StateStore, *, now: datetime) -> int:
         if finished[order_id] and _resolve_if_open(store, record.exception_id, now):
             resolved += 1
     return resolved
+
+
+def _belongs_to_order_flow(record: ExceptionRecord) -> bool:
+    """Whether the order flow raised this exception. Other flows (dispatch, postings) raise theirs
+    on orders that are done in the order ledger and mark them with ``detail["flow"]``: an order
+    being in Prima settles nothing for them."""
+    flow = record.detail.get("flow") if isinstance(record.detail, dict) else None
+    return flow in (None, "orders")
 
 
 def _resolve_if_open(store: StateStore, exception_id: int, now: datetime) -> bool:
