@@ -45,5 +45,7 @@ def test_an_order_flow_exception_on_a_done_order_is_closed_and_a_dispatch_one_st
 
     closed = store.get_exception(left_open.exception_id)
     still_open = store.get_exception(refund.exception_id)
-    assert closed is not None and not closed.is_open
-    assert still_open is not None and still_open.is_open
+    assert closed is not None
+    assert not closed.is_open
+    assert still_open is not None
+    assert still_open.is_open
