@@ -30,8 +30,8 @@ from ._sql_base import EXCEPTION_COLUMNS, SqlBase, chunks
 
 _RECORD_EXCEPTION = (
     "INSERT INTO exceptions (kind, owner, order_id, detail, first_seen, last_seen, occurrences, "
-    "transient, next_retry_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
-    "ON CONFLICT (kind, order_id) WHERE resolved_at IS NULL DO UPDATE SET "
+    "transient, next_retry_at, subject) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
+    "ON CONFLICT (kind, order_id, subject) WHERE resolved_at IS NULL DO UPDATE SET "
     "owner = excluded.owner, detail = excluded.detail, last_seen = excluded.last_seen, "
     "occurrences = exceptions.occurrences + 1, transient = excluded.transient, "
     f"next_retry_at = excluded.next_retry_at RETURNING {EXCEPTION_COLUMNS}"
@@ -61,6 +61,7 @@ def _where(where: ExceptionFilter) -> tuple[str, list[Any]]:
         ("owner", where.owner),
         ("kind", where.kind),
         ("order_id", where.order_id),
+        ("subject", where.subject),
     ):
         if value is not None:
             clauses.append(f"{column} = ?")
@@ -82,6 +83,7 @@ class SqlTablesMixin(SqlBase):
         order_id: str | None = None,
         transient: bool = False,
         next_retry_at: datetime | None = None,
+        subject: str | None = None,
     ) -> ExceptionRecord:
         """See :meth:`StateStore.record_exception`."""
         t_now = self.ts_in(utc(now, "now"))
@@ -95,6 +97,7 @@ class SqlTablesMixin(SqlBase):
             t_now,
             bool(transient),
             self.ts_in(retry),
+            subject or "",
         )
         with self._write() as tx:
             row = tx.one(_RECORD_EXCEPTION, params)
@@ -157,7 +160,9 @@ class SqlTablesMixin(SqlBase):
     def mark_for_replay(self, where: ExceptionFilter, *, now: datetime) -> list[int]:
         """See :meth:`StateStore.mark_for_replay`."""
         sql, params = _where(
-            ExceptionFilter(owner=where.owner, kind=where.kind, order_id=where.order_id)
+            ExceptionFilter(
+                owner=where.owner, kind=where.kind, order_id=where.order_id, subject=where.subject
+            )
         )
         with self._write() as tx:
             rows = tx.all(
