@@ -74,6 +74,7 @@ class SyncEngine:
     ) -> None:
         self._ct = commercetools
         self._store = store
+        self._mapping = mapping
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
         self._notifier = notifier or LoggingNotifier()
@@ -103,7 +104,7 @@ class SyncEngine:
         if not is_eligible(order, self._config.eligibility, self._clock.now()):
             return False
         self._seen[order.id] = order
-        return self._store.ingest(new_order(order), now=self._clock.now())
+        return self._store.ingest(new_order(order, self._mapping.depots), now=self._clock.now())
 
     def poll_orders(self) -> int:
         """Read orders modified since the stored cursor (with the overlap window) into the ledger;
@@ -136,9 +137,13 @@ class SyncEngine:
             for order in page:
                 self._seen[order.id] = order
             try:
-                added += self._store.ingest_many([new_order(o) for o in page], now=now)
+                added += self._store.ingest_many(
+                    [new_order(o, self._mapping.depots) for o in page], now=now
+                )
             except DuplicateRecordError:
-                added += sum(self._store.ingest(new_order(o), now=now) for o in page)
+                added += sum(
+                    self._store.ingest(new_order(o, self._mapping.depots), now=now) for o in page
+                )
         return added
 
     def poll_messages(self) -> int:

@@ -15,7 +15,10 @@ placed with TrackOnly / ReserveOnOrder hold reservations; those orders are eithe
 ``keep`` is for projects whose reservations are holds nobody else counts (ReserveOnCart carts):
 commercetools then subtracts them once, from T.
 
-Only entries whose ``quantityOnStock`` would change are planned; nothing sent is ever negative.
+Only entries whose ``quantityOnStock`` would change are planned (or, when configured, whose
+``expectedDelivery`` / ``restockableInDays`` would); nothing sent is ever negative. Entries Prima
+reported nothing for are set so the shop shows 0 (``zero_missing``, the default: never sell what
+the warehouse does not know), so pass only the entries of the SKUs you asked Prima about.
 Pure and fast: one pass over the rows, 300,000 of them in under a second of CPU.
 """
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Final, NamedTuple
 
 from attrs import field, frozen
@@ -40,6 +44,7 @@ __all__ = [
     "StockConfig",
     "StockPlan",
     "plan_stock_updates",
+    "replan_change",
 ]
 
 
@@ -63,20 +68,28 @@ class CurrentStock(NamedTuple):
     """An inventory entry as commercetools has it now.
 
     ``channel`` is the supply channel as :class:`DepotMap` names it (key or id; ``""`` for entries
-    without a supply channel).
+    without a supply channel). ``expected_delivery`` is the entry's date (in UTC) and
+    ``restockable_in_days`` its setting; the plan reads them only when configured to set them.
     """
 
     sku: str
     channel: str
     quantity_on_stock: int
     available_quantity: int
+    expected_delivery: date | None = None
+    restockable_in_days: int | None = None
 
 
 class StockChange(NamedTuple):
     """One inventory write: set ``quantityOnStock`` to ``quantity_on_stock``.
 
     ``current_on_stock`` is ``None`` when the entry does not exist yet (create it with that
-    quantity); ``expected_available`` is the ``availableQuantity`` commercetools will then show.
+    quantity); ``expected_available`` is the ``availableQuantity`` commercetools will then show;
+    ``target`` is the figure aimed for, ``max(0, ATS - pending - buffer)``, which
+    :func:`replan_change` applies again to a fresh read of the entry. With
+    ``update_expected_delivery`` the entry's ``expectedDelivery`` becomes ``expected_delivery``
+    (``None`` removes it); with ``update_restockable`` its ``restockableInDays`` becomes
+    ``restockable_in_days``.
     """
 
     sku: str
@@ -85,11 +98,21 @@ class StockChange(NamedTuple):
     quantity_on_stock: int
     expected_available: int
     current_on_stock: int | None
+    target: int
+    expected_delivery: date | None = None
+    update_expected_delivery: bool = False
+    restockable_in_days: int | None = None
+    update_restockable: bool = False
 
     @property
     def create(self) -> bool:
         """True when the entry must be created rather than changed."""
         return self.current_on_stock is None
+
+    @property
+    def changes_quantity(self) -> bool:
+        """True when ``quantityOnStock`` is sent (always for a create)."""
+        return self.current_on_stock != self.quantity_on_stock
 
 
 def _non_negative_int(value: object, path: str) -> int:
@@ -111,8 +134,12 @@ class StockConfig:
     ``buffer`` is the safety stock held back everywhere; ``depot_buffers`` (by Prima depot) and
     ``sku_buffers`` (by commercetools SKU) override it, the SKU's figure winning over the depot's.
     ``create_missing`` plans new entries for Prima stock commercetools has no entry for.
-    ``zero_missing`` sets entries Prima reported nothing for to zero; it is off by default because
-    a partial ATS read (one chunk, one depot) must not empty the catalogue.
+    ``zero_missing`` (the default) sets entries Prima reported nothing for so that the shop shows
+    zero: never sell what the warehouse does not know. Give the plan only the entries of the SKUs
+    Prima was asked about, or a partial read empties the rest. ``expected_delivery`` sets each
+    entry's ``expectedDelivery`` from Prima's available date. ``restockable_in_days`` (off unless
+    set) writes that figure on every entry: with it set, commercetools lets ReserveOnOrder orders
+    through at zero stock, so the shop can sell what Prima does not have.
     """
 
     skus: SkuCodec = field(factory=SkuCodec)
@@ -122,13 +149,17 @@ class StockConfig:
     sku_buffers: Mapping[str, int] = field(factory=dict)
     reservations: ReservationRule = ReservationRule.ADD_BACK
     create_missing: bool = True
-    zero_missing: bool = False
+    zero_missing: bool = True
+    expected_delivery: bool = False
+    restockable_in_days: int | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.buffer < 0 or any(
             v < 0 for v in (*self.depot_buffers.values(), *self.sku_buffers.values())
         ):
             raise ConfigurationError("stock: buffers must be >= 0")
+        if self.restockable_in_days is not None and self.restockable_in_days < 0:
+            raise ConfigurationError("stock: restockable_in_days must be >= 0")
 
     @classmethod
     def from_dict(
@@ -148,7 +179,9 @@ class StockConfig:
             sku_buffers = { "TSHIRT-RED-M" = 0 }
             reservations = "add_back"        # or "keep"
             create_missing = true
-            zero_missing = false
+            zero_missing = true
+            expected_delivery = false
+            # restockable_in_days = 3        # opt-in: lets ReserveOnOrder orders through at 0
 
         Raises ConfigurationError naming the setting path.
         """
@@ -157,7 +190,9 @@ class StockConfig:
             "buffer",
             "create_missing",
             "depot_buffers",
+            "expected_delivery",
             "reservations",
+            "restockable_in_days",
             "sku_buffers",
             "zero_missing",
         )
@@ -169,7 +204,11 @@ class StockConfig:
                 f"{', '.join(r.value for r in ReservationRule)}"
             )
         flags: dict[str, bool] = {}
-        for name, default in (("create_missing", True), ("zero_missing", False)):
+        for name, default in (
+            ("create_missing", True),
+            ("zero_missing", True),
+            ("expected_delivery", False),
+        ):
             value = raw.get(name, default)
             if not isinstance(value, bool):
                 raise ConfigurationError(f"{sub_path(path, name)}: expected true or false")
@@ -183,6 +222,14 @@ class StockConfig:
             reservations=ReservationRule(rule),
             create_missing=flags["create_missing"],
             zero_missing=flags["zero_missing"],
+            expected_delivery=flags["expected_delivery"],
+            restockable_in_days=(
+                None
+                if raw.get("restockable_in_days") is None
+                else _non_negative_int(
+                    raw["restockable_in_days"], sub_path(path, "restockable_in_days")
+                )
+            ),
         )
 
 
@@ -261,6 +308,47 @@ def _depot_state(
     )
 
 
+def _to_send(target: int, on_stock: int, available: int, keep: bool) -> int:
+    """The ``quantityOnStock`` that makes the shop show ``target`` (see the module docstring)."""
+    if keep:
+        return target
+    reserved = on_stock - available
+    return target + reserved if reserved > 0 else target
+
+
+def _extras(
+    wanted_date: date | None, entry: CurrentStock | None, config: StockConfig
+) -> tuple[date | None, bool, int | None, bool]:
+    """``expectedDelivery`` and ``restockableInDays`` to set, as far as configured: (date, whether
+    to set it, days, whether to set them)."""
+    dated = config.expected_delivery and (entry is None or entry.expected_delivery != wanted_date)
+    days = config.restockable_in_days
+    restock = days is not None and (entry is None or entry.restockable_in_days != days)
+    return (wanted_date if config.expected_delivery else None, dated, days, restock)
+
+
+def replan_change(
+    change: StockChange, fresh: CurrentStock, config: StockConfig
+) -> StockChange | None:
+    """``change`` decided again against a fresh read of its entry (after a 409, or when the entry
+    a create was meant for turned out to exist): the same target, the reservations the entry
+    holds now. ``None`` when the entry is already right."""
+    keep = config.reservations is ReservationRule.KEEP
+    send = _to_send(change.target, fresh.quantity_on_stock, fresh.available_quantity, keep)
+    when, dated, days, restock = _extras(change.expected_delivery, fresh, config)
+    if send == fresh.quantity_on_stock and not dated and not restock:
+        return None
+    return change._replace(
+        quantity_on_stock=send,
+        expected_available=send - fresh.quantity_on_stock + fresh.available_quantity,
+        current_on_stock=fresh.quantity_on_stock,
+        expected_delivery=when,
+        update_expected_delivery=dated,
+        restockable_in_days=days,
+        update_restockable=restock,
+    )
+
+
 def plan_stock_updates(
     ats_rows: Iterable[StockLevel],
     pending: Mapping[tuple[str, str], int],
@@ -278,6 +366,7 @@ def plan_stock_updates(
     create_missing = config.create_missing
     sku_buffers = config.sku_buffers
     reverse = config.skus.reverse
+    extras = config.expected_delivery or config.restockable_in_days is not None
     # Keyed by channel, then SKU: string keys hash once (str caches its hash), tuples every time.
     current: dict[str, dict[str, CurrentStock]] = {}
     for item in current_entries:
@@ -332,7 +421,13 @@ def plan_stock_updates(
             work.created.add(sku)
             missing_ct.append((sku, depot))
             if create_missing:
-                changes.append(StockChange(sku, channel, depot, target, target, None))
+                if extras:
+                    wanted = _extras(row.available_date, None, config)
+                    changes.append(
+                        StockChange(sku, channel, depot, target, target, None, target, *wanted)
+                    )
+                else:
+                    changes.append(StockChange(sku, channel, depot, target, target, None, target))
             continue
         on_stock = entry.quantity_on_stock
         if keep:
@@ -340,12 +435,36 @@ def plan_stock_updates(
         else:
             reserved = on_stock - entry.available_quantity
             send = target + reserved if reserved > 0 else target
+        if extras:
+            wanted = _extras(row.available_date, entry, config)
+            if send == on_stock and not wanted[1] and not wanted[3]:
+                unchanged += 1
+                continue
+            changes.append(
+                StockChange(
+                    sku,
+                    channel,
+                    depot,
+                    send,
+                    send - on_stock + entry.available_quantity,
+                    on_stock,
+                    target,
+                    *wanted,
+                )
+            )
+            continue
         if send == on_stock:
             unchanged += 1
             continue
         changes.append(
             StockChange(
-                sku, channel, depot, send, send - on_stock + entry.available_quantity, on_stock
+                sku,
+                channel,
+                depot,
+                send,
+                send - on_stock + entry.available_quantity,
+                on_stock,
+                target,
             )
         )
 
@@ -360,8 +479,7 @@ def plan_stock_updates(
             missing_prima.append((sku, depot_of))
             if not config.zero_missing:
                 continue
-            reserved = entry.quantity_on_stock - entry.available_quantity
-            send = reserved if reserved > 0 and not keep else 0
+            send = _to_send(0, entry.quantity_on_stock, entry.available_quantity, keep)
             if send == entry.quantity_on_stock:
                 unchanged += 1
                 continue
@@ -373,6 +491,7 @@ def plan_stock_updates(
                     send,
                     send - entry.quantity_on_stock + entry.available_quantity,
                     entry.quantity_on_stock,
+                    0,
                 )
             )
     return StockPlan(

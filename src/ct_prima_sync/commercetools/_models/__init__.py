@@ -20,7 +20,7 @@ from .enums import (
     TaxMode,
 )
 from .errors import ErrorObject, ErrorResponse
-from .inventory import InventoryEntry
+from .inventory import InventoryEntry, InventoryLevel
 from .line_items import (
     Attribute,
     CustomLineItem,
@@ -85,6 +85,7 @@ __all__ = [
     "ErrorResponse",
     "GeoPoint",
     "InventoryEntry",
+    "InventoryLevel",
     "InventoryMode",
     "ItemShippingDetails",
     "ItemShippingTarget",
