@@ -164,13 +164,16 @@ class Inventory:
         *,
         reread: Callable[[InventoryEntry], Sequence[InventoryUpdateAction]] | None = None,
         max_attempts: int = 3,
+        retry_ambiguous: bool = False,
     ) -> InventoryEntry | None:
         """Like :meth:`update`, resolving 409s: absolute actions (``setRestockableInDays``,
         ``setExpectedDelivery``) are re-sent with the reported version; for the others
         (``changeQuantity``, whose right figure depends on the entry's reservations, and the
         deltas ``addQuantity``/``removeQuantity``) the entry is read again and ``reread(entry)``
         returns what is still needed (without ``reread`` the 409 is raised). Returns ``None``
-        when ``reread`` found nothing left to do."""
+        when ``reread`` found nothing left to do. ``retry_ambiguous`` as for :meth:`update`: an
+        update that was applied but not answered comes back as a 409 and goes through
+        ``reread``, so it is safe with a ``reread``."""
         replan: Callable[[], tuple[int, Sequence[InventoryUpdateAction]]] | None = None
         if reread is not None:
             decide = reread
@@ -182,7 +185,7 @@ class Inventory:
         return update_with_conflict_retry(
             version=version,
             actions=actions,
-            update=lambda v, a: self.update(entry_id, v, a),
+            update=lambda v, a: self.update(entry_id, v, a, retry_ambiguous=retry_ambiguous),
             reread=replan,
             max_attempts=max_attempts,
         )

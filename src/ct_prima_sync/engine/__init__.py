@@ -1,4 +1,5 @@
-"""The sync flows host applications call: ``SyncEngine`` and its configuration and results."""
+"""The sync flows host applications call: ``SyncEngine`` and its configuration and results
+(orders: ``RunSummary``; stock: ``StockRunSummary``)."""
 
 from ._clock import Clock, FakeClock, SystemClock
 from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
@@ -8,11 +9,15 @@ from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifi
 from ._order_flow import Outcome
 from ._problems import Problem, ProblemKind
 from ._queue import HealthReport
+from ._stock_config import StockIngest, StockRunConfig
+from ._stock_problems import StockProblemKind
+from ._stock_summary import ChangeReason, StockRunStatus, StockRunSummary
 from ._summary import RunSummary
 
 __all__ = [
     "Alert",
     "AlertLevel",
+    "ChangeReason",
     "Clock",
     "CustomerPolicy",
     "EligibilityRules",
@@ -30,6 +35,11 @@ __all__ = [
     "RetryBackoff",
     "RoutingNotifier",
     "RunSummary",
+    "StockIngest",
+    "StockProblemKind",
+    "StockRunConfig",
+    "StockRunStatus",
+    "StockRunSummary",
     "SyncEngine",
     "SystemClock",
     "WriteBack",

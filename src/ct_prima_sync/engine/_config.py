@@ -11,6 +11,7 @@ from typing import Any, Final
 from attrs import field, frozen
 
 from ..errors import ConfigurationError
+from ._stock_config import StockRunConfig
 
 __all__ = [
     "CustomerPolicy",
@@ -121,6 +122,8 @@ class EngineConfig:
     escalate_after_occurrences: int = field(
         default=5, validator=_positive("escalate_after_occurrences")
     )
+    stock: StockRunConfig = field(factory=StockRunConfig)
+    """How :meth:`SyncEngine.sync_stock` runs (the ``[engine.stock]`` table)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EngineConfig:
@@ -129,7 +132,7 @@ class EngineConfig:
             "worker_id", "lease_seconds", "claim_batch", "concurrency", "poll_overlap_seconds",
             "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
         }  # fmt: skip
-        nested = {"eligibility", "retry", "customers", "write_back"}
+        nested = {"eligibility", "retry", "customers", "write_back", "stock"}
         unknown = set(data) - known - nested
         if unknown:
             raise ConfigurationError(f"engine: unknown settings {sorted(unknown)}")
@@ -139,6 +142,7 @@ class EngineConfig:
             "retry": RetryBackoff,
             "customers": CustomerPolicy,
             "write_back": WriteBack,
+            "stock": StockRunConfig,
         }
         for name, section_type in sections.items():
             if name in data:

@@ -23,9 +23,13 @@ from ..state import (
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
 from ._ingest import is_eligible, new_order, order_id_from_message
+from ._locks import LeaseLock
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._queue import HealthReport, health_report, list_exceptions, replay_exceptions
+from ._stock_config import StockIngest
+from ._stock_flow import StockFlow
+from ._stock_summary import StockRunStatus, StockRunSummary, StockSummaryBuilder
 from ._summary import RunSummary, SummaryBuilder
 
 __all__ = ["HealthReport", "SyncEngine"]
@@ -38,6 +42,9 @@ _INGEST_PAGE = 500
 _MESSAGES_CURSOR = "messages.createdAt"
 _ALERTS_CHECKED = "alerts.checkedAt"
 
+#: The store lock that makes the stock run a singleton.
+STOCK_LOCK = "stock"
+
 _WAITING = (
     OrderStatus.NEW,
     OrderStatus.CLAIMED,
@@ -49,15 +56,15 @@ _WAITING = (
 
 
 class SyncEngine:
-    """Keeps commercetools orders flowing into Prima exactly once.
+    """Keeps commercetools orders flowing into Prima exactly once, and Prima's stock flowing back.
 
     The engine owns nothing but behaviour: the commercetools client, the Prima gateway, the state
     store and the mapping configuration are the host's, and one engine may be called from a cron
     job, a task queue or a web request. Several engines (processes, machines) may share one
     PostgreSQL store; each needs its own ``config.worker_id``.
 
-    ``checkpoint`` is for tests: it is called at every step boundary and may raise to simulate a
-    crash there.
+    ``checkpoint`` is for tests: it is called at every step boundary (``(step, order id)``;
+    ``(step, subject)`` in the stock run) and may raise to simulate a crash there.
     """
 
     def __init__(
@@ -88,6 +95,16 @@ class SyncEngine:
             checkpoint=checkpoint,
         )
         self._seen: dict[str, Order] = {}
+        self._stock = StockFlow(
+            ct=commercetools,
+            prima=prima,
+            store=store,
+            stock=mapping.stock,
+            config=self._config.stock,
+            clock=self._clock,
+            ingest=self._stock_ingest,
+            checkpoint=checkpoint,
+        )
 
     @property
     def config(self) -> EngineConfig:
@@ -106,9 +123,9 @@ class SyncEngine:
         self._seen[order.id] = order
         return self._store.ingest(new_order(order, self._mapping.depots), now=self._clock.now())
 
-    def poll_orders(self) -> int:
-        """Read orders modified since the stored cursor (with the overlap window) into the ledger;
-        returns how many were new."""
+    def poll_orders(self, *, overlap_seconds: float | None = None) -> int:
+        """Read orders modified since the stored cursor (with the overlap window, by default the
+        configured ``poll_overlap_seconds``) into the ledger; returns how many were new."""
         now = self._clock.now()
         stored = self._store.get_cursor(self._config.cursor_name)
         cursor = (
@@ -116,9 +133,8 @@ class SyncEngine:
             if stored
             else self._config.initial_cursor or now - timedelta(days=1)
         )
-        result = self._ct.orders.poll_modified(
-            cursor, overlap=timedelta(seconds=self._config.poll_overlap_seconds)
-        )
+        overlap = self._config.poll_overlap_seconds if overlap_seconds is None else overlap_seconds
+        result = self._ct.orders.poll_modified(cursor, overlap=timedelta(seconds=overlap))
         added = self._ingest_polled(result.items)
         self._store.set_cursor(self._config.cursor_name, result.cursor.isoformat(), now=now)
         _log.info("polled orders", extra={"seen": len(result.items), "new": added})
@@ -146,7 +162,7 @@ class SyncEngine:
                 )
         return added
 
-    def poll_messages(self) -> int:
+    def poll_messages(self, *, overlap_seconds: float | None = None) -> int:
         """Read ``OrderCreated`` and ``OrderImported`` messages since the stored cursor (with the
         overlap window) into the ledger; returns how many orders were new. An alternative to
         :meth:`poll_orders` for projects with messages enabled: it sees new orders only."""
@@ -157,7 +173,11 @@ class SyncEngine:
             if stored
             else self._config.initial_cursor or now - timedelta(days=1)
         )
-        overlap = timedelta(seconds=self._config.poll_overlap_seconds)
+        overlap = timedelta(
+            seconds=self._config.poll_overlap_seconds
+            if overlap_seconds is None
+            else overlap_seconds
+        )
         latest = cursor
         added = 0
         for message in self._ct.messages.query(
@@ -274,6 +294,70 @@ class SyncEngine:
             },
         )
 
+    # -- the stock flow ----------------------------------------------------------------------------
+    def sync_stock(
+        self,
+        *,
+        skus: Iterable[str] | None = None,
+        dry_run: bool = False,
+        catalogue: bool | None = None,
+    ) -> StockRunSummary:
+        """One stock run: Prima's available-to-sell becomes commercetools' inventory so that the
+        shop shows ATS minus what is sold but not yet in Prima, minus the buffer (docs/stock.md).
+
+        Every inventory entry of the managed supply channels is planned, or with ``skus`` the
+        entries of those SKUs (creating missing ones). Prima's whole catalogue is also checked
+        for stock commercetools has no entry for when ``catalogue`` is True, or when it is None
+        and ``engine.stock.catalogue_every_seconds`` have passed since the last check. With
+        ``dry_run`` nothing is written anywhere: the summary tells what would be.
+
+        One run at a time: while another run (any worker, any process sharing the store) holds
+        the stock lock, this returns at once with status ``already_running``. Raises
+        ConfigurationError when a configured supply channel does not exist.
+        """
+        settings = self._config.stock
+        summary = StockSummaryBuilder(self._clock.now(), dry_run=dry_run)
+        lock = None
+        if not dry_run:
+            lock = LeaseLock(
+                self._store,
+                STOCK_LOCK,
+                holder=self._config.worker_id,
+                ttl_seconds=settings.lock_seconds,
+                clock=self._clock,
+            )
+            if not lock.acquire():
+                summary.status = StockRunStatus.ALREADY_RUNNING
+                _log.info("stock run already running elsewhere; nothing done")
+                return summary.build(self._clock.now())
+        renewed = {"at": self._clock.now()}
+
+        def keep_alive() -> None:
+            now = self._clock.now()
+            if lock is not None and now - renewed["at"] >= timedelta(
+                seconds=settings.lock_seconds / 3
+            ):
+                lock.renew()
+                renewed["at"] = now
+
+        try:
+            self._stock.run(summary, skus=skus, catalogue=catalogue, keep_alive=keep_alive)
+        finally:
+            if lock is not None:
+                lock.release()
+        result = summary.build(self._clock.now())
+        _log.info("stock run finished", extra={"summary": result.as_dict()})
+        return result
+
+    def _stock_ingest(self, first: bool) -> int:
+        """The stock run's ingest before it plans a chunk: the first poll of a run with the
+        engine's overlap, later ones with the stock run's shorter one."""
+        settings = self._config.stock
+        overlap = None if first else settings.poll_overlap_seconds
+        if settings.ingest is StockIngest.MESSAGES:
+            return self.poll_messages(overlap_seconds=overlap)
+        return self.poll_orders(overlap_seconds=overlap)
+
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(
         self,
@@ -355,6 +439,11 @@ class SyncEngine:
 
 def _describe(record: ExceptionRecord) -> str:
     number = record.detail.get("order_number") if isinstance(record.detail, dict) else None
-    subject = f"order {number}" if number else f"order id {record.order_id}"
+    if number:
+        subject = f"order {number}"
+    elif record.order_id is None and record.subject is not None:
+        subject = record.subject
+    else:
+        subject = f"order id {record.order_id}"
     hint = record.detail.get("message") or record.detail.get("request_error") or ""
     return f"{subject}: {record.kind}" + (f" ({hint})" if hint else "")

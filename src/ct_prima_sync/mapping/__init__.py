@@ -34,6 +34,7 @@ from ._stock import (
     StockConfig,
     StockPlan,
     plan_stock_updates,
+    replan_change,
 )
 
 __all__ = [
@@ -69,5 +70,6 @@ __all__ = [
     "normalise_email",
     "plan_stock_json",
     "plan_stock_updates",
+    "replan_change",
     "split_address",
 ]

@@ -1,0 +1,349 @@
+"""One chunk of a stock run: read -> ingest -> pending -> ATS -> pure plan -> push -> record.
+
+The order of the reads is the no-race rule of docs/stock.md ("Watermarks"):
+
+1. the inventory entries are read first (their reservations are what commercetools has counted);
+2. then orders are ingested (a catch-up poll), so every order whose reservation the entries may
+   hold is in the ledger;
+3. then pending is read from the ledger: every order Prima has not accepted *now*;
+4. only then Prima's ATS: an order Prima accepts between 3 and 4 is counted twice for this run
+   (the shop undersells by it until the next run), never not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from ..commercetools import InventoryLevel
+from ..mapping import (
+    DepotMap,
+    StockChange,
+    StockConfig,
+    StockPlan,
+    plan_stock_updates,
+)
+from ..prima import PrimaGateway, SkuCode, StockLevel
+from ..state import StateStore, StockSnapshot, StockUpdate
+from ._clock import Clock
+from ._stock_config import StockRunConfig
+from ._stock_problems import StockProblemKind, StockProblems, subject_of
+from ._stock_push import StockWriter, WriteOutcome, WriteResult
+from ._stock_read import StockChannels, current_stock
+from ._stock_summary import ChangeReason, StockSummaryBuilder
+
+__all__ = ["ChunkRunner"]
+
+_log = logging.getLogger("ct_prima_sync.engine.stock")
+
+Key = tuple[str, str]
+Checkpoint = Callable[[str, str], None]
+
+#: What a chunk looks at for each SKU and depot it read (or asked Prima about, when creating).
+_ENTRY_KINDS: Final = (
+    StockProblemKind.NOT_IN_PRIMA,
+    StockProblemKind.DRIFT,
+    StockProblemKind.WRITE_FAILED,
+    StockProblemKind.NOT_IN_COMMERCETOOLS,
+)
+
+
+class ChunkRunner:
+    """Plans and pushes the chunks of one run; holds what the run shares between chunks."""
+
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        prima: PrimaGateway,
+        stock: StockConfig,
+        run: StockRunConfig,
+        clock: Clock,
+        channels: StockChannels,
+        problems: StockProblems,
+        summary: StockSummaryBuilder,
+        writer: StockWriter | None,
+        ingest: Callable[[], int],
+        keep_alive: Callable[[], None],
+        checkpoint: Checkpoint,
+    ) -> None:
+        self._store = store
+        self._prima = prima
+        self._stock = stock
+        self._run = run
+        self._clock = clock
+        self._channels = channels
+        self._problems = problems
+        self._summary = summary
+        self._writer = writer
+        self._ingest = ingest
+        self._keep_alive = keep_alive
+        self._checkpoint = checkpoint
+        self._depots: DepotMap = stock.depots
+        self._chunks = 0
+
+    @property
+    def dry_run(self) -> bool:
+        """Whether the run only plans."""
+        return self._writer is None
+
+    def chunk(
+        self, levels: Sequence[InventoryLevel], *, asked: Sequence[str] | None, create: bool
+    ) -> None:
+        """Plan and push one chunk: the entries ``levels`` (read just now) and the SKUs
+        ``asked`` (default: the entries' SKUs). With ``create``, Prima stock without an entry is
+        planned as creates; without, only the entries read are planned."""
+        self._chunks += 1
+        self._keep_alive()
+        label = f"chunk {self._chunks}"
+        entries: dict[Key, InventoryLevel] = {}  # (sku, channel name) -> entry
+        for level in levels:
+            name = self._channels.name_of(level)
+            if name is not None:
+                entries[(level.sku, name)] = level
+        self._summary.count("read", len(entries))
+        skus = list(dict.fromkeys(asked if asked is not None else (k[0] for k in entries)))
+        if not skus:
+            return
+        self._checkpoint("stock.entries_read", label)
+        if not self.dry_run:
+            self._summary.count("ingested", self._ingest())
+        pending = self._store.pending_stock(skus)
+        self._checkpoint("stock.pending_read", label)
+        codes: dict[SkuCode, str] = {}
+        for sku in skus:
+            code = self._stock.skus.to_prima(sku)
+            if code is not None:
+                codes.setdefault(code, sku)
+        rows = self._prima.available_to_sell(list(codes)) if codes else []
+        self._summary.count("ats_rows", len(rows))
+        self._checkpoint("stock.ats_read", label)
+        if not create:
+            rows = self._rows_for(rows, codes, entries)
+        current = [current_stock(level, channel) for (_, channel), level in entries.items()]
+        plan = plan_stock_updates(rows, pending, current, self._stock)
+        self._after_plan(plan, rows, codes, entries, set(skus) - set(codes.values()))
+        self._checkpoint("stock.planned", label)
+        _log.info(
+            "stock chunk planned",
+            extra={"chunk": self._chunks, "entries": len(entries), "changes": len(plan.changes)},
+        )
+        if create:
+            self._problems.covered(
+                [StockProblemKind.NOT_IN_COMMERCETOOLS],
+                {subject_of(sku, depot) for sku in skus for depot in self._depots.stock_channels},
+            )
+
+    def _rows_for(
+        self, rows: list[StockLevel], codes: dict[SkuCode, str], entries: dict[Key, InventoryLevel]
+    ) -> list[StockLevel]:
+        """The rows of the entries read (and of depots no channel receives, to report them)."""
+        kept = []
+        default = self._depots.default or ""
+        for row in rows:
+            sku = codes.get(row.sku)
+            if sku is None:
+                continue
+            channel = self._depots.channel_for(row.depot or default)
+            if channel is None or (sku, channel) in entries:
+                kept.append(row)
+        return kept
+
+    def _after_plan(
+        self,
+        plan: StockPlan,
+        rows: list[StockLevel],
+        codes: dict[SkuCode, str],
+        entries: dict[Key, InventoryLevel],
+        uncoded: set[str],
+    ) -> None:
+        default = self._depots.default or ""
+        ats: dict[Key, int] = {}
+        for row in rows:
+            sku = codes.get(row.sku) or self._stock.skus.to_commercetools(row.sku)
+            if sku is not None:
+                ats.setdefault((sku, row.depot or default), row.available)
+        by_key: dict[Key, tuple[InventoryLevel, str]] = {}
+        for (sku, channel), level in entries.items():
+            depot = self._depots.depot_for_channel(channel)
+            if depot is not None:
+                by_key[(sku, depot)] = (level, channel)
+        snapshot = self._store.get_stock([*by_key, *ats])
+        drift = self._drift(by_key, snapshot)
+        self._report(plan, uncoded)
+        missing = set(plan.missing_in_prima)
+        planned = {(c.sku, c.depot) for c in plan.changes}
+        for change in plan.changes:
+            self._summary.reason(_reason(change, missing, drift, snapshot, ats))
+        self._summary.count("planned", len(plan.changes))
+        self._summary.count("unchanged", plan.unchanged)
+        if not self.dry_run:
+            self._record_reads(ats, by_key, planned, snapshot)
+        covered = {subject_of(sku, depot) for sku, depot in by_key}
+        if self._writer is not None and plan.changes:
+            work = [
+                (change, by_key[(change.sku, change.depot)][0] if not change.create else None)
+                for change in plan.changes
+            ]
+            created: set[str] = set()
+            self._writer.write_all(work, lambda result: self._on_written(result, created))
+            covered |= created
+        self._problems.covered(_ENTRY_KINDS, covered)
+
+    def _drift(
+        self, by_key: dict[Key, tuple[InventoryLevel, str]], snapshot: dict[Key, StockSnapshot]
+    ) -> set[Key]:
+        tolerance = self._run.drift_tolerance
+        drifted: set[Key] = set()
+        for key, (level, channel) in by_key.items():
+            seen = snapshot.get(key)
+            if seen is None or seen.last_pushed is None:
+                continue
+            difference = level.quantity_on_stock - seen.last_pushed
+            if abs(difference) > tolerance:
+                drifted.add(key)
+                self._problems.found(
+                    StockProblemKind.DRIFT,
+                    subject_of(*key),
+                    sku=key[0],
+                    depot=key[1],
+                    channel=channel,
+                    last_pushed=seen.last_pushed,
+                    found=level.quantity_on_stock,
+                    difference=difference,
+                    message=f"quantityOnStock is {level.quantity_on_stock}, the stock run last "
+                    f"set {seen.last_pushed}: someone else writes this entry; the run puts "
+                    "Prima's figure back",
+                )
+        return drifted
+
+    def _report(self, plan: StockPlan, uncoded: set[str]) -> None:
+        zeroed = self._stock.zero_missing
+        for sku, depot in plan.missing_in_prima:
+            reason = (
+                "the SKU codec has no Prima code for this SKU"
+                if sku in uncoded
+                else "Prima reports no stock for it"
+            )
+            action = "set so the shop shows 0" if zeroed else "left as it is (zero_missing off)"
+            self._problems.found(
+                StockProblemKind.NOT_IN_PRIMA,
+                subject_of(sku, depot),
+                sku=sku,
+                depot=depot,
+                message=f"{reason}; {action}",
+            )
+        if not self._stock.create_missing:
+            for sku, depot in plan.missing_in_commercetools:
+                self._problems.found(
+                    StockProblemKind.NOT_IN_COMMERCETOOLS,
+                    subject_of(sku, depot),
+                    sku=sku,
+                    depot=depot,
+                    message="Prima has stock but commercetools has no inventory entry "
+                    "(create_missing is off)",
+                )
+        for code in plan.unmapped_skus:
+            self._problems.found(
+                StockProblemKind.NOT_IN_COMMERCETOOLS,
+                str(code),
+                prima_sku=str(code),
+                message="no commercetools SKU maps to this Prima SKU: add a sku table entry "
+                "or a rule template",
+            )
+        for depot in plan.unpublished_depots:
+            self._problems.found(
+                StockProblemKind.DEPOT_UNPUBLISHED,
+                depot,
+                depot=depot,
+                message="Prima reports stock in this depot but no supply channel receives it: "
+                "add it to depots.stock_channels",
+            )
+
+    def _record_reads(
+        self,
+        ats: dict[Key, int],
+        by_key: dict[Key, tuple[InventoryLevel, str]],
+        planned: set[Key],
+        snapshot: dict[Key, StockSnapshot],
+    ) -> None:
+        """Prima's figures that moved, and the figure of every entry left as it is (the baseline
+        the next run's drift check compares with)."""
+        updates: dict[Key, StockUpdate] = {}
+        for key, available in ats.items():
+            seen = snapshot.get(key)
+            if seen is None or seen.last_ats != available:
+                updates[key] = StockUpdate(sku=key[0], depot=key[1], last_ats=available)
+        for key, (level, _) in by_key.items():
+            seen = snapshot.get(key)
+            on_stock = level.quantity_on_stock
+            if key in planned or (seen is not None and seen.last_pushed == on_stock):
+                continue
+            before = updates.get(key)
+            updates[key] = StockUpdate(
+                sku=key[0],
+                depot=key[1],
+                last_ats=before.last_ats if before else None,
+                last_pushed=on_stock,
+            )
+        if updates:
+            self._store.upsert_stock(list(updates.values()), now=self._clock.now())
+
+    def _on_written(self, result: WriteResult, created: set[str]) -> None:
+        change = result.change
+        subject = subject_of(change.sku, change.depot)
+        self._keep_alive()
+        if result.outcome is WriteOutcome.FAILED:
+            self._summary.count("failed")
+            self._problems.found(
+                StockProblemKind.WRITE_FAILED,
+                subject,
+                sku=change.sku,
+                depot=change.depot,
+                quantity_on_stock=change.quantity_on_stock,
+                message="the write failed after its retries; the next run tries again",
+                **(result.error or {}),
+            )
+            return
+        if result.outcome is WriteOutcome.MISSING:
+            self._summary.count("failed")
+            self._problems.found(
+                StockProblemKind.NOT_IN_COMMERCETOOLS,
+                subject,
+                sku=change.sku,
+                depot=change.depot,
+                message="the inventory entry was deleted in commercetools during the run "
+                "(create_missing is off)",
+            )
+            return
+        self._summary.count(str(result.outcome))
+        if result.outcome is WriteOutcome.CREATED:
+            created.add(subject)
+        if result.on_stock is not None:
+            self._store.upsert_stock(
+                [StockUpdate(sku=change.sku, depot=change.depot, last_pushed=result.on_stock)],
+                now=self._clock.now(),
+            )
+
+
+def _reason(
+    change: StockChange,
+    missing: set[Key],
+    drift: set[Key],
+    snapshot: dict[Key, StockSnapshot],
+    ats: dict[Key, int],
+) -> ChangeReason:
+    key = (change.sku, change.depot)
+    if change.create:
+        return ChangeReason.CREATED
+    if key in missing:
+        return ChangeReason.NOT_IN_PRIMA
+    if key in drift:
+        return ChangeReason.DRIFT
+    seen = snapshot.get(key)
+    if seen is None or seen.last_ats is None:
+        return ChangeReason.FIRST_SYNC
+    if seen.last_ats != ats.get(key):
+        return ChangeReason.ATS_CHANGED
+    return ChangeReason.SOLD
