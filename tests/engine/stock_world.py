@@ -71,6 +71,7 @@ class StockWorld:
         mapping_extra: str = "",
     ) -> None:
         self.clock = FakeClock(START)
+        self.ct_lags = (query_lag, reservation_lag)
         self.ct = FakeCommercetools(
             seed=11,
             clock=self.clock.now,
@@ -118,7 +119,7 @@ class StockWorld:
                 worker_id=worker_id,
                 concurrency=1,
                 initial_cursor=START - timedelta(hours=1),
-                stock=StockRunConfig(concurrency=1, **stock),
+                stock=StockRunConfig(**{"concurrency": 1, **stock}),
             ),
             clock=self.clock,
             checkpoint=checkpoint,

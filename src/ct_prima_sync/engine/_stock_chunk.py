@@ -123,11 +123,17 @@ class ChunkRunner:
             rows = self._rows_for(rows, codes, entries)
         current = [current_stock(level, channel) for (_, channel), level in entries.items()]
         plan = plan_stock_updates(rows, pending, current, self._stock)
-        self._after_plan(plan, rows, codes, entries, set(skus) - set(codes.values()))
-        self._checkpoint("stock.planned", label)
         _log.info(
             "stock chunk planned",
             extra={"chunk": self._chunks, "entries": len(entries), "changes": len(plan.changes)},
+        )
+        self._after_plan(
+            plan,
+            rows=rows,
+            codes=codes,
+            entries=entries,
+            uncoded=set(skus) - set(codes.values()),
+            label=label,
         )
         if create:
             self._problems.covered(
@@ -153,10 +159,12 @@ class ChunkRunner:
     def _after_plan(
         self,
         plan: StockPlan,
+        *,
         rows: list[StockLevel],
         codes: dict[SkuCode, str],
         entries: dict[Key, InventoryLevel],
         uncoded: set[str],
+        label: str,
     ) -> None:
         default = self._depots.default or ""
         ats: dict[Key, int] = {}
@@ -181,7 +189,9 @@ class ChunkRunner:
         if not self.dry_run:
             self._record_reads(ats, by_key, planned, snapshot)
         covered = {subject_of(sku, depot) for sku, depot in by_key}
+        self._checkpoint("stock.planned", label)
         if self._writer is not None and plan.changes:
+            self._keep_alive()  # a run that lost its lock must not start writing
             work = [
                 (change, by_key[(change.sku, change.depot)][0] if not change.create else None)
                 for change in plan.changes
@@ -291,9 +301,14 @@ class ChunkRunner:
             self._store.upsert_stock(list(updates.values()), now=self._clock.now())
 
     def _on_written(self, result: WriteResult, created: set[str]) -> None:
+        try:
+            self._record_write(result, created)
+        finally:
+            self._keep_alive()
+
+    def _record_write(self, result: WriteResult, created: set[str]) -> None:
         change = result.change
         subject = subject_of(change.sku, change.depot)
-        self._keep_alive()
         if result.outcome is WriteOutcome.FAILED:
             self._summary.count("failed")
             self._problems.found(

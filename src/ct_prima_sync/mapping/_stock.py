@@ -331,10 +331,23 @@ def replan_change(
     change: StockChange, fresh: CurrentStock, config: StockConfig
 ) -> StockChange | None:
     """``change`` decided again against a fresh read of its entry (after a 409, or when the entry
-    a create was meant for turned out to exist): the same target, the reservations the entry
-    holds now. ``None`` when the entry is already right."""
+    a create was meant for turned out to exist): the same target, never more reservations added
+    back than the plan saw. ``None`` when the entry is already right.
+
+    Reservations that appeared after the plan's read belong to orders the plan may not count as
+    pending (placed after pending was read): commercetools subtracts them itself, so they are
+    not added back. Reservations released meanwhile are not added back either. The figure sent is
+    therefore the target plus the smaller of the two reservation counts: at worst the shop shows
+    a new pending order's units twice until the next run (undersells), never too much.
+    """
     keep = config.reservations is ReservationRule.KEEP
-    send = _to_send(change.target, fresh.quantity_on_stock, fresh.available_quantity, keep)
+    if keep:
+        send = change.target
+    else:
+        planned = change.quantity_on_stock - change.target
+        now = fresh.quantity_on_stock - fresh.available_quantity
+        reserved = min(planned, now)
+        send = change.target + reserved if reserved > 0 else change.target
     when, dated, days, restock = _extras(change.expected_delivery, fresh, config)
     if send == fresh.quantity_on_stock and not dated and not restock:
         return None
