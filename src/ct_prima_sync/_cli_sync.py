@@ -1,4 +1,5 @@
-"""The sync commands of ``ct-prima-sync``: demo, run, exceptions, retry, resolve, health.
+"""The sync commands of ``ct-prima-sync``: demo, run (orders, stock), exceptions, retry, resolve,
+health.
 
 Each ``add_*`` function declares one subcommand (see ``cli.COMMANDS``). The queue commands need
 only the state store, so people can work the exception queue without credentials for either
@@ -17,7 +18,7 @@ from typing import Any, TextIO
 
 from ._settings import SyncSettings, load_settings
 from .commercetools import CommercetoolsClient
-from .engine import EngineConfig, SyncEngine, SystemClock
+from .engine import EngineConfig, StockRunStatus, StockRunSummary, SyncEngine, SystemClock
 from .engine._queue import health_report, list_exceptions, replay_exceptions
 from .errors import ConfigurationError
 from .prima import OmlinkClient
@@ -106,22 +107,50 @@ def _run_demo(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr:
 
 
 def add_run(subparsers: Any) -> None:
-    """``run``: one order sync against the configured systems."""
+    """``run [orders|stock]``: one order sync, or one stock run, against the configured systems."""
     parser = subparsers.add_parser(
         "run",
-        help="one order sync: poll commercetools, send new orders to Prima, retry what is due",
-        description="Run one order sync with the systems and state named in the settings file.",
+        help="one sync run: orders (poll commercetools, send to Prima) or stock (Prima ATS to "
+        "commercetools inventory)",
+        description=(
+            "Run one order sync (the default) or one stock run with the systems and state named "
+            "in the settings file, and print its summary as JSON. Exit code 0 when the run "
+            "completed (for stock also when another stock run was already running), 1 when it "
+            "stopped early or writes failed, 2 for usage or configuration errors."
+        ),
+    )
+    parser.add_argument(
+        "flow", nargs="?", choices=("orders", "stock"), default="orders", help="what to run"
     )
     parser.add_argument("--config", required=True, help="settings file (sync.toml)")
-    parser.add_argument("--max-orders", type=int, default=None)
+    parser.add_argument("--max-orders", type=int, default=None, help="orders: at most this many")
+    parser.add_argument(
+        "--sku",
+        action="append",
+        dest="skus",
+        metavar="SKU",
+        help="stock: only this commercetools SKU (repeat for more); creates missing entries",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="stock: plan and print, write nothing anywhere"
+    )
+    parser.add_argument(
+        "--catalogue",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stock: also check Prima's whole catalogue for stock commercetools has no entry "
+        "for (default: when engine.stock.catalogue_every_seconds have passed)",
+    )
     parser.set_defaults(handler=_run_run)
 
 
-def _run_run(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: TextIO) -> int:
+def _run_run(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     settings = _settings(args)
     ct_config, prima_config, mapping = settings.commercetools, settings.prima, settings.mapping
     if ct_config is None or prima_config is None or mapping is None:
         raise SettingsError("run needs the sections [commercetools], [prima] and [mapping]")
+    if args.flow == "orders" and (args.skus or args.dry_run or args.catalogue is not None):
+        raise SettingsError("--sku, --dry-run and --catalogue belong to 'run stock'")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     with (
         open_store(settings.state_url) as store,
@@ -135,10 +164,38 @@ def _run_run(args: argparse.Namespace, _stdin: TextIO, stdout: TextIO, _stderr: 
             mapping=mapping,
             config=settings.engine,
         )
+        if args.flow == "stock":
+            stock = engine.sync_stock(
+                skus=args.skus, dry_run=args.dry_run, catalogue=args.catalogue
+            )
+            json.dump(stock.as_dict(), stdout, indent=2)
+            stdout.write("\n")
+            stderr.write(_stock_line(stock) + "\n")
+            return 0 if stock.ok else 1
         summary = engine.sync_orders(max_orders=args.max_orders)
     json.dump(summary.as_dict(), stdout, indent=2)
     stdout.write("\n")
     return 0
+
+
+def _stock_line(summary: StockRunSummary) -> str:
+    """One sentence for the operator reading the terminal."""
+    if summary.status is StockRunStatus.ALREADY_RUNNING:
+        return "stock: another stock run is already running; this one did nothing"
+    verb = "would write" if summary.dry_run else "wrote"
+    written = summary.planned if summary.dry_run else summary.created + summary.updated
+    why = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.reasons.items()))
+    line = (
+        f"stock: read {summary.read} entries, {verb} {written} ({why or 'nothing changed'}), "
+        f"{summary.unchanged} already right, {summary.failed} failed"
+    )
+    if summary.problems:
+        line += "; exceptions: " + ", ".join(
+            f"{n} {kind}" for kind, n in sorted(summary.problems.items())
+        )
+    if summary.status is not StockRunStatus.COMPLETED:
+        line += f"; stopped early ({summary.status}: {summary.error or 'see the log'})"
+    return line
 
 
 # -- the exception queue -------------------------------------------------------------------------
@@ -172,6 +229,7 @@ def _run_exceptions(
                     "kind": r.kind,
                     "owner": str(r.owner),
                     "order_id": r.order_id,
+                    "subject": r.subject,
                     "detail": r.detail,
                     "first_seen": r.first_seen.isoformat(),
                     "last_seen": r.last_seen.isoformat(),
@@ -193,7 +251,7 @@ def _run_exceptions(
             continue
         stdout.write(f"\n{owner} ({len(mine)})\n")
         for r in mine:
-            number = r.detail.get("order_number") or r.order_id or "-"
+            number = r.detail.get("order_number") or r.order_id or r.subject or "-"
             reason = r.detail.get("message") or r.detail.get("request_error") or ""
             retry = " (retrying)" if r.transient and r.is_open else ""
             stdout.write(

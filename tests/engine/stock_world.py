@@ -8,7 +8,7 @@ not have yet (every commercetools order whose number Prima has not accepted).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -69,6 +69,7 @@ class StockWorld:
         query_lag: float = 0.0,
         reservation_lag: float = 0.0,
         mapping_extra: str = "",
+        ct_sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.clock = FakeClock(START)
         self.ct_lags = (query_lag, reservation_lag)
@@ -77,6 +78,7 @@ class StockWorld:
             clock=self.clock.now,
             query_lag=query_lag,
             reservation_lag=reservation_lag,
+            sleep=ct_sleep,
         )
         self.ct.add_channel("prima-export", roles=("OrderExport",))
         self.channel_ids = {key: self.ct.add_channel(key)["id"] for key in DEPOTS}
