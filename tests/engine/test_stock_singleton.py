@@ -87,7 +87,7 @@ def test_the_lock_is_renewed_while_a_long_run_lasts(store_url: str) -> None:
                 world.clock.advance(20)  # each chunk takes 20 s; the lock lasts 30
                 seen.append(world.engine(store).sync_stock().status)
 
-        run = world.engine(store, checkpoint=slow_chunks, lock_seconds=30, chunk_size=4)
+        run = world.engine(store, checkpoint=slow_chunks, lock_seconds=30, chunk_size=2)
         summary = run.sync_stock(catalogue=False)
         assert summary.status is StockRunStatus.COMPLETED
         assert summary.seconds == 80

@@ -88,12 +88,9 @@ class ChunkRunner:
         """Whether the run only plans."""
         return self._writer is None
 
-    def chunk(
-        self, levels: Sequence[InventoryLevel], *, asked: Sequence[str] | None, create: bool
-    ) -> None:
-        """Plan and push one chunk: the entries ``levels`` (read just now) and the SKUs
-        ``asked`` (default: the entries' SKUs). With ``create``, Prima stock without an entry is
-        planned as creates; without, only the entries read are planned."""
+    def chunk(self, levels: Sequence[InventoryLevel], *, asked: Sequence[str]) -> None:
+        """Plan and push one chunk: the SKUs ``asked`` and their entries ``levels``, read just
+        now. Prima stock of those SKUs without an entry is planned as a create (or reported)."""
         self._chunks += 1
         self._keep_alive()
         label = f"chunk {self._chunks}"
@@ -103,7 +100,7 @@ class ChunkRunner:
             if name is not None:
                 entries[(level.sku, name)] = level
         self._summary.count("read", len(entries))
-        skus = list(dict.fromkeys(asked if asked is not None else (k[0] for k in entries)))
+        skus = list(dict.fromkeys(asked))
         if not skus:
             return
         self._checkpoint("stock.entries_read", label)
@@ -119,8 +116,6 @@ class ChunkRunner:
         rows = self._prima.available_to_sell(list(codes)) if codes else []
         self._summary.count("ats_rows", len(rows))
         self._checkpoint("stock.ats_read", label)
-        if not create:
-            rows = self._rows_for(rows, codes, entries)
         current = [current_stock(level, channel) for (_, channel), level in entries.items()]
         plan = plan_stock_updates(rows, pending, current, self._stock)
         _log.info(
@@ -135,26 +130,10 @@ class ChunkRunner:
             uncoded=set(skus) - set(codes.values()),
             label=label,
         )
-        if create:
-            self._problems.covered(
-                [StockProblemKind.NOT_IN_COMMERCETOOLS],
-                {subject_of(sku, depot) for sku in skus for depot in self._depots.stock_channels},
-            )
-
-    def _rows_for(
-        self, rows: list[StockLevel], codes: dict[SkuCode, str], entries: dict[Key, InventoryLevel]
-    ) -> list[StockLevel]:
-        """The rows of the entries read (and of depots no channel receives, to report them)."""
-        kept = []
-        default = self._depots.default or ""
-        for row in rows:
-            sku = codes.get(row.sku)
-            if sku is None:
-                continue
-            channel = self._depots.channel_for(row.depot or default)
-            if channel is None or (sku, channel) in entries:
-                kept.append(row)
-        return kept
+        self._problems.covered(
+            [StockProblemKind.NOT_IN_COMMERCETOOLS],
+            {subject_of(sku, depot) for sku in skus for depot in self._depots.stock_channels},
+        )
 
     def _after_plan(
         self,

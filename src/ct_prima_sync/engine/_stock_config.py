@@ -48,9 +48,9 @@ def _at_least(minimum: float, name: str) -> Any:
 class StockRunConfig:
     """The ``[engine.stock]`` settings of :meth:`SyncEngine.sync_stock`.
 
-    ``chunk_size``: inventory entries (or, for a run over given SKUs, SKUs) planned together. Each
-    chunk is read, counted against pending, priced against Prima's ATS, planned, pushed and
-    recorded before the next is read, so memory does not grow with the catalogue.
+    ``chunk_size``: SKUs planned together (with all their entries). Each chunk is read, counted
+    against pending, priced against Prima's ATS, planned, pushed and recorded before the next is
+    read, so memory holds one chunk (and the run's list of SKUs), whatever the catalogue.
     ``query_chunk_size``: SKUs per inventory query predicate (keeps URLs short).
     ``concurrency``: writes in flight at once over the one commercetools client.
     ``max_write_attempts``: sends per entry while 409s keep coming (each after a fresh read).
@@ -65,7 +65,7 @@ class StockRunConfig:
     ``ingest``: poll orders or read messages before each chunk is planned.
     """
 
-    chunk_size: int = field(default=2000, validator=_at_least(1, "chunk_size"))
+    chunk_size: int = field(default=1000, validator=_at_least(1, "chunk_size"))
     query_chunk_size: int = field(default=100, validator=_at_least(1, "query_chunk_size"))
     concurrency: int = field(default=8, validator=_at_least(1, "concurrency"))
     max_write_attempts: int = field(default=5, validator=_at_least(1, "max_write_attempts"))

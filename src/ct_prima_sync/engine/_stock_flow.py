@@ -3,10 +3,11 @@
 A run, under the store's ``stock`` lease lock (one run at a time, renewed while it lasts):
 
 1. resolves the supply channels the mapping sends each depot's stock to;
-2. reads the entries of those channels (all, paged by id, or those of the SKUs asked for) in
-   chunks, and for each chunk ingests orders, reads pending, reads Prima's ATS for the chunk's
-   SKUs (``MultiAvailableToSell``), plans (pure), pushes the changes and records them
-   (``_stock_chunk``);
+2. lists the SKUs commercetools sells (every SKU with an entry in those channels, or the SKUs
+   asked for) and, for each chunk of them, reads their entries (chunked predicates), ingests
+   orders, reads pending, reads Prima's ATS for them (``MultiAvailableToSell``), plans (pure),
+   pushes the changes and records them (``_stock_chunk``). Each chunk is read afresh when its
+   turn comes: only the SKU list lives for the whole run;
 3. on its own slower schedule (``catalogue_every_seconds``) reads Prima's whole catalogue
    (``ProductAvailableToSell``, streamed) to find stock commercetools has no entry for, and
    runs those SKUs through step 2, creating their entries.
@@ -35,7 +36,7 @@ from ._stock_chunk import ChunkRunner
 from ._stock_config import StockRunConfig
 from ._stock_problems import RUN_SUBJECT, StockProblemKind, StockProblems
 from ._stock_push import StockWriter
-from ._stock_read import StockChannels, entries_of, managed_entries, resolve_channels
+from ._stock_read import StockChannels, entries_of, managed_skus, resolve_channels
 from ._stock_summary import StockRunStatus, StockSummaryBuilder
 
 __all__ = ["CATALOGUE_CURSOR", "StockFlow"]
@@ -124,12 +125,9 @@ class StockFlow:
         )
         stage = "inventory"
         try:
+            self._chunks_of(runner, channels, wanted or managed_skus(self._ct, channels))
             if wanted is None:
-                for levels in managed_entries(self._ct, channels, self._config.chunk_size):
-                    runner.chunk(levels, asked=None, create=False)
                 problems.covered_all([StockProblemKind.DEPOT_UNPUBLISHED])
-            else:
-                self._chunks_of(runner, channels, wanted)
             if self._catalogue_due(catalogue, wanted):
                 stage = "catalogue"
                 self._catalogue(runner, channels, problems, summary)
@@ -155,7 +153,7 @@ class StockFlow:
     def _chunks_of(self, runner: ChunkRunner, channels: StockChannels, skus: list[str]) -> None:
         for part in chunked(skus, self._config.chunk_size):
             levels = entries_of(self._ct, channels, part, self._config.query_chunk_size)
-            runner.chunk(levels, asked=part, create=True)
+            runner.chunk(levels, asked=part)
 
     def _catalogue_due(self, catalogue: bool | None, skus: list[str] | None) -> bool:
         if catalogue is not None:

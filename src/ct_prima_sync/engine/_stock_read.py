@@ -8,14 +8,14 @@ there).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Final
 
 from attrs import frozen
 
 from ..commercetools import CommercetoolsClient, InventoryLevel
-from ..commercetools._query import QueryValue, chunked
+from ..commercetools._query import QueryValue
 from ..errors import ConfigurationError, NotFoundError
 from ..mapping import NO_CHANNEL, CurrentStock, DepotMap
 
@@ -25,7 +25,7 @@ __all__ = [
     "delivery_date",
     "delivery_time",
     "entries_of",
-    "managed_entries",
+    "managed_skus",
     "resolve_channels",
 ]
 
@@ -107,12 +107,16 @@ def current_stock(level: InventoryLevel, channel: str) -> CurrentStock:
     )
 
 
-def managed_entries(
-    ct: CommercetoolsClient, channels: StockChannels, chunk_size: int
-) -> Iterator[list[InventoryLevel]]:
-    """Every entry of the managed channels, paged by id, in lists of ``chunk_size``."""
+def managed_skus(ct: CommercetoolsClient, channels: StockChannels) -> list[str]:
+    """Every SKU with an entry in a managed channel, each once (one paged scan; only the SKUs
+    are kept, a few megabytes for a hundred thousand)."""
     where, variables = channels.predicate
-    return chunked(ct.inventory.levels(where, variables=variables), chunk_size)
+    seen: dict[str, None] = {}
+    for raw in ct.iter_query("inventory", where=where, variables=variables):
+        sku = raw.get("sku")
+        if isinstance(sku, str) and sku:
+            seen[sku] = None
+    return list(seen)
 
 
 def entries_of(
