@@ -13,8 +13,10 @@ The order of the reads is the no-race rule of docs/stock.md ("Watermarks"):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
+
+from attrs import evolve
 
 from ..commercetools import InventoryLevel
 from ..mapping import (
@@ -24,13 +26,13 @@ from ..mapping import (
     StockPlan,
     plan_stock_updates,
 )
-from ..prima import PrimaGateway, SkuCode, StockLevel
+from ..prima import PrimaGateway, SkuCode
 from ..state import StateStore, StockSnapshot, StockUpdate
 from ._clock import Clock
 from ._stock_config import StockRunConfig
 from ._stock_problems import StockProblemKind, StockProblems, subject_of
 from ._stock_push import StockWriter, WriteOutcome, WriteResult
-from ._stock_read import StockChannels, current_stock
+from ._stock_read import StockChannels
 from ._stock_summary import ChangeReason, StockSummaryBuilder
 
 __all__ = ["ChunkRunner"]
@@ -82,6 +84,20 @@ class ChunkRunner:
         self._checkpoint = checkpoint
         self._depots: DepotMap = stock.depots
         self._chunks = 0
+        # channel id (None: entries without a channel) -> (the mapping's name, its depot)
+        self._channel_depots: dict[str | None, tuple[str, str]] = {}
+        for channel_id, name in channels.names.items():
+            depot = stock.depots.depot_for_channel(name)
+            if depot is not None:
+                self._channel_depots[channel_id] = (name, depot)
+        # The plan runs on the entries as the client read them, keyed by channel id: the same
+        # configuration with the depots' channels named by id ("" for no channel).
+        by_id = {
+            depot: channels.ids[name] or ""
+            for depot, name in stock.depots.stock_channels.items()
+            if name in channels.ids
+        }
+        self._plan_config = evolve(stock, depots=evolve(stock.depots, stock_channels=by_id))
 
     @property
     def dry_run(self) -> bool:
@@ -94,12 +110,16 @@ class ChunkRunner:
         self._chunks += 1
         self._keep_alive()
         label = f"chunk {self._chunks}"
-        entries: dict[Key, InventoryLevel] = {}  # (sku, channel name) -> entry
+        # (sku, depot) -> (entry, the mapping's channel name), and the entries the plan reads.
+        where = self._channel_depots
+        by_key: dict[Key, tuple[InventoryLevel, str]] = {}
         for level in levels:
-            name = self._channels.name_of(level)
-            if name is not None:
-                entries[(level.sku, name)] = level
-        self._summary.count("read", len(entries))
+            # ``level[3]``: supply_channel_id (a chunk holds thousands; attribute lookups count)
+            placed = where.get(level[3])
+            if placed is not None:
+                by_key[level[2], placed[1]] = (level, placed[0])
+        current = [pair[0] for pair in by_key.values()]
+        self._summary.count("read", len(by_key))
         skus = list(dict.fromkeys(asked))
         if not skus:
             return
@@ -108,66 +128,49 @@ class ChunkRunner:
             self._summary.count("ingested", self._ingest())
         pending = self._store.pending_stock(skus)
         self._checkpoint("stock.pending_read", label)
-        codes: dict[SkuCode, str] = {}
+        to_prima = self._stock.skus.to_prima
+        known: dict[tuple[str, tuple[str, ...]], str] = {}
+        codes: list[SkuCode] = []
         for sku in skus:
-            code = self._stock.skus.to_prima(sku)
-            if code is not None:
-                codes.setdefault(code, sku)
-        rows = self._prima.available_to_sell(list(codes)) if codes else []
+            code = to_prima(sku)
+            if code is not None and (code.product, code.matrix) not in known:
+                known[(code.product, code.matrix)] = sku
+                codes.append(code)
+        rows = self._prima.available_to_sell(codes) if codes else []
         self._summary.count("ats_rows", len(rows))
         self._checkpoint("stock.ats_read", label)
-        current = [current_stock(level, channel) for (_, channel), level in entries.items()]
-        plan = plan_stock_updates(rows, pending, current, self._stock)
+        plan = plan_stock_updates(rows, pending, current, self._plan_config, known_skus=known)
         _log.info(
             "stock chunk planned",
-            extra={"chunk": self._chunks, "entries": len(entries), "changes": len(plan.changes)},
+            extra={"chunk": self._chunks, "entries": len(by_key), "changes": len(plan.changes)},
         )
-        self._after_plan(
-            plan,
-            rows=rows,
-            codes=codes,
-            entries=entries,
-            uncoded=set(skus) - set(codes.values()),
-            label=label,
-        )
-        self._problems.covered(
-            [StockProblemKind.NOT_IN_COMMERCETOOLS],
-            {subject_of(sku, depot) for sku in skus for depot in self._depots.stock_channels},
-        )
+        self._after_plan(plan, by_key=by_key, uncoded=set(skus) - set(known.values()), label=label)
+        if self._problems.watching(StockProblemKind.NOT_IN_COMMERCETOOLS):
+            self._problems.covered(
+                [StockProblemKind.NOT_IN_COMMERCETOOLS],
+                {subject_of(sku, depot) for sku in skus for depot in self._depots.stock_channels},
+            )
 
     def _after_plan(
         self,
         plan: StockPlan,
         *,
-        rows: list[StockLevel],
-        codes: dict[SkuCode, str],
-        entries: dict[Key, InventoryLevel],
+        by_key: dict[Key, tuple[InventoryLevel, str]],
         uncoded: set[str],
         label: str,
     ) -> None:
-        default = self._depots.default or ""
-        ats: dict[Key, int] = {}
-        for row in rows:
-            sku = codes.get(row.sku) or self._stock.skus.to_commercetools(row.sku)
-            if sku is not None:
-                ats.setdefault((sku, row.depot or default), row.available)
-        by_key: dict[Key, tuple[InventoryLevel, str]] = {}
-        for (sku, channel), level in entries.items():
-            depot = self._depots.depot_for_channel(channel)
-            if depot is not None:
-                by_key[(sku, depot)] = (level, channel)
-        snapshot = self._store.get_stock([*by_key, *ats])
-        drift = self._drift(by_key, snapshot)
+        ats = plan.reported
+        snapshot = self._store.get_stock(list(by_key.keys() | ats.keys()))
+        planned = {(c.sku, c.depot) for c in plan.changes}
+        drift = self._compare(ats, by_key, planned, snapshot)
         self._report(plan, uncoded)
         missing = set(plan.missing_in_prima)
-        planned = {(c.sku, c.depot) for c in plan.changes}
         for change in plan.changes:
             self._summary.reason(_reason(change, missing, drift, snapshot, ats))
         self._summary.count("planned", len(plan.changes))
         self._summary.count("unchanged", plan.unchanged)
-        if not self.dry_run:
-            self._record_reads(ats, by_key, planned, snapshot)
-        covered = {subject_of(sku, depot) for sku, depot in by_key}
+        watching = self._problems.watching(*_ENTRY_KINDS)
+        covered = {subject_of(sku, depot) for sku, depot in by_key} if watching else set()
         self._checkpoint("stock.planned", label)
         if self._writer is not None and plan.changes:
             self._keep_alive()  # a run that lost its lock must not start writing
@@ -178,34 +181,68 @@ class ChunkRunner:
             created: set[str] = set()
             self._writer.write_all(work, lambda result: self._on_written(result, created))
             covered |= created
-        self._problems.covered(_ENTRY_KINDS, covered)
+        if watching:
+            self._problems.covered(_ENTRY_KINDS, covered)
 
-    def _drift(
-        self, by_key: dict[Key, tuple[InventoryLevel, str]], snapshot: dict[Key, StockSnapshot]
+    def _compare(
+        self,
+        ats: Mapping[Key, int],
+        by_key: dict[Key, tuple[InventoryLevel, str]],
+        planned: set[Key],
+        snapshot: dict[Key, StockSnapshot],
     ) -> set[Key]:
+        """One pass over the chunk against the snapshot: drift (returned), and, unless this is a
+        dry run, the figures to record: Prima's that moved, and the figure of every entry left
+        as it is (the baseline the next run's drift check compares with)."""
         tolerance = self._run.drift_tolerance
         drifted: set[Key] = set()
+        updates: list[StockUpdate] = []
+        record = not self.dry_run
+        seen_of, ats_of = snapshot.get, ats.get
         for key, (level, channel) in by_key.items():
-            seen = snapshot.get(key)
-            if seen is None or seen.last_pushed is None:
-                continue
-            difference = level.quantity_on_stock - seen.last_pushed
-            if abs(difference) > tolerance:
+            seen = seen_of(key)
+            on_stock = level[4]  # quantity_on_stock
+            available = ats_of(key)
+            last_pushed = None if seen is None else seen.last_pushed
+            if last_pushed is not None and abs(on_stock - last_pushed) > tolerance:
                 drifted.add(key)
-                self._problems.found(
-                    StockProblemKind.DRIFT,
-                    subject_of(*key),
-                    sku=key[0],
-                    depot=key[1],
-                    channel=channel,
-                    last_pushed=seen.last_pushed,
-                    found=level.quantity_on_stock,
-                    difference=difference,
-                    message=f"quantityOnStock is {level.quantity_on_stock}, the stock run last "
-                    f"set {seen.last_pushed}: someone else writes this entry; the run puts "
-                    "Prima's figure back",
+                self._drifted(key, channel, last_pushed, on_stock)
+            if not record:
+                continue
+            moved = available is not None and (seen is None or seen.last_ats != available)
+            baseline = key not in planned and last_pushed != on_stock
+            if moved or baseline:
+                updates.append(
+                    StockUpdate(
+                        sku=key[0],
+                        depot=key[1],
+                        last_ats=available if moved else None,
+                        last_pushed=on_stock if baseline else None,
+                    )
                 )
+        if record:
+            for key, available in ats.items():  # stock without an entry (to be created)
+                if key not in by_key:
+                    seen = snapshot.get(key)
+                    if seen is None or seen.last_ats != available:
+                        updates.append(StockUpdate(sku=key[0], depot=key[1], last_ats=available))
+            if updates:
+                self._store.upsert_stock(updates, now=self._clock.now())
         return drifted
+
+    def _drifted(self, key: Key, channel: str, last_pushed: int, on_stock: int) -> None:
+        self._problems.found(
+            StockProblemKind.DRIFT,
+            subject_of(*key),
+            sku=key[0],
+            depot=key[1],
+            channel=channel,
+            last_pushed=last_pushed,
+            found=on_stock,
+            difference=on_stock - last_pushed,
+            message=f"quantityOnStock is {on_stock}, the stock run last set {last_pushed}: "
+            "someone else writes this entry; the run puts Prima's figure back",
+        )
 
     def _report(self, plan: StockPlan, uncoded: set[str]) -> None:
         zeroed = self._stock.zero_missing
@@ -249,35 +286,6 @@ class ChunkRunner:
                 message="Prima reports stock in this depot but no supply channel receives it: "
                 "add it to depots.stock_channels",
             )
-
-    def _record_reads(
-        self,
-        ats: dict[Key, int],
-        by_key: dict[Key, tuple[InventoryLevel, str]],
-        planned: set[Key],
-        snapshot: dict[Key, StockSnapshot],
-    ) -> None:
-        """Prima's figures that moved, and the figure of every entry left as it is (the baseline
-        the next run's drift check compares with)."""
-        updates: dict[Key, StockUpdate] = {}
-        for key, available in ats.items():
-            seen = snapshot.get(key)
-            if seen is None or seen.last_ats != available:
-                updates[key] = StockUpdate(sku=key[0], depot=key[1], last_ats=available)
-        for key, (level, _) in by_key.items():
-            seen = snapshot.get(key)
-            on_stock = level.quantity_on_stock
-            if key in planned or (seen is not None and seen.last_pushed == on_stock):
-                continue
-            before = updates.get(key)
-            updates[key] = StockUpdate(
-                sku=key[0],
-                depot=key[1],
-                last_ats=before.last_ats if before else None,
-                last_pushed=on_stock,
-            )
-        if updates:
-            self._store.upsert_stock(list(updates.values()), now=self._clock.now())
 
     def _on_written(self, result: WriteResult, created: set[str]) -> None:
         try:
@@ -326,7 +334,7 @@ def _reason(
     missing: set[Key],
     drift: set[Key],
     snapshot: dict[Key, StockSnapshot],
-    ats: dict[Key, int],
+    ats: Mapping[Key, int],
 ) -> ChangeReason:
     key = (change.sku, change.depot)
     if change.create:

@@ -98,7 +98,6 @@ class StockFlow:
                 ct=self._ct,
                 stock=self._stock,
                 run=self._config,
-                channels=channels,
                 checkpoint=self._checkpoint,
             )
         )
@@ -151,7 +150,9 @@ class StockFlow:
                 writer.close()
 
     def _chunks_of(self, runner: ChunkRunner, channels: StockChannels, skus: list[str]) -> None:
-        for part in chunked(skus, self._config.chunk_size):
+        size = self._config.chunk_size
+        for start in range(0, len(skus), size):
+            part = skus[start : start + size]
             levels = entries_of(self._ct, channels, part, self._config.query_chunk_size)
             runner.chunk(levels, asked=part)
 

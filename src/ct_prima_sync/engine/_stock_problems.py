@@ -106,6 +106,13 @@ class StockProblems:
             self._open[key] = record.exception_id
         _log.info("stock problem", extra={"kind": str(kind), "subject": subject})
 
+    def watching(self, *kinds: StockProblemKind) -> bool:
+        """Whether an exception of one of ``kinds`` is open (else :meth:`covered` can be
+        skipped: there is nothing to resolve)."""
+        wanted = {str(k) for k in kinds}
+        with self._lock:
+            return any(kind in wanted for kind, _ in self._open)
+
     def covered(self, kinds: Iterable[StockProblemKind], subjects: Iterable[str]) -> None:
         """The run looked at ``subjects`` for ``kinds``: resolve what it did not find again."""
         wanted = {str(k) for k in kinds}

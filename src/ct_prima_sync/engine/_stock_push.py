@@ -44,7 +44,7 @@ from ..errors import (
 from ..mapping import CurrentStock, StockChange, StockConfig, replan_change
 from ._stock_config import StockRunConfig
 from ._stock_problems import subject_of
-from ._stock_read import StockChannels, current_stock, delivery_date, delivery_time
+from ._stock_read import current_stock, delivery_date, delivery_time
 
 __all__ = ["StockWriter", "WriteOutcome", "WriteResult"]
 
@@ -118,13 +118,11 @@ class StockWriter:
         ct: CommercetoolsClient,
         stock: StockConfig,
         run: StockRunConfig,
-        channels: StockChannels,
         checkpoint: Checkpoint,
     ) -> None:
         self._ct = ct
         self._stock = stock
         self._run = run
-        self._channels = channels
         self._checkpoint = checkpoint
         # One writer needs no hand-offs: with concurrency 1 the caller's thread writes.
         self._pool = (
@@ -218,7 +216,7 @@ class StockWriter:
         )
 
     def _create(self, change: StockChange) -> WriteResult:
-        channel_id = self._channels.ids.get(change.channel)
+        channel_id = change.channel or None  # the plan names channels by id
         draft = InventoryEntryDraft(
             sku=change.sku,
             quantity_on_stock=change.quantity_on_stock,
@@ -242,7 +240,7 @@ class StockWriter:
 
     def _update_existing(self, change: StockChange) -> WriteResult:
         """A create found the entry there already (rule 4): update that entry instead."""
-        channel_id = self._channels.ids.get(change.channel)
+        channel_id = change.channel or None
         where = "sku = :sku and " + (
             "supplyChannel is not defined" if channel_id is None else "supplyChannel(id = :channel)"
         )

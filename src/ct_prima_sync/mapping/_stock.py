@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from datetime import date
-from typing import Final, NamedTuple
+from datetime import UTC, date, datetime
+from typing import Final, NamedTuple, Protocol
 
 from attrs import field, frozen
 
@@ -42,6 +42,7 @@ __all__ = [
     "ReservationRule",
     "StockChange",
     "StockConfig",
+    "StockEntry",
     "StockPlan",
     "plan_stock_updates",
     "replan_change",
@@ -64,6 +65,33 @@ class ReservationRule(enum.StrEnum):
 
 # NamedTuples rather than attrs classes: plans hold hundreds of thousands of rows and building a
 # tuple costs a fraction of a frozen attrs instance.
+class StockEntry(Protocol):
+    """What the plan reads of an inventory entry: :class:`CurrentStock`, or any record with these
+    attributes (the engine passes the commercetools client's ``InventoryLevel`` as it is).
+
+    ``channel`` is the supply channel as the depot map names it (``""``: no channel);
+    ``expected_delivery`` may be a date or a timezone-aware datetime (compared as its UTC date).
+    """
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def quantity_on_stock(self) -> int: ...
+
+    @property
+    def available_quantity(self) -> int: ...
+
+    @property
+    def expected_delivery(self) -> date | None: ...
+
+    @property
+    def restockable_in_days(self) -> int | None: ...
+
+
 class CurrentStock(NamedTuple):
     """An inventory entry as commercetools has it now.
 
@@ -243,6 +271,7 @@ class StockPlan:
     ``missing_in_prima``: commercetools entries on managed channels Prima reported nothing for.
     ``unmapped_skus``: Prima SKUs the codec cannot turn into commercetools SKUs.
     ``unpublished_depots``: depots Prima reported that no supply channel receives.
+    ``reported``: Prima's ATS per (commercetools SKU, depot) as the plan used it.
     """
 
     changes: tuple[StockChange, ...] = ()
@@ -251,6 +280,7 @@ class StockPlan:
     missing_in_prima: tuple[tuple[str, str], ...] = ()
     unmapped_skus: tuple[SkuCode, ...] = ()
     unpublished_depots: tuple[str, ...] = ()
+    reported: Mapping[tuple[str, str], int] = field(factory=dict)
 
 
 @frozen
@@ -262,14 +292,14 @@ class _Channel:
     what Prima did not report. ``created`` holds SKUs planned as creates, to skip repeats.
     """
 
-    entries: dict[str, CurrentStock]
-    remaining: dict[str, CurrentStock]
+    entries: dict[str, StockEntry]
+    remaining: dict[str, StockEntry]
     created: set[str]
 
 
 # Per reported depot: (depot, channel, buffer, channel state, its remaining entries, pending by
 # SKU); the remaining entries are repeated out of the state to save an attribute lookup per row.
-_DepotState = tuple[str, str, int, _Channel, dict[str, CurrentStock], dict[str, int]]
+_DepotState = tuple[str, str, int, _Channel, dict[str, StockEntry], dict[str, int]]
 _NO_STATE: Final[_DepotState] = (
     "",
     "",
@@ -284,7 +314,7 @@ def _depot_state(
     reported: str,
     config: StockConfig,
     channels: dict[str, _Channel],
-    current: dict[str, dict[str, CurrentStock]],
+    current: dict[str, dict[str, StockEntry]],
     pending_by_depot: dict[str, dict[str, int]],
 ) -> _DepotState | None:
     """What the plan needs per depot, or ``None`` when no supply channel receives its stock."""
@@ -317,18 +347,26 @@ def _to_send(target: int, on_stock: int, available: int, keep: bool) -> int:
 
 
 def _extras(
-    wanted_date: date | None, entry: CurrentStock | None, config: StockConfig
+    wanted_date: date | None, entry: StockEntry | None, config: StockConfig
 ) -> tuple[date | None, bool, int | None, bool]:
     """``expectedDelivery`` and ``restockableInDays`` to set, as far as configured: (date, whether
     to set it, days, whether to set them)."""
-    dated = config.expected_delivery and (entry is None or entry.expected_delivery != wanted_date)
+    dated = config.expected_delivery and (
+        entry is None or _day(entry.expected_delivery) != wanted_date
+    )
     days = config.restockable_in_days
     restock = days is not None and (entry is None or entry.restockable_in_days != days)
     return (wanted_date if config.expected_delivery else None, dated, days, restock)
 
 
+def _day(moment: date | None) -> date | None:
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).date()
+    return moment
+
+
 def replan_change(
-    change: StockChange, fresh: CurrentStock, config: StockConfig
+    change: StockChange, fresh: StockEntry, config: StockConfig
 ) -> StockChange | None:
     """``change`` decided again against a fresh read of its entry (after a 409, or when the entry
     a create was meant for turned out to exist): the same target, never more reservations added
@@ -365,14 +403,19 @@ def replan_change(
 def plan_stock_updates(
     ats_rows: Iterable[StockLevel],
     pending: Mapping[tuple[str, str], int],
-    current_entries: Iterable[CurrentStock],
+    current_entries: Iterable[StockEntry],
     config: StockConfig,
+    *,
+    known_skus: Mapping[tuple[str, tuple[str, ...]], str] | None = None,
 ) -> StockPlan:
     """Plan the inventory writes that make commercetools show Prima's ATS (invariant 4).
 
     ``pending`` maps ``(commercetools SKU, depot)`` to the units sold in commercetools that Prima
     has not seen yet (negative figures count as zero). An ATS row with an empty depot is the
     default depot's. A row repeated for the same SKU and depot is ignored (the first one counts).
+    ``known_skus`` maps Prima codes ``(product, matrix)`` to the commercetools SKUs they came
+    from (the caller asked Prima with ``config.skus.to_prima``): the codec is not asked to
+    reverse those again.
     """
     depots = config.depots
     keep = config.reservations is ReservationRule.KEEP
@@ -381,7 +424,7 @@ def plan_stock_updates(
     reverse = config.skus.reverse
     extras = config.expected_delivery or config.restockable_in_days is not None
     # Keyed by channel, then SKU: string keys hash once (str caches its hash), tuples every time.
-    current: dict[str, dict[str, CurrentStock]] = {}
+    current: dict[str, dict[str, StockEntry]] = {}
     for item in current_entries:
         by_sku = current.get(item.channel)
         if by_sku is None:
@@ -394,7 +437,8 @@ def plan_stock_updates(
 
     # The SKU reverse and each depot's channel, buffer and indexes are looked up once per distinct
     # value: a catalogue reverses every SKU, and has only a few depots.
-    sku_memo: dict[tuple[str, tuple[str, ...]], str | None] = {}
+    sku_memo: dict[tuple[str, tuple[str, ...]], str | None] = dict(known_skus or {})
+    reported: dict[tuple[str, str], int] = {}
     depot_memo: dict[str, _DepotState | None] = {}
     channels: dict[str, _Channel] = {}
     unmapped: dict[SkuCode, None] = {}
@@ -432,6 +476,7 @@ def plan_stock_updates(
             if sku in work.entries or sku in work.created:
                 continue  # a repeated row: the first one counted
             work.created.add(sku)
+            reported[sku, depot] = row.available
             missing_ct.append((sku, depot))
             if create_missing:
                 if extras:
@@ -442,6 +487,7 @@ def plan_stock_updates(
                 else:
                     changes.append(StockChange(sku, channel, depot, target, target, None, target))
             continue
+        reported[sku, depot] = row.available
         on_stock = entry.quantity_on_stock
         if keep:
             send = target
@@ -514,4 +560,5 @@ def plan_stock_updates(
         missing_in_prima=tuple(sorted(missing_prima)),
         unmapped_skus=tuple(sorted(unmapped, key=str)),
         unpublished_depots=tuple(sorted(unpublished)),
+        reported=reported,
     )

@@ -211,24 +211,29 @@ class SqlTablesMixin(SqlBase):
     # -- stock snapshot --------------------------------------------------------------------------
     def get_stock(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StockSnapshot]:
         """See :meth:`StateStore.get_stock`."""
-        wanted = list(dict.fromkeys(keys))
+        wanted = dict.fromkeys(keys)
         found: dict[tuple[str, str], StockSnapshot] = {}
+        ts_out = self.ts_out
+        # By SKU, the primary key's first column: a list of (sku, depot) pairs as row values is
+        # not matched through the index by every SQLite version, and a scan per query would
+        # cost the whole table every chunk.
         with self._read() as tx:
-            for part in chunks(wanted, _STOCK_CHUNK):
-                values = ", ".join(["(?, ?)"] * len(part))
+            for part in chunks(list(dict.fromkeys(sku for sku, _ in wanted)), _STOCK_CHUNK):
+                marks = ", ".join("?" * len(part))
                 rows = tx.all(
                     "SELECT sku, depot, last_ats, last_pushed, updated_at FROM stock_snapshot "
-                    f"WHERE (sku, depot) IN (VALUES {values})",
-                    [v for key in part for v in key],
+                    f"WHERE sku IN ({marks})",
+                    part,
                 )
                 for sku, depot, ats, pushed, updated in rows:
-                    found[(sku, depot)] = StockSnapshot(
-                        sku=sku,
-                        depot=depot,
-                        last_ats=ats,
-                        last_pushed=pushed,
-                        updated_at=self.ts_out(updated),
-                    )
+                    if (sku, depot) in wanted:
+                        found[(sku, depot)] = StockSnapshot(
+                            sku=sku,
+                            depot=depot,
+                            last_ats=ats,
+                            last_pushed=pushed,
+                            updated_at=ts_out(updated),
+                        )
         return {k: found[k] for k in wanted if k in found}
 
     def upsert_stock(self, updates: Sequence[StockUpdate], *, now: datetime) -> None:

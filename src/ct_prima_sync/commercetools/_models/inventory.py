@@ -60,50 +60,50 @@ class InventoryLevel(NamedTuple):
     expected_delivery: datetime | None = None
     restockable_in_days: int | None = None
 
+    @property
+    def channel(self) -> str:
+        """The supply channel's id, ``""`` for the entry without one (as a stock plan keyed by
+        channel ids names it)."""
+        return self.supply_channel_id or ""
 
-def _int(data: Mapping[str, Any], key: str, path: str) -> int:
-    value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise PayloadError("expected an integer", path=f"{path}.{key}" if path else key)
-    return value
+
+def _bad(field: str, path: str, expected: str) -> PayloadError:
+    return PayloadError(f"expected {expected}", path=f"{path}.{field}" if path else field)
 
 
 def parse_inventory_level(data: Any, path: str = "") -> InventoryLevel:
     """An :class:`InventoryLevel` from one InventoryEntry's JSON; PayloadError names a bad
-    field."""
-    if not isinstance(data, Mapping):
+    field. (``type(x) is int`` rather than ``isinstance``: it is faster and refuses booleans.)"""
+    if type(data) is not dict:
         raise PayloadError("expected an inventory entry object", path=path)
-    here = f"{path}." if path else ""
-    entry_id, sku = data.get("id"), data.get("sku")
-    if not isinstance(entry_id, str):
-        raise PayloadError("expected a string", path=f"{here}id")
-    if not isinstance(sku, str):
-        raise PayloadError("expected a string", path=f"{here}sku")
+    entry_id, sku, version = data.get("id"), data.get("sku"), data.get("version")
+    on_stock, available = data.get("quantityOnStock"), data.get("availableQuantity")
+    if type(entry_id) is not str:
+        raise _bad("id", path, "a string")
+    if type(sku) is not str:
+        raise _bad("sku", path, "a string")
+    if type(version) is not int:
+        raise _bad("version", path, "an integer")
+    if type(on_stock) is not int:
+        raise _bad("quantityOnStock", path, "an integer")
+    if type(available) is not int:
+        raise _bad("availableQuantity", path, "an integer")
     channel = data.get("supplyChannel")
     channel_id = None
     if channel is not None:
-        channel_id = channel.get("id") if isinstance(channel, Mapping) else None
-        if not isinstance(channel_id, str):
-            raise PayloadError("expected a channel reference", path=f"{here}supplyChannel")
+        channel_id = channel.get("id") if type(channel) is dict else None
+        if type(channel_id) is not str:
+            raise _bad("supplyChannel", path, "a channel reference")
     delivery = data.get("expectedDelivery")
     when = None
     if delivery is not None:
         try:
-            when = datetime.fromisoformat(delivery) if isinstance(delivery, str) else None
+            when = datetime.fromisoformat(delivery) if type(delivery) is str else None
         except ValueError:
             when = None
         if when is None or when.tzinfo is None:
-            raise PayloadError("expected an ISO 8601 time", path=f"{here}expectedDelivery")
+            raise _bad("expectedDelivery", path, "an ISO 8601 time")
     days = data.get("restockableInDays")
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool)):
-        raise PayloadError("expected an integer", path=f"{here}restockableInDays")
-    return InventoryLevel(
-        entry_id,
-        _int(data, "version", path),
-        sku,
-        channel_id,
-        _int(data, "quantityOnStock", path),
-        _int(data, "availableQuantity", path),
-        when,
-        days,
-    )
+    if days is not None and type(days) is not int:
+        raise _bad("restockableInDays", path, "an integer")
+    return InventoryLevel(entry_id, version, sku, channel_id, on_stock, available, when, days)
