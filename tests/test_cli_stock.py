@@ -3,6 +3,7 @@ commercetools fake and the Prima emulator, its exit codes, and a run killed half
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from ct_prima_sync.cli import main
 from ct_prima_sync.testing import PrimaEmulator
 from tests.engine.stock_world import DEPOTS, MAPPING_TOML, StockWorld, stock_world
 
@@ -136,30 +138,14 @@ def test_run_stock_prints_the_plan_and_writes_only_what_changed(
 
 
 def test_stock_options_on_the_order_run_and_a_missing_channel_are_one_line_errors(
-    world: StockWorld, tmp_path: Path
+    world: StockWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(SECRET_VARIABLE, world.ct.client_secret)
     with _served(world) as (ct_url, prima_url):
         settings = _settings(tmp_path, world, ct_url, prima_url)
-        wrong = subprocess.run(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "ct_prima_sync.cli",
-                "run",
-                "orders",
-                "--config",
-                str(settings),
-                "--sku",
-                "A",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=_env(world),
-        )
-        assert wrong.returncode == 2
-        assert wrong.stderr.strip().splitlines() == [
+        code, _, err = _main("run", "orders", "--config", str(settings), "--sku", "A")
+        assert code == 2
+        assert err.strip().splitlines() == [
             "ct-prima-sync: configuration error: --sku, --dry-run and --catalogue belong to "
             "'run stock'"
         ]
@@ -167,10 +153,16 @@ def test_stock_options_on_the_order_run_and_a_missing_channel_are_one_line_error
         (tmp_path / "mapping.toml").write_text(
             mapping.replace('"WH2" = "wh-north"', '"WH2" = "wh-gone"'), encoding="utf-8"
         )
-        missing = _run(world, settings)
-        assert missing.returncode == 2
-        assert "Traceback" not in missing.stderr
-        assert "wh-gone" in missing.stderr.splitlines()[-1]
+        code, _, err = _main("run", "stock", "--config", str(settings))
+        assert code == 2
+        assert "Traceback" not in err
+        assert "wh-gone" in err.splitlines()[-1]
+
+
+def _main(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.slow  # the Prima client retries a refused connection with backoff, in real time
