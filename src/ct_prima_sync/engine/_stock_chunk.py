@@ -112,13 +112,13 @@ class ChunkRunner:
         label = f"chunk {self._chunks}"
         # (sku, depot) -> (entry, the mapping's channel name), and the entries the plan reads.
         where = self._channel_depots
-        by_key: dict[Key, tuple[InventoryLevel, str]] = {}
+        by_key: dict[Key, InventoryLevel] = {}
         for level in levels:
             # ``level[3]``: supply_channel_id (a chunk holds thousands; attribute lookups count)
             placed = where.get(level[3])
             if placed is not None:
-                by_key[level[2], placed[1]] = (level, placed[0])
-        current = [pair[0] for pair in by_key.values()]
+                by_key[level[2], placed[1]] = level
+        current = list(by_key.values())
         self._summary.count("read", len(by_key))
         skus = list(dict.fromkeys(asked))
         if not skus:
@@ -155,12 +155,14 @@ class ChunkRunner:
         self,
         plan: StockPlan,
         *,
-        by_key: dict[Key, tuple[InventoryLevel, str]],
+        by_key: dict[Key, InventoryLevel],
         uncoded: set[str],
         label: str,
     ) -> None:
         ats = plan.reported
-        snapshot = self._store.get_stock(list(by_key.keys() | ats.keys()))
+        # Prima's figures are those of the entries read and of the stock without an entry.
+        keys = [*by_key, *(k for k in plan.missing_in_commercetools if k not in by_key)]
+        snapshot = self._store.get_stock(keys)
         planned = {(c.sku, c.depot) for c in plan.changes}
         drift = self._compare(ats, by_key, planned, snapshot)
         self._report(plan, uncoded)
@@ -175,7 +177,7 @@ class ChunkRunner:
         if self._writer is not None and plan.changes:
             self._keep_alive()  # a run that lost its lock must not start writing
             work = [
-                (change, by_key[(change.sku, change.depot)][0] if not change.create else None)
+                (change, by_key[(change.sku, change.depot)] if not change.create else None)
                 for change in plan.changes
             ]
             created: set[str] = set()
@@ -187,7 +189,7 @@ class ChunkRunner:
     def _compare(
         self,
         ats: Mapping[Key, int],
-        by_key: dict[Key, tuple[InventoryLevel, str]],
+        by_key: dict[Key, InventoryLevel],
         planned: set[Key],
         snapshot: dict[Key, StockSnapshot],
     ) -> set[Key]:
@@ -199,14 +201,16 @@ class ChunkRunner:
         updates: list[StockUpdate] = []
         record = not self.dry_run
         seen_of, ats_of = snapshot.get, ats.get
-        for key, (level, channel) in by_key.items():
+        for key, level in by_key.items():
             seen = seen_of(key)
             on_stock = level[4]  # quantity_on_stock
             available = ats_of(key)
+            if seen is not None and seen.last_pushed == on_stock and seen.last_ats == available:
+                continue  # the usual case: nothing moved since the last run recorded it
             last_pushed = None if seen is None else seen.last_pushed
             if last_pushed is not None and abs(on_stock - last_pushed) > tolerance:
                 drifted.add(key)
-                self._drifted(key, channel, last_pushed, on_stock)
+                self._drifted(key, level, last_pushed)
             if not record:
                 continue
             moved = available is not None and (seen is None or seen.last_ats != available)
@@ -230,13 +234,15 @@ class ChunkRunner:
                 self._store.upsert_stock(updates, now=self._clock.now())
         return drifted
 
-    def _drifted(self, key: Key, channel: str, last_pushed: int, on_stock: int) -> None:
+    def _drifted(self, key: Key, level: InventoryLevel, last_pushed: int) -> None:
+        on_stock = level.quantity_on_stock
+        placed = self._channel_depots.get(level.supply_channel_id)
         self._problems.found(
             StockProblemKind.DRIFT,
             subject_of(*key),
             sku=key[0],
             depot=key[1],
-            channel=channel,
+            channel=placed[0] if placed else "",
             last_pushed=last_pushed,
             found=on_stock,
             difference=on_stock - last_pushed,
