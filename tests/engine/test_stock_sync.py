@@ -12,7 +12,7 @@ from ct_prima_sync.commercetools import ChangeQuantity
 from ct_prima_sync.engine import StockRunStatus
 from ct_prima_sync.errors import ConfigurationError
 from ct_prima_sync.prima import SkuCode
-from ct_prima_sync.state import ExceptionFilter, OrderLine, Owner, StateStore, open_store
+from ct_prima_sync.state import ExceptionFilter, OrderLine, Owner, StateStore
 from ct_prima_sync.testing import FakePrima, PrimaFault, PrimaFaultKind, PrimaFaultPlan
 from ct_prima_sync.testing import PrimaRequestKind as Kind
 from ct_prima_sync.testing.scenario import connect_commercetools
@@ -23,19 +23,6 @@ from .stock_world import DEPOTS, StockWorld, code, stock_world
 @pytest.fixture
 def world() -> Iterator[StockWorld]:
     with stock_world() as opened:
-        yield opened
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[StateStore]:
-    url = (
-        "memory://"
-        if request.param == "memory"
-        else f"sqlite:///{tmp_path_factory.mktemp('s')}/s.db"
-    )
-    with open_store(url) as opened:
         yield opened
 
 

@@ -329,7 +329,7 @@ class SyncEngine:
             if not lock.acquire():
                 summary.status = StockRunStatus.ALREADY_RUNNING
                 _log.info("stock run already running elsewhere; nothing done")
-                return summary.build(self._clock.now())
+                return summary.build_stock(self._clock.now())
         renewed = {"at": self._clock.now()}
 
         def keep_alive() -> None:
@@ -345,7 +345,7 @@ class SyncEngine:
         finally:
             if lock is not None:
                 lock.release()
-        result = summary.build(self._clock.now())
+        result = summary.build_stock(self._clock.now())
         _log.info("stock run finished", extra={"summary": result.as_dict()})
         return result
 

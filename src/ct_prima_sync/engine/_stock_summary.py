@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-import threading
 from collections import Counter
 from datetime import datetime
 
 from attrs import field, frozen
+
+from ._summary import SummaryBuilder
 
 __all__ = ["ChangeReason", "StockRunStatus", "StockRunSummary", "StockSummaryBuilder"]
 
@@ -117,36 +118,24 @@ class StockRunSummary:
         }
 
 
-class StockSummaryBuilder:
-    """Thread-safe counters the stock run's writers add to."""
+class StockSummaryBuilder(SummaryBuilder):
+    """Thread-safe counters the stock run's writers add to (``count``, ``problem``, and why each
+    write was planned: ``reason``), and how the run ended."""
 
     def __init__(self, started_at: datetime, *, dry_run: bool) -> None:
-        self.started_at = started_at
+        super().__init__(started_at)
         self.dry_run = dry_run
         self.status = StockRunStatus.COMPLETED
         self.error: str | None = None
         self.catalogue_rows: int | None = None
-        self._lock = threading.Lock()
-        self._counts: Counter[str] = Counter()
         self._reasons: Counter[str] = Counter()
-        self._problems: Counter[str] = Counter()
-
-    def count(self, name: str, n: int = 1) -> None:
-        """Add to one of the summary's counters (``read``, ``updated``, ...)."""
-        with self._lock:
-            self._counts[name] += n
 
     def reason(self, reason: ChangeReason) -> None:
         """Count one planned write by why it was planned."""
         with self._lock:
             self._reasons[str(reason)] += 1
 
-    def problem(self, kind: str) -> None:
-        """Count one problem of ``kind``."""
-        with self._lock:
-            self._problems[kind] += 1
-
-    def build(self, finished_at: datetime) -> StockRunSummary:
+    def build_stock(self, finished_at: datetime) -> StockRunSummary:
         """The summary so far."""
         with self._lock:
             c = self._counts

@@ -346,6 +346,10 @@ def _to_send(target: int, on_stock: int, available: int, keep: bool) -> int:
     return target + reserved if reserved > 0 else target
 
 
+#: No date or restock days to set (the plan without ``expected_delivery``/``restockable_in_days``).
+_NO_EXTRAS: Final[tuple[date | None, bool, int | None, bool]] = (None, False, None, False)
+
+
 def _extras(
     wanted_date: date | None, entry: StockEntry | None, config: StockConfig
 ) -> tuple[date | None, bool, int | None, bool]:
@@ -479,13 +483,10 @@ def plan_stock_updates(
             reported[sku, depot] = row.available
             missing_ct.append((sku, depot))
             if create_missing:
-                if extras:
-                    wanted = _extras(row.available_date, None, config)
-                    changes.append(
-                        StockChange(sku, channel, depot, target, target, None, target, *wanted)
-                    )
-                else:
-                    changes.append(StockChange(sku, channel, depot, target, target, None, target))
+                wanted = _extras(row.available_date, None, config) if extras else _NO_EXTRAS
+                changes.append(
+                    StockChange(sku, channel, depot, target, target, None, target, *wanted)
+                )
             continue
         reported[sku, depot] = row.available
         on_stock = entry.quantity_on_stock
@@ -494,25 +495,8 @@ def plan_stock_updates(
         else:
             reserved = on_stock - entry.available_quantity
             send = target + reserved if reserved > 0 else target
-        if extras:
-            wanted = _extras(row.available_date, entry, config)
-            if send == on_stock and not wanted[1] and not wanted[3]:
-                unchanged += 1
-                continue
-            changes.append(
-                StockChange(
-                    sku,
-                    channel,
-                    depot,
-                    send,
-                    send - on_stock + entry.available_quantity,
-                    on_stock,
-                    target,
-                    *wanted,
-                )
-            )
-            continue
-        if send == on_stock:
+        wanted = _extras(row.available_date, entry, config) if extras else _NO_EXTRAS
+        if send == on_stock and not wanted[1] and not wanted[3]:
             unchanged += 1
             continue
         changes.append(
@@ -524,6 +508,7 @@ def plan_stock_updates(
                 send - on_stock + entry.available_quantity,
                 on_stock,
                 target,
+                *wanted,
             )
         )
 
