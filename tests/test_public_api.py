@@ -11,11 +11,13 @@ import pytest
 PACKAGES = (
     "ct_prima_sync",
     "ct_prima_sync.commercetools",
+    "ct_prima_sync.cli",
     "ct_prima_sync.engine",
     "ct_prima_sync.errors",
     "ct_prima_sync.mapping",
     "ct_prima_sync.money",
     "ct_prima_sync.prima",
+    "ct_prima_sync.settings",
     "ct_prima_sync.state",
     "ct_prima_sync.testing",
 )

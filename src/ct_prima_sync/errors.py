@@ -3,6 +3,8 @@
 ```
 CtPrimaSyncError
 ├── ConfigurationError              a setting is missing or invalid: fix the configuration
+│   ├── SettingsError               a settings file has problems; lists each with its key path
+│   └── PrimaSoapMismatchError      (also a PrimaError, below)
 ├── MoneyError
 │   ├── CurrencyMismatchError       two amounts in different currencies were combined
 │   └── InvalidMoneyError           an amount could not be read or represented exactly
@@ -24,9 +26,12 @@ CtPrimaSyncError
 │   │                               request may have taken effect (ambiguous) or surely did not
 │   │   └── PrimaRateLimitedError   429 (or 503) with Retry-After from a gateway in front of Prima
 │   ├── PrimaRejectedError          RequestStatus="ERROR": a business rejection with Prima's text
+│   ├── PrimaSoapMismatchError      Prima's SOAP layer refused the envelope (a SOAP Client fault):
+│   │                               the SOAP names or style do not fit the installation
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
 └── StateError                      the state store failed or holds something unexpected
     ├── LeaseLostError              the worker no longer holds the order's lease: stop work on it
+    ├── StateNotFoundError          open_store(..., create=False) found no state at the URL
     ├── InvalidTransitionError      the ledger's state machine forbids this status change
     └── DuplicateRecordError        a unique key (order number, Prima reference, ...) is taken
 ```
@@ -61,10 +66,13 @@ __all__ = [
     "PrimaProtocolError",
     "PrimaRateLimitedError",
     "PrimaRejectedError",
+    "PrimaSoapMismatchError",
     "PrimaUnavailableError",
     "RateLimitedError",
     "ServiceUnavailableError",
+    "SettingsError",
     "StateError",
+    "StateNotFoundError",
     "ValidationError",
 ]
 
@@ -75,6 +83,24 @@ class CtPrimaSyncError(Exception):
 
 class ConfigurationError(CtPrimaSyncError, ValueError):
     """A setting is missing or invalid. The message names the setting and what it accepts."""
+
+
+class SettingsError(ConfigurationError):
+    """A settings file has one or more problems.
+
+    ``file`` names the file; ``problems`` holds each problem (its ``where`` is the key path such as
+    ``[prima] rate_limit``, its ``message`` what is expected). One problem reads as one line.
+    """
+
+    def __init__(self, file: str, problems: Sequence[object]) -> None:
+        self.file = file
+        self.problems: tuple[object, ...] = tuple(problems)
+        if len(self.problems) == 1:
+            text = f"settings {file}: {self.problems[0]}"
+        else:
+            lines = "".join(f"\n  {p}" for p in self.problems)
+            text = f"settings {file} have {len(self.problems)} problems:{lines}"
+        super().__init__(text)
 
 
 class MoneyError(CtPrimaSyncError, ValueError):
@@ -239,6 +265,32 @@ class PrimaRejectedError(PrimaError):
         self.request_type = request_type
 
 
+class PrimaSoapMismatchError(PrimaError, ConfigurationError):
+    """Prima's SOAP layer refused the request envelope (a SOAP ``Client`` fault).
+
+    Omlink carries every business answer inside its reply string, so a Client fault means the
+    envelope itself did not fit: the operation or parameter names, their namespace, qualified or
+    unqualified parameters (``OmlinkConfig.soap``). Nothing was applied, and every request will
+    meet the same fault until the settings change: ``ct-prima-sync prima probe`` reads the right
+    ones from the installation's WSDL. ``fault`` is the server's fault text, ``request_type`` the
+    request that was refused. A :class:`ConfigurationError` as well: a sync run stops on it.
+    """
+
+    def __init__(self, fault: str, *, request_type: str = "") -> None:
+        what = request_type or "the request"
+        shown = " ".join(fault.split())  # one line, whatever the service wrote
+        if len(shown) > 300:
+            shown = shown[:297] + "..."
+        super().__init__(
+            f"Prima's SOAP service refused the envelope of {what} (SOAP Client fault: "
+            f"{shown or 'no fault text'}): the [prima.soap] settings (operation and parameter "
+            "names, namespace, qualified parameters) do not match this installation's WSDL; "
+            "`ct-prima-sync prima probe --endpoint URL --write-settings FILE` reads them"
+        )
+        self.fault = fault
+        self.request_type = request_type
+
+
 class PrimaProtocolError(PrimaError):
     """Prima's reply is not well-formed XML, is hostile (entities, DTDs) or has the wrong shape."""
 
@@ -252,6 +304,11 @@ class LeaseLostError(StateError):
 
     Stop working on the order: another worker owns it now.
     """
+
+
+class StateNotFoundError(StateError):
+    """There is no state store at the URL (no SQLite file, no tables in the PostgreSQL schema);
+    raised by ``open_store(url, create=False)``, which never creates one."""
 
 
 class InvalidTransitionError(StateError):

@@ -11,7 +11,7 @@ import pytest
 from attrs import evolve
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from ct_prima_sync.errors import PrimaProtocolError, PrimaRejectedError
+from ct_prima_sync.errors import PrimaProtocolError, PrimaRejectedError, PrimaSoapMismatchError
 from ct_prima_sync.money import Money
 from ct_prima_sync.prima import (
     CustomerDetails,
@@ -20,6 +20,7 @@ from ct_prima_sync.prima import (
     OmlinkClient,
     OmlinkConfig,
     OrderStatus,
+    ReturnLine,
     SkuCode,
 )
 from ct_prima_sync.prima._xml import (
@@ -123,7 +124,7 @@ def test_an_unknown_order_status_is_an_error_reply(http: httpx.Client) -> None:
 def test_a_body_that_is_not_soap_gets_a_soap_client_fault(http: httpx.Client) -> None:
     response = http.post("/", content=b"<hello/>")
     assert response.status_code == 500
-    with pytest.raises(PrimaRejectedError, match="SOAP fault"):
+    with pytest.raises(PrimaSoapMismatchError, match="SOAP Client fault: not a SOAP envelope"):
         _reply(response)
 
 
@@ -308,6 +309,15 @@ def test_the_real_client_speaks_every_request_type_to_the_served_emulator(
             assert client.find_customer(email="émile@example.test") == created
             assert [d.code for d in client.list_depots()] == ["WH1"]
             assert not client.post_journal(batch).duplicate
+            client.record_return(
+                "WEB-ü&1",
+                [ReturnLine(line_reference="L1", sku=TEE, quantity=1, return_reference="R-1")],
+            )
+            [second] = client.submit_orders([make_sales_order("WEB-2", [(TEE, 1, "WH1")])])
+            assert second.accepted
+            client.cancel_order("WEB-2", reason="cancelled in the shop")
+    assert emulator.order("WEB-ü&1").returns[0].return_reference == "R-1"
+    assert emulator.order("WEB-2").status is OrderStatus.CANCELLED
     kinds = [record.kind for record in emulator.requests()]
     assert set(kinds) == set(PrimaRequestKind)
 

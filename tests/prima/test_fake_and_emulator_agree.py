@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+import attrs
 import pytest
 
 from ct_prima_sync.errors import PrimaRateLimitedError, PrimaRejectedError, PrimaUnavailableError
@@ -23,7 +24,9 @@ from ct_prima_sync.prima import (
     OmlinkConfig,
     OrderStatus,
     PrimaGateway,
+    PrimaOrderChanges,
     RetryPolicy,
+    ReturnLine,
     SkuCode,
 )
 from ct_prima_sync.testing import (
@@ -273,3 +276,48 @@ def test_the_client_retries_a_read_through_scripted_server_errors() -> None:
         assert [d.code for d in client.list_depots()] == ["WH1", "WH2"]
     assert len(emulator.requests(PrimaRequestKind.LIST_DEPOTS)) == 3
     assert len(slept) == 2
+
+
+def test_despatch_cancellation_and_the_shops_changes_agree(prima: Prima) -> None:
+    gateway, driver = prima
+    assert isinstance(gateway, PrimaOrderChanges)
+    gateway.submit_orders(
+        [
+            make_sales_order("WEB-1", [(TEE_M, 3, "WH1"), (CAP, 1, "WH1")]),
+            make_sales_order("WEB-2", [(TEE_L, 1, "WH1")]),
+            make_sales_order("WEB-3", [(TEE_L, 2, "WH1")]),
+        ]
+    )
+    driver.report_status_as("WEB-1", "  PART  despatched ")
+    status = gateway.order_status("WEB-1")
+    assert (status.status, status.raw) == (OrderStatus.PART_DESPATCHED, "  PART  despatched ")
+    driver.report_status_as("WEB-1", "Picking")
+    assert gateway.order_status("WEB-1").status is OrderStatus.OTHER
+    driver.despatch("WEB-1", {1: 2}, carrier="DPD", tracking_numbers=["P1", "P2"])
+    assert gateway.order_status("WEB-1").raw == "Part Despatched"
+    driver.cancel("WEB-1", rest=True)
+    details = gateway.despatch_details("WEB-1")
+    assert details.status is OrderStatus.CANCELLED
+    assert [d.tracking_numbers for d in details.despatches] == [("P1", "P2")]
+
+    gateway.cancel_order("WEB-2", reason="cancelled in the shop")
+    gateway.cancel_order("WEB-2", reason="again, after a crash")
+    assert gateway.order_status("WEB-2").status is OrderStatus.CANCELLED
+    assert driver.order("WEB-2").cancellation_requests == 2
+    driver.despatch("WEB-3")
+    with pytest.raises(PrimaRejectedError, match="cannot be cancelled"):
+        gateway.cancel_order("WEB-3")
+
+    line = ReturnLine(line_reference="li-1", sku=TEE_L, quantity=1, return_reference="R-1")
+    gateway.record_return("WEB-3", [line])
+    gateway.record_return("WEB-3", [line])
+    assert driver.order("WEB-3").returns == (line,)
+    with pytest.raises(PrimaRejectedError, match="more returned than despatched"):
+        gateway.record_return("WEB-3", [attrs.evolve(line, return_reference="R-2", quantity=2)])
+
+    driver.forget("WEB-3")
+    assert gateway.order_status("WEB-3").status is OrderStatus.UNKNOWN_TO_PRIMA
+    with pytest.raises(PrimaRejectedError):
+        gateway.despatch_details("WEB-3")
+    kinds = {r.kind for r in driver.requests()}
+    assert {PrimaRequestKind.CANCEL_ORDER, PrimaRequestKind.RECORD_RETURN} <= kinds

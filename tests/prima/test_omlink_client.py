@@ -10,10 +10,12 @@ import httpx
 import pytest
 
 from ct_prima_sync.errors import (
+    ConfigurationError,
     PayloadError,
     PrimaProtocolError,
     PrimaRateLimitedError,
     PrimaRejectedError,
+    PrimaSoapMismatchError,
     PrimaUnavailableError,
 )
 from ct_prima_sync.money import Money
@@ -334,12 +336,24 @@ def test_a_retry_after_longer_than_allowed_gives_up_at_once() -> None:
     assert len(seen) == 1
 
 
-def test_a_soap_client_fault_is_a_rejection_and_not_retried() -> None:
+def test_a_soap_client_fault_is_a_soap_mismatch_and_not_retried() -> None:
     fault = SoapEnvelope().wrap_fault("Client", "Invalid request")
     seen, handler = failing(response=httpx.Response(500, content=fault))
-    with make_client(handler) as client, pytest.raises(PrimaRejectedError):
+    with make_client(handler) as client, pytest.raises(PrimaSoapMismatchError) as caught:
         client.list_depots()
     assert len(seen) == 1
+    assert isinstance(caught.value, ConfigurationError)
+    assert "Invalid request" in str(caught.value)
+    assert "prima probe" in str(caught.value)
+
+
+def test_a_soap_client_fault_on_order_status_never_reads_as_an_unknown_order() -> None:
+    # An ERROR reply means "Prima does not know the order"; a refused envelope means nothing of
+    # the kind, and reading it as unknown would make the engine send the order again.
+    fault = SoapEnvelope().wrap_fault("Client", "unknown element XMLRequest")
+    _, handler = failing(response=httpx.Response(500, content=fault))
+    with make_client(handler) as client, pytest.raises(PrimaSoapMismatchError):
+        client.order_status("CT-1")
 
 
 def test_a_soap_server_fault_on_an_order_is_ambiguous() -> None:
@@ -445,3 +459,12 @@ def test_a_closed_shared_http_client_means_not_sent(prima: MiniPrima) -> None:
     with client, pytest.raises(PrimaUnavailableError) as caught:
         client.post_journal(BATCH)
     assert caught.value.may_have_been_applied is False
+
+
+def test_a_soap_mismatch_reads_as_one_line_however_long_the_fault() -> None:
+    fault = "Error in SOAP request\n  element XMLRequest\tunknown\n" + "x" * 1000
+    error = PrimaSoapMismatchError(fault, request_type="OrderStatus")
+    assert "\n" not in str(error)
+    assert "Error in SOAP request element XMLRequest unknown" in str(error)
+    assert len(str(error)) < 600
+    assert error.fault == fault

@@ -14,6 +14,7 @@ from ct_prima_sync.errors import (
     PrimaError,
     PrimaProtocolError,
     PrimaRejectedError,
+    PrimaSoapMismatchError,
     PrimaUnavailableError,
 )
 from ct_prima_sync.prima import (
@@ -166,9 +167,9 @@ def test_soap_envelopes_round_trip_on_both_sides(encoding: Encoding) -> None:
     assert envelope.unwrap_reply(envelope.wrap_reply(reply, call.operation), "OrderStatus") == reply
 
 
-def test_a_soap_client_fault_is_a_rejection_and_a_server_fault_is_ambiguous() -> None:
+def test_a_soap_client_fault_is_a_soap_mismatch_and_a_server_fault_is_ambiguous() -> None:
     envelope = SoapEnvelope()
-    with pytest.raises(PrimaRejectedError):
+    with pytest.raises(PrimaSoapMismatchError):
         envelope.unwrap_reply(envelope.wrap_fault("Client", "bad request"), "MultiNewOrder")
     with pytest.raises(PrimaUnavailableError) as caught:
         envelope.unwrap_reply(envelope.wrap_fault("Server", "AppServer down"), "MultiNewOrder")

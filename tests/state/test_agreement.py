@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pytest
@@ -425,8 +425,13 @@ def test_memory_and_sqlite_stores_agree() -> None:
     run_state_machine_as_test(StoresAgree, settings=SETTINGS)
 
 
+M = TypeVar("M", bound=RuleBasedStateMachine)
+
+
 @contextmanager
-def _postgres_machine(url: str) -> Iterator[type[StoresAgree]]:
+def postgres_machine(url: str, machine: type[M]) -> Iterator[type[M]]:
+    """``machine`` with a PostgreSQL store as its extra store, emptied for every example (the
+    machine takes it as ``extra_store``)."""
     import psycopg
 
     from ct_prima_sync.state._postgres import PostgresStore
@@ -434,7 +439,7 @@ def _postgres_machine(url: str) -> Iterator[type[StoresAgree]]:
     store = PostgresStore(url)
     connection = psycopg.connect(url, autocommit=True)
 
-    class WithPostgres(StoresAgree):
+    class WithPostgres(machine):  # type: ignore[valid-type, misc]
         extra_store = store
 
         def __init__(self) -> None:
@@ -453,7 +458,7 @@ def _postgres_machine(url: str) -> Iterator[type[StoresAgree]]:
 
 @pytest.mark.postgres
 def test_memory_sqlite_and_postgres_stores_agree(postgres_url: str) -> None:
-    with _postgres_machine(postgres_url) as machine:
+    with postgres_machine(postgres_url, StoresAgree) as machine:
         run_state_machine_as_test(
             machine, settings=settings(SETTINGS, max_examples=20, stateful_step_count=25)
         )

@@ -36,6 +36,7 @@ __all__ = [
     "ChangePaymentState",
     "ChangeQuantity",
     "ChangeShipmentState",
+    "CustomFieldsDraft",
     "DeliveryItemDraft",
     "InventoryEntryDraft",
     "InventoryUpdateAction",
@@ -170,6 +171,15 @@ class TrackingDataDraft:
 
 
 @frozen(kw_only=True)
+class CustomFieldsDraft:
+    """Custom fields of a new delivery or parcel: the custom ``type`` (a type reference by key or
+    id) and its field values."""
+
+    type: ResourceIdentifier
+    fields: Mapping[str, Any] | None = None
+
+
+@frozen(kw_only=True)
 class ParcelDraft:
     """A parcel of a new delivery."""
 
@@ -177,6 +187,7 @@ class ParcelDraft:
     measurements: ParcelMeasurementsDraft | None = None
     tracking_data: TrackingDataDraft | None = None
     items: tuple[DeliveryItemDraft, ...] | None = None
+    custom: CustomFieldsDraft | None = None
 
 
 @frozen(kw_only=True)
@@ -195,6 +206,7 @@ class AddDelivery(OrderUpdateAction):
     delivery_key: str | None = None
     shipping_key: str | None = None
     address: Mapping[str, Any] | None = field(default=None, repr=False)
+    custom: CustomFieldsDraft | None = None
 
 
 @frozen(kw_only=True)

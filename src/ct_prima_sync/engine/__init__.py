@@ -1,8 +1,9 @@
-"""The sync flows host applications call: ``SyncEngine`` and its configuration and results
-(orders: ``RunSummary``; stock: ``StockRunSummary``)."""
+"""The sync flows host applications call: ``SyncEngine`` (orders, stock, dispatch) and its
+configuration and results."""
 
 from ._clock import Clock, FakeClock, SystemClock
 from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
+from ._dispatch_summary import DispatchSummary
 from ._engine import SyncEngine
 from ._locks import LeaseLock, LockBusyError, LockLostError
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifier
@@ -20,6 +21,7 @@ __all__ = [
     "ChangeReason",
     "Clock",
     "CustomerPolicy",
+    "DispatchSummary",
     "EligibilityRules",
     "EngineConfig",
     "FakeClock",

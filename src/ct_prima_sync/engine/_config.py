@@ -11,6 +11,7 @@ from typing import Any, Final
 from attrs import field, frozen
 
 from ..errors import ConfigurationError
+from ..mapping import DispatchConfig
 from ._stock_config import StockRunConfig
 
 __all__ = [
@@ -116,12 +117,17 @@ class EngineConfig:
     retry: RetryBackoff = RetryBackoff()
     customers: CustomerPolicy = CustomerPolicy()
     write_back: WriteBack = WriteBack()
+    dispatch: DispatchConfig = field(factory=DispatchConfig)
+    """How the dispatch flow asks Prima and writes deliveries (``[engine.dispatch]``)."""
     depot_refresh_seconds: float = field(
         default=600.0, validator=_positive("depot_refresh_seconds")
     )
     escalate_after_occurrences: int = field(
         default=5, validator=_positive("escalate_after_occurrences")
     )
+    breaker_threshold: int = field(default=5, validator=_positive("breaker_threshold"))
+    """Consecutive orders Prima (or commercetools) did not answer before a run stops: one
+    exception for the outage instead of one per order (see ``engine/_breaker.py``)."""
     stock: StockRunConfig = field(factory=StockRunConfig)
     """How :meth:`SyncEngine.sync_stock` runs (the ``[engine.stock]`` table)."""
 
@@ -131,12 +137,15 @@ class EngineConfig:
         known = {
             "worker_id", "lease_seconds", "claim_batch", "concurrency", "poll_overlap_seconds",
             "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
+            "breaker_threshold",
         }  # fmt: skip
-        nested = {"eligibility", "retry", "customers", "write_back", "stock"}
+        nested = {"eligibility", "retry", "customers", "write_back", "dispatch", "stock"}
         unknown = set(data) - known - nested
         if unknown:
             raise ConfigurationError(f"engine: unknown settings {sorted(unknown)}")
         kwargs: dict[str, Any] = {k: data[k] for k in known if k in data}
+        if "dispatch" in data:
+            kwargs["dispatch"] = DispatchConfig.from_dict(dict(data["dispatch"]))
         sections: dict[str, type[Any]] = {
             "eligibility": EligibilityRules,
             "retry": RetryBackoff,

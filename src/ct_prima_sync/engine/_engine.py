@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
-from ..errors import DuplicateRecordError, PayloadError
+from ..errors import CommercetoolsError, ConfigurationError, DuplicateRecordError, PayloadError
 from ..mapping import MappingConfig
 from ..prima import PrimaGateway
 from ..state import (
@@ -20,19 +21,26 @@ from ..state import (
     Owner,
     StateStore,
 )
+from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
-from ._ingest import is_eligible, new_order, order_id_from_message
+from ._dispatch_run import DispatchRun
+from ._dispatch_summary import DispatchSummary
+from ._ingest import cursor_start, is_eligible, new_order, order_id_from_message
 from ._locks import LeaseLock
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
+from ._problems import ProblemKind
 from ._queue import HealthReport, health_report, list_exceptions, replay_exceptions
 from ._stock_config import StockIngest
 from ._stock_flow import StockFlow
 from ._stock_summary import StockRunStatus, StockRunSummary, StockSummaryBuilder
 from ._summary import RunSummary, SummaryBuilder
 
-__all__ = ["HealthReport", "SyncEngine"]
+__all__ = ["HealthReport", "Progress", "SyncEngine"]
+
+#: Called as orders finish with (orders done in this run, orders to do when it started).
+Progress = Callable[[int, int], None]
 
 _log = logging.getLogger("ct_prima_sync.engine")
 
@@ -80,14 +88,20 @@ class SyncEngine:
         checkpoint: Checkpoint | None = None,
     ) -> None:
         self._ct = commercetools
-        self._store = store
+        self._prima = prima
         self._mapping = mapping
+        self._checkpoint = checkpoint
+        self._store = store
         self._config = config or EngineConfig()
         self._clock = clock or SystemClock()
         self._notifier = notifier or LoggingNotifier()
+        self._stop = threading.Event()
+        self._breaker = CircuitBreaker(self._config.breaker_threshold)
+        self._misfit: ConfigurationError | None = None
+        self._misfit_lock = threading.Lock()
         self._flow = OrderFlow(
             ct=commercetools,
-            prima=prima,
+            prima=guarded(prima, lambda: self._breaker.tripped is not None),
             store=store,
             mapping=mapping,
             config=self._config,
@@ -104,12 +118,21 @@ class SyncEngine:
             clock=self._clock,
             ingest=self._stock_ingest,
             checkpoint=checkpoint,
+            should_stop=self._stop.is_set,
         )
 
     @property
     def config(self) -> EngineConfig:
         """The engine's configuration."""
         return self._config
+
+    def request_stop(self) -> None:
+        """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
+        are finished, orders claimed but not started are released at once, and the run returns
+        its summary (``stopped`` is ``"requested"``). A dispatch run finishes the order in hand
+        and returns likewise; a stock run finishes the chunk in hand (status ``stopped``). Safe
+        to call from a signal handler or another thread; the run after that one starts afresh."""
+        self._stop.set()
 
     # -- ingest ------------------------------------------------------------------------------------
     def ingest_order(self, order: Order) -> bool:
@@ -127,11 +150,8 @@ class SyncEngine:
         """Read orders modified since the stored cursor (with the overlap window, by default the
         configured ``poll_overlap_seconds``) into the ledger; returns how many were new."""
         now = self._clock.now()
-        stored = self._store.get_cursor(self._config.cursor_name)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
         )
         overlap = self._config.poll_overlap_seconds if overlap_seconds is None else overlap_seconds
         result = self._ct.orders.poll_modified(cursor, overlap=timedelta(seconds=overlap))
@@ -167,11 +187,8 @@ class SyncEngine:
         overlap window) into the ledger; returns how many orders were new. An alternative to
         :meth:`poll_orders` for projects with messages enabled: it sees new orders only."""
         now = self._clock.now()
-        stored = self._store.get_cursor(_MESSAGES_CURSOR)
-        cursor = (
-            datetime.fromisoformat(stored.value)
-            if stored
-            else self._config.initial_cursor or now - timedelta(days=1)
+        cursor = cursor_start(
+            self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
         )
         overlap = timedelta(
             seconds=self._config.poll_overlap_seconds
@@ -215,21 +232,89 @@ class SyncEngine:
 
     # -- the order flow ----------------------------------------------------------------------------
     def sync_orders(
-        self, *, max_orders: int | None = None, from_messages: bool = False
+        self,
+        *,
+        max_orders: int | None = None,
+        from_messages: bool = False,
+        progress: Progress | None = None,
     ) -> RunSummary:
         """One full order run: poll (orders by ``lastModifiedAt``, or the messages API with
         ``from_messages``), then work the backlog (new orders and retries that are due) until it
-        is empty or ``max_orders`` have been processed."""
+        is empty or ``max_orders`` have been processed.
+
+        The run stops early when Prima or commercetools stops answering (the circuit breaker,
+        ``config.breaker_threshold``; see ``RunSummary.stopped``) or :meth:`request_stop` is
+        called. ``progress`` is called from the worker threads as orders finish.
+
+        Raises :class:`~ct_prima_sync.errors.ConfigurationError` (for example
+        :class:`~ct_prima_sync.errors.PrimaSoapMismatchError`) when the settings turn out not to
+        fit the systems: no order is to blame, so the orders the run held are given back
+        untouched (no exception recorded) for the next run once the settings are fixed.
+        """
         summary = SummaryBuilder(self._clock.now())
-        summary.count("ingested", self.poll_messages() if from_messages else self.poll_orders())
-        return self._drain(summary, max_orders=max_orders)
+        try:
+            summary.count("ingested", self.poll_messages() if from_messages else self.poll_orders())
+        except CommercetoolsError as error:
+            if isinstance(error, PayloadError):
+                raise
+            _log.warning("commercetools did not answer the poll: %s", error)
+            self._breaker = CircuitBreaker(self._config.breaker_threshold)
+            return self._stopped_by_outage(summary, ProblemKind.CT_UNAVAILABLE)
+        return self._drain(summary, max_orders=max_orders, progress=progress)
 
-    def process_backlog(self, *, max_orders: int | None = None) -> RunSummary:
+    def process_backlog(
+        self, *, max_orders: int | None = None, progress: Progress | None = None
+    ) -> RunSummary:
         """Work the ledger's backlog without polling commercetools first."""
-        return self._drain(SummaryBuilder(self._clock.now()), max_orders=max_orders)
+        return self._drain(
+            SummaryBuilder(self._clock.now()), max_orders=max_orders, progress=progress
+        )
 
-    def _drain(self, summary: SummaryBuilder, *, max_orders: int | None) -> RunSummary:
+    def _stopped_by_outage(self, summary: SummaryBuilder, kind: ProblemKind) -> RunSummary:
+        outage = record_outage(
+            self._store,
+            kind,
+            failed_orders=self._breaker.streak(kind),
+            orders_waiting=self._backlog,
+            now=self._clock.now(),
+        )
+        summary.stopped = kind.value
+        summary.outage_exception_id = outage.exception_id
+        _log.error("run stopped: %s", outage.detail["message"])
+        return self._finish_run(summary)
+
+    def _finish_run(self, summary: SummaryBuilder) -> RunSummary:
+        self._stop.clear()
+        for record in self._alert(summary.started_at):
+            summary.problem(record.kind)
+        result = summary.build(self._clock.now(), backlog=self._backlog())
+        _log.info("order run finished", extra={"summary": result.as_dict()})
+        return result
+
+    def _should_stop(self) -> bool:
+        return self._stop.is_set() or self._breaker.tripped is not None or self._misfit is not None
+
+    def _drain(
+        self, summary: SummaryBuilder, *, max_orders: int | None, progress: Progress | None = None
+    ) -> RunSummary:
         processed = 0
+        self._breaker = CircuitBreaker(self._config.breaker_threshold)
+        self._misfit = None
+        total = self._backlog() if progress is not None else 0
+        if max_orders is not None:
+            total = min(total, max_orders)
+
+        def work(record: OrderRecord) -> Outcome:
+            outcome = self._process(record)
+            summary.count(str(outcome))
+            if progress is not None and outcome is not Outcome.RELEASED:
+                progress(
+                    sum(summary.snapshot(str(o)) for o in Outcome)
+                    - summary.snapshot(str(Outcome.RELEASED)),
+                    total,
+                )
+            return outcome
+
         # One worker thread would only add hand-offs: with concurrency 1 the caller's thread works.
         pool = (
             ThreadPoolExecutor(
@@ -239,7 +324,7 @@ class SyncEngine:
             else None
         )
         try:
-            while max_orders is None or processed < max_orders:
+            while (max_orders is None or processed < max_orders) and not self._should_stop():
                 limit = self._config.claim_batch
                 if max_orders is not None:
                     limit = min(limit, max_orders - processed)
@@ -252,24 +337,55 @@ class SyncEngine:
                 if not claimed:
                     break
                 outcomes: Iterable[Outcome] = (
-                    pool.map(self._process, claimed) if pool else map(self._process, claimed)
+                    pool.map(work, claimed) if pool else map(work, claimed)
                 )
-                for outcome in outcomes:
-                    summary.count(str(outcome))
+                for _outcome in outcomes:
+                    pass
                 processed += len(claimed)
                 self._log_progress(summary)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
         self._seen.clear()
-        for record in self._alert(summary.started_at):
-            summary.problem(record.kind)
-        result = summary.build(self._clock.now(), backlog=self._backlog())
-        _log.info("order run finished", extra={"summary": result.as_dict()})
-        return result
+        misfit = self._take_misfit()
+        if misfit is not None:
+            self._stop.clear()
+            _log.error("order run stopped: %s", misfit, extra={"error_type": type(misfit).__name__})
+            raise misfit
+        tripped = self._breaker.tripped
+        for kind in (ProblemKind.PRIMA_UNAVAILABLE, ProblemKind.CT_UNAVAILABLE):
+            if kind is not tripped and self._breaker.answered(kind):
+                resolve_outages(self._store, kind, now=self._clock.now())
+        if tripped is not None:
+            return self._stopped_by_outage(summary, tripped)
+        if self._stop.is_set():
+            summary.stopped = "requested"
+        return self._finish_run(summary)
+
+    def _take_misfit(self) -> ConfigurationError | None:
+        """The configuration error that stopped this run, if one did (and forget it)."""
+        with self._misfit_lock:
+            misfit, self._misfit = self._misfit, None
+        return misfit
 
     def _process(self, record: OrderRecord) -> Outcome:
-        return self._flow.process(record, self._seen.get(record.order_id))
+        if self._should_stop():
+            self._store.release_lease(
+                record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
+            )
+            return Outcome.RELEASED
+        try:
+            outcome = self._flow.process(record, self._seen.get(record.order_id))
+        except ConfigurationError as misfit:  # the flow gave the order back; stop the run
+            with self._misfit_lock:
+                self._misfit = self._misfit or misfit
+            return Outcome.RELEASED
+        error = None
+        if outcome is Outcome.RETRYING:
+            after = self._store.get_order(record.order_id)
+            error = after.last_error if after is not None else None
+        self._breaker.observe(record.order_id, outcome, error)
+        return outcome
 
     def _backlog(self) -> int:
         counts = self._store.count_orders_by_status()
@@ -293,6 +409,32 @@ class SyncEngine:
                 "eta_seconds": round(backlog / rate, 1) if rate else None,
             },
         )
+
+    # -- the dispatch flow -------------------------------------------------------------------------
+    def sync_dispatch(self) -> DispatchSummary:
+        """One dispatch run: start following the orders Prima accepted, pass on changes made in
+        commercetools since (cancellations, edits, returns), and ask Prima about the orders that
+        are due, within ``config.dispatch.schedule``'s budget. Whatever Prima reports despatched
+        becomes deliveries with parcels and the shipment state in commercetools, exactly once;
+        nothing reaches commercetools before Prima confirms. Safe to call from several workers:
+        one runs, the others return a summary with ``skipped`` (docs/dispatch.md)."""
+        run = DispatchRun(
+            ct=self._ct,
+            prima=self._prima,
+            store=self._store,
+            mapping=self._mapping,
+            config=self._config,
+            clock=self._clock,
+            checkpoint=self._checkpoint,
+            should_stop=self._stop.is_set,
+        )
+        try:
+            summary = run.run()
+        finally:
+            self._stop.clear()
+        if not summary.skipped:
+            self._alert(summary.started_at)
+        return summary
 
     # -- the stock flow ----------------------------------------------------------------------------
     def sync_stock(
@@ -343,6 +485,7 @@ class SyncEngine:
         try:
             self._stock.run(summary, skus=skus, catalogue=catalogue, keep_alive=keep_alive)
         finally:
+            self._stop.clear()
             if lock is not None:
                 lock.release()
         result = summary.build_stock(self._clock.now())
@@ -380,8 +523,8 @@ class SyncEngine:
         self, *, order_id: str | None = None, kind: str | None = None, owner: Owner | None = None
     ) -> int:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
-        cause was fixed: they go back to the backlog and the next run processes them. Returns how
-        many orders were requeued."""
+        cause was fixed: they go back to the backlog (or, once in Prima, are asked about on the
+        next dispatch run) and the next run processes them. Returns how many orders moved."""
         return replay_exceptions(
             self._store, now=self._clock.now(), order_id=order_id, kind=kind, owner=owner
         )
@@ -441,9 +584,11 @@ def _describe(record: ExceptionRecord) -> str:
     number = record.detail.get("order_number") if isinstance(record.detail, dict) else None
     if number:
         subject = f"order {number}"
-    elif record.order_id is None and record.subject is not None:
+    elif record.order_id:
+        subject = f"order id {record.order_id}"
+    elif record.subject:
         subject = record.subject
     else:
-        subject = f"order id {record.order_id}"
+        subject = "every order waiting"
     hint = record.detail.get("message") or record.detail.get("request_error") or ""
     return f"{subject}: {record.kind}" + (f" ({hint})" if hint else "")

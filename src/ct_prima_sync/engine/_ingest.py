@@ -8,10 +8,21 @@ from typing import Any
 
 from ..commercetools import Order
 from ..mapping import DepotMap
-from ..state import NewOrder, OrderLine, OrderTotals
+from ..state import NewOrder, OrderLine, OrderTotals, StateStore
 from ._config import EligibilityRules
 
-__all__ = ["is_eligible", "new_order", "order_id_from_message", "order_lines"]
+__all__ = ["cursor_start", "is_eligible", "new_order", "order_id_from_message", "order_lines"]
+
+
+def cursor_start(
+    store: StateStore, name: str, *, initial: datetime | None, now: datetime
+) -> datetime:
+    """Where a poll by ``lastModifiedAt`` (or message time) starts: the stored cursor, else
+    ``initial``, else a day before ``now``."""
+    stored = store.get_cursor(name)
+    if stored is not None:
+        return datetime.fromisoformat(stored.value)
+    return initial or now - timedelta(days=1)
 
 
 def is_eligible(order: Order, rules: EligibilityRules, now: datetime) -> bool:

@@ -12,6 +12,10 @@ Exactly-once rules (design invariant 2), in the order the code meets them:
 4. Any error is classified (``_problems``) into the exception queue with an owner; transient ones
    come back after a backoff, permanent ones wait for a fix and a replay. One bad order never stops
    the others: only a crash of the process (a ``BaseException``) leaves the loop.
+5. Except a :class:`ConfigurationError` (the settings do not fit the systems, as when Prima's SOAP
+   layer refuses the envelope): no order is to blame and every order would meet it, so the order's
+   lease is given back untouched (claimable at once, no exception recorded) and the error ends the
+   run.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from datetime import datetime, timedelta
 from attrs import evolve
 
 from ..commercetools import CommercetoolsClient, Order
-from ..errors import LeaseLostError, PrimaUnavailableError
+from ..errors import ConfigurationError, LeaseLostError, PrimaUnavailableError
 from ..mapping import MappingConfig, MappingIssue, map_order
 from ..prima import OrderStatus, PrimaGateway, SalesOrder
 from ..state import ExceptionFilter, OrderRecord, Owner, StateStore
@@ -52,6 +56,8 @@ class Outcome(enum.StrEnum):
     EXCEPTED = "excepted"
     RETRYING = "retrying"
     LOST_LEASE = "lost_lease"
+    RELEASED = "released"
+    """Claimed but not started: the run stopped (outage, signal) and gave the lease back."""
 
 
 def _no_checkpoint(_step: str, _order_id: str) -> None:
@@ -105,7 +111,10 @@ class OrderFlow:
         return self._config.worker_id
 
     def process(self, record: OrderRecord, order: Order | None = None) -> Outcome:
-        """Take one claimed order as far as it will go. Never raises ``Exception``s."""
+        """Take one claimed order as far as it will go.
+
+        Raises nothing but a :class:`ConfigurationError`, after giving the order back (rule 5).
+        """
         order_id = record.order_id
         stage = "fetch"
         try:
@@ -158,8 +167,21 @@ class OrderFlow:
         except LeaseLostError:
             _log.warning("lease lost; leaving the order to its new worker", extra=_ids(record))
             return Outcome.LOST_LEASE
+        except ConfigurationError:
+            self.give_back(record.order_id)
+            raise
         except Exception as error:  # one bad order must never stop the others
             return self._fail(record, problem_from_error(error, stage=stage))
+
+    def give_back(self, order_id: str) -> None:
+        """Release this worker's lease on the order, if it still holds it (rule 5)."""
+        current = self._store.get_order(order_id)
+        if current is None or current.lease_owner != self.worker:
+            return
+        try:
+            self._store.release_lease(order_id, worker_id=self.worker, now=self._clock.now())
+        except LeaseLostError:  # expired and taken over meanwhile: the new worker has it
+            return
 
     # -- steps -------------------------------------------------------------------------------------
     def _map(self, order: Order) -> tuple[SalesOrder | None, list[Problem]]:

@@ -59,6 +59,10 @@ _RULES: Final[dict[ProblemKind, tuple[Owner, bool]]] = {
 }
 
 
+#: Stages that write to commercetools: the reference write-back and the dispatch flow's updates.
+_WRITES: Final = frozenset({"write_back", "dispatch_write"})
+
+
 @frozen(kw_only=True)
 class Problem:
     """One problem with one order: what kind, whose, whether it is worth retrying, and the facts
@@ -104,11 +108,7 @@ def problem_from_error(error: BaseException, *, stage: str) -> Problem:
     if isinstance(error, PayloadError):
         return Problem.of(ProblemKind.CT_PAYLOAD_INVALID, stage=stage, path=error.path)
     if isinstance(error, CommercetoolsApiError) and 400 <= error.status_code < 500:
-        kind = (
-            ProblemKind.CT_WRITE_BACK_FAILED
-            if stage == "write_back"
-            else ProblemKind.CT_UNAVAILABLE
-        )
+        kind = ProblemKind.CT_WRITE_BACK_FAILED if stage in _WRITES else ProblemKind.CT_UNAVAILABLE
         return Problem(
             kind=kind.value,
             owner=Owner.ECOMMERCE,
@@ -121,10 +121,6 @@ def problem_from_error(error: BaseException, *, stage: str) -> Problem:
             },
         )
     if isinstance(error, CommercetoolsError):
-        kind = (
-            ProblemKind.CT_WRITE_BACK_FAILED
-            if stage == "write_back"
-            else ProblemKind.CT_UNAVAILABLE
-        )
+        kind = ProblemKind.CT_WRITE_BACK_FAILED if stage in _WRITES else ProblemKind.CT_UNAVAILABLE
         return Problem.of(kind, stage=stage, correlation_id=error.correlation_id)
     return Problem.of(ProblemKind.UNEXPECTED_ERROR, stage=stage, error_type=type(error).__name__)

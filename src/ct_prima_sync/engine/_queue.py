@@ -38,17 +38,21 @@ def replay_exceptions(
     owner: Owner | None = None,
 ) -> int:
     """Send the orders behind matching open exceptions back to the backlog (after a fix); the next
-    run processes them. Returns how many orders were requeued. Safe to repeat: an order Prima
-    already has is recognised, never sent twice."""
+    run processes them. Orders already in Prima are asked about on the next dispatch run instead.
+    Returns how many orders moved. Safe to repeat: an order Prima already has is recognised,
+    never sent twice, and a delivery already in commercetools is never written again."""
     where = ExceptionFilter(order_id=order_id, kind=kind, owner=owner)
     store.mark_for_replay(where, now=now)
     requeued = 0
+    followed: list[str] = []
     for order in sorted({r.order_id for r in store.list_exceptions(where) if r.order_id}):
         record = store.get_order(order)
         if record is not None and record.status in (OrderStatus.EXCEPTED, OrderStatus.FAILED):
             store.requeue_order(order, now=now)
             requeued += 1
-    return requeued
+        elif record is not None and record.prima_reference is not None:
+            followed.append(order)
+    return requeued + (store.make_dispatch_due(followed, now=now) if followed else 0)
 
 
 @frozen(kw_only=True)

@@ -67,6 +67,7 @@ class StockFlow:
         clock: Clock,
         ingest: Callable[[bool], int],
         checkpoint: Checkpoint | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self._ct = ct
         self._prima = prima
@@ -76,6 +77,7 @@ class StockFlow:
         self._clock = clock
         self._ingest = ingest
         self._checkpoint = checkpoint or _no_checkpoint
+        self._should_stop = should_stop
 
     def run(
         self,
@@ -145,6 +147,9 @@ class StockFlow:
         except LockLostError:
             summary.status = StockRunStatus.LOCK_LOST
             _log.warning("stock run lost its lock to another run; stopped")
+        except _StopRequestedError:
+            summary.status = StockRunStatus.STOPPED
+            _log.info("stock run stopped on request after the chunk in hand")
         finally:
             if writer is not None:
                 writer.close()
@@ -152,6 +157,8 @@ class StockFlow:
     def _chunks_of(self, runner: ChunkRunner, channels: StockChannels, skus: list[str]) -> None:
         size = self._config.chunk_size
         for start in range(0, len(skus), size):
+            if self._should_stop():
+                raise _StopRequestedError
             part = skus[start : start + size]
             levels = entries_of(self._ct, channels, part, self._config.query_chunk_size)
             runner.chunk(levels, asked=part)
@@ -225,6 +232,10 @@ class StockFlow:
         if not runner.dry_run:
             now = self._clock.now()
             self._store.set_cursor(CATALOGUE_CURSOR, now.isoformat(), now=now)
+
+
+class _StopRequestedError(Exception):
+    """``request_stop`` was called: leave between two chunks."""
 
 
 def _skus(skus: Iterable[str]) -> list[str]:

@@ -25,6 +25,9 @@ class StockRunStatus(enum.StrEnum):
     rest waits for the next run; ``error`` says what failed."""
     LOCK_LOST = "lock_lost"
     """The run's lock expired and another run took it over: this one stopped."""
+    STOPPED = "stopped"
+    """``SyncEngine.request_stop`` was called (a signal): the chunks before were pushed, the rest
+    waits for the next run."""
 
 
 class ChangeReason(enum.StrEnum):

@@ -18,8 +18,12 @@ class RunSummary:
     ``posted``: orders Prima accepted in this run; ``already_in_prima``: orders found in Prima
     after an ambiguous failure and recorded without sending again; ``excepted``: orders moved to
     the exception queue for a person; ``retrying``: orders that failed transiently and will be
-    tried again; ``backlog``: orders still waiting when the run ended; ``problems``: exception
-    kinds seen, with counts.
+    tried again; ``released``: orders claimed but given back unstarted because the run stopped;
+    ``backlog``: orders still waiting when the run ended; ``problems``: exception kinds seen, with
+    counts. ``stopped`` says why a run ended early: ``"PRIMA_UNAVAILABLE"`` or
+    ``"CT_UNAVAILABLE"`` (the circuit breaker tripped; ``outage_exception_id`` is the one exception
+    recorded for the outage) or ``"requested"`` (``SyncEngine.request_stop``, a signal); None when
+    it ran to the end.
     """
 
     started_at: datetime
@@ -30,8 +34,11 @@ class RunSummary:
     excepted: int = 0
     retrying: int = 0
     lost_lease: int = 0
+    released: int = 0
     backlog: int = 0
     problems: dict[str, int] = field(factory=dict)
+    stopped: str | None = None
+    outage_exception_id: int | None = None
 
     @property
     def seconds(self) -> float:
@@ -65,10 +72,13 @@ class RunSummary:
             "excepted": self.excepted,
             "retrying": self.retrying,
             "lost_lease": self.lost_lease,
+            "released": self.released,
             "backlog": self.backlog,
             "rate_per_second": round(self.rate, 2),
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
             "problems": dict(sorted(self.problems.items())),
+            "stopped": self.stopped,
+            "outage_exception_id": self.outage_exception_id,
         }
 
 
@@ -80,6 +90,8 @@ class SummaryBuilder:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._problems: Counter[str] = Counter()
+        self.stopped: str | None = None
+        self.outage_exception_id: int | None = None
 
     def count(self, outcome: str, n: int = 1) -> None:
         """Add to one of RunSummary's counters (``posted``, ``excepted``, ...)."""
@@ -109,6 +121,9 @@ class SummaryBuilder:
                 excepted=c["excepted"],
                 retrying=c["retrying"],
                 lost_lease=c["lost_lease"],
+                released=c["released"],
                 backlog=backlog,
                 problems=dict(self._problems),
+                stopped=self.stopped,
+                outage_exception_id=self.outage_exception_id,
             )

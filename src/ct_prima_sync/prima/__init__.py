@@ -1,4 +1,5 @@
-"""Prima: the models, the PrimaGateway protocol the engine depends on, and the omlink client."""
+"""Prima: the models, the PrimaGateway protocol the engine depends on, the omlink client, and the
+probe that reads an installation's WSDL and proposes its settings (first contact)."""
 
 from ._client import OmlinkClient
 from ._config import OmlinkConfig, RetryPolicy
@@ -28,6 +29,22 @@ from ._models import (
     SubmitResult,
     TaxTotal,
 )
+from ._order_changes import PrimaOrderChanges, ReturnLine
+from ._probe import (
+    ProbeKind,
+    ProbeReport,
+    ProbeStep,
+    ReplyShape,
+    SoapProposal,
+    WsdlDescription,
+    WsdlMessage,
+    WsdlOperation,
+    WsdlParameter,
+    describe_reply,
+    probe_prima,
+    propose_soap_names,
+    read_wsdl,
+)
 from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
 
 __all__ = [
@@ -55,9 +72,15 @@ __all__ = [
     "PostalAddress",
     "PrimaCustomer",
     "PrimaGateway",
+    "PrimaOrderChanges",
+    "ProbeKind",
+    "ProbeReport",
+    "ProbeStep",
     "RateLimiter",
+    "ReplyShape",
     "RequestTypeNames",
     "RetryPolicy",
+    "ReturnLine",
     "SalesOrder",
     "SalesOrderCharge",
     "SalesOrderLine",
@@ -65,8 +88,17 @@ __all__ = [
     "SalesOrderTotals",
     "SkuCode",
     "SoapNames",
+    "SoapProposal",
     "StockLevel",
     "SubmitResult",
     "TaxTotal",
+    "WsdlDescription",
+    "WsdlMessage",
+    "WsdlOperation",
+    "WsdlParameter",
+    "describe_reply",
+    "probe_prima",
+    "propose_soap_names",
+    "read_wsdl",
     "write_journal_csv",
 ]

@@ -54,16 +54,19 @@ from ._models import (
     StockLevel,
     SubmitResult,
 )
+from ._order_changes import ReturnLine
 from ._retry import classify_status, classify_transport_error, retry_delay
 from ._xml import (
     AtsRangeRequest,
     AtsSkusRequest,
+    CancelOrderRequest,
     CustomerCreateRequest,
     CustomerFindRequest,
     DepotListRequest,
     DespatchDetailsRequest,
     OmlinkCodec,
     OmlinkRequest,
+    OrderReturnRequest,
     OrderStatusRequest,
     PostJournalRequest,
     SoapEnvelope,
@@ -348,3 +351,18 @@ class OmlinkClient:
     def post_journal(self, batch: JournalBatch) -> JournalPostingResult:
         """Post a journal batch (sent once; Prima de-duplicates on the batch id)."""
         return self._write(PostJournalRequest(batch=batch), self._codec.decode_journal_reply)
+
+    # -- PrimaOrderChanges (site-specific requests) ----------------------------------------------
+
+    def cancel_order(self, order_number: str, *, reason: str = "") -> None:
+        """Ask Prima to cancel an order (``CancelOrder``, site-specific; sent once)."""
+        request = CancelOrderRequest(order_number=order_number, reason=reason)
+        kind = self._codec.request_type_of(request)
+        self._write(request, lambda reply: self._codec.decode_ack_reply(reply, kind))
+
+    def record_return(self, order_number: str, lines: Sequence[ReturnLine]) -> None:
+        """Report returned quantities (``OrderReturn``, site-specific; sent once, Prima keeps a
+        return reference once)."""
+        request = OrderReturnRequest(order_number=order_number, lines=tuple(lines))
+        kind = self._codec.request_type_of(request)
+        self._write(request, lambda reply: self._codec.decode_ack_reply(reply, kind))

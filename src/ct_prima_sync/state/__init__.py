@@ -1,10 +1,18 @@
-"""Durable sync state: order ledger, exception queue, customer map, cursors, stock snapshot,
-posting batches and singleton-flow locks, behind one :class:`StateStore` protocol.
+"""Durable sync state: order ledger, despatch progress, exception queue, customer map, cursors,
+stock snapshot, posting batches and singleton-flow locks, behind one :class:`StateStore` protocol.
 
 ``open_store("memory://" | "sqlite:///sync.db" | "postgresql://...")`` returns a migrated store;
 every store has the same semantics (see docs/state.md).
 """
 
+from ._dispatch_records import (
+    DeliveryRecord,
+    DispatchLine,
+    DispatchRecord,
+    DispatchState,
+    ReturnRecord,
+    new_dispatch_record,
+)
 from ._ledger import TRANSITIONS
 from ._memory import MemoryStore
 from ._open import open_store
@@ -36,6 +44,10 @@ __all__ = [
     "BatchStatus",
     "CursorValue",
     "CustomerMapping",
+    "DeliveryRecord",
+    "DispatchLine",
+    "DispatchRecord",
+    "DispatchState",
     "ExceptionFilter",
     "ExceptionRecord",
     "MemoryStore",
@@ -46,11 +58,13 @@ __all__ = [
     "OrderTotals",
     "Owner",
     "PostingBatch",
+    "ReturnRecord",
     "SqliteStore",
     "StateStore",
     "StockSnapshot",
     "StockUpdate",
     "customer_key_for_email",
     "customer_key_for_id",
+    "new_dispatch_record",
     "open_store",
 ]

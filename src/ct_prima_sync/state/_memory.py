@@ -14,6 +14,7 @@ import attrs
 from ..errors import DuplicateRecordError, StateError
 from . import _ledger
 from ._common import check_limit, check_seconds, json_detail, merge_lines
+from ._memory_dispatch import MemoryDispatchMixin
 from ._memory_tables import MemoryTablesMixin
 from ._records import (
     OPEN_EXCEPTIONS,
@@ -30,7 +31,7 @@ from ._records import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryTablesMixin):
+class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin):
     """A :class:`StateStore` in memory; nothing survives the process. ``open_store("memory://")``."""
 
     def __init__(self) -> None:
@@ -44,6 +45,7 @@ class MemoryStore(MemoryTablesMixin):
         self._exceptions: dict[int, ExceptionRecord] = {}
         self._next_exception_id = 1
         self._init_tables()
+        self._init_dispatch()
 
     def __repr__(self) -> str:
         return f"MemoryStore(closed={self._closed})"
@@ -118,6 +120,14 @@ class MemoryStore(MemoryTablesMixin):
         with self._lock:
             self._open()
             return self._orders.get(order_id)
+
+    def get_order_by_number(self, order_number: str) -> OrderRecord | None:
+        with self._lock:
+            self._open()
+            for record in self._orders.values():
+                if record.order_number == order_number:
+                    return record
+            return None
 
     def _order(self, order_id: str) -> OrderRecord:
         record = self._orders.get(order_id)
@@ -317,7 +327,9 @@ class MemoryStore(MemoryTablesMixin):
             ]
             return found[:limit]
 
-    def resolve_exception(self, exception_id: int, *, note: str, now: datetime) -> ExceptionRecord:
+    def resolve_exception(
+        self, exception_id: int, *, note: str, now: datetime, by: str | None = None
+    ) -> ExceptionRecord:
         now = utc(now, "now")
         with self._lock:
             self._open()
@@ -326,7 +338,7 @@ class MemoryStore(MemoryTablesMixin):
                 raise StateError(f"unknown exception {exception_id}")
             if not record.is_open:
                 raise StateError(f"exception {exception_id} is already resolved")
-            resolved = attrs.evolve(record, resolved_at=now, resolution_note=note)
+            resolved = attrs.evolve(record, resolved_at=now, resolution_note=note, resolved_by=by)
             self._exceptions[exception_id] = resolved
             return resolved
 

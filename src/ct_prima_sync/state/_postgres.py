@@ -16,7 +16,7 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 from ..errors import DuplicateRecordError, StateError
 from ._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA_VERSION
 from ._sql_base import ORDER_COLUMNS, Row, Tx
+from ._sql_dispatch import SqlDispatchMixin
 from ._sql_orders import CLAIMABLE, SqlOrdersMixin
 from ._sql_tables import SqlTablesMixin
 
@@ -75,7 +76,7 @@ def _translated() -> Iterator[None]:
         ) from None
 
 
-class PostgresStore(SqlOrdersMixin, SqlTablesMixin):
+class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin):
     """A :class:`StateStore` in PostgreSQL (``open_store("postgresql://...")``).
 
     ``conninfo`` is a libpq URL or key/value string; the tables live in the connection's
@@ -118,6 +119,16 @@ class PostgresStore(SqlOrdersMixin, SqlTablesMixin):
                     self._idle.append(conn)
             if not keep:
                 conn.close()
+
+    @staticmethod
+    def exists(conninfo: str) -> bool:
+        """True when the database (and ``search_path``) already holds a store's tables."""
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                row = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+        except psycopg.OperationalError as exc:
+            raise StateError(f"cannot connect to PostgreSQL: {exc}") from None
+        return bool(row and row[0])
 
     def _migrate(self) -> None:
         with self._borrow() as conn, _translated(), conn.transaction(), conn.cursor() as cur:
@@ -169,6 +180,9 @@ class PostgresStore(SqlOrdersMixin, SqlTablesMixin):
     def ts_out(self, value: Any) -> datetime:
         stamp: datetime = value
         return stamp.astimezone(UTC)
+
+    def date_in(self, value: date | None) -> Any:
+        return value
 
     def json_in(self, text: str) -> Any:
         return Jsonb(json.loads(text))

@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
+from ._dispatch_records import DispatchRecord, DispatchState
 from ._records import (
     OPEN_EXCEPTIONS,
     BatchMember,
@@ -68,6 +69,11 @@ class StateStore(Protocol):
 
     def get_order(self, order_id: str) -> OrderRecord | None:
         """The ledger row of ``order_id``, or None."""
+        ...
+
+    def get_order_by_number(self, order_number: str) -> OrderRecord | None:
+        """The ledger row of the order with commercetools order number ``order_number``, or
+        None."""
         ...
 
     def claim(
@@ -166,8 +172,10 @@ class StateStore(Protocol):
         """Open exceptions whose ``next_retry_at`` is due, oldest id first."""
         ...
 
-    def resolve_exception(self, exception_id: int, *, note: str, now: datetime) -> ExceptionRecord:
-        """Close an open exception with a note."""
+    def resolve_exception(
+        self, exception_id: int, *, note: str, now: datetime, by: str | None = None
+    ) -> ExceptionRecord:
+        """Close an open exception with a note and, if given, who resolved it."""
         ...
 
     def mark_for_replay(self, where: ExceptionFilter, *, now: datetime) -> list[int]:
@@ -228,6 +236,54 @@ class StateStore(Protocol):
 
     def batch_of(self, order_id: str, *, kind: str) -> str | None:
         """The id of the batch of ``kind`` holding ``order_id``, or None."""
+        ...
+
+    # -- despatch progress -----------------------------------------------------------------------
+    def untracked_orders(self, *, limit: int) -> list[OrderRecord]:
+        """Ledger orders with a Prima reference and no despatch record yet, oldest first."""
+        ...
+
+    def follow_for_dispatch(self, records: Sequence[DispatchRecord], *, now: datetime) -> int:
+        """Store new despatch records in one transaction (``revision`` 0, no deliveries); an
+        order already followed keeps its record. Returns how many were new. A record for an
+        order the ledger does not know raises :class:`~ct_prima_sync.errors.StateError`."""
+        ...
+
+    def get_dispatch(self, order_id: str) -> DispatchRecord | None:
+        """The despatch record of ``order_id``, or None."""
+        ...
+
+    def get_dispatches(self, order_ids: Iterable[str]) -> dict[str, DispatchRecord]:
+        """The despatch records of the given orders; orders not followed are absent."""
+        ...
+
+    def due_dispatch(self, *, now: datetime, limit: int) -> list[DispatchRecord]:
+        """Up to ``limit`` open records whose ``next_check_at`` is due at ``now``: most overdue
+        first, then the oldest order, then by order id."""
+        ...
+
+    def count_due_dispatch(self, *, now: datetime) -> int:
+        """How many open records are due at ``now``."""
+        ...
+
+    def save_dispatch(self, record: DispatchRecord, *, now: datetime) -> DispatchRecord:
+        """Replace a record read at its current ``revision`` (StateError otherwise); deliveries
+        are only ever added. Returns the stored record (``revision + 1``)."""
+        ...
+
+    def list_dispatch(
+        self, state: DispatchState | None = None, *, limit: int | None = None
+    ) -> list[DispatchRecord]:
+        """Despatch records (of one state when given), by order id."""
+        ...
+
+    def count_dispatch_by_state(self) -> dict[DispatchState, int]:
+        """How many orders are in each despatch state (every state present, zero included)."""
+        ...
+
+    def make_dispatch_due(self, order_ids: Sequence[str], *, now: datetime) -> int:
+        """Bring the next Prima check of these open records forward to ``now`` (a replay after a
+        fix); returns how many moved. The revision is unchanged."""
         ...
 
     # -- singleton-flow locks --------------------------------------------------------------------

@@ -169,6 +169,9 @@ class ExceptionRecord:
     next_retry_at: datetime | None
     resolved_at: datetime | None
     resolution_note: str | None = field(repr=False)
+    resolved_by: str | None = field(default=None, repr=False)
+    """Who resolved it (a name or team, as given to ``resolve --by``); None when not said or
+    resolved by the sync itself."""
     subject: str | None = None
 
     @property

@@ -161,12 +161,91 @@ _POSTGRES_V1: Final = [
 # v2: the engine looks up an order's open exceptions when the order finally goes through.
 _V2: Final = ["CREATE INDEX exceptions_order_idx ON exceptions (order_id)"]
 
-# v3 changes nothing here (the number is taken by another line of development).
-_V3: Final[list[str]] = []
+# v3: who resolved an exception, beside the note (``resolve --by``).
+_V3: Final = ["ALTER TABLE exceptions ADD COLUMN resolved_by TEXT"]
+
+# v4: despatch progress. One row per order Prima accepted (followed while ``open``; the due index
+# keeps the "which orders to ask Prima about" query bounded), its deliveries append-only with a
+# unique key per order (the ledger's last line against writing a delivery twice).
+_SQLITE_V4: Final = [
+    """CREATE TABLE dispatch_orders (
+        order_id TEXT PRIMARY KEY REFERENCES orders (order_id),
+        order_number TEXT,
+        prima_reference TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'shipped', 'cancelled', 'closed')),
+        accepted_at TEXT NOT NULL,
+        next_check_at TEXT,
+        last_checked_at TEXT,
+        checks INTEGER NOT NULL,
+        prima_status TEXT NOT NULL,
+        ct_order_state TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        returns TEXT NOT NULL,
+        first_despatched_on TEXT,
+        last_despatched_on TEXT,
+        finished_at TEXT,
+        revision INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK ((state = 'open') = (next_check_at IS NOT NULL))
+    )""",
+    """CREATE INDEX dispatch_due_idx ON dispatch_orders (next_check_at, accepted_at, order_id)
+        WHERE state = 'open'""",
+    """CREATE TABLE dispatch_deliveries (
+        order_id TEXT NOT NULL REFERENCES dispatch_orders (order_id),
+        delivery_key TEXT NOT NULL,
+        despatch_ref TEXT NOT NULL,
+        despatched_on TEXT NOT NULL,
+        items TEXT NOT NULL,
+        written_at TEXT NOT NULL,
+        shipping_key TEXT,
+        carrier TEXT NOT NULL,
+        tracking_ids TEXT NOT NULL,
+        PRIMARY KEY (order_id, delivery_key)
+    )""",
+]
+
+_POSTGRES_V4: Final = [
+    """CREATE TABLE dispatch_orders (
+        order_id TEXT COLLATE "C" PRIMARY KEY REFERENCES orders (order_id),
+        order_number TEXT COLLATE "C",
+        prima_reference TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'shipped', 'cancelled', 'closed')),
+        accepted_at TIMESTAMPTZ NOT NULL,
+        next_check_at TIMESTAMPTZ,
+        last_checked_at TIMESTAMPTZ,
+        checks INTEGER NOT NULL,
+        prima_status TEXT NOT NULL,
+        ct_order_state TEXT NOT NULL,
+        lines JSONB NOT NULL,
+        returns JSONB NOT NULL,
+        first_despatched_on DATE,
+        last_despatched_on DATE,
+        finished_at TIMESTAMPTZ,
+        revision INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        CHECK ((state = 'open') = (next_check_at IS NOT NULL))
+    )""",
+    """CREATE INDEX dispatch_due_idx ON dispatch_orders (next_check_at, accepted_at, order_id)
+        WHERE state = 'open'""",
+    """CREATE TABLE dispatch_deliveries (
+        order_id TEXT COLLATE "C" NOT NULL REFERENCES dispatch_orders (order_id),
+        delivery_key TEXT COLLATE "C" NOT NULL,
+        despatch_ref TEXT NOT NULL,
+        despatched_on DATE NOT NULL,
+        items JSONB NOT NULL,
+        written_at TIMESTAMPTZ NOT NULL,
+        shipping_key TEXT,
+        carrier TEXT NOT NULL,
+        tracking_ids JSONB NOT NULL,
+        PRIMARY KEY (order_id, delivery_key)
+    )""",
+]
 
 
-def _v4(text: str) -> list[str]:
-    """v4: order lines per SKU and depot until Prima has the order (the stock flow's pending
+def _v5(text: str) -> list[str]:
+    """v5: order lines per SKU and depot until Prima has the order (the stock flow's pending
     figure, one indexed query), and exceptions about a subject other than an order (a SKU in a
     depot), one open per kind, order and subject."""
     return [
@@ -187,12 +266,18 @@ def _v4(text: str) -> list[str]:
 
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
-    "sqlite": [(1, _SQLITE_V1), (2, _V2), (3, _V3), (4, _v4("TEXT"))],
-    "postgresql": [(1, _POSTGRES_V1), (2, _V2), (3, _V3), (4, _v4('TEXT COLLATE "C"'))],
+    "sqlite": [(1, _SQLITE_V1), (2, _V2), (3, _V3), (4, _SQLITE_V4), (5, _v5("TEXT"))],
+    "postgresql": [
+        (1, _POSTGRES_V1),
+        (2, _V2),
+        (3, _V3),
+        (4, _POSTGRES_V4),
+        (5, _v5('TEXT COLLATE "C"')),
+    ],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (

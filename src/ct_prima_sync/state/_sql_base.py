@@ -32,7 +32,7 @@ ORDER_COLUMNS = (
 
 EXCEPTION_COLUMNS = (
     "exception_id, kind, owner, order_id, detail, first_seen, last_seen, occurrences, transient, "
-    "next_retry_at, resolved_at, resolution_note, subject"
+    "next_retry_at, resolved_at, resolution_note, resolved_by, subject"
 )
 
 
@@ -167,7 +167,8 @@ class SqlBase(abc.ABC):
             next_retry_at=self._ts(row[9]),
             resolved_at=self._ts(row[10]),
             resolution_note=row[11],
-            subject=row[12] or None,
+            resolved_by=row[12],
+            subject=row[13] or None,
         )
 
 

@@ -119,6 +119,14 @@ class SqlOrdersMixin(SqlBase):
             row = tx.one(_SELECT_ORDER, (order_id,))
         return None if row is None else self.order_from_row(row)
 
+    def get_order_by_number(self, order_number: str) -> OrderRecord | None:
+        """See :meth:`StateStore.get_order_by_number`."""
+        with self._read() as tx:
+            row = tx.one(
+                f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_number = ?", (order_number,)
+            )
+        return None if row is None else self.order_from_row(row)
+
     def claim(
         self, worker_id: str, *, lease_seconds: float, limit: int, now: datetime
     ) -> list[OrderRecord]:

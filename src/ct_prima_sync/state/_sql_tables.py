@@ -139,14 +139,16 @@ class SqlTablesMixin(SqlBase):
             rows = tx.all(sql, params)
         return [self.exception_from_row(r) for r in rows]
 
-    def resolve_exception(self, exception_id: int, *, note: str, now: datetime) -> ExceptionRecord:
+    def resolve_exception(
+        self, exception_id: int, *, note: str, now: datetime, by: str | None = None
+    ) -> ExceptionRecord:
         """See :meth:`StateStore.resolve_exception`."""
         t_now = self.ts_in(utc(now, "now"))
         with self._write() as tx:
             row = tx.one(
-                f"UPDATE exceptions SET resolved_at = ?, resolution_note = ? "
+                f"UPDATE exceptions SET resolved_at = ?, resolution_note = ?, resolved_by = ? "
                 f"WHERE exception_id = ? AND resolved_at IS NULL RETURNING {EXCEPTION_COLUMNS}",
-                (t_now, note, exception_id),
+                (t_now, note, by, exception_id),
             )
             if row is None:
                 known = tx.one(

@@ -25,8 +25,10 @@ from ._prima import (
     PrimaRequestKind,
     PrimaRequestRecord,
     PrimaWorld,
+    WsdlStyle,
     make_sales_order,
     seed_catalogue,
+    wsdl_for,
 )
 
 __all__ = [
@@ -46,6 +48,8 @@ __all__ = [
     "PrimaRequestKind",
     "PrimaRequestRecord",
     "PrimaWorld",
+    "WsdlStyle",
     "make_sales_order",
     "seed_catalogue",
+    "wsdl_for",
 ]

@@ -12,6 +12,8 @@ from .enums import (
     LineItemPriceMode,
     OrderState,
     PaymentState,
+    ReturnPaymentState,
+    ReturnShipmentState,
     RoundingMode,
     ShipmentState,
     ShippingMethodState,
@@ -50,6 +52,7 @@ from .pricing import (
     TaxPortion,
     TaxRate,
 )
+from .returns import ReturnInfo, ReturnItem
 from .shipping import (
     Delivery,
     DeliveryItem,
@@ -107,6 +110,10 @@ __all__ = [
     "Price",
     "ProductVariant",
     "Reference",
+    "ReturnInfo",
+    "ReturnItem",
+    "ReturnPaymentState",
+    "ReturnShipmentState",
     "RoundingMode",
     "ShipmentState",
     "Shipping",

@@ -22,6 +22,8 @@ __all__ = [
     "LineItemPriceMode",
     "OrderState",
     "PaymentState",
+    "ReturnPaymentState",
+    "ReturnShipmentState",
     "RoundingMode",
     "ShipmentState",
     "ShippingMethodState",
@@ -51,6 +53,24 @@ class ShipmentState(enum.StrEnum):
     PARTIAL = "Partial"
     BACKORDER = "Backorder"
     CANCELED = "Canceled"
+
+
+class ReturnShipmentState(enum.StrEnum):
+    """``returnInfo.items[].shipmentState``."""
+
+    ADVISED = "Advised"
+    RETURNED = "Returned"
+    BACK_IN_STOCK = "BackInStock"
+    UNUSABLE = "Unusable"
+
+
+class ReturnPaymentState(enum.StrEnum):
+    """``returnInfo.items[].paymentState``."""
+
+    NON_REFUNDABLE = "NonRefundable"
+    INITIAL = "Initial"
+    REFUNDED = "Refunded"
+    NOT_REFUNDED = "NotRefunded"
 
 
 class PaymentState(enum.StrEnum):

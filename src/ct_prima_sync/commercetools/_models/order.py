@@ -25,6 +25,7 @@ from .enums import (
 )
 from .line_items import CustomLineItem, LineItem
 from .pricing import DirectDiscount, DiscountOnTotalPrice, TaxedPrice
+from .returns import ReturnInfo
 from .shipping import Shipping, ShippingInfo
 
 __all__ = ["DiscountCodeInfo", "Order", "PaymentInfo", "SyncInfo"]
@@ -105,6 +106,7 @@ class Order:
     shipping_rate_input: Mapping[str, Any] | None = None
     shipping_custom_fields: CustomFields | None = None
     payment_info: PaymentInfo | None = None
+    return_info: tuple[ReturnInfo, ...] | None = None
     country: str | None = None
     locale: str | None = None
     cart: Reference | None = None

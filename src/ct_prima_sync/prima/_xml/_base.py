@@ -11,12 +11,14 @@ from .._models import OrderStatus
 from ._messages import (
     AtsRangeRequest,
     AtsSkusRequest,
+    CancelOrderRequest,
     CustomerCreateRequest,
     CustomerFindRequest,
     DepotListRequest,
     DespatchDetailsRequest,
     OmlinkRequest,
     OmlinkSchema,
+    OrderReturnRequest,
     OrderStatusRequest,
     PostJournalRequest,
     SubmitOrdersRequest,
@@ -95,6 +97,10 @@ class CodecBase:
                 return names.depot_list
             case PostJournalRequest():
                 return names.post_journal
+            case CancelOrderRequest():
+                return names.cancel_order
+            case OrderReturnRequest():
+                return names.order_return
 
 
 def guard(error: type[CtPrimaSyncError], action: Callable[[], _T]) -> _T:

@@ -2,7 +2,8 @@
 
 The request types Prima's public documentation shows (``MultiNewOrder``, ``OrderStatus``,
 ``ProductAvailableToSell``, ``MultiAvailableToSell``) keep their documented names. The ones it does
-not show (customers, despatch details, depots, journals) are site-specific: their names and the
+not show (customers, despatch details, depots, journals, cancellations and returns from the
+shop) are site-specific: their names and the
 attribute names of every shape are configuration (:class:`OmlinkSchema`), with the defaults
 documented in ``docs/prima.md``.
 """
@@ -15,16 +16,19 @@ from attrs import field, frozen
 
 from ...errors import ConfigurationError
 from .._models import CustomerDetails, JournalBatch, SalesOrder, SkuCode
+from .._order_changes import ReturnLine
 
 __all__ = [
     "AtsRangeRequest",
     "AtsSkusRequest",
+    "CancelOrderRequest",
     "CustomerCreateRequest",
     "CustomerFindRequest",
     "DepotListRequest",
     "DespatchDetailsRequest",
     "OmlinkRequest",
     "OmlinkSchema",
+    "OrderReturnRequest",
     "OrderStatusRequest",
     "PostJournalRequest",
     "RequestTypeNames",
@@ -34,7 +38,7 @@ __all__ = [
 
 @frozen(kw_only=True)
 class RequestTypeNames:
-    """The ``RequestType`` value of each request; the last five are site-specific defaults."""
+    """The ``RequestType`` value of each request; the last seven are site-specific defaults."""
 
     submit_orders: str = "MultiNewOrder"
     order_status: str = "OrderStatus"
@@ -45,6 +49,8 @@ class RequestTypeNames:
     despatch_details: str = "DespatchDetails"
     depot_list: str = "DepotList"
     post_journal: str = "PostJournal"
+    cancel_order: str = "CancelOrder"
+    order_return: str = "OrderReturn"
 
     def __attrs_post_init__(self) -> None:
         values = [getattr(self, a.name) for a in self.__attrs_attrs__]
@@ -145,6 +151,22 @@ class PostJournalRequest:
     batch: JournalBatch
 
 
+@frozen(kw_only=True)
+class CancelOrderRequest:
+    """Cancel an order the shop cancelled (site-specific)."""
+
+    order_number: str
+    reason: str = ""
+
+
+@frozen(kw_only=True)
+class OrderReturnRequest:
+    """Returned quantities of an order, reported by the shop (site-specific)."""
+
+    order_number: str
+    lines: tuple[ReturnLine, ...]
+
+
 OmlinkRequest = (
     SubmitOrdersRequest
     | OrderStatusRequest
@@ -155,4 +177,6 @@ OmlinkRequest = (
     | DespatchDetailsRequest
     | DepotListRequest
     | PostJournalRequest
+    | CancelOrderRequest
+    | OrderReturnRequest
 )

@@ -193,6 +193,10 @@ class ReplyReader(CodecBase):
 
         return self._decode(self.schema.request_types.despatch_details, text, read)
 
+    def decode_ack_reply(self, text: str | bytes, request_type: str) -> None:
+        """Check the reply to a request that only needs an OK (ERROR raises)."""
+        self._decode(request_type, text, lambda _root: None)
+
     def decode_depot_list_reply(self, text: str | bytes) -> list[Depot]:
         """The depots."""
 

@@ -160,6 +160,12 @@ class ReplyWriter(CodecBase):
                 self._el(block, "Tracking", {"TrackingNumber": number})
         return self._serialize(root)
 
+    def encode_ack_reply(self, request_type: str, order_number: str) -> str:
+        """The reply to a request that only needs an OK (a cancellation, a return)."""
+        root = self._reply(request_type)
+        self._el(root, "Data", {"OrderNumber": order_number})
+        return self._serialize(root)
+
     def encode_depot_list_reply(self, depots: Sequence[Depot]) -> str:
         """The depot-list reply."""
         root = self._reply(self.schema.request_types.depot_list)

@@ -10,6 +10,7 @@ from .._models import (
     JournalBatch,
     JournalLine,
 )
+from .._order_changes import ReturnLine
 from ._base import (
     CodecBase,
     guard,
@@ -17,11 +18,13 @@ from ._base import (
 from ._messages import (
     AtsRangeRequest,
     AtsSkusRequest,
+    CancelOrderRequest,
     CustomerCreateRequest,
     CustomerFindRequest,
     DepotListRequest,
     DespatchDetailsRequest,
     OmlinkRequest,
+    OrderReturnRequest,
     OrderStatusRequest,
     PostJournalRequest,
     SubmitOrdersRequest,
@@ -69,6 +72,21 @@ class RequestCodec(CodecBase):
                 self._el(root, "Data", {})
             case PostJournalRequest(batch=batch):
                 self._write_journal(root, batch)
+            case CancelOrderRequest(order_number=number, reason=reason):
+                self._el(root, "Data", {"OrderNumber": number, "Reason": reason or None})
+            case OrderReturnRequest(order_number=number, lines=lines):
+                data = self._el(root, "Data", {"OrderNumber": number})
+                for line in lines:
+                    self._el(
+                        data,
+                        "ReturnLine",
+                        {
+                            "LineReference": line.line_reference,
+                            **(sku_attrs(line.sku) if line.sku is not None else {}),
+                            "Quantity": str(line.quantity),
+                            "ReturnReference": line.return_reference,
+                        },
+                    )
         return self._serialize(root)
 
     def _write_journal(self, root: ET.Element, batch: JournalBatch) -> None:
@@ -138,6 +156,23 @@ class RequestCodec(CodecBase):
             return DepotListRequest()
         if kind == names.post_journal.lower():
             return PostJournalRequest(batch=self._read_journal(data))
+        if kind == names.cancel_order.lower():
+            return CancelOrderRequest(
+                order_number=data.required("OrderNumber"), reason=data.text("Reason")
+            )
+        if kind == names.order_return.lower():
+            return OrderReturnRequest(
+                order_number=data.required("OrderNumber"),
+                lines=tuple(
+                    ReturnLine(
+                        line_reference=n.text("LineReference"),
+                        sku=read_sku(n) if n.text("Product") else None,
+                        quantity=n.integer("Quantity"),
+                        return_reference=n.required("ReturnReference"),
+                    )
+                    for n in data.children("ReturnLine")
+                ),
+            )
         raise root.fail("is not a request type this installation knows", "RequestType")
 
     def _read_journal(self, data: Node) -> JournalBatch:

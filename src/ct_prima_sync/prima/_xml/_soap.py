@@ -18,7 +18,7 @@ from ...errors import (
     CtPrimaSyncError,
     PayloadError,
     PrimaProtocolError,
-    PrimaRejectedError,
+    PrimaSoapMismatchError,
     PrimaUnavailableError,
 )
 from ._tree import Encoding, local_name, parse_document, serialize
@@ -43,6 +43,12 @@ class SoapNames:
     qualified_parameters: bool = True
     """Parameter elements in the service namespace (document/literal); False leaves them
     unqualified, as RPC/literal WSDLs have them."""
+    company_parameter_first: bool = True
+    """``comwsomhandler`` takes the company before the request string (the WSDL's order)."""
+    soap_action: str = ""
+    """The ``SOAPAction`` of ``operation`` (the WSDL's ``soapAction``; OpenEdge leaves it empty)."""
+    company_soap_action: str = ""
+    """The ``SOAPAction`` of ``company_operation``."""
 
 
 @frozen(kw_only=True)
@@ -89,22 +95,26 @@ class SoapEnvelope:
         operation = names.company_operation if company_id is not None else names.operation
         call = ET.SubElement(body, self._qname(names.service_namespace, operation))
         param_ns = names.service_namespace if names.qualified_parameters else ""
+        params = [(names.request_parameter, request)]
         if company_id is not None:
-            company = ET.SubElement(call, self._qname(param_ns, names.company_parameter))
-            company.text = company_id
-        param = ET.SubElement(call, self._qname(param_ns, names.request_parameter))
-        param.text = request
+            company = (names.company_parameter, company_id)
+            params.insert(0 if names.company_parameter_first else 1, company)
+        for name, text in params:
+            ET.SubElement(call, self._qname(param_ns, name)).text = text
         return self._to_bytes(envelope)
 
     def soap_action(self, company_id: str | None = None) -> str:
-        """The SOAPAction header value (empty, as OpenEdge adapters accept)."""
-        return '""'
+        """The SOAPAction header value, quoted (empty by default, as OpenEdge adapters accept)."""
+        names = self.names
+        action = names.company_soap_action if company_id is not None else names.soap_action
+        return '"' + action.replace('"', "") + '"'
 
     def unwrap_reply(self, body: bytes | str, request_type: str) -> str:
         """The reply string inside a SOAP response.
 
-        A SOAP fault raises: ``Client`` faults as :class:`PrimaRejectedError` (the request was
-        refused, not applied), others as :class:`PrimaUnavailableError` that may have been applied.
+        A SOAP fault raises: ``Client`` faults as :class:`PrimaSoapMismatchError` (the SOAP layer
+        refused the envelope, so nothing was applied, and the SOAP settings do not fit the
+        installation), others as :class:`PrimaUnavailableError` that may have been applied.
         """
         root = parse_document(body, PrimaProtocolError)
         soap_body = _find_child(root, "body") if local_name(root.tag) == "envelope" else None
@@ -187,7 +197,9 @@ def _fault_error(fault: ET.Element, request_type: str) -> CtPrimaSyncError:
     code = (code_el.text or "").rpartition(":")[2].strip().lower() if code_el is not None else ""
     text = (text_el.text or "").strip() if text_el is not None else ""
     if code in {"client", "sender"}:
-        return PrimaRejectedError(f"SOAP fault: {text}", request_type=request_type)
+        # omlink carries every business answer inside the reply string: a Client fault is the SOAP
+        # layer refusing the envelope itself (names, namespace, style), never a business refusal.
+        return PrimaSoapMismatchError(text, request_type=request_type)
     return PrimaUnavailableError(
         f"Prima answered {request_type or 'the request'} with a SOAP {code or 'unknown'} fault",
         may_have_been_applied=True,

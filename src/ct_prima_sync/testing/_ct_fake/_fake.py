@@ -17,7 +17,7 @@ from ct_prima_sync.errors import NotFoundError
 from ._app import CommercetoolsApp, CommercetoolsRequestRecord
 from ._faults import CommercetoolsFaultScript, FaultingTransport
 from ._inventory import adjust_entry, entry_draft, find_entry, reserve_for_order
-from ._orders import resolve_channel
+from ._orders import apply_order_action, resolve_channel
 from ._routes import complete_order, import_order, insert_customer
 from ._store import SELF, Project, Store, copy_json
 
@@ -227,6 +227,51 @@ class FakeCommercetools:
         """Import an OrderImportDraft exactly as ``POST /orders/import`` does; returns the order."""
         with self.app.lock:
             return copy_json(import_order(self._store, self._project(project), draft))
+
+    def update_order(
+        self, order_id: str, actions: Sequence[dict[str, Any]], *, project: str | None = None
+    ) -> dict[str, Any]:
+        """Apply update actions (API JSON) to the current version of an order, as a merchant
+        would in the Merchant Center; returns the updated order."""
+        with self.app.lock:
+            target = self._project(project)
+            order = target.get("orders", order_id)
+
+            def change(draft: dict[str, Any]) -> list[Any]:
+                messages: list[Any] = []
+                for action in actions:
+                    messages += apply_order_action(draft, dict(action), self._store, target)
+                return messages
+
+            return copy_json(self._store.update(target, "orders", order, order["version"], change))
+
+    def edit_order(
+        self,
+        order_id: str,
+        edit: Callable[[dict[str, Any]], None],
+        *,
+        project: str | None = None,
+    ) -> dict[str, Any]:
+        """Change an order in place, as an applied order edit does (lines removed, quantities
+        changed): ``edit`` gets the order JSON to change; the version moves on and an
+        ``OrderEditApplied`` message is recorded. Returns the edited order."""
+        with self.app.lock:
+            target = self._project(project)
+            order = target.get("orders", order_id)
+
+            def change(draft: dict[str, Any]) -> list[Any]:
+                edit(draft)
+                return [("OrderEditApplied", {"orderId": order_id})]
+
+            return copy_json(self._store.update(target, "orders", order, order["version"], change))
+
+    def delete_order(self, order_id: str, *, project: str | None = None) -> None:
+        """Delete an order (``OrderDeleted``); reads of it answer 404 from now on."""
+        with self.app.lock:
+            target = self._project(project)
+            order = target.get("orders", order_id)
+            del target.resources["orders"][order_id]
+            self._store.record(target, "orders", order, [("OrderDeleted", {"order": SELF})])
 
     # -- inventory background processes -------------------------------------------------------
 

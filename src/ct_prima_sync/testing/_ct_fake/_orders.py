@@ -97,6 +97,13 @@ def _shipping_info(order: Order, shipping_key: str | None) -> dict[str, Any]:
 def _add_delivery(
     order: Order, action: Action, store: Store, project: Project
 ) -> list[MessageDraft]:
+    key = action.get("deliveryKey")
+    if key is not None and any(d.get("key") == key for d in _deliveries(order)):
+        raise ValidationError(
+            f"A delivery with key '{key}' already exists on the order.",
+            status_code=400,
+            codes=["DuplicateField"],
+        )
     known = {item["id"] for item in order.get("lineItems", []) + order.get("customLineItems", [])}
     items = action.get("items") or []
     for item in items:
@@ -113,7 +120,7 @@ def _add_delivery(
             {
                 k: v
                 for k, v in draft.items()
-                if k in ("key", "measurements", "trackingData", "items")
+                if k in ("key", "measurements", "trackingData", "items", "custom")
             }
         )
         parcels.append(parcel)
@@ -123,7 +130,9 @@ def _add_delivery(
         "items": items,
         "parcels": parcels,
     }
-    for optional in ("key", "address", "custom"):
+    if key is not None:
+        delivery["key"] = key
+    for optional in ("address", "custom"):
         if action.get(optional) is not None:
             delivery[optional] = action[optional]
     info = _shipping_info(order, action.get("shippingKey"))
@@ -194,6 +203,46 @@ def _update_sync_info(
     return []
 
 
+_RETURN_PAYMENT = {"Returned": "Initial", "Advised": "NonRefundable"}
+
+
+def _add_return_info(
+    order: Order, action: Action, store: Store, project: Project
+) -> list[MessageDraft]:
+    lines = {i["id"] for i in order.get("lineItems", [])}
+    customs = {i["id"] for i in order.get("customLineItems", [])}
+    now = store.now()
+    items = []
+    for draft in _required(action, "items"):
+        state = draft.get("shipmentState")
+        if state not in _RETURN_PAYMENT:
+            raise invalid_input("A return item needs shipmentState Returned or Advised.")
+        item: dict[str, Any] = {
+            "id": store.new_id(),
+            "quantity": draft.get("quantity"),
+            "shipmentState": state,
+            "paymentState": _RETURN_PAYMENT[state],
+            "createdAt": now,
+            "lastModifiedAt": now,
+        }
+        if draft.get("lineItemId") in lines:
+            item.update(type="LineItemReturnItem", lineItemId=draft["lineItemId"])
+        elif draft.get("customLineItemId") in customs:
+            item.update(type="CustomLineItemReturnItem", customLineItemId=draft["customLineItemId"])
+        else:
+            raise invalid_operation("A return item does not refer to a line item of the order.")
+        for optional in ("key", "comment"):
+            if draft.get(optional) is not None:
+                item[optional] = draft[optional]
+        items.append(item)
+    info: dict[str, Any] = {"items": items}
+    for optional in ("returnTrackingId", "returnDate"):
+        if action.get(optional) is not None:
+            info[optional] = action[optional]
+    order.setdefault("returnInfo", []).append(info)
+    return [("ReturnInfoAdded", {"returnInfo": info})]
+
+
 _ACTIONS: dict[str, Callable[[Order, Action, Store, Project], list[MessageDraft]]] = {
     "changeOrderState": _change_state("orderState", ORDER_STATES, "OrderStateChanged"),
     "changeShipmentState": _change_state(
@@ -201,6 +250,7 @@ _ACTIONS: dict[str, Callable[[Order, Action, Store, Project], list[MessageDraft]
     ),
     "changePaymentState": _change_state("paymentState", PAYMENT_STATES, "OrderPaymentStateChanged"),
     "addDelivery": _add_delivery,
+    "addReturnInfo": _add_return_info,
     "setParcelTrackingData": _set_parcel_tracking,
     "setCustomField": _set_custom_field,
     "transitionState": _transition_state,

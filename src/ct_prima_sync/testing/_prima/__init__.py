@@ -8,6 +8,7 @@ from ._faults import FiredPrimaFault, PrimaFault, PrimaFaultKind, PrimaFaultPlan
 from ._orders import PrimaOrder
 from ._requests import PrimaRequestKind, PrimaRequestRecord
 from ._world import PrimaWorld
+from ._wsdl import WsdlStyle, wsdl_for
 
 __all__ = [
     "FakePrima",
@@ -21,6 +22,8 @@ __all__ = [
     "PrimaRequestKind",
     "PrimaRequestRecord",
     "PrimaWorld",
+    "WsdlStyle",
     "make_sales_order",
     "seed_catalogue",
+    "wsdl_for",
 ]

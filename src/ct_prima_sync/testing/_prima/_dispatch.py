@@ -10,12 +10,14 @@ from ...errors import PrimaRejectedError
 from ...prima._xml import (
     AtsRangeRequest,
     AtsSkusRequest,
+    CancelOrderRequest,
     CustomerCreateRequest,
     CustomerFindRequest,
     DepotListRequest,
     DespatchDetailsRequest,
     OmlinkCodec,
     OmlinkRequest,
+    OrderReturnRequest,
     OrderStatusRequest,
     PostJournalRequest,
     SubmitOrdersRequest,
@@ -110,4 +112,22 @@ def _classify(
                 PrimaRequestKind.POST_JOURNAL,
                 (batch.batch_id,),
                 lambda: codec.encode_journal_reply(world.post_journal(batch)),
+            )
+        case CancelOrderRequest(order_number=number, reason=reason):
+
+            def cancel() -> str:
+                world.cancel_order(number, reason=reason)
+                return codec.encode_ack_reply(codec.request_type_of(request), number)
+
+            return (PrimaRequestKind.CANCEL_ORDER, (number,), cancel)
+        case OrderReturnRequest(order_number=number, lines=lines):
+
+            def record_return() -> str:
+                world.record_return(number, lines)
+                return codec.encode_ack_reply(codec.request_type_of(request), number)
+
+            return (
+                PrimaRequestKind.RECORD_RETURN,
+                (number, *(line.return_reference for line in lines)),
+                record_return,
             )

@@ -58,9 +58,18 @@ class ScenarioDriver:
         """Invoice a despatched order."""
         self.world.invoice(order_number)
 
-    def cancel(self, order_number: str) -> None:
-        """Cancel an order that has not shipped; its stock allocation is released."""
-        self.world.cancel(order_number)
+    def cancel(self, order_number: str, *, rest: bool = False) -> None:
+        """Cancel an order that has not shipped (``rest``: what a part-despatched order has not
+        shipped yet); its stock allocation is released."""
+        self.world.cancel(order_number, rest=rest)
+
+    def report_status_as(self, order_number: str, text: str) -> None:
+        """Make Prima report ``text`` as the order's status until its status next moves."""
+        self.world.report_status_as(order_number, text)
+
+    def forget(self, order_number: str) -> None:
+        """Remove an order from Prima (archived or purged): it becomes unknown."""
+        self.world.forget(order_number)
 
     def order(self, order_number: str) -> PrimaOrder:
         """A snapshot of an accepted order."""

@@ -2,7 +2,10 @@
 
 POST a SOAP envelope carrying a request string (``wsomhandler`` or ``comwsomhandler``) and get
 the reply string back in the same encoding as the request declares (ISO-8859-1 or UTF-8).
-``GET ?wsdl`` (or ``/wsdl?targetURI=urn:omlink``) answers a minimal WSDL. The XML on both sides
+``GET ?wsdl`` (or ``/wsdl?targetURI=urn:omlink``) answers its WSDL in ``wsdl_style``
+(document/literal qualified or unqualified, or RPC/literal) with the ``soap_names`` it speaks, and
+a call that does not fit that WSDL (another operation or parameter name, namespace or order) gets
+a SOAP Client fault naming what was expected, as a real SOAP stack answers. The XML on both sides
 is the library's own omlink codec (its server half), so the emulator and the client agree by
 construction and the emulator tests the client's real bytes.
 
@@ -29,7 +32,7 @@ from ._faults import PrimaFault, PrimaFaultKind, PrimaFaultPlan
 from ._hostile import bad_document, truncated
 from ._http import FAULT_HEADER, FaultRaisingTransport, serve_wsgi
 from ._world import PrimaWorld
-from ._wsdl import minimal_wsdl
+from ._wsdl import WsdlStyle, read_call, wsdl_for
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -58,7 +61,10 @@ class PrimaEmulator(ScenarioDriver):
 
     Mount it in-process with :meth:`transport` (``httpx.Client(transport=emulator.transport(),
     base_url="http://prima.test")``) or serve it on loopback with :meth:`serve`. ``schema`` and
-    ``soap_names`` must match the client's configuration. Latency goes through ``sleep``;
+    ``soap_names`` must match the client's configuration; ``wsdl_style`` defaults to the
+    document/literal style of ``soap_names.qualified_parameters``; ``wsdl_location`` is the service
+    address the WSDL publishes (default: the address it was asked at, as most installations do;
+    set it to mimic one that names an internal host). Latency goes through ``sleep``;
     ``timeout_hold`` is how long a served timeout fault holds the connection (a client with a
     shorter read timeout sees a timeout; stopping the server releases it at once).
     """
@@ -70,12 +76,21 @@ class PrimaEmulator(ScenarioDriver):
         faults: PrimaFaultPlan | None = None,
         schema: OmlinkSchema | None = None,
         soap_names: SoapNames | None = None,
+        wsdl_style: WsdlStyle | None = None,
+        wsdl_location: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout_hold: float = 5.0,
     ) -> None:
         self.world = world if world is not None else PrimaWorld()
         self.faults = faults if faults is not None else PrimaFaultPlan()
         self.soap_names = soap_names or SoapNames()
+        self.wsdl_style = wsdl_style or WsdlStyle.of(self.soap_names)
+        if self.wsdl_style.qualified != self.soap_names.qualified_parameters:
+            raise ValueError(
+                f"wsdl_style {self.wsdl_style} and soap_names.qualified_parameters="
+                f"{self.soap_names.qualified_parameters} disagree"
+            )
+        self.wsdl_location = wsdl_location
         self.timeout_hold = timeout_hold
         self._sleep = sleep
         self._codecs = {enc: OmlinkCodec(schema, enc) for enc in Encoding}
@@ -94,8 +109,8 @@ class PrimaEmulator(ScenarioDriver):
         query = environ.get("QUERY_STRING", "")
         path = environ.get("PATH_INFO", "/")
         if method == "GET" and (query.lower() == "wsdl" or path.rstrip("/").endswith("/wsdl")):
-            location = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-            wsdl = minimal_wsdl(self.soap_names, location + environ.get("SCRIPT_NAME", "") + path)
+            location = self.wsdl_location or self._asked_location(environ)
+            wsdl = wsdl_for(self.soap_names, location, self.wsdl_style)
             return "200 OK", [("Content-Type", "text/xml; charset=UTF-8")], wsdl
         if method != "POST":
             return "405 Method Not Allowed", [("Allow", "GET, POST")], b""
@@ -107,12 +122,20 @@ class PrimaEmulator(ScenarioDriver):
             return "413 Content Too Large", [], b""
         return self.handle_soap(environ["wsgi.input"].read(length))
 
+    @staticmethod
+    def _asked_location(environ: WSGIEnvironment) -> str:
+        """The service address the WSDL was asked for (its URL without ``/wsdl`` and query)."""
+        host = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "/")
+        path = path.rstrip("/")
+        return host + (path.removesuffix("/wsdl") or "/")
+
     def handle_soap(self, body: bytes) -> _Reply:
         """Answer one SOAP request body: (status, headers, body)."""
         outer = _declared_encoding(body, Encoding.ISO_8859_1)
         envelope = self._envelopes[outer]
         try:
-            call = envelope.unwrap_request(body)
+            call = read_call(body, self.soap_names, self.wsdl_style)
         except PayloadError as exc:
             return self._soap_fault(envelope, "Client", str(exc))
         encoding = _declared_encoding(call.request.encode("utf-8"), outer)

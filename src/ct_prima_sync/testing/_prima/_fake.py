@@ -15,6 +15,7 @@ from ...prima import (
     JournalPostingResult,
     OrderStatusReport,
     PrimaCustomer,
+    ReturnLine,
     SalesOrder,
     SkuCode,
     StockLevel,
@@ -38,8 +39,9 @@ class FakePrima(ScenarioDriver):
     :class:`~ct_prima_sync.errors.PrimaUnavailableError` for lost, refused or rate-limited
     requests (with ``may_have_been_applied``), :class:`~ct_prima_sync.errors.PrimaRejectedError`
     for ERROR replies, :class:`~ct_prima_sync.errors.PrimaProtocolError` for malformed or hostile
-    replies. Faults come from ``faults``; latency goes through ``sleep`` (inject a recorder in
-    tests so nothing waits).
+    replies. It also takes the shop's cancellations and returns
+    (:class:`~ct_prima_sync.prima.PrimaOrderChanges`, site-specific requests). Faults come from
+    ``faults``; latency goes through ``sleep`` (inject a recorder in tests so nothing waits).
     """
 
     def __init__(
@@ -165,6 +167,26 @@ class FakePrima(ScenarioDriver):
     def list_depots(self) -> list[Depot]:
         """Every depot."""
         return self._call(PrimaRequestKind.LIST_DEPOTS, [], "DepotList", self.world.list_depots)
+
+    # -- PrimaOrderChanges (site-specific requests) ----------------------------------------------
+
+    def cancel_order(self, order_number: str, *, reason: str = "") -> None:
+        """Cancel an order the shop cancelled (PrimaRejectedError once something shipped)."""
+        self._call(
+            PrimaRequestKind.CANCEL_ORDER,
+            [order_number],
+            "CancelOrder",
+            lambda: self.world.cancel_order(order_number, reason=reason),
+        )
+
+    def record_return(self, order_number: str, lines: Sequence[ReturnLine]) -> None:
+        """Record returned quantities the shop reported (a known return reference again: kept)."""
+        self._call(
+            PrimaRequestKind.RECORD_RETURN,
+            [order_number, *(line.return_reference for line in lines)],
+            "OrderReturn",
+            lambda: self.world.record_return(order_number, lines),
+        )
 
     def post_journal(self, batch: JournalBatch) -> JournalPostingResult:
         """Post a journal batch; the same batch id again changes nothing."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from attrs import define, field, frozen
 
 from ...errors import InvalidTransitionError
-from ...prima import Despatch, OrderStatus, SalesOrder, SalesOrderLine
+from ...prima import Despatch, OrderStatus, ReturnLine, SalesOrder, SalesOrderLine
 
 __all__ = ["OrderRecord", "PrimaOrder", "check_transition"]
 
@@ -35,6 +35,7 @@ _ALLOWED_FROM: Mapping[str, frozenset[OrderStatus]] = {
             OrderStatus.ALLOCATED,
         }
     ),
+    "cancel the rest of": frozenset({OrderStatus.PART_DESPATCHED}),
 }
 
 
@@ -55,6 +56,10 @@ class OrderRecord:
     despatched: dict[int, int] = field(factory=dict)
     despatches: list[Despatch] = field(factory=list)
     submissions: int = 1
+    status_text: str = ""
+    """What Prima reports as the status when set (case and spacing variants, unknown values)."""
+    returns: dict[str, ReturnLine] = field(factory=dict)
+    cancellation_requests: int = 0
 
     def line(self, line_number: int) -> SalesOrderLine:
         for line in self.order.lines:
@@ -77,6 +82,8 @@ class OrderRecord:
             despatched=dict(self.despatched),
             despatches=tuple(self.despatches),
             submissions=self.submissions,
+            returns=tuple(self.returns.values()),
+            cancellation_requests=self.cancellation_requests,
         )
 
 
@@ -85,7 +92,9 @@ class PrimaOrder:
     """A sales order as the simulated Prima holds it, for assertions in tests.
 
     ``submissions`` counts how many times the order number arrived (1 + rejected duplicates);
-    ``despatched`` maps line numbers to the quantity shipped so far.
+    ``despatched`` maps line numbers to the quantity shipped so far; ``returns`` are the returns
+    the shop sent (by return reference) and ``cancellation_requests`` how often the shop asked
+    to cancel.
     """
 
     order: SalesOrder
@@ -95,6 +104,8 @@ class PrimaOrder:
     despatched: Mapping[int, int]
     despatches: tuple[Despatch, ...]
     submissions: int
+    returns: tuple[ReturnLine, ...] = ()
+    cancellation_requests: int = 0
 
     @property
     def order_number(self) -> str:

@@ -23,6 +23,8 @@ class PrimaRequestKind(enum.StrEnum):
     CREATE_CUSTOMER = "create_customer"
     LIST_DEPOTS = "list_depots"
     POST_JOURNAL = "post_journal"
+    CANCEL_ORDER = "cancel_order"
+    RECORD_RETURN = "record_return"
 
     @property
     def is_write(self) -> bool:
@@ -35,6 +37,8 @@ _WRITES = frozenset(
         PrimaRequestKind.SUBMIT_ORDERS,
         PrimaRequestKind.CREATE_CUSTOMER,
         PrimaRequestKind.POST_JOURNAL,
+        PrimaRequestKind.CANCEL_ORDER,
+        PrimaRequestKind.RECORD_RETURN,
     }
 )
 

@@ -33,11 +33,13 @@ from ...prima import (
     OrderStatus,
     OrderStatusReport,
     PrimaCustomer,
+    ReturnLine,
     SalesOrder,
     SkuCode,
     StockLevel,
     SubmitResult,
 )
+from ...prima._xml import parse_order_status
 from ._journals import JournalBook
 from ._orders import OrderRecord, PrimaOrder, check_transition
 from ._requests import PrimaRequestKind, PrimaRequestRecord, RequestLog
@@ -274,10 +276,11 @@ class PrimaWorld:
                 return OrderStatusReport(
                     order_number=order_number, status=OrderStatus.UNKNOWN_TO_PRIMA
                 )
+            raw = record.status_text or record.status.value
             return OrderStatusReport(
                 order_number=order_number,
-                status=record.status,
-                raw=record.status.value,
+                status=parse_order_status(raw),
+                raw=raw,
                 prima_reference=record.prima_reference,
             )
 
@@ -335,14 +338,18 @@ class PrimaWorld:
             check_transition(step, order_number, record.status)
             record.status = target
 
-    def cancel(self, order_number: str) -> None:
-        """Cancel an order that has not shipped; its allocated stock is released."""
+    def cancel(self, order_number: str, *, rest: bool = False) -> None:
+        """Cancel an order that has not shipped (or, with ``rest``, what a part-despatched
+        order has not shipped yet); the allocated stock is released."""
         with self._lock:
             record = self._record(order_number)
-            check_transition("cancel", order_number, record.status)
+            check_transition(
+                "cancel the rest of" if rest else "cancel", order_number, record.status
+            )
             for line in record.order.lines:
                 self._stock.release(line.sku, line.warehouse, record.outstanding(line))
             record.status = OrderStatus.CANCELLED
+            record.status_text = ""
 
     def despatch(
         self,
@@ -395,7 +402,54 @@ class PrimaWorld:
             record.status = (
                 OrderStatus.DESPATCHED if record.fully_despatched() else OrderStatus.PART_DESPATCHED
             )
+            record.status_text = ""
             return despatch
+
+    def report_status_as(self, order_number: str, text: str) -> None:
+        """Make ``OrderStatus`` report ``text`` for the order (``"PART DESPATCHED"``, a value
+        the library does not know, ...) until the order's status next moves."""
+        with self._lock:
+            self._record(order_number).status_text = text
+
+    def forget(self, order_number: str) -> None:
+        """Remove an order, as an archive or purge in Prima would: Prima no longer knows it."""
+        with self._lock:
+            self._record(order_number)
+            del self._orders[order_number]
+
+    # -- changes sent by the shop (site-specific requests) ----------------------------------------
+
+    def cancel_order(self, order_number: str, *, reason: str = "") -> None:
+        """The shop asks to cancel an order: done unless something shipped; asking again for a
+        cancelled order changes nothing. PrimaRejectedError when it cannot be cancelled."""
+        with self._lock:
+            record = self._record(order_number, rejected_as="CancelOrder")
+            record.cancellation_requests += 1
+            if record.status is OrderStatus.CANCELLED:
+                return
+            try:
+                self.cancel(order_number)
+            except InvalidTransitionError:
+                raise PrimaRejectedError(
+                    f"order {order_number} cannot be cancelled: it is {record.status.value}",
+                    request_type="CancelOrder",
+                ) from None
+
+    def record_return(self, order_number: str, lines: Sequence[ReturnLine]) -> None:
+        """The shop reports returned quantities; a return reference already recorded is kept as
+        it was. PrimaRejectedError for an unknown order or a return of more than despatched."""
+        with self._lock:
+            record = self._record(order_number, rejected_as="OrderReturn")
+            shipped = sum(record.despatched.values())
+            returned = sum(r.quantity for r in record.returns.values())
+            fresh = [line for line in lines if line.return_reference not in record.returns]
+            if returned + sum(line.quantity for line in fresh) > shipped:
+                raise PrimaRejectedError(
+                    f"order {order_number}: more returned than despatched",
+                    request_type="OrderReturn",
+                )
+            for line in fresh:
+                record.returns[line.return_reference] = line
 
     # -- journals ---------------------------------------------------------------------------------
 

@@ -1,0 +1,317 @@
+"""``run``: one pass of the sync flows against the systems named in the settings file.
+
+Scheduling stays with the host (cron, systemd timers, Kubernetes CronJobs, Celery beat): each
+``run`` is one pass and exits. Flows plug in through :data:`FLOWS`: a flow is a function that
+takes the settings, the parsed arguments and a :class:`RunContext` and returns a
+:class:`FlowResult`; ``run all`` runs every available one in the order listed. A flow this
+version does not have is listed with ``None`` and refused with a sentence.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Final, TextIO
+
+from attrs import frozen
+
+from ..commercetools import CommercetoolsClient
+from ..engine import (
+    DispatchSummary,
+    RunSummary,
+    StockRunStatus,
+    StockRunSummary,
+    SyncEngine,
+)
+from ..prima import OmlinkClient
+from ..settings import Settings
+from ..state import open_store
+from ._common import add_format, add_settings, load, positive_int, subparser
+from ._exits import EXIT_ISSUES, EXIT_OK, UsageError
+from ._output import Progress, write_json
+from ._signals import StopRequest, stopping_cleanly
+
+__all__ = [
+    "FLOWS",
+    "FlowResult",
+    "RunContext",
+    "add_run",
+    "dispatch_lines",
+    "stock_lines",
+    "summary_lines",
+]
+
+
+@frozen(kw_only=True)
+class FlowResult:
+    """What one flow's pass did: a JSON-able summary, lines for people, and whether it ran
+    through (False: it stopped early because a system did not answer)."""
+
+    summary: dict[str, Any]
+    lines: tuple[str, ...]
+    completed: bool
+
+
+class RunContext:
+    """What a flow may use besides the settings: the error stream (progress is drawn there when
+    it is a terminal) and the stop hook signals call."""
+
+    def __init__(self, stderr: TextIO, *, show_progress: bool) -> None:
+        self.stderr = stderr
+        self.show_progress = show_progress
+        self.stop_hooks: list[Callable[[], None]] = []
+
+    def stop(self) -> None:
+        """Ask every running flow to stop cleanly."""
+        for hook in self.stop_hooks:
+            hook()
+
+
+Flow = Callable[[Settings, argparse.Namespace, RunContext], FlowResult]
+
+
+def summary_lines(summary: RunSummary) -> tuple[str, ...]:
+    """The order run's summary for people."""
+    lines = [
+        f"orders: {summary.posted} posted, {summary.already_in_prima} already in Prima, "
+        f"{summary.excepted} to the exception queue, {summary.retrying} to retry later"
+        + (f", {summary.released} released unstarted" if summary.released else ""),
+        f"  {summary.ingested} new from commercetools; {summary.backlog} still waiting; "
+        f"{summary.seconds:.1f} s ({summary.rate:.1f} orders/s)",
+    ]
+    if summary.problems:
+        lines.append(
+            "  problems: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.problems.items()))
+        )
+    if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"):
+        system = "Prima" if summary.stopped == "PRIMA_UNAVAILABLE" else "commercetools"
+        lines.append(
+            f"  STOPPED: {system} did not answer; exception #{summary.outage_exception_id} "
+            f"records the outage. {summary.backlog} orders wait for the next run."
+        )
+    elif summary.stopped == "requested":
+        lines.append("  stopped on request: the orders in hand were finished, the rest released")
+    return tuple(lines)
+
+
+@contextmanager
+def _engine(settings: Settings, flow: str, context: RunContext) -> Iterator[SyncEngine]:
+    """An engine over the systems and state of the settings, stoppable by signals while it is
+    in use; a sentence names what the settings lack for ``flow``."""
+    ct_config, prima_config, mapping = settings.commercetools, settings.prima, settings.mapping
+    if ct_config is None or prima_config is None or mapping is None:
+        missing = [
+            f"[{name}]"
+            for name, value in (("commercetools", ct_config), ("prima", prima_config),
+                                ("mapping", mapping))
+            if value is None
+        ]  # fmt: skip
+        raise UsageError(f"the {flow} flow needs {' and '.join(missing)} in the settings file")
+    with (
+        open_store(settings.state_url, busy_timeout=settings.state.busy_timeout) as store,
+        CommercetoolsClient(ct_config) as commercetools,
+        OmlinkClient(prima_config) as prima,
+    ):
+        engine = SyncEngine(
+            commercetools=commercetools,
+            prima=prima,
+            store=store,
+            mapping=mapping,
+            config=settings.engine,
+        )
+        context.stop_hooks.append(engine.request_stop)
+        try:
+            yield engine
+        finally:
+            context.stop_hooks.remove(engine.request_stop)
+
+
+def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
+    progress = Progress(context.stderr, "orders") if context.show_progress else None
+    with _engine(settings, "order", context) as engine:
+        try:
+            summary = engine.sync_orders(max_orders=args.max_orders, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+    return FlowResult(
+        summary=summary.as_dict(),
+        lines=summary_lines(summary),
+        completed=summary.stopped not in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"),
+    )
+
+
+def dispatch_lines(summary: DispatchSummary) -> tuple[str, ...]:
+    """The dispatch run's summary for people."""
+    if summary.skipped:
+        return ("dispatch: running on another worker; nothing was done",)
+    lines = [
+        f"dispatch: {summary.deliveries} deliveries written, {summary.shipped} orders shipped, "
+        f"{summary.partial} part shipped, {summary.cancelled} cancelled in Prima",
+        f"  Prima asked about {summary.checked} orders ({summary.deferred} left for the next "
+        f"run); {summary.taken_on} newly followed, {summary.reviewed} changed in commercetools; "
+        f"{summary.open} still followed",
+    ]
+    if summary.problems:
+        lines.append(
+            "  problems: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.problems.items()))
+        )
+    if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"):
+        system = "Prima" if summary.stopped == "PRIMA_UNAVAILABLE" else "commercetools"
+        lines.append(f"  STOPPED: {system} did not answer; the next run carries on")
+    elif summary.stopped:
+        lines.append(f"  stopped early: {summary.stopped}")
+    return tuple(lines)
+
+
+def _dispatch(settings: Settings, _args: argparse.Namespace, context: RunContext) -> FlowResult:
+    with _engine(settings, "dispatch", context) as engine:
+        summary = engine.sync_dispatch()
+    return FlowResult(
+        summary=summary.as_dict(),
+        lines=dispatch_lines(summary),
+        completed=summary.stopped in (None, "requested"),
+    )
+
+
+def stock_lines(summary: StockRunSummary) -> tuple[str, ...]:
+    """The stock run's summary for people: what was read and written, and why."""
+    if summary.status is StockRunStatus.ALREADY_RUNNING:
+        return ("stock: another stock run is already running; this one did nothing",)
+    verb = "would write" if summary.dry_run else "wrote"
+    written = summary.planned if summary.dry_run else summary.created + summary.updated
+    why = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.reasons.items()))
+    lines = [
+        f"stock: read {summary.read} entries, {verb} {written} ({why or 'nothing changed'}), "
+        f"{summary.unchanged} already right, {summary.failed} failed",
+        f"  {summary.ats_rows} figures from Prima; {summary.ingested} new orders counted as "
+        f"pending; {summary.seconds:.1f} s ({summary.rate:.0f} entries/s)"
+        + (
+            f"; Prima's whole catalogue checked ({summary.catalogue_rows} rows)"
+            if summary.catalogue_rows is not None
+            else ""
+        ),
+    ]
+    if summary.problems:
+        lines.append(
+            "  exceptions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.problems.items()))
+        )
+    if summary.status is StockRunStatus.STOPPED:
+        lines.append("  stopped on request after the chunk in hand; the next run carries on")
+    elif summary.status is not StockRunStatus.COMPLETED:
+        lines.append(
+            f"  STOPPED EARLY ({summary.status}): {summary.error or 'see the log'}; "
+            "the next run carries on"
+        )
+    return tuple(lines)
+
+
+def _stock(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
+    with _engine(settings, "stock", context) as engine:
+        summary = engine.sync_stock(skus=args.skus, dry_run=args.dry_run, catalogue=args.catalogue)
+    return FlowResult(
+        summary=summary.as_dict(),
+        lines=stock_lines(summary),
+        completed=summary.ok or summary.status is StockRunStatus.STOPPED,
+    )
+
+
+#: The flows ``run`` knows, in the order ``run all`` runs them; None: not in this version.
+FLOWS: Final[dict[str, Flow | None]] = {
+    "orders": _orders,
+    "stock": _stock,
+    "dispatch": _dispatch,
+    "postings": None,
+}
+
+
+def add_run(subparsers: Any) -> None:
+    """``run``: one pass of one flow, or of all of them."""
+    parser = subparser(
+        subparsers,
+        "run",
+        help="one pass of the sync: orders to Prima, Prima's stock and despatches to "
+        "commercetools (and every other flow this version has)",
+        description="Run one pass of a flow (or of every available flow) with the systems and "
+        "state named in the settings file, print a summary and exit. Exit code 0 when the pass "
+        "ran through (orders that need a person wait in the exception queue; a stock run also "
+        "when another one was running), 1 when it stopped because Prima or commercetools did "
+        "not answer or stock writes failed, 130/143 when interrupted.",
+    )
+    parser.add_argument(
+        "flow",
+        nargs="?",
+        default="all",
+        choices=("all", *FLOWS),
+        help="which flow: all (default), " + ", ".join(FLOWS),
+    )
+    add_settings(parser)
+    parser.add_argument(
+        "--max-orders", type=positive_int, metavar="N", help="stop after N orders (orders flow)"
+    )
+    parser.add_argument(
+        "--sku",
+        action="append",
+        dest="skus",
+        metavar="SKU",
+        help="stock flow: only this commercetools SKU (repeat for more); creates missing entries",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="stock flow: plan and print, write nothing"
+    )
+    parser.add_argument(
+        "--catalogue",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stock flow: also check Prima's whole catalogue for stock commercetools has no "
+        "entry for (default: when engine.stock.catalogue_every_seconds have passed)",
+    )
+    add_format(parser)
+    parser.set_defaults(handler=_run_run)
+
+
+def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) -> int:
+    if args.flow not in ("stock", "all") and (
+        args.skus or args.dry_run or args.catalogue is not None
+    ):
+        raise UsageError("--sku, --dry-run and --catalogue belong to the stock flow: run stock")
+    if args.flow == "all" and (args.skus or args.dry_run):
+        raise UsageError("--sku and --dry-run belong to one stock run: run stock")
+    if args.flow == "all":
+        chosen = [name for name, flow in FLOWS.items() if flow is not None]
+    else:
+        if FLOWS[args.flow] is None:
+            available = ", ".join(name for name, flow in FLOWS.items() if flow is not None)
+            raise UsageError(
+                f"the {args.flow} flow is not available in this version (available: {available})"
+            )
+        chosen = [args.flow]
+    settings = load(args)
+    context = RunContext(err, show_progress=err.isatty() and args.format == "table")
+    results: dict[str, FlowResult] = {}
+    with stopping_cleanly(context.stop, err) as stop:
+        for name in chosen:
+            if stop.signum is not None:
+                break
+            flow = FLOWS[name]
+            assert flow is not None
+            results[name] = flow(settings, args, context)
+    _print(results, args.format, out, one=args.flow != "all")
+    return _exit_code(results, stop)
+
+
+def _print(results: dict[str, FlowResult], fmt: str, out: TextIO, *, one: bool) -> None:
+    """``run FLOW --format json`` prints that flow's summary; ``run all`` one per flow."""
+    if fmt == "json":
+        summaries = {name: r.summary for name, r in results.items()}
+        write_json(next(iter(summaries.values()), {}) if one else summaries, out)
+        return
+    for result in results.values():
+        out.write("\n".join(result.lines) + "\n")
+
+
+def _exit_code(results: dict[str, FlowResult], stop: StopRequest) -> int:
+    if stop.exit_code is not None:
+        return stop.exit_code
+    return EXIT_OK if all(r.completed for r in results.values()) else EXIT_ISSUES

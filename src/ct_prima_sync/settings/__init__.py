@@ -1,0 +1,33 @@
+"""The settings file of the ``ct-prima-sync`` command and of hosts that want one: where state
+lives, how to reach commercetools and Prima, the mapping and the engine's behaviour.
+
+``load_settings(path)`` reads and validates a file (format: docs/configuration.md, "The settings
+file"); ``find_settings`` picks the file the way the command does (``--config``, then
+``$CT_PRIMA_SYNC_CONFIG``, then ``./ct-prima-sync.toml``). Every wrong type, unknown key and bad
+value becomes one :class:`~ct_prima_sync.errors.SettingsError` listing each problem with its key
+path.
+"""
+
+from ._converter import Problem
+from ._load import (
+    DEFAULT_SETTINGS_FILE,
+    SETTINGS_ENV,
+    Settings,
+    StateSettings,
+    find_settings,
+    load_settings,
+    parse_settings,
+    resolve_state_url,
+)
+
+__all__ = [
+    "DEFAULT_SETTINGS_FILE",
+    "SETTINGS_ENV",
+    "Problem",
+    "Settings",
+    "StateSettings",
+    "find_settings",
+    "load_settings",
+    "parse_settings",
+    "resolve_state_url",
+]

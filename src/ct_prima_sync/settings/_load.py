@@ -1,0 +1,282 @@
+"""Find, read and validate one settings file: where state lives and how to reach both systems.
+
+The format is documented in docs/configuration.md ("The settings file"). Every problem in a file
+is collected before anything fails, so a person fixes them all in one go.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from attrs import field, frozen
+
+from ..commercetools import CommercetoolsConfig
+from ..engine import EngineConfig
+from ..errors import ConfigurationError, SettingsError
+from ..mapping import MappingConfig
+from ..prima import OmlinkConfig
+from ._converter import Path as KeyPath
+from ._converter import Problem, describe, keys_at, make_converter, where
+
+__all__ = [
+    "DEFAULT_SETTINGS_FILE",
+    "SETTINGS_ENV",
+    "Settings",
+    "StateSettings",
+    "find_settings",
+    "load_settings",
+]
+
+#: The settings file looked for in the working directory when none is named.
+DEFAULT_SETTINGS_FILE: Final = "ct-prima-sync.toml"
+#: The environment variable naming the settings file.
+SETTINGS_ENV: Final = "CT_PRIMA_SYNC_CONFIG"
+
+#: Secrets never stand in the file: each is named by ``<key>_env`` (an environment variable) or
+#: ``<key>_file`` (a file holding it, as Docker and Kubernetes secrets are mounted).
+_SECRETS: Final = {"commercetools": ("client_secret",), "prima": ("password", "header_value")}
+_REQUIRED_SECRETS: Final = frozenset({"client_secret"})
+#: Stands in for a secret that could not be read, so that the section's other keys are checked.
+_UNREAD: Final = "unread secret"
+
+_CONVERTER: Final = make_converter()
+
+
+@frozen(kw_only=True)
+class StateSettings:
+    """``[state]``: the state store's URL (``sqlite:///sync.db``, ``postgresql://...``) and, for
+    SQLite, how long a writer waits for another process. A relative SQLite path is relative to
+    the settings file, so a cron job finds the same file whatever its working directory."""
+
+    url: str
+    busy_timeout: float = 30.0
+
+
+@frozen(kw_only=True)
+class Settings:
+    """A validated settings file. The system sections are None when the file leaves them out
+    (the queue commands need only ``[state]``)."""
+
+    path: Path | None
+    state: StateSettings
+    engine: EngineConfig = field(factory=EngineConfig)
+    commercetools: CommercetoolsConfig | None = None
+    prima: OmlinkConfig | None = None
+    mapping: MappingConfig | None = None
+
+    @property
+    def state_url(self) -> str:
+        """The state URL, with a relative SQLite path made relative to the settings file."""
+        return resolve_state_url(self.state.url, self.path.parent if self.path else None)
+
+
+_SECTIONS: Final[dict[str, type[Any]]] = {
+    "state": StateSettings,
+    "commercetools": CommercetoolsConfig,
+    "prima": OmlinkConfig,
+    "engine": EngineConfig,
+}
+
+
+def resolve_state_url(url: str, base: Path | None) -> str:
+    """A ``sqlite:///relative.db`` URL made relative to ``base`` (other URLs unchanged)."""
+    prefix = "sqlite:///"
+    if base is None or not url.startswith(prefix):
+        return url
+    path = url.removeprefix(prefix)
+    if not path or path == ":memory:" or Path(path).is_absolute():
+        return url
+    return prefix + str(base / path)
+
+
+def find_settings(explicit: str | None, environ: Mapping[str, str], cwd: Path) -> Path:
+    """The settings file to use: ``explicit`` (``--config``), else ``$CT_PRIMA_SYNC_CONFIG``, else
+    ``./ct-prima-sync.toml``. Raises :class:`ConfigurationError` saying how to name one."""
+    if explicit:
+        return Path(explicit)
+    if environ.get(SETTINGS_ENV):
+        return Path(environ[SETTINGS_ENV])
+    default = cwd / DEFAULT_SETTINGS_FILE
+    if default.is_file():
+        return Path(DEFAULT_SETTINGS_FILE)
+    raise ConfigurationError(
+        f"no settings file: give --config FILE, set {SETTINGS_ENV}, or create "
+        f"./{DEFAULT_SETTINGS_FILE} (see docs/configuration.md)"
+    )
+
+
+def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings file at ``path``; secrets come from ``environ`` (default
+    ``os.environ``) or from the files the settings name.
+
+    Raises :class:`~ct_prima_sync.errors.SettingsError` listing every problem, each with its key
+    path (``[prima] rate_limit: expected a number, got the string "fast"``).
+    """
+    environ = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigurationError(f"settings file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigurationError(f"settings file {path} is a directory, not a file") from None
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read settings {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"settings {path} are not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"settings {path} are not valid TOML: {exc}") from None
+    return parse_settings(data, path=path, environ=environ)
+
+
+def parse_settings(
+    data: Mapping[str, Any], *, path: Path | None, environ: Mapping[str, str]
+) -> Settings:
+    """Validate settings already parsed from TOML (``path`` names the file in messages and is
+    where relative file names start)."""
+    problems: list[Problem] = []
+    base = path.parent if path is not None else Path()
+    known = (*_SECTIONS, "mapping")
+    problems += [
+        Problem("", f"unknown section [{name}] (known: {', '.join(sorted(known))})")
+        if isinstance(data[name], Mapping)
+        else Problem("", f"unknown top-level key {name!r}: settings belong in a section")
+        for name in data
+        if name not in known
+    ]
+    values: dict[str, Any] = {}
+    if "state" not in data:
+        problems.append(Problem("[state] url", 'required, e.g. url = "sqlite:///sync.db"'))
+    for name, kind in _SECTIONS.items():
+        if name not in data:
+            continue
+        section = data[name]
+        if isinstance(section, Mapping) and name in _SECRETS:
+            section = _with_secrets(name, section, environ, base, problems)
+        values[name] = _structure(section, kind, (name,), problems)
+    if "mapping" in data:
+        values["mapping"] = _mapping(data["mapping"], base, problems)
+    if problems:
+        raise SettingsError(str(path) if path else "settings", problems)
+    return Settings(path=path, **{k: v for k, v in values.items() if v is not None})
+
+
+def _structure(value: Any, kind: type[Any], at: KeyPath, problems: list[Problem]) -> Any:
+    try:
+        return _CONVERTER.structure(value, kind)
+    except Exception as exc:
+        problems += describe(exc, at, lambda p: keys_at(kind, p[len(at) :]))
+        return None
+
+
+def _with_secrets(
+    name: str,
+    section: Mapping[str, Any],
+    environ: Mapping[str, str],
+    base: Path,
+    problems: list[Problem],
+) -> dict[str, Any]:
+    values = dict(section)
+    for secret in _SECRETS[name]:
+        env_key, file_key = f"{secret}_env", f"{secret}_file"
+        if secret in values:
+            del values[secret]
+            problems.append(
+                Problem(
+                    where((name, secret)),
+                    f"secrets never go in the settings file: name an environment variable "
+                    f"with {env_key} (or a file with {file_key}) instead",
+                )
+            )
+            continue
+        variable, file = values.pop(env_key, None), values.pop(file_key, None)
+        if variable is not None and file is not None:
+            problems.append(Problem(where((name, env_key)), f"give {env_key} or {file_key}"))
+        elif variable is not None:
+            _read_secret(values, secret, (name, env_key), variable, environ.get, problems)
+        elif file is not None:
+            _read_secret(values, secret, (name, file_key), file, _file_reader(base), problems)
+        elif secret in _REQUIRED_SECRETS:
+            values[secret] = _UNREAD
+            problems.append(
+                Problem(
+                    where((name, env_key)),
+                    f"required: the environment variable holding the {secret.replace('_', ' ')}"
+                    f" (or {file_key}, a file holding it)",
+                )
+            )
+    return values
+
+
+def _read_secret(  # noqa: PLR0917 (private helper called from one place)
+    values: dict[str, Any],
+    secret: str,
+    at: KeyPath,
+    source: object,
+    read: Callable[[str], str | None],
+    problems: list[Problem],
+) -> None:
+    if secret in _REQUIRED_SECRETS:  # so that the section's other keys are still checked
+        values[secret] = _UNREAD
+    if not isinstance(source, str) or not source:
+        problems.append(Problem(where(at), "expected the name of an environment variable or file"))
+        return
+    value = read(source)
+    if value is None:
+        message = (
+            f"the environment variable {source} is not set"
+            if str(at[-1]).endswith("_env")
+            else f"cannot read the file {source}"
+        )
+        problems.append(Problem(where(at), message))
+        return
+    values[secret] = value
+
+
+def _file_reader(base: Path) -> Callable[[str], str | None]:
+    def read(name: str) -> str | None:
+        try:
+            return (base / name).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    return read
+
+
+def _mapping(section: object, base: Path, problems: list[Problem]) -> MappingConfig | None:
+    if not isinstance(section, Mapping):
+        problems.append(
+            Problem("[mapping]", 'expected a table (file = "mapping.toml" or the settings)')
+        )
+        return None
+    if "file" not in section:
+        try:
+            return MappingConfig.from_dict(dict(section))
+        except ConfigurationError as exc:
+            problems.append(Problem("[mapping]", str(exc)))
+            return None
+    file = section["file"]
+    if len(section) > 1:
+        problems.append(Problem("[mapping] file", "give either file = ... or the settings inline"))
+        return None
+    if not isinstance(file, str) or not file:
+        problems.append(Problem("[mapping] file", "expected the name of a mapping file"))
+        return None
+    mapping_path = base / file
+    try:
+        text = mapping_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        problems.append(Problem("[mapping] file", f"cannot read {mapping_path}: {reason}"))
+        return None
+    try:
+        return MappingConfig.from_toml(text)
+    except ConfigurationError as exc:
+        problems.append(Problem("[mapping] file", f"mapping file {mapping_path} is invalid: {exc}"))
+        return None
