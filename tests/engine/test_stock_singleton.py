@@ -120,3 +120,23 @@ def test_a_run_that_lost_its_lock_stops_without_writing_more(
     assert summary.status is StockRunStatus.LOCK_LOST
     assert summary.updated == 0
     assert all(e["quantityOnStock"] == 0 for e in world.ct.inventory_entries())
+
+
+def test_a_stop_request_ends_the_run_after_the_chunk_in_hand(world: StockWorld) -> None:
+    with open_store("memory://") as store:
+        engines: list[object] = []
+
+        def stop_during_the_first_chunk(step: str, _subject: str) -> None:
+            if step == "stock.pending_read" and len(engines) == 1:
+                engines.append("stopped")
+                engine.request_stop()
+
+        engine = world.engine(store, checkpoint=stop_during_the_first_chunk, chunk_size=2)
+        engines.append(engine)
+        summary = engine.sync_stock(catalogue=False)
+        assert summary.status is StockRunStatus.STOPPED
+        assert (summary.read, summary.updated) == (4, 4), "the chunk in hand was finished"
+        probe = LeaseLock(store, "stock", holder="x", ttl_seconds=1, clock=world.clock)
+        assert probe.acquire(), "the stopped run gave its lock back"
+        probe.release()
+        assert engine.sync_stock(catalogue=False).status is StockRunStatus.COMPLETED
