@@ -172,7 +172,7 @@ def _main(*argv: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.slow  # the Prima client retries a refused connection with backoff, in real time
-def test_a_dead_prima_stops_the_run_with_exit_1_and_an_exception_for_operations(
+def test_a_dead_prima_stops_the_run_with_exit_1_and_one_outage_exception_for_operations(
     world: StockWorld, tmp_path: Path
 ) -> None:
     with world.ct.serve() as ct_url:
@@ -199,10 +199,11 @@ def test_a_dead_prima_stops_the_run_with_exit_1_and_an_exception_for_operations(
         env=_env(world),
     )
     (record,) = json.loads(listing.stdout)
-    assert (record["kind"], record["owner"], record["subject"]) == (
-        "STOCK_RUN_FAILED",
+    assert (record["kind"], record["owner"], record["order_id"], record["subject"]) == (
+        "PRIMA_UNAVAILABLE",
         "operations",
-        "stock-run",
+        None,
+        None,
     )
 
 

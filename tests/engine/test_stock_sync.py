@@ -244,19 +244,39 @@ def test_drift_within_the_tolerance_is_not_reported(world: StockWorld, store: St
     assert engine.sync_stock().problems == {}
 
 
-def test_prima_unavailable_stops_the_run_and_the_next_run_resolves_it(
+def test_prima_unavailable_stops_the_run_as_one_outage_and_the_next_run_resolves_it(
     world: StockWorld, store: StateStore
 ) -> None:
     world.seed_entries(0)
     faults = PrimaFaultPlan()
-    faults.script(Kind.AVAILABLE_TO_SELL, PrimaFault(kind=PrimaFaultKind.SERVER_ERROR))
+    faults.script(Kind.AVAILABLE_TO_SELL, *[PrimaFault(kind=PrimaFaultKind.SERVER_ERROR)] * 2)
     down = world.engine(store, prima=FakePrima(world.world, faults=faults, sleep=lambda _s: None))
     summary = down.sync_stock()
-    assert summary.status is StockRunStatus.INCOMPLETE
+    assert (summary.status, summary.outage) == (StockRunStatus.INCOMPLETE, "PRIMA_UNAVAILABLE")
     assert summary.updated == 0
     assert "PrimaUnavailableError" in (summary.error or "")
-    assert open_kinds(store) == {"STOCK_RUN_FAILED": ["stock-run"]}
+    assert down.sync_stock().outage == "PRIMA_UNAVAILABLE"
+    (outage,) = store.list_exceptions()
+    assert (outage.kind, outage.order_id, outage.subject) == ("PRIMA_UNAVAILABLE", None, None)
+    assert (outage.owner, outage.occurrences) == (Owner.OPERATIONS, 2), "one outage, seen twice"
+    assert "stock run" in outage.detail["message"]
     assert world.available("TEE1-S", "wh-main") == 0, "nothing is zeroed or guessed"
+    assert world.engine(store).sync_stock().status is StockRunStatus.COMPLETED
+    assert store.list_exceptions() == [], "Prima answered again: the outage is over"
+
+
+def test_a_read_prima_refuses_stops_the_run_with_a_stock_exception(
+    world: StockWorld, store: StateStore
+) -> None:
+    world.seed_entries(0)
+    faults = PrimaFaultPlan()
+    faults.script(Kind.AVAILABLE_TO_SELL, PrimaFault(kind=PrimaFaultKind.ERROR_REPLY))
+    refused = world.engine(
+        store, prima=FakePrima(world.world, faults=faults, sleep=lambda _s: None)
+    )
+    summary = refused.sync_stock()
+    assert (summary.status, summary.outage) == (StockRunStatus.INCOMPLETE, None)
+    assert open_kinds(store) == {"STOCK_RUN_FAILED": ["stock-run"]}
     assert world.engine(store).sync_stock().status is StockRunStatus.COMPLETED
     assert open_kinds(store) == {}
 

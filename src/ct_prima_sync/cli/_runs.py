@@ -51,6 +51,9 @@ class FlowResult:
     summary: dict[str, Any]
     lines: tuple[str, ...]
     completed: bool
+    outage: str | None = None
+    """``PRIMA_UNAVAILABLE`` / ``CT_UNAVAILABLE`` when a system did not answer: ``run all`` then
+    leaves the flows after this one for the next run (the outage is already recorded)."""
 
 
 class RunContext:
@@ -135,10 +138,12 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
         finally:
             if progress is not None:
                 progress.close()
+    down = summary.stopped if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE") else None
     return FlowResult(
         summary=summary.as_dict(),
         lines=summary_lines(summary),
-        completed=summary.stopped not in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"),
+        completed=down is None,
+        outage=down,
     )
 
 
@@ -199,6 +204,12 @@ def stock_lines(summary: StockRunSummary) -> tuple[str, ...]:
         )
     if summary.status is StockRunStatus.STOPPED:
         lines.append("  stopped on request after the chunk in hand; the next run carries on")
+    elif summary.outage is not None:
+        system = "Prima" if summary.outage == "PRIMA_UNAVAILABLE" else "commercetools"
+        lines.append(
+            f"  STOPPED: {system} did not answer; the {summary.outage} exception records the "
+            "outage and the next run carries on"
+        )
     elif summary.status is not StockRunStatus.COMPLETED:
         lines.append(
             f"  STOPPED EARLY ({summary.status}): {summary.error or 'see the log'}; "
@@ -214,6 +225,7 @@ def _stock(settings: Settings, args: argparse.Namespace, context: RunContext) ->
         summary=summary.as_dict(),
         lines=stock_lines(summary),
         completed=summary.ok or summary.status is StockRunStatus.STOPPED,
+        outage=summary.outage,
     )
 
 
@@ -291,14 +303,29 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
     context = RunContext(err, show_progress=err.isatty() and args.format == "table")
     results: dict[str, FlowResult] = {}
     with stopping_cleanly(context.stop, err) as stop:
+        down: str | None = None
         for name in chosen:
             if stop.signum is not None:
                 break
+            if down is not None:
+                results[name] = _left_for_later(name, down)
+                continue
             flow = FLOWS[name]
             assert flow is not None
             results[name] = flow(settings, args, context)
+            down = results[name].outage
     _print(results, args.format, out, one=args.flow != "all")
     return _exit_code(results, stop)
+
+
+def _left_for_later(name: str, outage: str) -> FlowResult:
+    system = "Prima" if outage == "PRIMA_UNAVAILABLE" else "commercetools"
+    return FlowResult(
+        summary={"skipped": outage},
+        lines=(f"{name}: not run: {system} did not answer; the next run carries on",),
+        completed=False,
+        outage=outage,
+    )
 
 
 def _print(results: dict[str, FlowResult], fmt: str, out: TextIO, *, one: bool) -> None:

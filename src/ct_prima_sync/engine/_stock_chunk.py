@@ -84,6 +84,8 @@ class ChunkRunner:
         self._checkpoint = checkpoint
         self._depots: DepotMap = stock.depots
         self._chunks = 0
+        self.asked_prima = False
+        """Whether the run has asked Prima anything (so an answer proves it is back)."""
         # channel id (None: entries without a channel) -> (the mapping's name, its depot)
         self._channel_depots: dict[str | None, tuple[str, str]] = {}
         for channel_id, name in channels.names.items():
@@ -137,6 +139,7 @@ class ChunkRunner:
                 known[(code.product, code.matrix)] = sku
                 codes.append(code)
         rows = self._prima.available_to_sell(codes) if codes else []
+        self.asked_prima = self.asked_prima or bool(codes)
         self._summary.count("ats_rows", len(rows))
         self._checkpoint("stock.ats_read", label)
         plan = plan_stock_updates(rows, pending, current, self._plan_config, known_skus=known)

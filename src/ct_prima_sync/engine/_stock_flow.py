@@ -12,9 +12,11 @@ A run, under the store's ``stock`` lease lock (one run at a time, renewed while 
    (``ProductAvailableToSell``, streamed) to find stock commercetools has no entry for, and
    runs those SKUs through step 2, creating their entries.
 
-A failed read (Prima or commercetools unavailable) stops the run: what was pushed stays pushed,
-the rest waits for the next run, and a STOCK_RUN_FAILED exception says why. A failed write is
-counted and raised as a STOCK_WRITE_FAILED exception; the run goes on.
+A system that does not answer stops the run: what was pushed stays pushed, the rest waits for the
+next run, and the outage is the one open PRIMA_UNAVAILABLE / CT_UNAVAILABLE exception (shared
+with the order run; a later run both systems answer closes it). Any other failed read (a refusal,
+an unreadable reply) is a STOCK_RUN_FAILED exception. A failed write is counted and raised as a
+STOCK_WRITE_FAILED exception; the run goes on.
 """
 
 from __future__ import annotations
@@ -26,15 +28,25 @@ from typing import Final
 
 from ..commercetools import CommercetoolsClient
 from ..commercetools._query import chunked
-from ..errors import CommercetoolsError, ConfigurationError, PrimaError
+from ..errors import (
+    CommercetoolsError,
+    CommercetoolsTransportError,
+    ConfigurationError,
+    PrimaError,
+    PrimaUnavailableError,
+    RateLimitedError,
+    ServiceUnavailableError,
+)
 from ..mapping import StockConfig
 from ..prima import PrimaGateway
 from ..state import StateStore
+from ._breaker import resolve_outages
 from ._clock import Clock
 from ._locks import LockLostError
+from ._problems import ProblemKind
 from ._stock_chunk import ChunkRunner
 from ._stock_config import StockRunConfig
-from ._stock_problems import RUN_SUBJECT, StockProblemKind, StockProblems
+from ._stock_problems import RUN_SUBJECT, StockProblemKind, StockProblems, record_outage
 from ._stock_push import StockWriter
 from ._stock_read import StockChannels, entries_of, managed_skus, resolve_channels
 from ._stock_summary import StockRunStatus, StockSummaryBuilder
@@ -91,41 +103,19 @@ class StockFlow:
         :class:`LockLostError` when it was lost)."""
         wanted = None if skus is None else _skus(skus)
         dry_run = summary.dry_run
-        channels = resolve_channels(self._ct, self._stock.depots)
         problems = StockProblems(self._store, self._clock, summary, record=not dry_run)
-        writer = (
-            None
-            if dry_run
-            else StockWriter(
-                ct=self._ct,
-                stock=self._stock,
-                run=self._config,
-                checkpoint=self._checkpoint,
-            )
-        )
-        polls = {"done": 0}
-
-        def ingest() -> int:
-            first = polls["done"] == 0
-            polls["done"] += 1
-            return self._ingest(first)
-
-        runner = ChunkRunner(
-            store=self._store,
-            prima=self._prima,
-            stock=self._stock,
-            run=self._config,
-            clock=self._clock,
-            channels=channels,
-            problems=problems,
-            summary=summary,
-            writer=writer,
-            ingest=ingest,
-            keep_alive=keep_alive,
-            checkpoint=self._checkpoint,
-        )
+        writer: StockWriter | None = None
         stage = "inventory"
         try:
+            channels = resolve_channels(self._ct, self._stock.depots)
+            writer = (
+                None
+                if dry_run
+                else StockWriter(
+                    ct=self._ct, stock=self._stock, run=self._config, checkpoint=self._checkpoint
+                )
+            )
+            runner = self._runner(summary, channels, problems, writer, keep_alive)
             self._chunks_of(runner, channels, wanted or managed_skus(self._ct, channels))
             if wanted is None:
                 problems.covered_all([StockProblemKind.DEPOT_UNPUBLISHED])
@@ -133,6 +123,12 @@ class StockFlow:
                 stage = "catalogue"
                 self._catalogue(runner, channels, problems, summary)
             problems.covered_all([StockProblemKind.RUN_FAILED])
+            if not dry_run:
+                self._answered(prima=runner.asked_prima)
+        except PrimaUnavailableError as error:
+            self._down(summary, ProblemKind.PRIMA_UNAVAILABLE, stage, error)
+        except (CommercetoolsTransportError, ServiceUnavailableError, RateLimitedError) as error:
+            self._down(summary, ProblemKind.CT_UNAVAILABLE, stage, error)
         except (PrimaError, CommercetoolsError) as error:
             summary.status = StockRunStatus.INCOMPLETE
             summary.error = f"{type(error).__name__}: {error}"
@@ -153,6 +149,69 @@ class StockFlow:
         finally:
             if writer is not None:
                 writer.close()
+
+    def _runner(
+        self,
+        summary: StockSummaryBuilder,
+        channels: StockChannels,
+        problems: StockProblems,
+        writer: StockWriter | None,
+        keep_alive: Callable[[], None],
+    ) -> ChunkRunner:
+        polls = {"done": 0}
+
+        def ingest() -> int:
+            first = polls["done"] == 0
+            polls["done"] += 1
+            return self._ingest(first)
+
+        return ChunkRunner(
+            store=self._store,
+            prima=self._prima,
+            stock=self._stock,
+            run=self._config,
+            clock=self._clock,
+            channels=channels,
+            problems=problems,
+            summary=summary,
+            writer=writer,
+            ingest=ingest,
+            keep_alive=keep_alive,
+            checkpoint=self._checkpoint,
+        )
+
+    def _down(
+        self, summary: StockSummaryBuilder, kind: ProblemKind, stage: str, error: Exception
+    ) -> None:
+        """A system did not answer: the run stops, and the outage is the one open exception of
+        that system's kind (the order run's, when it already recorded it)."""
+        system = "Prima" if kind is ProblemKind.PRIMA_UNAVAILABLE else "commercetools"
+        summary.status = StockRunStatus.INCOMPLETE
+        summary.outage = kind.value
+        summary.error = f"{type(error).__name__}: {error}"
+        summary.problem(kind.value)
+        _log.warning("stock run stopped: %s did not answer", system, extra={"stage": stage})
+        if summary.dry_run:
+            return
+        record_outage(
+            self._store,
+            kind,
+            detail={
+                "message": f"{system} did not answer the stock run ({stage}); it stopped, and "
+                "the next run after it answers again carries on",
+                "system": system,
+                "stage": stage,
+                "error": type(error).__name__,
+            },
+            now=self._clock.now(),
+        )
+
+    def _answered(self, *, prima: bool) -> None:
+        """Both systems answered a whole run: an outage recorded earlier is over."""
+        now = self._clock.now()
+        resolve_outages(self._store, ProblemKind.CT_UNAVAILABLE, now=now)
+        if prima:
+            resolve_outages(self._store, ProblemKind.PRIMA_UNAVAILABLE, now=now)
 
     def _chunks_of(self, runner: ChunkRunner, channels: StockChannels, skus: list[str]) -> None:
         size = self._config.chunk_size
@@ -189,6 +248,7 @@ class StockFlow:
         default = depots.default or ""
         missing: dict[str, None] = {}
         rows = 0
+        runner.asked_prima = True
         for batch in chunked(self._prima.iter_available_to_sell(), self._config.chunk_size):
             rows += len(batch)
             by_sku: dict[str, set[str]] = {}

@@ -11,14 +11,16 @@ import enum
 import logging
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Final
 
 from ..errors import StateError
 from ..state import ExceptionFilter, Owner, StateStore
 from ._clock import Clock
+from ._problems import Problem, ProblemKind
 from ._stock_summary import StockSummaryBuilder
 
-__all__ = ["RUN_SUBJECT", "StockProblemKind", "StockProblems", "subject_of"]
+__all__ = ["RUN_SUBJECT", "StockProblemKind", "StockProblems", "record_outage", "subject_of"]
 
 _log = logging.getLogger("ct_prima_sync.engine.stock")
 
@@ -44,10 +46,32 @@ class StockProblemKind(enum.StrEnum):
     WRITE_FAILED = "STOCK_WRITE_FAILED"
     """A write failed after its retries (409s, errors); the next run tries again."""
     RUN_FAILED = "STOCK_RUN_FAILED"
-    """A read failed (Prima or commercetools unavailable) and the run stopped early."""
+    """A read failed for a reason other than a system not answering (a refusal, an unreadable
+    reply) and the run stopped early. An outage is the system's own PRIMA_UNAVAILABLE /
+    CT_UNAVAILABLE exception instead."""
 
 
 _TRANSIENT: Final = frozenset({StockProblemKind.WRITE_FAILED, StockProblemKind.RUN_FAILED})
+
+
+def record_outage(
+    store: StateStore, kind: ProblemKind, *, detail: dict[str, Any], now: datetime
+) -> None:
+    """Count the stock run into the one open outage exception of ``kind``'s system (keeping the
+    facts the order run wrote there), or open it with ``detail``."""
+    open_outage = [
+        record
+        for record in store.list_exceptions(ExceptionFilter(kind=kind.value))
+        if record.order_id is None and record.subject is None
+    ]
+    rule = Problem.of(kind)
+    store.record_exception(
+        kind=kind.value,
+        owner=rule.owner,
+        detail=open_outage[0].detail if open_outage else detail,
+        now=now,
+        transient=True,
+    )
 
 
 def subject_of(sku: str, depot: str) -> str:

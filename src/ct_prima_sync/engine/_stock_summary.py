@@ -21,8 +21,8 @@ class StockRunStatus(enum.StrEnum):
     ALREADY_RUNNING = "already_running"
     """Another stock run holds the lock: this one did nothing."""
     INCOMPLETE = "incomplete"
-    """A read failed (Prima or commercetools unavailable): the chunks before it were pushed, the
-    rest waits for the next run; ``error`` says what failed."""
+    """A read failed (``outage`` names the system that did not answer, if that was it): the
+    chunks before it were pushed, the rest waits for the next run; ``error`` says what failed."""
     LOCK_LOST = "lock_lost"
     """The run's lock expired and another run took it over: this one stopped."""
     STOPPED = "stopped"
@@ -78,6 +78,9 @@ class StockRunSummary:
     problems: dict[str, int] = field(factory=dict)
     catalogue_rows: int | None = None
     error: str | None = None
+    outage: str | None = None
+    """``PRIMA_UNAVAILABLE`` / ``CT_UNAVAILABLE`` when the run stopped because that system did
+    not answer."""
 
     @property
     def seconds(self) -> float:
@@ -118,6 +121,7 @@ class StockRunSummary:
             "problems": dict(sorted(self.problems.items())),
             "catalogue_rows": self.catalogue_rows,
             "error": self.error,
+            "outage": self.outage,
         }
 
 
@@ -131,6 +135,7 @@ class StockSummaryBuilder(SummaryBuilder):
         self.status = StockRunStatus.COMPLETED
         self.error: str | None = None
         self.catalogue_rows: int | None = None
+        self.outage: str | None = None
         self._reasons: Counter[str] = Counter()
 
     def reason(self, reason: ChangeReason) -> None:
@@ -159,4 +164,5 @@ class StockSummaryBuilder(SummaryBuilder):
                 problems=dict(self._problems),
                 catalogue_rows=self.catalogue_rows,
                 error=self.error,
+                outage=self.outage,
             )
