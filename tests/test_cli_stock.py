@@ -152,8 +152,7 @@ def test_stock_options_on_the_order_run_and_a_missing_channel_are_one_line_error
         code, _, err = _main("run", "orders", "--config", str(settings), "--sku", "A")
         assert code == 2
         assert err.strip().splitlines() == [
-            "ct-prima-sync: error: --sku, --dry-run and --catalogue belong to the stock flow: "
-            "run stock"
+            "ct-prima-sync: error: --sku and --catalogue belong to the stock flow: run stock"
         ]
         mapping = (tmp_path / "mapping.toml").read_text(encoding="utf-8")
         (tmp_path / "mapping.toml").write_text(

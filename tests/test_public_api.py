@@ -15,6 +15,7 @@ PACKAGES = (
     "ct_prima_sync.engine",
     "ct_prima_sync.errors",
     "ct_prima_sync.mapping",
+    "ct_prima_sync.metrics",
     "ct_prima_sync.money",
     "ct_prima_sync.prima",
     "ct_prima_sync.settings",

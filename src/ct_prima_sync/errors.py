@@ -29,6 +29,8 @@ CtPrimaSyncError
 │   ├── PrimaSoapMismatchError      Prima's SOAP layer refused the envelope (a SOAP Client fault):
 │   │                               the SOAP names or style do not fit the installation
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
+├── AlertDeliveryError              an alert did not reach one or more of its channels (webhook,
+│                                   e-mail); names the channels, never the alert's content
 └── StateError                      the state store failed or holds something unexpected
     ├── LeaseLostError              the worker no longer holds the order's lease: stop work on it
     ├── StateNotFoundError          open_store(..., create=False) found no state at the URL
@@ -46,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AlertDeliveryError",
     "AuthenticationError",
     "ClientClosedError",
     "CommercetoolsApiError",
@@ -293,6 +296,15 @@ class PrimaSoapMismatchError(PrimaError, ConfigurationError):
 
 class PrimaProtocolError(PrimaError):
     """Prima's reply is not well-formed XML, is hostile (entities, DTDs) or has the wrong shape."""
+
+
+class AlertDeliveryError(CtPrimaSyncError):
+    """An alert did not reach some of its channels; ``failed`` names them (``webhook``,
+    ``email``), each with the reason (a status code, a connection error's kind)."""
+
+    def __init__(self, message: str, *, failed: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.failed = tuple(failed)
 
 
 class StateError(CtPrimaSyncError):

@@ -53,8 +53,10 @@ def test_the_demo_never_overwrites_a_file_or_a_folder(tmp_path: Path) -> None:
             "the postings flow is not available in this version (available: orders, stock, "
             "dispatch)",
         ),
-        (["run", "orders", "--sku", "A"], "--sku, --dry-run and --catalogue belong to the stock"),
-        (["run", "--dry-run"], "--sku and --dry-run belong to one stock run: run stock"),
+        (["run", "orders", "--sku", "A"], "--sku and --catalogue belong to the stock flow"),
+        (["run", "dispatch", "--catalogue"], "--sku and --catalogue belong to the stock flow"),
+        (["run", "--sku", "A"], "--sku belongs to one stock run: run stock --sku SKU"),
+        (["run", "stock", "--mode", "hold"], "--mode, --from and --to are for the orders flow"),
     ],
 )
 def test_bad_arguments_are_one_sentence_and_exit_2(argv: list[str], message: str) -> None:

@@ -17,21 +17,39 @@ import attrs
 import pytest
 
 from ct_prima_sync.commercetools import CommercetoolsConfig
-from ct_prima_sync.engine import EngineConfig
+from ct_prima_sync.engine import (
+    AlertRoutes,
+    EngineConfig,
+    GoLiveConfig,
+    HealthPolicy,
+    RetentionPolicy,
+)
 from ct_prima_sync.errors import ConfigurationError, SettingsError
 from ct_prima_sync.prima import OmlinkConfig
-from ct_prima_sync.settings import StateSettings, find_settings, load_settings
+from ct_prima_sync.settings import MetricsSettings, StateSettings, find_settings, load_settings
 
 from .conftest import assert_no_traceback, run_cli, run_in_process, to_toml
 
 DOCS = Path(__file__).parents[2] / "docs"
 EXAMPLE = DOCS / "examples" / "ct-prima-sync.toml"
-SECRETS = {"commercetools": ("client_secret",), "prima": ("password", "header_value")}
+SECRETS = {
+    ("commercetools",): ("client_secret",),
+    ("prima",): ("password", "header_value"),
+    ("alerts", "smtp"): ("password",),
+    ("alerts", "finance"): ("webhook_url",),
+    ("alerts", "operations"): ("webhook_url",),
+    ("alerts", "ecommerce"): ("webhook_url",),
+}
 SECTIONS: dict[str, type[Any]] = {
     "state": StateSettings,
     "commercetools": CommercetoolsConfig,
     "prima": OmlinkConfig,
     "engine": EngineConfig,
+    "health": HealthPolicy,
+    "metrics": MetricsSettings,
+    "alerts": AlertRoutes,
+    "golive": GoLiveConfig,
+    "retention": RetentionPolicy,
 }
 
 
@@ -48,6 +66,13 @@ def base_settings() -> dict[str, Any]:
         "prima": {"endpoint": "http://prima.example:8080/live/live"},
         "mapping": {"file": "mapping.toml"},
         "engine": {"concurrency": 2},
+        "alerts": {
+            "smtp": {"host": "smtp.test", "sender": "sync@shop.test", "password_env": "TEST_HOOK"},
+            "finance": {"email": ["finance@shop.test"], "webhook_url_env": "TEST_HOOK"},
+            "operations": {"webhook_url_env": "TEST_HOOK"},
+            "ecommerce": {"log": True},
+        },
+        "retention": {"days": 30},
     }
 
 
@@ -79,7 +104,7 @@ def leaf_keys(kind: type[Any], path: tuple[str, ...]) -> Iterator[tuple[tuple[st
     """Every key a section takes, nested tables included, as (path, wrong value)."""
     for field in attrs.fields(attrs.resolve_types(kind)):
         name = field.name
-        if path[0] in SECRETS and name in SECRETS[path[0]]:
+        if name in SECRETS.get(path, ()):
             yield (*path, f"{name}_env"), 5
             yield (*path, f"{name}_file"), 5
             continue
@@ -116,6 +141,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (DOCS / "examples" / "mapping.toml").read_text(encoding="utf-8"), encoding="utf-8"
     )
     monkeypatch.setenv("TEST_CT_SECRET", "s3cret-value")
+    monkeypatch.setenv("TEST_HOOK", "https://hooks.test/s3cret-value")
     return tmp_path
 
 

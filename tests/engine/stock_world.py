@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ct_prima_sync.commercetools import CommercetoolsClient
-from ct_prima_sync.engine import EngineConfig, FakeClock, StockRunConfig, SyncEngine
+from ct_prima_sync.engine import EngineConfig, FakeClock, Notifier, StockRunConfig, SyncEngine
 from ct_prima_sync.engine._order_flow import Checkpoint
 from ct_prima_sync.mapping import MappingConfig
 from ct_prima_sync.prima import PrimaGateway, SkuCode
@@ -107,6 +107,7 @@ class StockWorld:
         prima: PrimaGateway | None = None,
         checkpoint: Checkpoint | None = None,
         worker_id: str = "worker-1",
+        notifier: Notifier | None = None,
         **stock: Any,
     ) -> SyncEngine:
         """An engine over both worlds; ``stock`` sets ``[engine.stock]`` values."""
@@ -125,6 +126,7 @@ class StockWorld:
             ),
             clock=self.clock,
             checkpoint=checkpoint,
+            notifier=notifier,
         )
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from ct_prima_sync.commercetools import ChangeQuantity
-from ct_prima_sync.engine import StockRunStatus
+from ct_prima_sync.engine import Alert, AlertLevel, StockRunStatus
 from ct_prima_sync.errors import ConfigurationError
 from ct_prima_sync.prima import SkuCode
 from ct_prima_sync.state import ExceptionFilter, OrderLine, Owner, StateStore
@@ -333,3 +333,48 @@ def test_dates_from_prima_become_expected_delivery(store: StateStore) -> None:
         world.engine(store, prima=prima).sync_stock(catalogue=False)
         entry = world.ct.inventory_entry("TEE1-S", supply_channel="wh-north")
         assert entry["expectedDelivery"] == "2026-12-24T00:00:00.000Z"
+
+
+def test_every_stock_run_is_recorded_for_health_and_a_dry_run_is_not(
+    world: StockWorld, store: StateStore
+) -> None:
+    world.seed_entries(0)
+    world.engine(store).sync_stock(dry_run=True)
+    assert [r.flow for r in store.list_flow_runs()] == [], "a dry run writes nothing anywhere"
+
+    assert world.engine(store).sync_stock().ok
+    (record,) = store.list_flow_runs()
+    assert (record.flow, record.runs, record.failures, record.last_failure) == ("stock", 1, 0, None)
+    assert (record.last_counts["read"], record.last_counts["updated"]) == (6, 6)
+    assert world.engine(store).health().flow("stock").status.value == "ok"
+
+    faults = PrimaFaultPlan()
+    faults.script(Kind.AVAILABLE_TO_SELL, PrimaFault(kind=PrimaFaultKind.SERVER_ERROR))
+    down = world.engine(store, prima=FakePrima(world.world, faults=faults, sleep=lambda _s: None))
+    assert down.sync_stock().outage == "PRIMA_UNAVAILABLE"
+    (record,) = store.list_flow_runs()
+    assert (record.runs, record.failures, record.consecutive_failures) == (2, 1, 1)
+    assert record.last_failure == "PRIMA_UNAVAILABLE: the stock run stopped early"
+    assert record.totals["updated"] == 6
+
+
+def test_the_stock_exceptions_a_run_raises_alert_operations_once(
+    world: StockWorld, store: StateStore
+) -> None:
+    world.seed_entries(on_stock=0)
+    world.ct.add_inventory("GONE9-X", 4, supply_channel="wh-main")
+    alerts: list[Alert] = []
+
+    class Collect:
+        def notify(self, alert: Alert) -> None:
+            alerts.append(alert)
+
+    world.engine(store, notifier=Collect()).sync_stock(dry_run=True)
+    assert alerts == [], "a dry run records nothing, so it alerts nobody"
+    world.engine(store, notifier=Collect()).sync_stock()
+    (alert,) = alerts
+    assert (alert.owner, alert.level, alert.kind) == (Owner.OPERATIONS, AlertLevel.NEW,
+                                                      "STOCK_NOT_IN_PRIMA")  # fmt: skip
+    assert alert.message.startswith("GONE9-X@WH1: STOCK_NOT_IN_PRIMA")
+    world.engine(store, notifier=Collect()).sync_stock()
+    assert len(alerts) == 1, "seen again: no new alert"

@@ -48,6 +48,9 @@ TABLES = (
     "batch_members",
     "posting_batches",
     "flow_locks",
+    "flow_totals",
+    "flow_runs",
+    "shadow_orders",
 )
 
 

@@ -193,7 +193,7 @@ def _create_at_version(apply: Callable[[str], object], dialect: str, version: in
         apply(f"INSERT INTO schema_version (version) VALUES ({number})")  # noqa: S608
 
 
-def _rows_survive_v5(url: str) -> None:
+def _rows_survive_v6(url: str) -> None:
     with open_store(url) as store:
         record = store.get_order("order-00001")
         assert record is not None
@@ -210,7 +210,7 @@ def _rows_survive_v5(url: str) -> None:
             kind="UNMAPPED_SKU", owner=Owner.ECOMMERCE, detail={}, now=at(2), order_id="o-1"
         )
         assert (again.exception_id, again.occurrences) == (old.exception_id, 2)
-        assert store.pending_stock() == {}, "orders ingested before v5 have no lines kept"
+        assert store.pending_stock() == {}, "orders ingested before v6 have no lines kept"
         store.ingest(
             attrs.evolve(order(2), lines=(OrderLine(sku="A", depot="WH1", quantity=2),)),
             now=at(3),
@@ -218,12 +218,12 @@ def _rows_survive_v5(url: str) -> None:
         assert store.pending_stock() == {("A", "WH1"): 2}
 
 
-def test_a_version_4_sqlite_file_with_rows_opens_at_version_5_with_the_rows_intact(
+def test_a_version_5_sqlite_file_with_rows_opens_at_version_6_with_the_rows_intact(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "v4.db"
+    path = tmp_path / "v5.db"
     conn = sqlite3.connect(path)
-    _create_at_version(conn.execute, "sqlite", 4)
+    _create_at_version(conn.execute, "sqlite", 5)
     conn.execute(
         "INSERT INTO orders (order_id, order_number, status, currency, fraction_digits, "
         "net_minor, tax_minor, gross_minor, ct_version, created_at, updated_at) VALUES "
@@ -237,20 +237,20 @@ def test_a_version_4_sqlite_file_with_rows_opens_at_version_5_with_the_rows_inta
     )
     conn.commit()
     conn.close()
-    _rows_survive_v5(f"sqlite:///{path}")
+    _rows_survive_v6(f"sqlite:///{path}")
     conn = sqlite3.connect(path)
     versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
     conn.close()
     assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
 
 
-def test_a_version_4_postgres_schema_with_rows_opens_at_version_5_with_the_rows_intact(
+def test_a_version_5_postgres_schema_with_rows_opens_at_version_6_with_the_rows_intact(
     postgres_url: str,
 ) -> None:
     import psycopg
 
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        _create_at_version(conn.execute, "postgresql", 4)
+        _create_at_version(conn.execute, "postgresql", 5)
         conn.execute(
             "INSERT INTO orders (order_id, order_number, status, currency, fraction_digits, "
             "net_minor, tax_minor, gross_minor, ct_version, created_at, updated_at) VALUES "
@@ -262,4 +262,4 @@ def test_a_version_4_postgres_schema_with_rows_opens_at_version_5_with_the_rows_
             "occurrences, transient) VALUES ('UNMAPPED_SKU', 'ecommerce', 'o-1', "
             "'{\"sku\":\"A\"}', '2026-03-01T12:00:01Z', '2026-03-01T12:00:01Z', 1, false)"
         )
-    _rows_survive_v5(postgres_url)
+    _rows_survive_v6(postgres_url)

@@ -10,12 +10,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, TextIO
 
 from .. import __version__
+from ._alerts import add_test_alerts
 from ._demo import add_demo
 from ._exits import EXIT_OK, EXIT_USAGE, exit_code_for
 from ._fakes import add_serve_fakes
+from ._golive import add_shadow_report
 from ._logs import configure_logging
+from ._metrics import add_metrics
 from ._orders import add_map_order, add_order
 from ._prima import add_prima
+from ._privacy import add_forget_customer, add_purge
 from ._queue import add_exceptions, add_resolve, add_retry
 from ._reports import add_health
 from ._runs import add_run
@@ -35,6 +39,11 @@ COMMANDS: Final[tuple[Callable[[Any], None], ...]] = (
     add_retry,
     add_resolve,
     add_health,
+    add_metrics,
+    add_test_alerts,
+    add_shadow_report,
+    add_purge,
+    add_forget_customer,
     add_map_order,
     add_demo,
     add_serve_fakes,

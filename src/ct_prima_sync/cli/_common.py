@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +118,22 @@ def subparser(subparsers: Any, name: str, **kwargs: Any) -> argparse.ArgumentPar
     """Add a subcommand."""
     parser: argparse.ArgumentParser = subparsers.add_parser(name, **kwargs)
     return parser
+
+
+def moment(text: str) -> datetime:
+    """An argparse type: an ISO 8601 time with its offset, or a date (midnight UTC)."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date (2026-01-31) or a time with its offset "
+            f"(2026-01-31T08:00:00+00:00), got {text!r}"
+        ) from None
+    if value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"give the time's offset, e.g. {text}+00:00 (a time without one means different "
+            "moments on different machines)"
+        )
+    return value

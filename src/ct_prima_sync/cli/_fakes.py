@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import tempfile
-import threading
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any, TextIO
 from ._common import add_scenario, subparser
 from ._demo import MAX_ORDERS
 from ._exits import EXIT_OK, UsageError
+from ._signals import wait_for_signal
 
 __all__ = ["add_serve_fakes", "inline_mapping"]
 
@@ -101,7 +100,6 @@ def _run_serve_fakes(args: argparse.Namespace, _in: TextIO, out: TextIO, err: Te
 
     scenario = build_scenario(orders=args.orders, bad_every=args.bad_every, seed=args.seed)
     emulator = PrimaEmulator(scenario.world)
-    stopped = threading.Event()
     with ExitStack() as stack:
         secrets = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ct-prima-fakes-")))
         secret_file = secrets / "commercetools-client-secret"
@@ -123,11 +121,8 @@ def _run_serve_fakes(args: argparse.Namespace, _in: TextIO, out: TextIO, err: Te
         else:
             out.write(text)
             out.flush()
-        previous = {
-            s: signal.signal(s, lambda _n, _f: stopped.set())
-            for s in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
+
+        def announce() -> None:
             err.write(
                 f"serving a commercetools fake at {ct_url} ({args.orders} orders, "
                 f"{len(scenario.bad)} of them bad) and a Prima emulator at {prima_url}"
@@ -135,10 +130,7 @@ def _run_serve_fakes(args: argparse.Namespace, _in: TextIO, out: TextIO, err: Te
                 + ". Ctrl-C stops both.\n"
             )
             err.flush()
-            while not stopped.wait(0.5):
-                pass
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+
+        wait_for_signal(announce)
         err.write("stopped serving the fakes\n")
     return EXIT_OK

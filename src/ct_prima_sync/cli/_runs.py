@@ -10,6 +10,7 @@ version does not have is listed with ``None`` and refused with a sentence.
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final, TextIO
@@ -19,17 +20,25 @@ from attrs import frozen
 from ..commercetools import CommercetoolsClient
 from ..engine import (
     DispatchSummary,
+    GoLiveMode,
+    HoldingPrima,
+    LoggingNotifier,
+    RehearsalReport,
+    RoutingNotifier,
     RunSummary,
     StockRunStatus,
     StockRunSummary,
     SyncEngine,
+    SystemClock,
 )
-from ..prima import OmlinkClient
+from ..money import Money
+from ..prima import OmlinkClient, PrimaGateway
 from ..settings import Settings
-from ..state import open_store
-from ._common import add_format, add_settings, load, positive_int, subparser
+from ..state import OrderTotals, open_store
+from ._common import add_format, add_settings, load, moment, positive_int, subparser
 from ._exits import EXIT_ISSUES, EXIT_OK, UsageError
-from ._output import Progress, write_json
+from ._metrics import check_textfile, write_run_metrics
+from ._output import Progress, table, write_json
 from ._signals import StopRequest, stopping_cleanly
 
 __all__ = [
@@ -95,13 +104,78 @@ def summary_lines(summary: RunSummary) -> tuple[str, ...]:
         )
     elif summary.stopped == "requested":
         lines.append("  stopped on request: the orders in hand were finished, the rest released")
+    if summary.alerts_failed:
+        lines.append(
+            f"  alerts: {summary.alerts_failed} not delivered to every channel (see the log); "
+            f"{summary.alerts_sent} delivered"
+        )
     return tuple(lines)
 
 
+_VERDICTS: Final = {
+    "would_send": "would send",
+    "would_except": "would wait in the exception queue",
+    "not_checked": "could not check",
+}
+
+
+def rehearsal_lines(report: RehearsalReport, *, orders: bool) -> tuple[str, ...]:
+    """A dry or shadow run's summary for people (``orders``: one line per order too)."""
+    counts = report.counts()
+    what = (
+        "dry run: nothing was sent and nothing was changed"
+        if report.mode == "dry_run"
+        else "shadow run: nothing was sent; the results are kept for `ct-prima-sync shadow-report`"
+    )
+    lines = [
+        what,
+        f"  {counts['would_send']} would be sent to Prima ({counts['new_customers']} with a new "
+        f"Prima customer), {counts['would_except']} would wait in the exception queue, "
+        f"{counts['not_checked']} could not be checked",
+    ]
+    if report.kinds():
+        lines.append("  problems: " + ", ".join(f"{k} {v}" for k, v in report.kinds().items()))
+    if report.stopped:
+        lines.append(f"  STOPPED early: {report.stopped}")
+    if orders and report.records:
+        rows = [
+            [
+                r.order_number or r.order_id,
+                _VERDICTS.get(str(r.verdict), str(r.verdict)),
+                "" if r.totals is None else str(gross(r.totals)),
+                ", ".join(r.kinds),
+            ]
+            for r in report.records
+        ]
+        lines.append("")
+        lines.extend(_table_lines(rows, ["order", "verdict", "gross", "problems"]))
+    return tuple(lines)
+
+
+def gross(totals: OrderTotals) -> Money:
+    """The gross amount of ``totals``, exact."""
+    return Money.of(totals.gross, totals.currency, totals.fraction_digits)
+
+
+def _table_lines(rows: list[list[str]], headers: list[str]) -> list[str]:
+    import io  # noqa: PLC0415
+
+    buffer = io.StringIO()
+    table(rows, headers, buffer)
+    return buffer.getvalue().splitlines()
+
+
+def _notifier(settings: Settings) -> RoutingNotifier | LoggingNotifier:
+    return settings.alerts.notifier() if settings.alerts is not None else LoggingNotifier()
+
+
 @contextmanager
-def _engine(settings: Settings, flow: str, context: RunContext) -> Iterator[SyncEngine]:
+def _engine(
+    settings: Settings, flow: str, context: RunContext, *, hold: bool = False
+) -> Iterator[SyncEngine]:
     """An engine over the systems and state of the settings, stoppable by signals while it is
-    in use; a sentence names what the settings lack for ``flow``."""
+    in use, alerting where ``[alerts]`` says (``hold``: orders go to Prima with
+    ``HoldOrder=Yes``); a sentence names what the settings lack for ``flow``."""
     ct_config, prima_config, mapping = settings.commercetools, settings.prima, settings.mapping
     if ct_config is None or prima_config is None or mapping is None:
         missing = [
@@ -111,17 +185,29 @@ def _engine(settings: Settings, flow: str, context: RunContext) -> Iterator[Sync
             if value is None
         ]  # fmt: skip
         raise UsageError(f"the {flow} flow needs {' and '.join(missing)} in the settings file")
+    clock = SystemClock()
+    notifier = _notifier(settings)
     with (
+        contextlib.closing(notifier)
+        if isinstance(notifier, RoutingNotifier)
+        else contextlib.nullcontext(),
         open_store(settings.state_url, busy_timeout=settings.state.busy_timeout) as store,
         CommercetoolsClient(ct_config) as commercetools,
-        OmlinkClient(prima_config) as prima,
+        OmlinkClient(prima_config) as omlink,
     ):
+        prima: PrimaGateway = omlink
+        if hold:
+            prima = HoldingPrima(
+                omlink, store=store, clock=clock, narrative=settings.golive.hold_narrative
+            )
         engine = SyncEngine(
             commercetools=commercetools,
             prima=prima,
             store=store,
             mapping=mapping,
             config=settings.engine,
+            clock=clock,
+            notifier=notifier,
         )
         context.stop_hooks.append(engine.request_stop)
         try:
@@ -131,19 +217,51 @@ def _engine(settings: Settings, flow: str, context: RunContext) -> Iterator[Sync
 
 
 def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
-    progress = Progress(context.stderr, "orders") if context.show_progress else None
-    with _engine(settings, "order", context) as engine:
+    mode = GoLiveMode(args.mode) if args.mode else settings.golive.mode
+    rehearsing = args.dry_run or mode is GoLiveMode.SHADOW
+    progress = (
+        Progress(context.stderr, "orders") if context.show_progress and not rehearsing else None
+    )
+    hold = mode is GoLiveMode.HOLD and not args.dry_run
+    with _engine(settings, "order", context, hold=hold) as engine:
         try:
-            summary = engine.sync_orders(max_orders=args.max_orders, progress=progress)
+            if rehearsing:
+                return _rehearse(engine, args)
+            if args.created_from:
+                summary = engine.replay_orders(
+                    args.created_from,
+                    args.created_to,
+                    max_orders=args.max_orders,
+                    progress=progress,
+                )
+            else:
+                summary = engine.sync_orders(max_orders=args.max_orders, progress=progress)
         finally:
             if progress is not None:
                 progress.close()
+    lines = summary_lines(summary)
+    if hold:
+        lines += ("  hold mode: orders went to Prima with HoldOrder=Yes; release them in Prima",)
     down = summary.stopped if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE") else None
     return FlowResult(
-        summary=summary.as_dict(),
-        lines=summary_lines(summary),
+        summary={**summary.as_dict(), "mode": str(mode)},
+        lines=lines,
         completed=down is None,
         outage=down,
+    )
+
+
+def _rehearse(engine: SyncEngine, args: argparse.Namespace) -> FlowResult:
+    orders = (
+        engine.orders_created_between(args.created_from, args.created_to)
+        if args.created_from
+        else None
+    )
+    report = engine.rehearse(orders=orders, record=not args.dry_run, max_orders=args.max_orders)
+    return FlowResult(
+        summary=report.as_dict(orders=args.dry_run),
+        lines=rehearsal_lines(report, orders=args.dry_run),
+        completed=report.stopped not in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"),
     )
 
 
@@ -262,34 +380,61 @@ def add_run(subparsers: Any) -> None:
     parser.add_argument(
         "--max-orders", type=positive_int, metavar="N", help="stop after N orders (orders flow)"
     )
-    parser.add_argument(
+    stock = parser.add_argument_group("the stock flow (docs/stock.md)")
+    stock.add_argument(
         "--sku",
         action="append",
         dest="skus",
         metavar="SKU",
-        help="stock flow: only this commercetools SKU (repeat for more); creates missing entries",
+        help="only this commercetools SKU (repeat for more); creates missing entries",
     )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="stock flow: plan and print, write nothing"
-    )
-    parser.add_argument(
+    stock.add_argument(
         "--catalogue",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="stock flow: also check Prima's whole catalogue for stock commercetools has no "
-        "entry for (default: when engine.stock.catalogue_every_seconds have passed)",
+        help="also check Prima's whole catalogue for stock commercetools has no entry for "
+        "(default: when engine.stock.catalogue_every_seconds have passed)",
+    )
+    golive = parser.add_argument_group("going live (docs/golive.md)")
+    golive.add_argument(
+        "--mode",
+        choices=[str(m) for m in GoLiveMode],
+        help="override [golive] mode: live (default), shadow (send nothing, record what would "
+        "be sent), hold (send with HoldOrder=Yes)",
+    )
+    golive.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="orders: map and check what this run would send, send nothing, change nothing, and "
+        "list it; run stock: plan and print the stock figures, write nothing",
+    )
+    golive.add_argument(
+        "--from",
+        dest="created_from",
+        type=moment,
+        metavar="TIME",
+        help="replay the orders created from this date or time (with --to): a bounded replay",
+    )
+    golive.add_argument(
+        "--to",
+        dest="created_to",
+        type=moment,
+        metavar="TIME",
+        help="... up to (not including) this date or time",
     )
     add_format(parser)
     parser.set_defaults(handler=_run_run)
 
 
 def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) -> int:
-    if args.flow not in ("stock", "all") and (
-        args.skus or args.dry_run or args.catalogue is not None
-    ):
-        raise UsageError("--sku, --dry-run and --catalogue belong to the stock flow: run stock")
-    if args.flow == "all" and (args.skus or args.dry_run):
-        raise UsageError("--sku and --dry-run belong to one stock run: run stock")
+    if args.flow not in ("stock", "all") and (args.skus or args.catalogue is not None):
+        raise UsageError("--sku and --catalogue belong to the stock flow: run stock")
+    if args.flow == "all" and args.skus:
+        raise UsageError("--sku belongs to one stock run: run stock --sku SKU")
+    if args.flow in ("dispatch", "postings") and args.dry_run:
+        raise UsageError("--dry-run is for the orders flow and the stock flow")
+    if args.flow not in ("orders", "all") and (args.created_from or args.created_to or args.mode):
+        raise UsageError("--mode, --from and --to are for the orders flow")
     if args.flow == "all":
         chosen = [name for name, flow in FLOWS.items() if flow is not None]
     else:
@@ -299,7 +444,17 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
                 f"the {args.flow} flow is not available in this version (available: {available})"
             )
         chosen = [args.flow]
+    if (args.created_from is None) != (args.created_to is None):
+        raise UsageError("a replay needs both --from and --to (a bounded date range)")
+    if args.created_from is not None and not args.created_from < args.created_to:
+        raise UsageError("--from must be before --to")
+    if (args.dry_run or args.created_from) and args.flow == "all":
+        # a rehearsal or a replay of the orders; `run stock --dry-run` plans the stock
+        chosen = ["orders"]
     settings = load(args)
+    textfile = settings.metrics_textfile
+    if textfile is not None:
+        check_textfile(textfile)
     context = RunContext(err, show_progress=err.isatty() and args.format == "table")
     results: dict[str, FlowResult] = {}
     with stopping_cleanly(context.stop, err) as stop:
@@ -314,6 +469,8 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
             assert flow is not None
             results[name] = flow(settings, args, context)
             down = results[name].outage
+    if textfile is not None and not args.dry_run:
+        write_run_metrics(settings, textfile, err)
     _print(results, args.format, out, one=args.flow != "all")
     return _exit_code(results, stop)
 

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from ._exits import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
-__all__ = ["StopRequest", "install_termination", "stopping_cleanly"]
+__all__ = ["StopRequest", "install_termination", "stopping_cleanly", "wait_for_signal"]
 
 
 def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:
@@ -68,6 +68,22 @@ def stopping_cleanly(stop: Callable[[], None], stderr: TextIO) -> Iterator[StopR
     previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield request
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def wait_for_signal(announce: Callable[[], None]) -> None:
+    """For the commands that serve until stopped: call ``announce``, then wait until SIGINT or
+    SIGTERM arrives (the handlers in place before are put back)."""
+    stopped = threading.Event()
+    previous = {
+        s: signal.signal(s, lambda _n, _f: stopped.set()) for s in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        announce()
+        while not stopped.wait(0.5):
+            pass
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
-from ..errors import CommercetoolsError, ConfigurationError, DuplicateRecordError, PayloadError
+from ..errors import (
+    AlertDeliveryError,
+    CommercetoolsError,
+    ConfigurationError,
+    DuplicateRecordError,
+    PayloadError,
+)
 from ..mapping import MappingConfig
 from ..prima import PrimaGateway
 from ..state import (
@@ -26,16 +32,20 @@ from ._clock import Clock, SystemClock
 from ._config import EngineConfig
 from ._dispatch_run import DispatchRun
 from ._dispatch_summary import DispatchSummary
+from ._flow_runs import track_flow_run
+from ._golive import RehearsalReport, rehearse
+from ._health import HealthPolicy, HealthReport, health_report
 from ._ingest import cursor_start, is_eligible, new_order, order_id_from_message
-from ._locks import LeaseLock
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._problems import ProblemKind
-from ._queue import HealthReport, health_report, list_exceptions, replay_exceptions
+from ._queue import list_exceptions, replay_exceptions
 from ._stock_config import StockIngest
 from ._stock_flow import StockFlow
-from ._stock_summary import StockRunStatus, StockRunSummary, StockSummaryBuilder
+from ._stock_run import run_stock
+from ._stock_summary import StockRunStatus, StockRunSummary
 from ._summary import RunSummary, SummaryBuilder
+from ._tracing import span
 
 __all__ = ["HealthReport", "Progress", "SyncEngine"]
 
@@ -49,9 +59,6 @@ _INGEST_PAGE = 500
 
 _MESSAGES_CURSOR = "messages.createdAt"
 _ALERTS_CHECKED = "alerts.checkedAt"
-
-#: The store lock that makes the stock run a singleton.
-STOCK_LOCK = "stock"
 
 _WAITING = (
     OrderStatus.NEW,
@@ -109,6 +116,7 @@ class SyncEngine:
             checkpoint=checkpoint,
         )
         self._seen: dict[str, Order] = {}
+        self._trace_parent: Any = None
         self._stock = StockFlow(
             ct=commercetools,
             prima=prima,
@@ -215,6 +223,9 @@ class SyncEngine:
         Payloads about other resources are ignored. ``OrderCreated`` messages carry the order; for
         others the order is read from commercetools.
         """
+        return self._tracked(lambda: self._handle_message(payload))
+
+    def _handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
         started = SummaryBuilder(self._clock.now())
         order_id = order_id_from_message(payload)
         if order_id is not None:
@@ -244,13 +255,23 @@ class SyncEngine:
 
         The run stops early when Prima or commercetools stops answering (the circuit breaker,
         ``config.breaker_threshold``; see ``RunSummary.stopped``) or :meth:`request_stop` is
-        called. ``progress`` is called from the worker threads as orders finish.
+        called. ``progress`` is called from the worker threads as orders finish. Each run is
+        recorded in the store as a run of the ``orders`` flow (``health``, metrics).
 
         Raises :class:`~ct_prima_sync.errors.ConfigurationError` (for example
         :class:`~ct_prima_sync.errors.PrimaSoapMismatchError`) when the settings turn out not to
         fit the systems: no order is to blame, so the orders the run held are given back
         untouched (no exception recorded) for the next run once the settings are fixed.
         """
+        return self._tracked(
+            lambda: self._sync_orders(
+                max_orders=max_orders, from_messages=from_messages, progress=progress
+            )
+        )
+
+    def _sync_orders(
+        self, *, max_orders: int | None, from_messages: bool, progress: Progress | None
+    ) -> RunSummary:
         summary = SummaryBuilder(self._clock.now())
         try:
             summary.count("ingested", self.poll_messages() if from_messages else self.poll_orders())
@@ -266,9 +287,36 @@ class SyncEngine:
         self, *, max_orders: int | None = None, progress: Progress | None = None
     ) -> RunSummary:
         """Work the ledger's backlog without polling commercetools first."""
-        return self._drain(
-            SummaryBuilder(self._clock.now()), max_orders=max_orders, progress=progress
+        return self._tracked(
+            lambda: self._drain(
+                SummaryBuilder(self._clock.now()), max_orders=max_orders, progress=progress
+            )
         )
+
+    def _tracked(self, work: Callable[[], RunSummary]) -> RunSummary:
+        """Run ``work`` as one recorded run of the ``orders`` flow, in its own span."""
+        with (
+            track_flow_run(self._store, "orders", clock=self._clock) as run,
+            span("ct_prima_sync.run", flow="orders", worker=self._config.worker_id) as run_span,
+        ):
+            self._trace_parent = run_span.context
+            try:
+                summary = work()
+            finally:
+                self._trace_parent = None
+            run.add(summary.counts())
+            run_span.set(**summary.counts(), backlog=summary.backlog, stopped=summary.stopped)
+            if summary.stopped is not None:
+                reason = (
+                    "stopped on request"
+                    if summary.stopped == "requested"
+                    else f"{summary.stopped}: the run stopped after "
+                    f"{self._config.breaker_threshold} orders in a row got no answer "
+                    f"(exception #{summary.outage_exception_id})"
+                )
+                run.fail(reason)
+                run_span.error(reason)
+            return summary
 
     def _stopped_by_outage(self, summary: SummaryBuilder, kind: ProblemKind) -> RunSummary:
         outage = record_outage(
@@ -285,7 +333,7 @@ class SyncEngine:
 
     def _finish_run(self, summary: SummaryBuilder) -> RunSummary:
         self._stop.clear()
-        for record in self._alert(summary.started_at):
+        for record in self._alert(summary.started_at, summary):
             summary.problem(record.kind)
         result = summary.build(self._clock.now(), backlog=self._backlog())
         _log.info("order run finished", extra={"summary": result.as_dict()})
@@ -374,12 +422,21 @@ class SyncEngine:
                 record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
             )
             return Outcome.RELEASED
-        try:
-            outcome = self._flow.process(record, self._seen.get(record.order_id))
-        except ConfigurationError as misfit:  # the flow gave the order back; stop the run
-            with self._misfit_lock:
-                self._misfit = self._misfit or misfit
-            return Outcome.RELEASED
+        with span(
+            "ct_prima_sync.order",
+            parent=self._trace_parent,
+            order_number=record.order_number,
+            order_id=record.order_id,
+            attempt=record.attempts,
+        ) as order_span:
+            try:
+                outcome = self._flow.process(record, self._seen.get(record.order_id))
+            except ConfigurationError as misfit:  # the flow gave the order back; stop the run
+                with self._misfit_lock:
+                    self._misfit = self._misfit or misfit
+                order_span.set(outcome=str(Outcome.RELEASED))
+                return Outcome.RELEASED
+            order_span.set(outcome=str(outcome))
         error = None
         if outcome is Outcome.RETRYING:
             after = self._store.get_order(record.order_id)
@@ -410,6 +467,83 @@ class SyncEngine:
             },
         )
 
+    # -- going live --------------------------------------------------------------------------------
+    def orders_created_between(self, start: datetime, end: datetime) -> Iterator[Order]:
+        """commercetools orders created at or after ``start`` and before ``end``, page by page."""
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ConfigurationError("the replay range needs times with a UTC offset")
+        if not start < end:
+            raise ConfigurationError("the replay range must start before it ends")
+        return self._ct.orders.query(
+            "createdAt >= :ctpsFrom and createdAt < :ctpsTo",
+            variables={"ctpsFrom": start, "ctpsTo": end},
+        )
+
+    def replay_orders(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        max_orders: int | None = None,
+        progress: Progress | None = None,
+    ) -> RunSummary:
+        """A bounded replay: ingest the eligible orders created in ``[start, end)`` (orders the
+        ledger has already finished stay as they are) and work the backlog, as one recorded run
+        of the ``orders`` flow. Safe to repeat: an order Prima already has is recognised by its
+        order number, never sent twice."""
+
+        def work() -> RunSummary:
+            summary = SummaryBuilder(self._clock.now())
+            try:
+                summary.count(
+                    "ingested", self._ingest_polled(list(self.orders_created_between(start, end)))
+                )
+            except CommercetoolsError as error:
+                if isinstance(error, PayloadError):
+                    raise
+                _log.warning("commercetools did not answer the replay query: %s", error)
+                self._breaker = CircuitBreaker(self._config.breaker_threshold)
+                return self._stopped_by_outage(summary, ProblemKind.CT_UNAVAILABLE)
+            return self._drain(summary, max_orders=max_orders, progress=progress)
+
+        return self._tracked(work)
+
+    def rehearse(
+        self,
+        *,
+        orders: Iterable[Order] | None = None,
+        record: bool = False,
+        max_orders: int | None = None,
+    ) -> RehearsalReport:
+        """A dry run (``record`` False: report only) or a shadow run (``record`` True: keep the
+        results in the store for ``compare_with_prima``, as a run of the ``shadow`` flow): every
+        order goes through the order flow, and nothing is sent to Prima or written to
+        commercetools (see ``engine/_golive.py``). ``orders`` None: what a run would take now;
+        else these orders (e.g. :meth:`orders_created_between`)."""
+
+        def go() -> RehearsalReport:
+            return rehearse(
+                commercetools=self._ct,
+                prima=self._prima,
+                store=self._store,
+                mapping=self._mapping,
+                config=self._config,
+                clock=self._clock,
+                orders=orders,
+                record=record,
+                max_orders=max_orders,
+            )
+
+        if not record:
+            return go()
+        with track_flow_run(self._store, "shadow", clock=self._clock) as run:
+            report = go()
+            self._store.put_shadow_orders(report.records)
+            run.add(report.counts())
+            if report.stopped is not None:
+                run.fail(f"{report.stopped}: the shadow run stopped early")
+            return report
+
     # -- the dispatch flow -------------------------------------------------------------------------
     def sync_dispatch(self) -> DispatchSummary:
         """One dispatch run: start following the orders Prima accepted, pass on changes made in
@@ -428,12 +562,28 @@ class SyncEngine:
             checkpoint=self._checkpoint,
             should_stop=self._stop.is_set,
         )
-        try:
-            summary = run.run()
-        finally:
-            self._stop.clear()
-        if not summary.skipped:
+        with (
+            track_flow_run(self._store, "dispatch", clock=self._clock) as flow_run,
+            span("ct_prima_sync.run", flow="dispatch") as run_span,
+        ):
+            try:
+                summary = run.run()
+            finally:
+                self._stop.clear()
+            if summary.skipped:  # another worker is running dispatch: its run is the record
+                flow_run.skip()
+                return summary
             self._alert(summary.started_at)
+            counts = {
+                k: v
+                for k, v in summary.as_dict().items()
+                if isinstance(v, int) and not isinstance(v, bool) and k != "open"
+            }
+            flow_run.add(counts)
+            run_span.set(**counts, stopped=summary.stopped)
+            if summary.stopped is not None:
+                flow_run.fail(f"{summary.stopped}: the dispatch run stopped early")
+                run_span.error(summary.stopped)
         return summary
 
     # -- the stock flow ----------------------------------------------------------------------------
@@ -454,42 +604,26 @@ class SyncEngine:
         ``dry_run`` nothing is written anywhere: the summary tells what would be.
 
         One run at a time: while another run (any worker, any process sharing the store) holds
-        the stock lock, this returns at once with status ``already_running``. Raises
-        ConfigurationError when a configured supply channel does not exist.
+        the stock lock, this returns at once with status ``already_running``. Every other run
+        but a dry one is recorded as a run of the ``stock`` flow (``health``) and alerts the
+        owners of the exceptions it raised. Raises ConfigurationError when a configured supply
+        channel does not exist.
         """
-        settings = self._config.stock
-        summary = StockSummaryBuilder(self._clock.now(), dry_run=dry_run)
-        lock = None
-        if not dry_run:
-            lock = LeaseLock(
-                self._store,
-                STOCK_LOCK,
-                holder=self._config.worker_id,
-                ttl_seconds=settings.lock_seconds,
-                clock=self._clock,
-            )
-            if not lock.acquire():
-                summary.status = StockRunStatus.ALREADY_RUNNING
-                _log.info("stock run already running elsewhere; nothing done")
-                return summary.build_stock(self._clock.now())
-        renewed = {"at": self._clock.now()}
-
-        def keep_alive() -> None:
-            now = self._clock.now()
-            if lock is not None and now - renewed["at"] >= timedelta(
-                seconds=settings.lock_seconds / 3
-            ):
-                lock.renew()
-                renewed["at"] = now
-
         try:
-            self._stock.run(summary, skus=skus, catalogue=catalogue, keep_alive=keep_alive)
+            result = run_stock(
+                self._stock,
+                store=self._store,
+                clock=self._clock,
+                config=self._config.stock,
+                holder=self._config.worker_id,
+                skus=skus,
+                dry_run=dry_run,
+                catalogue=catalogue,
+            )
         finally:
             self._stop.clear()
-            if lock is not None:
-                lock.release()
-        result = summary.build_stock(self._clock.now())
-        _log.info("stock run finished", extra={"summary": result.as_dict()})
+        if not dry_run and result.status is not StockRunStatus.ALREADY_RUNNING:
+            self._alert(result.started_at)
         return result
 
     def _stock_ingest(self, first: bool) -> int:
@@ -533,10 +667,13 @@ class SyncEngine:
         """Close an exception with a note saying what was done."""
         return self._store.resolve_exception(exception_id, note=note, now=self._clock.now())
 
-    def _alert(self, run_started: datetime) -> list[ExceptionRecord]:
+    def _alert(
+        self, run_started: datetime, summary: SummaryBuilder | None = None
+    ) -> list[ExceptionRecord]:
         """Alert owners: NEW for exceptions first seen in this run, ESCALATED for those that
         reached ``escalate_after_occurrences`` in this run or grew older than the escalation age
-        since the previous check. Returns the exceptions this run touched."""
+        since the previous check. Returns the exceptions this run touched. A notifier that fails
+        is logged and counted (in ``summary``: ``alerts_failed``); the run goes on."""
         now = self._clock.now()
         threshold = self._config.escalate_after_occurrences
         age = timedelta(seconds=self._config.retry.escalate_after_seconds)
@@ -555,28 +692,52 @@ class SyncEngine:
                 level = AlertLevel.ESCALATED
             else:
                 continue
-            self._notifier.notify(
-                Alert(
-                    owner=record.owner,
-                    level=level,
-                    kind=record.kind,
-                    exception_id=record.exception_id,
-                    order_id=record.order_id,
-                    occurrences=record.occurrences,
-                    message=_describe(record),
-                )
+            alert = Alert(
+                owner=record.owner,
+                level=level,
+                kind=record.kind,
+                exception_id=record.exception_id,
+                order_id=record.order_id,
+                occurrences=record.occurrences,
+                message=_describe(record),
+                order_number=self._order_number(record),
             )
+            try:
+                self._notifier.notify(alert)
+            except Exception as error:  # a failing notifier never breaks a run
+                if summary is not None:
+                    summary.count("alerts_failed")
+                if not isinstance(error, AlertDeliveryError):  # RoutingNotifier logged it
+                    _log.error(
+                        "alert not delivered: %s",
+                        type(error).__name__,
+                        extra={"exception_id": alert.exception_id, "owner": str(alert.owner)},
+                    )
+            else:
+                if summary is not None:
+                    summary.count("alerts_sent")
         self._store.set_cursor(_ALERTS_CHECKED, now.isoformat(), now=now)
         return touched
 
+    def _order_number(self, record: ExceptionRecord) -> str | None:
+        number = record.detail.get("order_number") if isinstance(record.detail, dict) else None
+        if isinstance(number, str) and number:
+            return number
+        if record.order_id:
+            order = self._store.get_order(record.order_id)
+            return order.order_number if order is not None else None
+        return None
+
     # -- monitoring --------------------------------------------------------------------------------
-    def health(self) -> HealthReport:
-        """Counts by ledger status, open exceptions by owner, how old the oldest is."""
+    def health(self, policy: HealthPolicy | None = None) -> HealthReport:
+        """Every flow's health (last runs, staleness, the order ledger's backlog and stalled
+        orders), open exceptions by owner and how old they are; see ``HealthPolicy``."""
         return health_report(
             self._store,
             now=self._clock.now(),
             escalate_after_seconds=self._config.retry.escalate_after_seconds,
             cursor_name=self._config.cursor_name,
+            policy=policy,
         )
 
 

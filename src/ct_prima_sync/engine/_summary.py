@@ -10,6 +10,12 @@ from attrs import field, frozen
 
 __all__ = ["RunSummary", "SummaryBuilder"]
 
+#: The counts of a run that add up across runs (the backlog, a level, does not).
+_ADDITIVE = (
+    "ingested", "posted", "already_in_prima", "excepted", "retrying", "lost_lease", "released",
+    "alerts_sent", "alerts_failed",
+)  # fmt: skip
+
 
 @frozen(kw_only=True)
 class RunSummary:
@@ -20,10 +26,11 @@ class RunSummary:
     the exception queue for a person; ``retrying``: orders that failed transiently and will be
     tried again; ``released``: orders claimed but given back unstarted because the run stopped;
     ``backlog``: orders still waiting when the run ended; ``problems``: exception kinds seen, with
-    counts. ``stopped`` says why a run ended early: ``"PRIMA_UNAVAILABLE"`` or
-    ``"CT_UNAVAILABLE"`` (the circuit breaker tripped; ``outage_exception_id`` is the one exception
-    recorded for the outage) or ``"requested"`` (``SyncEngine.request_stop``, a signal); None when
-    it ran to the end.
+    counts; ``alerts_sent`` / ``alerts_failed``: alerts delivered to every channel of their owner,
+    and alerts that did not reach one or more (logged; the run goes on). ``stopped`` says why a
+    run ended early: ``"PRIMA_UNAVAILABLE"`` or ``"CT_UNAVAILABLE"`` (the circuit breaker tripped;
+    ``outage_exception_id`` is the one exception recorded for the outage) or ``"requested"``
+    (``SyncEngine.request_stop``, a signal); None when it ran to the end.
     """
 
     started_at: datetime
@@ -36,6 +43,8 @@ class RunSummary:
     lost_lease: int = 0
     released: int = 0
     backlog: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
     problems: dict[str, int] = field(factory=dict)
     stopped: str | None = None
     outage_exception_id: int | None = None
@@ -74,12 +83,18 @@ class RunSummary:
             "lost_lease": self.lost_lease,
             "released": self.released,
             "backlog": self.backlog,
+            "alerts_sent": self.alerts_sent,
+            "alerts_failed": self.alerts_failed,
             "rate_per_second": round(self.rate, 2),
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
             "problems": dict(sorted(self.problems.items())),
             "stopped": self.stopped,
             "outage_exception_id": self.outage_exception_id,
         }
+
+    def counts(self) -> dict[str, int]:
+        """The run's additive counts (what a flow run record adds to the flow's totals)."""
+        return {name: getattr(self, name) for name in _ADDITIVE}
 
 
 class SummaryBuilder:
@@ -111,17 +126,10 @@ class SummaryBuilder:
     def build(self, finished_at: datetime, backlog: int) -> RunSummary:
         """The summary so far."""
         with self._lock:
-            c = self._counts
             return RunSummary(
                 started_at=self.started_at,
                 finished_at=finished_at,
-                ingested=c["ingested"],
-                posted=c["posted"],
-                already_in_prima=c["already_in_prima"],
-                excepted=c["excepted"],
-                retrying=c["retrying"],
-                lost_lease=c["lost_lease"],
-                released=c["released"],
+                **{name: self._counts[name] for name in _ADDITIVE},
                 backlog=backlog,
                 problems=dict(self._problems),
                 stopped=self.stopped,

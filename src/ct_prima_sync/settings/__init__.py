@@ -12,6 +12,7 @@ from ._converter import Problem
 from ._load import (
     DEFAULT_SETTINGS_FILE,
     SETTINGS_ENV,
+    MetricsSettings,
     Settings,
     StateSettings,
     find_settings,
@@ -23,6 +24,7 @@ from ._load import (
 __all__ = [
     "DEFAULT_SETTINGS_FILE",
     "SETTINGS_ENV",
+    "MetricsSettings",
     "Problem",
     "Settings",
     "StateSettings",

@@ -13,10 +13,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from ..commercetools import CommercetoolsConfig
-from ..engine import EngineConfig
+from ..engine import (
+    AlertRoutes,
+    EngineConfig,
+    GoLiveConfig,
+    GoLiveMode,
+    HealthPolicy,
+    RetentionPolicy,
+)
 from ..errors import ConfigurationError, SettingsError
 from ..mapping import MappingConfig
 from ..prima import OmlinkConfig
@@ -26,6 +33,7 @@ from ._converter import Problem, describe, keys_at, make_converter, where
 __all__ = [
     "DEFAULT_SETTINGS_FILE",
     "SETTINGS_ENV",
+    "MetricsSettings",
     "Settings",
     "StateSettings",
     "find_settings",
@@ -38,8 +46,15 @@ DEFAULT_SETTINGS_FILE: Final = "ct-prima-sync.toml"
 SETTINGS_ENV: Final = "CT_PRIMA_SYNC_CONFIG"
 
 #: Secrets never stand in the file: each is named by ``<key>_env`` (an environment variable) or
-#: ``<key>_file`` (a file holding it, as Docker and Kubernetes secrets are mounted).
-_SECRETS: Final = {"commercetools": ("client_secret",), "prima": ("password", "header_value")}
+#: ``<key>_file`` (a file holding it, as Docker and Kubernetes secrets are mounted). By table.
+_SECRETS: Final[dict[tuple[str, ...], tuple[str, ...]]] = {
+    ("commercetools",): ("client_secret",),
+    ("prima",): ("password", "header_value"),
+    ("alerts", "smtp"): ("password",),
+    ("alerts", "finance"): ("webhook_url",),
+    ("alerts", "operations"): ("webhook_url",),
+    ("alerts", "ecommerce"): ("webhook_url",),
+}
 _REQUIRED_SECRETS: Final = frozenset({"client_secret"})
 #: Stands in for a secret that could not be read, so that the section's other keys are checked.
 _UNREAD: Final = "unread secret"
@@ -57,6 +72,22 @@ class StateSettings:
     busy_timeout: float = 30.0
 
 
+def _port(_instance: object, _attribute: object, value: int) -> None:
+    if not 0 <= value < 65536:
+        raise ConfigurationError(f"port must be between 0 and 65535, got {value}")
+
+
+@frozen(kw_only=True)
+class MetricsSettings:
+    """``[metrics]``: ``textfile``, a Prometheus textfile rewritten after every ``run`` (for
+    node exporter's textfile collector; relative to the settings file), and where
+    ``ct-prima-sync metrics`` serves (``bind``, ``port``)."""
+
+    textfile: str = ""
+    bind: str = "127.0.0.1"
+    port: int = field(default=9464, validator=_port)
+
+
 @frozen(kw_only=True)
 class Settings:
     """A validated settings file. The system sections are None when the file leaves them out
@@ -68,11 +99,36 @@ class Settings:
     commercetools: CommercetoolsConfig | None = None
     prima: OmlinkConfig | None = None
     mapping: MappingConfig | None = None
+    health: HealthPolicy = field(factory=HealthPolicy)
+    metrics: MetricsSettings = field(factory=MetricsSettings)
+    alerts: AlertRoutes | None = None
+    golive: GoLiveConfig = field(factory=GoLiveConfig)
+    retention: RetentionPolicy | None = None
 
     @property
     def state_url(self) -> str:
         """The state URL, with a relative SQLite path made relative to the settings file."""
         return resolve_state_url(self.state.url, self.path.parent if self.path else None)
+
+    @property
+    def health_policy(self) -> HealthPolicy:
+        """What ``health`` expects: ``[health]``, with the purge enabled when ``[retention]``
+        is set and, in shadow mode, the shadow flow expected instead of the order flow (where
+        ``[health]`` leaves them open)."""
+        policy = self.health.enabling("retention") if self.retention else self.health
+        if self.golive.mode is GoLiveMode.SHADOW:
+            policy = policy.enabling("shadow")
+            if policy.orders.enabled is None:
+                policy = evolve(policy, orders=evolve(policy.orders, enabled=False))
+        return policy
+
+    @property
+    def metrics_textfile(self) -> Path | None:
+        """``[metrics] textfile``, relative to the settings file; None when not set."""
+        if not self.metrics.textfile:
+            return None
+        base = self.path.parent if self.path else Path()
+        return base / self.metrics.textfile
 
 
 _SECTIONS: Final[dict[str, type[Any]]] = {
@@ -80,6 +136,11 @@ _SECTIONS: Final[dict[str, type[Any]]] = {
     "commercetools": CommercetoolsConfig,
     "prima": OmlinkConfig,
     "engine": EngineConfig,
+    "health": HealthPolicy,
+    "metrics": MetricsSettings,
+    "alerts": AlertRoutes,
+    "golive": GoLiveConfig,
+    "retention": RetentionPolicy,
 }
 
 
@@ -156,9 +217,7 @@ def parse_settings(
     for name, kind in _SECTIONS.items():
         if name not in data:
             continue
-        section = data[name]
-        if isinstance(section, Mapping) and name in _SECRETS:
-            section = _with_secrets(name, section, environ, base, problems)
+        section = _secrets_in(name, data[name], environ, base, problems)
         values[name] = _structure(section, kind, (name,), problems)
     if "mapping" in data:
         values["mapping"] = _mapping(data["mapping"], base, problems)
@@ -175,21 +234,39 @@ def _structure(value: Any, kind: type[Any], at: KeyPath, problems: list[Problem]
         return None
 
 
-def _with_secrets(
-    name: str,
+def _secrets_in(
+    name: str, section: Any, environ: Mapping[str, str], base: Path, problems: list[Problem]
+) -> Any:
+    """The table ``[name]`` with every secret it (or a table inside it) names read in."""
+    if not isinstance(section, Mapping):
+        return section
+    values = dict(section)
+    for path, secrets in _SECRETS.items():
+        if path[0] != name:
+            continue
+        if len(path) == 1:
+            values = _with_secrets(path, values, secrets, environ, base, problems)
+        elif isinstance(values.get(path[1]), Mapping):
+            values[path[1]] = _with_secrets(path, values[path[1]], secrets, environ, base, problems)
+    return values
+
+
+def _with_secrets(  # noqa: PLR0917 (private helper called from one place)
+    at: KeyPath,
     section: Mapping[str, Any],
+    secrets: tuple[str, ...],
     environ: Mapping[str, str],
     base: Path,
     problems: list[Problem],
 ) -> dict[str, Any]:
     values = dict(section)
-    for secret in _SECRETS[name]:
+    for secret in secrets:
         env_key, file_key = f"{secret}_env", f"{secret}_file"
         if secret in values:
             del values[secret]
             problems.append(
                 Problem(
-                    where((name, secret)),
+                    where((*at, secret)),
                     f"secrets never go in the settings file: name an environment variable "
                     f"with {env_key} (or a file with {file_key}) instead",
                 )
@@ -197,16 +274,16 @@ def _with_secrets(
             continue
         variable, file = values.pop(env_key, None), values.pop(file_key, None)
         if variable is not None and file is not None:
-            problems.append(Problem(where((name, env_key)), f"give {env_key} or {file_key}"))
+            problems.append(Problem(where((*at, env_key)), f"give {env_key} or {file_key}"))
         elif variable is not None:
-            _read_secret(values, secret, (name, env_key), variable, environ.get, problems)
+            _read_secret(values, secret, (*at, env_key), variable, environ.get, problems)
         elif file is not None:
-            _read_secret(values, secret, (name, file_key), file, _file_reader(base), problems)
+            _read_secret(values, secret, (*at, file_key), file, _file_reader(base), problems)
         elif secret in _REQUIRED_SECRETS:
             values[secret] = _UNREAD
             problems.append(
                 Problem(
-                    where((name, env_key)),
+                    where((*at, env_key)),
                     f"required: the environment variable holding the {secret.replace('_', ' ')}"
                     f" (or {file_key}, a file holding it)",
                 )

@@ -1,5 +1,6 @@
 """Durable sync state: order ledger, despatch progress, exception queue, customer map, cursors,
-stock snapshot, posting batches and singleton-flow locks, behind one :class:`StateStore` protocol.
+stock snapshot, posting batches, singleton-flow locks, each flow's runs and shadow records,
+behind one :class:`StateStore` protocol.
 
 ``open_store("memory://" | "sqlite:///sync.db" | "postgresql://...")`` returns a migrated store;
 every store has the same semantics (see docs/state.md).
@@ -16,6 +17,7 @@ from ._dispatch_records import (
 from ._ledger import TRANSITIONS
 from ._memory import MemoryStore
 from ._open import open_store
+from ._ops_records import FlowRunRecord, PurgeCounts, ShadowRecord, ShadowVerdict
 from ._protocol import StateStore
 from ._records import (
     BatchMember,
@@ -50,6 +52,7 @@ __all__ = [
     "DispatchState",
     "ExceptionFilter",
     "ExceptionRecord",
+    "FlowRunRecord",
     "MemoryStore",
     "NewOrder",
     "OrderLine",
@@ -58,7 +61,10 @@ __all__ = [
     "OrderTotals",
     "Owner",
     "PostingBatch",
+    "PurgeCounts",
     "ReturnRecord",
+    "ShadowRecord",
+    "ShadowVerdict",
     "SqliteStore",
     "StateStore",
     "StockSnapshot",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from ..errors import StateError
@@ -30,6 +30,35 @@ def check_seconds(seconds: float, what: str) -> None:
     """Durations are positive."""
     if not seconds > 0:
         raise StateError(f"{what} must be positive")
+
+
+def check_name(name: str, what: str) -> None:
+    """Names (flows, cursors) are short, non-empty strings."""
+    if not isinstance(name, str) or not name or len(name) > 100:
+        raise StateError(f"{what} must be a non-empty name of at most 100 characters")
+
+
+def json_counts(counts: Mapping[str, int]) -> str:
+    """A run's counts as canonical JSON; refuses anything but whole numbers by name."""
+    clean: dict[str, int] = {}
+    for name, value in counts.items():
+        if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, int):
+            raise StateError("run counts must map names to whole numbers")
+        clean[name] = value
+    return json.dumps(clean, sort_keys=True, separators=(",", ":"))
+
+
+def needles(texts: Collection[str]) -> list[str]:
+    """Lower-cased search strings for ``texts``, each as written and as JSON escapes it (stored
+    JSON may escape non-ASCII characters)."""
+    found: list[str] = []
+    for text in texts:
+        if not text:
+            continue
+        for form in (text, json.dumps(text)[1:-1]):
+            if form.lower() not in found:
+                found.append(form.lower())
+    return found
 
 
 def merge_lines(lines: Iterable[OrderLine]) -> dict[tuple[str, str], int]:

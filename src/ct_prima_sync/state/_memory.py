@@ -15,6 +15,7 @@ from ..errors import DuplicateRecordError, StateError
 from . import _ledger
 from ._common import check_limit, check_seconds, json_detail, merge_lines
 from ._memory_dispatch import MemoryDispatchMixin
+from ._memory_ops import MemoryOpsMixin
 from ._memory_tables import MemoryTablesMixin
 from ._records import (
     OPEN_EXCEPTIONS,
@@ -31,7 +32,7 @@ from ._records import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin):
+class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
     """A :class:`StateStore` in memory; nothing survives the process. ``open_store("memory://")``."""
 
     def __init__(self) -> None:
@@ -46,6 +47,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin):
         self._next_exception_id = 1
         self._init_tables()
         self._init_dispatch()
+        self._init_ops()
 
     def __repr__(self) -> str:
         return f"MemoryStore(closed={self._closed})"
@@ -281,6 +283,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin):
                         next_retry_at=retry,
                     )
                     self._exceptions[record.exception_id] = bumped
+                    self._seen_again(record.exception_id)
                     return bumped
             record = ExceptionRecord(
                 exception_id=self._next_exception_id,

@@ -27,6 +27,7 @@ from ..errors import DuplicateRecordError, StateError
 from ._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA_VERSION
 from ._sql_base import ORDER_COLUMNS, Row, Tx
 from ._sql_dispatch import SqlDispatchMixin
+from ._sql_ops import SqlOpsMixin
 from ._sql_orders import CLAIMABLE, SqlOrdersMixin
 from ._sql_tables import SqlTablesMixin
 
@@ -76,7 +77,7 @@ def _translated() -> Iterator[None]:
         ) from None
 
 
-class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin):
+class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin):
     """A :class:`StateStore` in PostgreSQL (``open_store("postgresql://...")``).
 
     ``conninfo`` is a libpq URL or key/value string; the tables live in the connection's
@@ -84,6 +85,8 @@ class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin):
     """
 
     for_update = " FOR UPDATE"
+    find_function = "strpos"
+    detail_text = "detail::text"
 
     def __init__(self, conninfo: str) -> None:
         self._conninfo = conninfo

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from ._dispatch_records import DispatchRecord, DispatchState
+from ._ops_records import FlowRunRecord, ShadowRecord
 from ._records import (
     OPEN_EXCEPTIONS,
     BatchMember,
@@ -138,6 +139,12 @@ class StateStore(Protocol):
         """Units per (commercetools SKU, depot) in the lines of every order Prima has not
         accepted yet: sold in commercetools, unknown to Prima's available-to-sell. With
         ``skus``, only those SKUs. Keys with nothing pending are absent."""
+        ...
+
+    def list_orders(
+        self, statuses: Collection[OrderStatus], *, limit: int | None = None
+    ) -> list[OrderRecord]:
+        """Orders in any of ``statuses``, oldest first (by ledger ``created_at``, then id)."""
         ...
 
     # -- exception queue -------------------------------------------------------------------------
@@ -294,4 +301,78 @@ class StateStore(Protocol):
 
     def unlock(self, name: str, *, owner: str) -> bool:
         """Release the lock if ``owner`` holds it; True if it did."""
+        ...
+
+    # -- flow runs (health and metrics) -----------------------------------------------------------
+    def start_flow_run(self, flow: str, *, now: datetime) -> None:
+        """Record that a run of ``flow`` started at ``now``."""
+        ...
+
+    def finish_flow_run(
+        self,
+        flow: str,
+        *,
+        started_at: datetime,
+        now: datetime,
+        failure: str | None,
+        counts: Mapping[str, int],
+    ) -> FlowRunRecord:
+        """Record that the run of ``flow`` started at ``started_at`` ended at ``now``: a success
+        when ``failure`` is None, else a failure for that (redacted) reason. ``counts`` become
+        the flow's last counts and are added to its totals."""
+        ...
+
+    def list_flow_runs(self) -> list[FlowRunRecord]:
+        """Every flow that ever ran, by name."""
+        ...
+
+    # -- shadow runs (going live) -----------------------------------------------------------------
+    def put_shadow_orders(self, records: Sequence[ShadowRecord]) -> None:
+        """Record what shadow or hold-mode runs did with orders; a newer record of the same order
+        replaces the older one."""
+        ...
+
+    def list_shadow_orders(
+        self, *, since: datetime | None = None, limit: int | None = None
+    ) -> list[ShadowRecord]:
+        """Shadow records (recorded at or after ``since``), by order number, then order id."""
+        ...
+
+    # -- personal data (retention and erasure) ----------------------------------------------------
+    def purge_shadow_payloads(
+        self,
+        *,
+        now: datetime,
+        recorded_before: datetime | None = None,
+        order_ids: Collection[str] = (),
+        customer_keys: Collection[str] = (),
+    ) -> int:
+        """Remove the payload copy and customer key of shadow records recorded before
+        ``recorded_before``, of ``order_ids`` or of ``customer_keys`` (verdicts, numbers and
+        amounts stay); returns how many were purged."""
+        ...
+
+    def scrub_exceptions(
+        self,
+        *,
+        now: datetime,
+        scrub: Callable[[dict[str, Any]], dict[str, Any]],
+        note: str,
+        resolved_before: datetime | None = None,
+        order_ids: Collection[str] = (),
+        containing: Collection[str] = (),
+    ) -> int:
+        """Replace the detail of exceptions resolved before ``resolved_before``, of ``order_ids``
+        or whose detail or resolution note contains one of ``containing`` (any case) with
+        ``scrub(detail)``, and their resolution note with ``note``. Each is scrubbed once (until it
+        is seen again); returns how many were scrubbed."""
+        ...
+
+    def forget_customer_keys(self, keys: Collection[str]) -> int:
+        """Delete these customer map entries; returns how many there were."""
+        ...
+
+    def compact(self) -> None:
+        """Make removed data unrecoverable from the store's own files where the store can (SQLite:
+        removed content is zeroed and the write-ahead log emptied)."""
         ...

@@ -243,9 +243,95 @@ _POSTGRES_V4: Final = [
     )""",
 ]
 
+# v5: each flow's runs (health, metrics), what shadow runs would have sent (going live), and
+# when an exception's free text was scrubbed (retention, erasure requests).
+_SHADOW_VERDICTS: Final = "('would_send', 'would_except', 'not_checked', 'sent_held')"
+_SQLITE_V5: Final = [
+    """CREATE TABLE flow_runs (
+        flow TEXT PRIMARY KEY,
+        last_started_at TEXT,
+        last_finished_at TEXT,
+        last_succeeded_at TEXT,
+        last_failed_at TEXT,
+        last_failure TEXT,
+        last_duration_seconds REAL,
+        last_counts TEXT NOT NULL DEFAULT '{}',
+        runs INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        total_seconds REAL NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE flow_totals (
+        flow TEXT NOT NULL, name TEXT NOT NULL, total INTEGER NOT NULL,
+        PRIMARY KEY (flow, name))""",
+    f"""CREATE TABLE shadow_orders (
+        order_id TEXT PRIMARY KEY,
+        order_number TEXT,
+        mode TEXT NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN {_SHADOW_VERDICTS}),
+        kinds TEXT NOT NULL DEFAULT '',
+        currency TEXT,
+        fraction_digits INTEGER,
+        net_minor INTEGER,
+        tax_minor INTEGER,
+        gross_minor INTEGER,
+        lines INTEGER NOT NULL DEFAULT 0,
+        new_customer INTEGER NOT NULL DEFAULT 0,
+        customer_key TEXT,
+        payload TEXT,
+        recorded_at TEXT NOT NULL,
+        purged_at TEXT
+    )""",
+    "CREATE INDEX shadow_orders_recorded_idx ON shadow_orders (recorded_at)",
+    "CREATE INDEX shadow_orders_customer_idx ON shadow_orders (customer_key)",
+    "ALTER TABLE exceptions ADD COLUMN purged_at TEXT",
+    "CREATE INDEX exceptions_resolved_idx ON exceptions (resolved_at) WHERE purged_at IS NULL",
+]
+_POSTGRES_V5: Final = [
+    """CREATE TABLE flow_runs (
+        flow TEXT COLLATE "C" PRIMARY KEY,
+        last_started_at TIMESTAMPTZ,
+        last_finished_at TIMESTAMPTZ,
+        last_succeeded_at TIMESTAMPTZ,
+        last_failed_at TIMESTAMPTZ,
+        last_failure TEXT,
+        last_duration_seconds DOUBLE PRECISION,
+        last_counts JSONB NOT NULL DEFAULT '{}',
+        runs BIGINT NOT NULL DEFAULT 0,
+        failures BIGINT NOT NULL DEFAULT 0,
+        consecutive_failures BIGINT NOT NULL DEFAULT 0,
+        total_seconds DOUBLE PRECISION NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE flow_totals (
+        flow TEXT COLLATE "C" NOT NULL, name TEXT COLLATE "C" NOT NULL, total BIGINT NOT NULL,
+        PRIMARY KEY (flow, name))""",
+    f"""CREATE TABLE shadow_orders (
+        order_id TEXT COLLATE "C" PRIMARY KEY,
+        order_number TEXT COLLATE "C",
+        mode TEXT NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN {_SHADOW_VERDICTS}),
+        kinds TEXT NOT NULL DEFAULT '',
+        currency TEXT,
+        fraction_digits INTEGER,
+        net_minor BIGINT,
+        tax_minor BIGINT,
+        gross_minor BIGINT,
+        lines INTEGER NOT NULL DEFAULT 0,
+        new_customer BOOLEAN NOT NULL DEFAULT FALSE,
+        customer_key TEXT COLLATE "C",
+        payload JSONB,
+        recorded_at TIMESTAMPTZ NOT NULL,
+        purged_at TIMESTAMPTZ
+    )""",
+    "CREATE INDEX shadow_orders_recorded_idx ON shadow_orders (recorded_at)",
+    "CREATE INDEX shadow_orders_customer_idx ON shadow_orders (customer_key)",
+    "ALTER TABLE exceptions ADD COLUMN purged_at TIMESTAMPTZ",
+    "CREATE INDEX exceptions_resolved_idx ON exceptions (resolved_at) WHERE purged_at IS NULL",
+]
 
-def _v5(text: str) -> list[str]:
-    """v5: order lines per SKU and depot until Prima has the order (the stock flow's pending
+
+def _v6(text: str) -> list[str]:
+    """v6: order lines per SKU and depot until Prima has the order (the stock flow's pending
     figure, one indexed query), and exceptions about a subject other than an order (a SKU in a
     depot), one open per kind, order and subject."""
     return [
@@ -266,18 +352,26 @@ def _v5(text: str) -> list[str]:
 
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
-    "sqlite": [(1, _SQLITE_V1), (2, _V2), (3, _V3), (4, _SQLITE_V4), (5, _v5("TEXT"))],
+    "sqlite": [
+        (1, _SQLITE_V1),
+        (2, _V2),
+        (3, _V3),
+        (4, _SQLITE_V4),
+        (5, _SQLITE_V5),
+        (6, _v6("TEXT")),
+    ],
     "postgresql": [
         (1, _POSTGRES_V1),
         (2, _V2),
         (3, _V3),
         (4, _POSTGRES_V4),
-        (5, _v5('TEXT COLLATE "C"')),
+        (5, _POSTGRES_V5),
+        (6, _v6('TEXT COLLATE "C"')),
     ],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (

@@ -34,7 +34,8 @@ _RECORD_EXCEPTION = (
     "ON CONFLICT (kind, order_id, subject) WHERE resolved_at IS NULL DO UPDATE SET "
     "owner = excluded.owner, detail = excluded.detail, last_seen = excluded.last_seen, "
     "occurrences = exceptions.occurrences + 1, transient = excluded.transient, "
-    f"next_retry_at = excluded.next_retry_at RETURNING {EXCEPTION_COLUMNS}"
+    "next_retry_at = excluded.next_retry_at, purged_at = NULL "
+    f"RETURNING {EXCEPTION_COLUMNS}"
 )
 _SELECT_EXCEPTIONS = f"SELECT {EXCEPTION_COLUMNS} FROM exceptions"
 _UPSERT_STOCK = (

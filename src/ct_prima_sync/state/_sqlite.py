@@ -15,6 +15,7 @@ from ..errors import DuplicateRecordError, StateError
 from ._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA_VERSION
 from ._sql_base import Row
 from ._sql_dispatch import SqlDispatchMixin
+from ._sql_ops import SqlOpsMixin
 from ._sql_orders import SqlOrdersMixin
 from ._sql_tables import SqlTablesMixin
 
@@ -70,12 +71,14 @@ def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
         time.sleep(0.01)
 
 
-class SqliteStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin):
+class SqliteStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin):
     """A :class:`StateStore` in one SQLite file (``open_store("sqlite:///sync.db")``).
 
     Several processes may open the same file: writes are serialised by ``BEGIN IMMEDIATE`` and
     wait up to ``busy_timeout`` seconds for each other. Inside a process the store holds one
-    connection behind a lock, so a thread pool can share it.
+    connection behind a lock, so a thread pool can share it. Deleted and overwritten content is
+    zeroed (``secure_delete``), so a purge of personal data leaves nothing in the file once
+    :meth:`compact` has emptied the write-ahead log.
     """
 
     def __init__(self, path: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
@@ -91,6 +94,7 @@ class SqliteStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin):
                 _enable_wal(self._conn, busy_timeout)
                 self._conn.execute("PRAGMA synchronous = NORMAL")
                 self._conn.execute("PRAGMA foreign_keys = ON")
+                self._conn.execute("PRAGMA secure_delete = ON")
                 self._migrate()
             except BaseException:
                 self._conn.close()
@@ -125,6 +129,13 @@ class SqliteStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin):
         with self._read() as tx:
             row = tx.one("SELECT MAX(version) FROM schema_version")
         return int(row[0]) if row and row[0] is not None else 0
+
+    def compact(self) -> None:
+        """Copy every change into the database file and empty the write-ahead log, so that
+        purged content survives in neither (another process still reading the old content keeps
+        the log until it is done: run this again later)."""
+        with self._read() as tx:
+            tx.one("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         """Close the connection. Idempotent."""
