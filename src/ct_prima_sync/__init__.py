@@ -7,13 +7,24 @@ The public entry points live in the subpackages (see docs/architecture.md):
 :class:`ct_prima_sync.errors.CtPrimaSyncError`.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .errors import CtPrimaSyncError
 
 __all__ = ["CtPrimaSyncError", "__version__"]
 
-try:
-    __version__ = version("ct-prima-sync")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+__version__: str
+
+
+def __getattr__(name: str) -> Any:
+    # importlib.metadata costs more than the whole pure mapping: read the version on first use.
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        found = version("ct-prima-sync")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        found = "0.0.0"
+    globals()["__version__"] = found
+    return found

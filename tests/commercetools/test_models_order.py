@@ -21,7 +21,7 @@ from ct_prima_sync.commercetools import (
     parse_order,
     unparse,
 )
-from ct_prima_sync.commercetools._converter import DETAILED
+from ct_prima_sync.commercetools._converter import detailed_converter
 from ct_prima_sync.money import HighPrecisionMoney, Money
 from ct_prima_sync.testing.factories import random_order
 
@@ -361,5 +361,5 @@ def test_the_fast_parser_agrees_with_the_validating_one_on_realistic_orders(seed
 
     parsed = parse_order(data)
 
-    assert parsed == DETAILED.structure(data, Order)
+    assert parsed == detailed_converter().structure(data, Order)
     assert unparse(parsed) == data

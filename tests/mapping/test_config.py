@@ -13,6 +13,7 @@ from ct_prima_sync.mapping import (
     ExternalTaxPolicy,
     MappingConfig,
     OrderDiscountScope,
+    PayMethod,
     PriceBasis,
 )
 from ct_prima_sync.prima import SkuCode
@@ -80,7 +81,7 @@ def test_a_whole_toml_configuration_loads_with_exact_rates() -> None:
     assert config.shipping.code_for(shipping_key=None, method_names=("Other",)) == "CARRIAGE"
     assert config.custom_lines["gift-wrap"].charge == "GW"
     assert config.custom_lines["insurance"].product == SkuCode(product="INS", matrix=("STD",))
-    assert config.payment_methods == {"card": "CC"}
+    assert config.payments.methods == {"card": PayMethod(method="CC")}
     assert config.sku.to_prima("GIFTCARD-50") == SkuCode(product="GIFT", matrix=("50",))
     assert config.depots.default == "WH1"
     assert config.ignore_fields == frozenset({"marketingBadge"})

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from ct_prima_sync.errors import ConfigurationError, PayloadError
-from ct_prima_sync.mapping import map_order_json, plan_stock_json
+from ct_prima_sync.mapping import MappingResult, map_order_json, plan_stock_json
 from ct_prima_sync.testing.factories import LineSpec, make_order, random_order
+
+from .result_schema import assert_valid
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "mapping.toml"
 
@@ -36,8 +38,9 @@ def no_floats(value: object) -> bool:
 
 def test_a_factory_order_maps_to_json_with_exact_decimal_totals(config: dict[str, Any]) -> None:
     order = random_order(7, currency="EUR")
-    result = map_order_json(order, config)
+    result = assert_valid(map_order_json(order, config))
     assert result["ok"], result["issues"]
+    assert result["schema_version"] == 1
     assert result["issues"] == []
     assert result["order_number"] == order["orderNumber"]
     totals = result["totals"]
@@ -57,19 +60,21 @@ def test_every_example_order_maps_with_the_example_configuration(
     seed: int, config: dict[str, Any]
 ) -> None:
     result = map_order_json(random_order(seed), config)
-    assert result["ok"], result["issues"]
+    assert result.ok, result.issues
+    assert_valid(result)
 
 
 def test_kwd_and_jpy_amounts_keep_their_own_fraction_digits(config: dict[str, Any]) -> None:
-    kwd = map_order_json(random_order(1, currency="KWD"), config)["totals"]["gross"]["amount"]
-    jpy = map_order_json(random_order(1, currency="JPY"), config)["totals"]["gross"]["amount"]
+    kwd = assert_valid(map_order_json(random_order(1, currency="KWD"), config))
+    jpy = assert_valid(map_order_json(random_order(1, currency="JPY"), config))
+    kwd, jpy = kwd["totals"]["gross"]["amount"], jpy["totals"]["gross"]["amount"]
     assert len(kwd.split(".")[1]) == 3
     assert "." not in jpy
 
 
 def test_an_unmapped_sku_gives_issues_not_an_order(config: dict[str, Any]) -> None:
     order = make_order(lines=[LineSpec(sku="no such sku!", quantity=1, unit_price=500)])
-    result = map_order_json(order, config)
+    result = assert_valid(map_order_json(order, config))
     assert not result["ok"]
     assert result["sales_order"] is None
     codes = {(i["code"], i["owner"], i["path"]) for i in result["issues"]}
@@ -80,7 +85,7 @@ def test_a_malformed_order_gives_invalid_order_with_the_path(config: dict[str, A
     order = random_order(3)
     broken = copy.deepcopy(order)
     broken["lineItems"][0]["quantity"] = "two"
-    result = map_order_json(broken, config)
+    result = assert_valid(map_order_json(broken, config))
     assert not result["ok"]
     [issue] = result["issues"]
     assert issue["code"] == "INVALID_ORDER"
@@ -92,13 +97,61 @@ def test_a_malformed_order_gives_invalid_order_with_the_path(config: dict[str, A
 def test_anything_that_is_not_an_order_gives_an_issue_not_an_exception(
     order: Any, config: dict[str, Any]
 ) -> None:
-    result = map_order_json(order, config)
+    result = assert_valid(map_order_json(order, config))
     assert [i["code"] for i in result["issues"]] == ["INVALID_ORDER"]
 
 
 def test_a_bad_configuration_raises_once_instead_of_failing_every_order() -> None:
     with pytest.raises(ConfigurationError, match=r"sku\.rules\[0\]\.pattern"):
         map_order_json(random_order(1), {"sku": {"rules": [{"pattern": "("}]}})
+
+
+def test_the_configuration_may_be_toml_text_a_dict_or_a_mapping_config(
+    config: dict[str, Any],
+) -> None:
+    from ct_prima_sync.mapping import MappingConfig
+
+    order = random_order(4)
+    text = EXAMPLE.read_text(encoding="utf-8")
+    results = [
+        map_order_json(order, text).to_dict(),
+        map_order_json(order, config).to_dict(),
+        map_order_json(order, MappingConfig.from_toml(text)).to_dict(),
+    ]
+
+    assert results[0]["ok"]
+    assert results[0] == results[1] == results[2]
+
+
+def test_the_order_may_be_json_text_or_bytes(config: dict[str, Any]) -> None:
+    order = random_order(5)
+    as_text = map_order_json(json.dumps(order), config)
+    as_bytes = map_order_json(json.dumps(order).encode(), config)
+
+    assert as_text.ok
+    assert as_text == as_bytes == map_order_json(order, config)
+
+
+def test_the_result_is_typed_and_round_trips_through_its_json_text(config: dict[str, Any]) -> None:
+    result = map_order_json(random_order(6), config)
+
+    assert isinstance(result, MappingResult)
+    assert result.ok
+    assert result.sales_order is not None
+    assert result.issues == ()
+    assert json.loads(result.to_json()) == result.to_dict()
+    assert result.to_dict()["sales_order"]["order_number"] == result.order_number
+
+
+def test_decimal_strings_never_use_exponent_notation() -> None:
+    from ct_prima_sync.mapping._result import decimal_text, money_json
+    from ct_prima_sync.money import Money
+
+    assert money_json(Money(0, "EUR", 2))["amount"] == "0.00"
+    assert money_json(Money(5, "XTS", 8))["amount"] == "0.00000005"
+    assert money_json(Money(10**30, "JPY", 0))["amount"] == "1" + "0" * 30
+    assert decimal_text(Decimal("1E-7")) == "0.0000001"
+    assert decimal_text(Decimal("1.00E+4")) == "10000"
 
 
 STOCK_CONFIG = {

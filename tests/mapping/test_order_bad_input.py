@@ -19,6 +19,7 @@ from ct_prima_sync.mapping import (
     IssueOwner,
     MappedOrder,
     MappingConfig,
+    PaymentConfig,
     map_order,
 )
 from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order
@@ -163,7 +164,9 @@ def test_a_direct_discount_with_an_unknown_target_is_unsupported() -> None:
     payload = _order()
     payload["directDiscounts"] = [{"id": "d1", "value": {}, "target": {"type": "loyaltyPoints"}}]
 
-    assert _codes(_map(payload)) == [(IssueCode.UNSUPPORTED_DISCOUNT, "directDiscounts[0].target")]
+    assert _codes(_map(payload)) == [
+        (IssueCode.UNSUPPORTED_DISCOUNT, "directDiscounts[0].target.type")
+    ]
 
 
 def test_external_taxes_are_refused_unless_the_policy_accepts_them() -> None:
@@ -283,7 +286,7 @@ def test_an_unmapped_payment_method_is_reported_to_finance() -> None:
     payload = make_order(
         lines=[LineSpec(sku="KNOWN-1", quantity=1, unit_price=100)], payment_method="barter"
     )
-    config = attrs.evolve(CONFIG, payment_field="paymentMethod")
+    config = attrs.evolve(CONFIG, payments=PaymentConfig(field="paymentMethod"))
     (issue,) = _map(payload, config).issues
 
     assert (issue.code, issue.owner) == (IssueCode.UNMAPPED_PAYMENT_METHOD, IssueOwner.FINANCE)

@@ -13,6 +13,8 @@ from ct_prima_sync.mapping import (
     CustomLineTarget,
     DiscountPresentation,
     MappingConfig,
+    PaymentConfig,
+    PayMethod,
     PriceBasis,
     map_order,
 )
@@ -324,7 +326,10 @@ def test_the_payment_method_custom_field_becomes_a_prima_payment_of_the_gross_to
     payload = make_order(
         lines=[LineSpec(sku="DESK-1", quantity=1, unit_price=10000)], payment_method="card"
     )
-    config = attrs.evolve(CONFIG, payment_field="paymentMethod", payment_methods={"card": "CC"})
+    config = attrs.evolve(
+        CONFIG,
+        payments=PaymentConfig(field="paymentMethod", methods={"card": PayMethod(method="CC")}),
+    )
 
     (payment,) = _map(payload, config).payments
     assert (payment.pay_method, payment.amount) == ("CC", eur(10000))

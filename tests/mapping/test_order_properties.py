@@ -20,6 +20,7 @@ from ct_prima_sync.commercetools import parse_order
 from ct_prima_sync.mapping import (
     DiscountPresentation,
     MappingConfig,
+    OrderDiscountLines,
     OrderDiscountScope,
     PriceBasis,
     map_order,
@@ -49,9 +50,10 @@ CONFIGS = [
         vat_inclusive=vat_inclusive,
         discount_sku=SkuCode(product="DISCOUNT"),
         order_discount_scope=scope,
+        order_discounts=order_discounts,
     )
-    for presentation, basis, vat_inclusive, scope in itertools.product(
-        DiscountPresentation, PriceBasis, (True, False), OrderDiscountScope
+    for presentation, basis, vat_inclusive, scope, order_discounts in itertools.product(
+        DiscountPresentation, PriceBasis, (True, False), OrderDiscountScope, OrderDiscountLines
     )
 ]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import subprocess
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -32,13 +34,6 @@ def drain(store: StateStore, worker_id: str) -> list[str]:
     return finished
 
 
-def drain_url(args: tuple[str, str]) -> list[str]:
-    """:func:`drain` with a store of the worker's own (run in a child process)."""
-    url, worker_id = args
-    with open_store(url) as store:
-        return drain(store, worker_id)
-
-
 def fill(url: str) -> None:
     with open_store(url) as store:
         store.ingest_many([order(n) for n in range(BACKLOG)], now=at(0))
@@ -62,12 +57,45 @@ def test_four_threads_sharing_one_store_finish_the_backlog_once(store: StateStor
     assert store.count_orders_by_status()[OrderStatus.SUBMITTED] == BACKLOG
 
 
+#: A worker process: drain the backlog of the store at argv[1] as argv[2], print the order ids.
+_WORKER = """
+import json, sys
+from datetime import UTC, datetime
+from ct_prima_sync.state import open_store
+
+url, worker_id = sys.argv[1], sys.argv[2]
+claimed_at = datetime.fromisoformat(sys.argv[3])
+recorded_at = datetime.fromisoformat(sys.argv[4])
+finished = []
+with open_store(url) as store:
+    while batch := store.claim(worker_id, lease_seconds=600, limit=25, now=claimed_at):
+        for record in batch:
+            store.record_prima_reference(
+                record.order_id, worker_id=worker_id, reference="SO-" + record.order_id,
+                now=recorded_at,
+            )
+            finished.append(record.order_id)
+print(json.dumps(finished))
+"""
+
+
 def _processes(url: str, workers: int) -> list[list[str]]:
-    # fork: the children inherit this test module, which the importlib import mode does not
-    # put on the path for spawned interpreters.
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        return pool.map(drain_url, [(url, f"p{i}") for i in range(workers)])
+    # Fresh interpreters rather than fork: a fork copies whatever locks other threads of the test
+    # process hold at that moment (served fakes from earlier tests), and a child could hang on one.
+    children = [
+        subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+            [sys.executable, "-c", _WORKER, url, f"p{i}", at(1).isoformat(), at(2).isoformat()],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(workers)
+    ]
+    results = []
+    for child in children:
+        out, _ = child.communicate(timeout=120)
+        assert child.returncode == 0
+        results.append(json.loads(out))
+    return results
 
 
 @pytest.mark.postgres

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import ConfigurationError
-from ..mapping import MappingConfig
-from ..mapping._json import invalid_order_json, map_order_document
-from ..prima import OmlinkCodec, SalesOrder
+from ..mapping import MappingConfig, MappingResult, map_order_json
+from ..mapping._json import MAX_ORDER_BYTES, read_order_text
+from ..prima import OmlinkCodec
 from ..prima._xml import SubmitOrdersRequest
 from ..state import ExceptionFilter, OrderRecord, OrderStatus
 from ._common import add_format, add_state, now, open_state, subparser
@@ -206,6 +206,23 @@ def add_map_order(subparsers: Any) -> None:
     parser.set_defaults(handler=_run_map_order)
 
 
+def _read_order(name: str, stdin: TextIO) -> bytes:
+    """The order file's bytes, at most one more than an order may have (the rest is not read)."""
+    if name == "-":
+        source = getattr(stdin, "buffer", None)
+        if source is None:  # a text stream without bytes beneath (tests hand in StringIO)
+            return stdin.read(MAX_ORDER_BYTES + 1).encode("utf-8", "surrogateescape")
+        data: bytes = source.read(MAX_ORDER_BYTES + 1)
+        return data
+    try:
+        with Path(name).open("rb") as handle:
+            return handle.read(MAX_ORDER_BYTES + 1)
+    except IsADirectoryError:
+        raise UsageError(f"order {name} is a directory, not a file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read order {name}: {exc.strerror or exc}") from None
+
+
 def _run_map_order(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     if args.config == "-" and args.order == "-":
         raise UsageError("the configuration and the order cannot both come from stdin")
@@ -213,38 +230,23 @@ def _run_map_order(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stde
         config = MappingConfig.from_dict(_load_mapping_config(args.config, stdin))
     except ConfigurationError as exc:
         raise UsageError(f"invalid configuration {args.config}: {exc}") from None
-    text = _read_text(args.order, stdin, "order")
-    sales_order: SalesOrder | None = None
-    try:
-        order = json.loads(text)
-    except json.JSONDecodeError as exc:
-        result = invalid_order_json(
-            f"the order is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        )
-    except RecursionError:
-        result = invalid_order_json("the order is nested too deeply to read")
-    else:
-        if isinstance(order, dict):
-            try:
-                result, sales_order = map_order_document(order, config)
-            except RecursionError:
-                result = invalid_order_json("the order is nested too deeply to read")
-        else:
-            result = invalid_order_json("the order must be a JSON object")
-    if args.format == "omlink" and sales_order is not None:
+    order = read_order_text(_read_order(args.order, stdin))
+    result = order if isinstance(order, MappingResult) else map_order_json(order, config)
+    if args.format == "omlink" and result.sales_order is not None:
         # A preview: the order number stands in for the per-send UniqueId the client draws.
+        sales_order = result.sales_order
         request = SubmitOrdersRequest(orders=(sales_order,), unique_ids=(sales_order.order_number,))
         stdout.write(OmlinkCodec().encode_request(request))
         stdout.write("\n")
         return EXIT_OK
     if args.format == "omlink":
-        for issue in result["issues"]:
-            where = f" at {issue['path']}" if issue["path"] else ""
-            stderr.write(f"{issue['code']}{where}: {issue['message']}\n")
+        for issue in result.issues:
+            where = f" at {issue.path}" if issue.path else ""
+            stderr.write(f"{issue.code}{where}: {issue.message}\n")
     else:
-        json.dump(result, stdout, indent=2, ensure_ascii=False)
+        stdout.write(result.to_json(indent=2))
         stdout.write("\n")
-    if not result["ok"]:
-        stderr.write(f"the order has {len(result['issues'])} issue(s); it was not mapped\n")
+    if not result.ok:
+        stderr.write(f"the order has {len(result.issues)} issue(s); it was not mapped\n")
         return EXIT_ISSUES
     return EXIT_OK

@@ -15,19 +15,21 @@ Every action is a frozen attrs class with two class-level facts:
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
-import cattrs
 from attrs import field, frozen
-from cattrs.gen import make_dict_unstructure_fn, override
 
 from ..errors import ConfigurationError
 from ._models.enums import OrderState, PaymentState, ShipmentState
 from ._query import format_datetime
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = [
     "AddDelivery",
@@ -331,8 +333,16 @@ def _camel(name: str) -> str:
     return _CAMEL.sub(lambda m: m.group(1).upper(), name)
 
 
-def _make_converter() -> cattrs.Converter:
-    """The one converter for outgoing JSON: camelCase names, unset (``None``) fields left out."""
+@functools.cache
+def _converter() -> cattrs.Converter:
+    """The one converter for outgoing JSON: camelCase names, unset (``None``) fields left out.
+
+    Built on first use: the pure mapping builds actions (dispatch plans) on import paths that
+    must not pay for cattrs.
+    """
+    import cattrs  # noqa: PLC0415
+    from cattrs.gen import make_dict_unstructure_fn, override  # noqa: PLC0415
+
     converter = cattrs.Converter()
     converter.register_unstructure_hook(datetime, format_datetime)
     converter.register_unstructure_hook(enum.Enum, lambda member: member.value)
@@ -351,15 +361,12 @@ def _make_converter() -> cattrs.Converter:
     return converter
 
 
-_CONVERTER: Final = _make_converter()
-
-
 def action_to_json(action: UpdateAction) -> dict[str, Any]:
     """The API's JSON for one update action."""
-    return {"action": action.action, **_CONVERTER.unstructure(action)}
+    return {"action": action.action, **_converter().unstructure(action)}
 
 
 def draft_to_json(draft: InventoryEntryDraft) -> dict[str, Any]:
     """The API's JSON for an inventory entry draft."""
-    data: dict[str, Any] = _CONVERTER.unstructure(draft)
+    data: dict[str, Any] = _converter().unstructure(draft)
     return data

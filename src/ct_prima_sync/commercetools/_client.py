@@ -33,6 +33,7 @@ from ._decode import CORRELATION_HEADER, decode_response
 from ._inventory import Inventory
 from ._messages import Messages
 from ._orders import Orders
+from ._payments import Payments
 from ._query import MAX_PAGE_SIZE, QueryValue, iter_by_id
 from ._redact import redact_httpx_logs_for
 from ._retry import call_with_retries
@@ -52,8 +53,8 @@ class CommercetoolsClient:
     """A client for one commercetools project.
 
     Resources hang off the client: :attr:`orders`, :attr:`customers`, :attr:`channels`,
-    :attr:`inventory` and :attr:`messages`. Use it as a context manager, or call :meth:`close`;
-    a closed client raises :class:`~ct_prima_sync.errors.ClientClosedError`.
+    :attr:`inventory`, :attr:`payments` and :attr:`messages`. Use it as a context manager, or
+    call :meth:`close`; a closed client raises :class:`~ct_prima_sync.errors.ClientClosedError`.
 
     The I/O seam is ``http_client`` (an ``httpx.Client`` the caller owns and closes) or
     ``transport`` (an ``httpx`` transport, e.g. ``httpx.MockTransport`` in tests, wrapped in a
@@ -104,6 +105,7 @@ class CommercetoolsClient:
         self.customers: Final = Customers(self)
         self.channels: Final = Channels(self)
         self.inventory: Final = Inventory(self)
+        self.payments: Final = Payments(self)
         self.messages: Final = Messages(self)
 
     def __repr__(self) -> str:

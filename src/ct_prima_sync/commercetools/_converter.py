@@ -1,9 +1,11 @@
 """The one cattrs converter for commercetools JSON, built in one place.
 
-:func:`make_converter` builds it; the module keeps two instances made by the same code:
-``FAST`` (``detailed_validation`` off, the hot path) and ``DETAILED`` (on), which a parse function
-runs only after ``FAST`` failed, to name every bad field (``_models/parse.py`` turns its exception
-group into JSON paths such as ``lineItems[3].price.value.centAmount``).
+:func:`make_converter` builds it; there are two instances made by the same code: ``FAST``
+(``detailed_validation`` off, the hot path) and ``DETAILED`` (on, built on first use by
+:func:`detailed_converter`), which a parse function runs only after ``FAST`` failed, to name every
+bad field (``_models/_failures.py`` turns its exception group into JSON paths such as
+``lineItems[3].price.value.centAmount``). This module, and cattrs with it, loads on the first
+parse, not on ``import ct_prima_sync.mapping``.
 
 Hooks it registers (later registrations win in cattrs, so the specific ones come last):
 
@@ -31,6 +33,7 @@ checked ``Money(...)``.
 from __future__ import annotations
 
 import enum
+import functools
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -45,9 +48,9 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from ct_prima_sync.money import HighPrecisionMoney, Money, parse_money, parse_typed_money
 
-from ._models.base import EMPTY, WIRE_NAME
+from ._models.base import EMPTY, wire_name
 
-__all__ = ["DETAILED", "FAST", "MONEY_PATH", "FieldError", "make_converter", "wire_name"]
+__all__ = ["FAST", "MONEY_PATH", "FieldError", "detailed_converter", "make_converter", "wire_name"]
 
 Hook = Callable[[Any, Any], Any]
 
@@ -75,17 +78,6 @@ def _kind(value: object) -> str:
     if isinstance(value, Mapping):
         return "object"
     return type(value).__name__
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def wire_name(attribute: attrs.Attribute[Any]) -> str:
-    """The JSON key of a model attribute."""
-    named = attribute.metadata.get(WIRE_NAME)
-    return named if isinstance(named, str) else _camel(attribute.name)
 
 
 def _is_model(cl: Any) -> bool:
@@ -463,4 +455,9 @@ def make_converter(*, detailed_validation: bool) -> Converter:
 
 
 FAST: Final = make_converter(detailed_validation=False)
-DETAILED: Final = make_converter(detailed_validation=True)
+
+
+@functools.cache
+def detailed_converter() -> Converter:
+    """The ``DETAILED`` converter, built on first use: only a payload ``FAST`` refused needs it."""
+    return make_converter(detailed_validation=True)

@@ -28,7 +28,7 @@ from attrs import evolve, field, frozen
 from ..commercetools import CommercetoolsClient, Order
 from ..errors import ConfigurationError
 from ..mapping import MappingConfig
-from ..mapping._json import to_jsonable
+from ..mapping._result import to_jsonable
 from ..money import Money
 from ..prima import (
     CustomerDetails,

@@ -185,7 +185,11 @@ class OrderFlow:
 
     # -- steps -------------------------------------------------------------------------------------
     def _map(self, order: Order) -> tuple[SalesOrder | None, list[Problem]]:
-        mapped = map_order(order, self._mapping)
+        # The order's Payments (scope view_payments) only when the mapping reads them.
+        payments = (
+            self._ct.payments.for_order(order) if self._mapping.payments.read_payments else None
+        )
+        mapped = map_order(order, self._mapping, payments=payments)
         by_code: dict[str, list[MappingIssue]] = {}
         for issue in mapped.issues:
             by_code.setdefault(str(issue.code), []).append(issue)
@@ -371,7 +375,9 @@ def _ids(record: OrderRecord) -> dict[str, object]:
 def _issue_text(issue: MappingIssue) -> str:
     if issue.difference is None:
         return issue.message
-    return f"{issue.message} (mapped minus commercetools: {issue.difference})"
+    if issue.code == "TOTALS_MISMATCH":
+        return f"{issue.message} (mapped minus commercetools: {issue.difference})"
+    return f"{issue.message} (difference: {issue.difference})"
 
 
 def _open_for(order_id: str) -> ExceptionFilter:

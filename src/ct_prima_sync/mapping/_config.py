@@ -9,7 +9,6 @@ docs/configuration.md shows a whole mapping.toml.
 from __future__ import annotations
 
 import enum
-import tomllib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
@@ -19,17 +18,20 @@ from attrs import field, frozen
 from ..errors import ConfigurationError
 from ..money import default_fraction_digits
 from ..prima import SkuCode
-from ._cfgread import reject_unknown, str_list, str_map, str_or_none, sub_path, table
+from ._cfgread import reject_unknown, str_list, str_or_none, sub_path, table
 from ._customers import CustomerConfig
 from ._depots import DepotMap
+from ._payments import PaymentConfig
 from ._sku import SkuCodec
 from ._stock import StockConfig
 
 __all__ = [
+    "CarrierService",
     "CustomLineTarget",
     "DiscountPresentation",
     "ExternalTaxPolicy",
     "MappingConfig",
+    "OrderDiscountLines",
     "OrderDiscountScope",
     "PriceBasis",
     "ShippingCharges",
@@ -54,6 +56,19 @@ class DiscountPresentation(enum.StrEnum):
 
     FOLDED = "folded"
     LINE_DISCOUNT = "line_discount"
+    DISCOUNT_LINES = "discount_lines"
+
+
+class OrderDiscountLines(enum.StrEnum):
+    """How order-level discounts (``discountOnTotalPrice``) and shipping discounts reach Prima.
+
+    ``spread`` (default): taken off the items (by the scope), shown as the presentation shows
+    line discounts. ``discount_lines``: the items keep their figures before them, and each
+    (tax code, rate) gets one negative ``discount_sku`` line carrying them, so Prima's discount
+    reports see order-level promotions as such.
+    """
+
+    SPREAD = "spread"
     DISCOUNT_LINES = "discount_lines"
 
 
@@ -107,13 +122,30 @@ class CustomLineTarget:
 
 
 @frozen(kw_only=True)
+class CarrierService:
+    """The Prima carrier (``OrderHeaderData@Carrier``) and service (``CarrServ``) of a shipping
+    method."""
+
+    carrier: str
+    service: str = ""
+
+
+@frozen(kw_only=True)
 class ShippingCharges:
-    """Prima charge codes for shipping: by shipping key (multiple shipping) first, then by
-    shipping method key, id or name, then ``default``."""
+    """Prima charge codes and carriers for shipping: by shipping key (multiple shipping) first,
+    then by shipping method key, id or name, then ``default`` / ``default_carrier``.
+
+    Carriers are optional; once any is configured, every shipping method must have one
+    (UNMAPPED_CARRIER, owned by operations), so no order reaches Prima with an empty carrier by
+    accident.
+    """
 
     keys: Mapping[str, str] = field(factory=dict)
     methods: Mapping[str, str] = field(factory=dict)
     default: str | None = None
+    carriers: Mapping[str, CarrierService] = field(factory=dict)
+    """Carriers by shipping key or shipping method key, id or name."""
+    default_carrier: CarrierService | None = None
 
     def code_for(self, *, shipping_key: str | None, method_names: tuple[str, ...]) -> str | None:
         """The charge code, or ``None`` (UNMAPPED_SHIPPING_METHOD)."""
@@ -123,6 +155,20 @@ class ShippingCharges:
             if name in self.methods:
                 return self.methods[name]
         return self.default
+
+    @property
+    def uses_carriers(self) -> bool:
+        """True when carriers are configured (then every shipping method needs one)."""
+        return bool(self.carriers) or self.default_carrier is not None
+
+    def carrier_for(
+        self, *, shipping_key: str | None, method_names: tuple[str, ...]
+    ) -> CarrierService | None:
+        """The carrier and service, or ``None`` (UNMAPPED_CARRIER when carriers are in use)."""
+        for name in (shipping_key, *method_names):
+            if name is not None and name in self.carriers:
+                return self.carriers[name]
+        return self.default_carrier
 
 
 _TOP_KEYS: Final = (
@@ -153,27 +199,44 @@ class MappingConfig:
     external_tax: ExternalTaxPolicy = ExternalTaxPolicy.REJECT
     price_basis: PriceBasis = PriceBasis.UNIT
     vat_inclusive: bool = True
+    price_book_vat_inclusive: bool | None = None
+    """Whether the Prima installation's price book holds VAT-inclusive prices, when known: a
+    sales order whose ``VatInclusive`` disagrees is refused by Prima (``E:548``)."""
     discounts: DiscountPresentation = DiscountPresentation.FOLDED
     discount_sku: SkuCode | None = None
     order_discount_scope: OrderDiscountScope = OrderDiscountScope.LINES
+    order_discounts: OrderDiscountLines = OrderDiscountLines.SPREAD
     shipping: ShippingCharges = field(factory=ShippingCharges)
     custom_lines: Mapping[str, CustomLineTarget] = field(factory=dict)
     currencies: frozenset[str] = frozenset()
     """Allowed order currencies; empty allows any."""
     order_channel: str = ""
     order_type: str = ""
-    payment_field: str | None = None
-    """The order custom field holding the payment method, if any."""
-    payment_methods: Mapping[str, str] = field(factory=dict)
+    payments: PaymentConfig = field(factory=PaymentConfig)
+    """Payments into ``OrderPaid`` and ``OrderPaymentData`` (the ``[payments]`` table)."""
     ignore_fields: frozenset[str] = frozenset()
     """Unknown commercetools fields reviewed and known not to change money or fulfilment."""
     stock: StockConfig = field(factory=StockConfig)
     """How Prima's available-to-sell becomes commercetools inventory (the ``[stock]`` table)."""
 
     def __attrs_post_init__(self) -> None:
+        if (
+            self.price_book_vat_inclusive is not None
+            and self.price_book_vat_inclusive != self.vat_inclusive
+        ):
+            book = "includes" if self.price_book_vat_inclusive else "excludes"
+            raise ConfigurationError(
+                f"prices.vat_inclusive: {str(self.vat_inclusive).lower()} disagrees with "
+                f"prices.price_book_vat_inclusive (the Prima price book {book} VAT); Prima refuses "
+                "every such order with E:548: set vat_inclusive to match the price book"
+            )
         if self.discounts is DiscountPresentation.DISCOUNT_LINES and self.discount_sku is None:
             raise ConfigurationError(
                 "prices.discount_sku: required when prices.discounts is 'discount_lines'"
+            )
+        if self.order_discounts is OrderDiscountLines.DISCOUNT_LINES and self.discount_sku is None:
+            raise ConfigurationError(
+                "prices.discount_sku: required when prices.order_discounts is 'discount_lines'"
             )
         for currency in self.currencies:
             try:
@@ -193,6 +256,8 @@ class MappingConfig:
     @classmethod
     def from_toml(cls, text: str) -> MappingConfig:
         """Read mapping.toml text. Decimals (tax rates) are read exactly, never as floats."""
+        import tomllib  # noqa: PLC0415 (only TOML users pay for the parser at import)
+
         try:
             data = tomllib.loads(text, parse_float=Decimal)
         except tomllib.TOMLDecodeError as exc:
@@ -208,15 +273,20 @@ class MappingConfig:
         prices_path = sub_path(path, "prices")
         reject_unknown(
             prices,
-            ("basis", "discount_sku", "discounts", "order_discount_scope", "vat_inclusive"),
+            (
+                "basis",
+                "discount_sku",
+                "discounts",
+                "order_discount_scope",
+                "order_discounts",
+                "price_book_vat_inclusive",
+                "vat_inclusive",
+            ),
             prices_path,
         )
         taxes_path = sub_path(path, "taxes")
         taxes = table(raw.get("taxes"), taxes_path)
         reject_unknown(taxes, ("codes", "external"), taxes_path)
-        payments_path = sub_path(path, "payments")
-        payments = table(raw.get("payments"), payments_path)
-        reject_unknown(payments, ("field", "methods"), payments_path)
         discount_sku = str_or_none(prices, "discount_sku", prices_path)
         currencies = str_list(raw, "currencies", path)
         skus = SkuCodec.from_dict(raw.get("sku"), sub_path(path, "sku"))
@@ -234,6 +304,11 @@ class MappingConfig:
             ),
             price_basis=_enum(PriceBasis, prices, "basis", prices_path, PriceBasis.UNIT),
             vat_inclusive=_bool(prices, "vat_inclusive", prices_path, default=True),
+            price_book_vat_inclusive=(
+                None
+                if prices.get("price_book_vat_inclusive") is None
+                else _bool(prices, "price_book_vat_inclusive", prices_path, default=True)
+            ),
             discounts=_enum(
                 DiscountPresentation,
                 prices,
@@ -253,6 +328,13 @@ class MappingConfig:
                 prices_path,
                 OrderDiscountScope.LINES,
             ),
+            order_discounts=_enum(
+                OrderDiscountLines,
+                prices,
+                "order_discounts",
+                prices_path,
+                OrderDiscountLines.SPREAD,
+            ),
             shipping=_read_shipping(raw.get("shipping"), sub_path(path, "shipping")),
             custom_lines=_read_custom_lines(
                 raw.get("custom_lines"), sub_path(path, "custom_lines")
@@ -260,8 +342,7 @@ class MappingConfig:
             currencies=frozenset(currencies),
             order_channel=str_or_none(raw, "order_channel", path) or "",
             order_type=str_or_none(raw, "order_type", path) or "",
-            payment_field=str_or_none(payments, "field", payments_path),
-            payment_methods=str_map(payments, "methods", payments_path),
+            payments=PaymentConfig.from_dict(raw.get("payments"), sub_path(path, "payments")),
             ignore_fields=frozenset(str_list(raw, "ignore_fields", path)),
         )
 
@@ -345,13 +426,47 @@ def _read_tax_codes(data: object, path: str) -> tuple[TaxCodeRule, ...]:
     return tuple(rules)
 
 
+def _shipping_entry(
+    value: object, path: str, carriers: dict[str, CarrierService], name: str
+) -> str | None:
+    """A ``[shipping]`` value: a charge code, or ``{ charge, carrier, service }``."""
+    if isinstance(value, str) and value:
+        return value
+    entry = table(value, path)
+    reject_unknown(entry, ("carrier", "charge", "service"), path)
+    carrier = str_or_none(entry, "carrier", path)
+    service = str_or_none(entry, "service", path)
+    if carrier is not None:
+        carriers[name] = CarrierService(carrier=carrier, service=service or "")
+    elif service is not None:
+        raise ConfigurationError(f"{sub_path(path, 'service')}: needs a carrier")
+    return str_or_none(entry, "charge", path)
+
+
 def _read_shipping(data: object, path: str) -> ShippingCharges:
     raw = table(data, path)
     reject_unknown(raw, ("default", "keys", "methods"), path)
+    carriers: dict[str, CarrierService] = {}
+    found: dict[str, dict[str, str]] = {"keys": {}, "methods": {}}
+    for group, codes in found.items():
+        here = sub_path(path, group)
+        for name, value in table(raw.get(group), here).items():
+            code = _shipping_entry(value, sub_path(here, name), carriers, name)
+            if code is not None:
+                codes[name] = code
+    default_carriers: dict[str, CarrierService] = {}
+    default = raw.get("default")
+    code = (
+        None
+        if default is None
+        else _shipping_entry(default, sub_path(path, "default"), default_carriers, "")
+    )
     return ShippingCharges(
-        keys=str_map(raw, "keys", path),
-        methods=str_map(raw, "methods", path),
-        default=str_or_none(raw, "default", path),
+        keys=found["keys"],
+        methods=found["methods"],
+        default=code,
+        carriers=carriers,
+        default_carrier=default_carriers.get(""),
     )
 
 

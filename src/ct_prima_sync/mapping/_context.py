@@ -26,6 +26,10 @@ class OrderContext:
     ct_gross: bool
     """True when commercetools prices include tax (the price basis of totals and discounts)."""
     tax_rounding: RoundingMode
+    unit_level: bool = False
+    """True for ``taxCalculationMode: UnitPriceLevel`` (tax rounded per unit, not per line)."""
+    tax_given: bool = False
+    """True when the order's tax amounts came from outside (``taxMode: ExternalAmount``)."""
     issues: list[MappingIssue] = field(factory=list)
 
     def report(
@@ -81,7 +85,9 @@ class Item:
     list_unit: int | None = None
     discounted: bool = False
     promotion: str = ""
-    absorbs_order_discount: bool = True
+    is_shipping: bool = False
+    carrier: tuple[str, str] | None = None
+    """Shipping only: the Prima (carrier, service), when the configuration maps one."""
 
     def basis(self, gross: bool) -> int:
         """The item's total in a price basis."""

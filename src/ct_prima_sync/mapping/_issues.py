@@ -33,9 +33,12 @@ class IssueCode(enum.StrEnum):
     UNMAPPED_SKU = "UNMAPPED_SKU"
     UNKNOWN_DEPOT = "UNKNOWN_DEPOT"
     UNMAPPED_SHIPPING_METHOD = "UNMAPPED_SHIPPING_METHOD"
+    UNMAPPED_CARRIER = "UNMAPPED_CARRIER"
     UNMAPPED_CUSTOM_LINE = "UNMAPPED_CUSTOM_LINE"
     UNMAPPED_TAX_RATE = "UNMAPPED_TAX_RATE"
+    TAX_RATE_MISMATCH = "TAX_RATE_MISMATCH"
     UNMAPPED_PAYMENT_METHOD = "UNMAPPED_PAYMENT_METHOD"
+    PAYMENT_MISMATCH = "PAYMENT_MISMATCH"
     UNSUPPORTED_TAX_SETUP = "UNSUPPORTED_TAX_SETUP"
     UNSUPPORTED_DISCOUNT = "UNSUPPORTED_DISCOUNT"
     UNRECOGNISED_FIELD = "UNRECOGNISED_FIELD"
@@ -53,9 +56,12 @@ _OWNERS: Final[dict[IssueCode, IssueOwner]] = {
     IssueCode.UNMAPPED_SKU: IssueOwner.ECOMMERCE,
     IssueCode.UNKNOWN_DEPOT: IssueOwner.OPERATIONS,
     IssueCode.UNMAPPED_SHIPPING_METHOD: IssueOwner.OPERATIONS,
+    IssueCode.UNMAPPED_CARRIER: IssueOwner.OPERATIONS,
     IssueCode.UNMAPPED_CUSTOM_LINE: IssueOwner.ECOMMERCE,
     IssueCode.UNMAPPED_TAX_RATE: IssueOwner.FINANCE,
+    IssueCode.TAX_RATE_MISMATCH: IssueOwner.FINANCE,
     IssueCode.UNMAPPED_PAYMENT_METHOD: IssueOwner.FINANCE,
+    IssueCode.PAYMENT_MISMATCH: IssueOwner.FINANCE,
     IssueCode.UNSUPPORTED_TAX_SETUP: IssueOwner.FINANCE,
     IssueCode.UNSUPPORTED_DISCOUNT: IssueOwner.ECOMMERCE,
     IssueCode.UNRECOGNISED_FIELD: IssueOwner.ECOMMERCE,
@@ -70,7 +76,9 @@ class MappingIssue:
     """One reason an order cannot become a Prima sales order.
 
     ``path`` is the commercetools field (``lineItems[2].variant.sku``); ``difference`` is set for
-    TOTALS_MISMATCH: what the mapped figures minus commercetools' figure came to.
+    TOTALS_MISMATCH (what the mapped figures minus commercetools' figure came to) and
+    TAX_RATE_MISMATCH (the item's tax minus what its rate gives) and PAYMENT_MISMATCH (what the
+    payments cover minus the order's gross).
     """
 
     code: IssueCode

@@ -131,6 +131,7 @@ def read_line_items(ctx: OrderContext, order: Order, config: MappingConfig) -> l
             per_method_tax_rate=line.per_method_tax_rate,
             taxed_price_portions=line.taxed_price_portions,
             spread_allowed=order.discount_on_total_price is not None,
+            quantity=line.quantity,
         )
         if not ok or tax is None or checked is None:
             continue
@@ -199,6 +200,7 @@ def read_custom_lines(ctx: OrderContext, order: Order, config: MappingConfig) ->
             per_method_tax_rate=custom.per_method_tax_rate,
             taxed_price_portions=custom.taxed_price_portions,
             spread_allowed=order.discount_on_total_price is not None,
+            quantity=custom.quantity,
         )
         if not ok or tax is None or target is None:
             continue
@@ -260,6 +262,15 @@ def read_shipping(ctx: OrderContext, order: Order, config: MappingConfig) -> lis
             if name
         )
         code = config.shipping.code_for(shipping_key=key, method_names=names)
+        carrier = config.shipping.carrier_for(shipping_key=key, method_names=names)
+        if carrier is None and config.shipping.uses_carriers:
+            ctx.report(
+                IssueCode.UNMAPPED_CARRIER,
+                f"shipping method {info.shipping_method_name!r}"
+                + (f" (shipping key {key!r})" if key else "")
+                + " has no Prima carrier: give it one in [shipping.methods] or [shipping.keys]",
+                f"{path}.shippingMethod",
+            )
         if code is None:
             ctx.report(
                 IssueCode.UNMAPPED_SHIPPING_METHOD,
@@ -296,6 +307,8 @@ def read_shipping(ctx: OrderContext, order: Order, config: MappingConfig) -> lis
                 path=path,
                 reference=key or "shipping",
                 is_charge=True,
+                is_shipping=True,
+                carrier=None if carrier is None else (carrier.carrier, carrier.service),
                 quantity=1,
                 net=tax.net,
                 tax=tax.tax,

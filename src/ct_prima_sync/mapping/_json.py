@@ -1,167 +1,155 @@
 """JSON in, JSON out: the pure core for iPaaS code steps and the command line.
 
-``map_order_json(order, config)`` takes a commercetools Order as parsed JSON and the mapping
-configuration as a dict, and returns a dict that ``json.dumps`` accepts as is::
+``map_order_json(order, config)`` takes a commercetools Order (parsed JSON, or its text) and the
+mapping configuration (mapping.toml text, a dict as parsed from it, or a :class:`MappingConfig`),
+and returns a :class:`~ct_prima_sync.mapping.MappingResult`: ``result.ok``, ``result.issues``,
+``result.to_dict()`` / ``result.to_json()`` in the shape of
+``docs/schemas/mapping-result.schema.json``::
 
-    {"ok": true, "order_id": "...", "order_number": "...",
+    {"schema_version": 1, "ok": true, "order_id": "...", "order_number": "...",
      "sales_order": {...} | null,          # the Prima sales order, when the order maps
      "totals": {"net": {"amount": "80.00", "currency": "EUR"}, "tax": ..., "gross": ...,
                 "by_rate": [{"tax_code": "S", "rate": "0.19", "net": ..., "tax": ...}]} | null,
      "issues": [{"code": "UNMAPPED_SKU", "owner": "ecommerce", "message": "...",
                  "path": "lineItems[0].variant.sku", "difference": null}]}
-
-Amounts are decimal strings with the currency's fraction digits plus the currency, never floats;
-rates are decimal strings; dates ISO 8601. The output carries the customer's details because Prima
-needs them: treat it as personal data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
+import json
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Final
 
-import attrs
-
-from ..commercetools._models.parse import parse_order
+from ..commercetools._models import Customer
+from ..commercetools._models.parse import parse_order, parse_payment
 from ..errors import ConfigurationError, CtPrimaSyncError, PayloadError
-from ..money import HighPrecisionMoney, Money
-from ..prima import SalesOrder, SkuCode, StockLevel
+from ..prima import SkuCode, StockLevel
 from ._config import MappingConfig
 from ._depots import DepotMap
-from ._issues import IssueCode, MappingIssue
-from ._order import MappedOrder, map_order
+from ._order import map_order
+from ._result import MappingResult, to_jsonable
 from ._sku import SkuCodec
 from ._stock import CurrentStock, StockConfig, StockPlan, plan_stock_updates
 
-__all__ = [
-    "invalid_order_json",
-    "map_order_document",
-    "map_order_json",
-    "mapped_order_json",
-    "plan_stock_json",
-    "to_jsonable",
-]
+if TYPE_CHECKING:
+    from ..commercetools._models.payment import Payment
+
+__all__ = ["MAX_ORDER_BYTES", "map_order_json", "plan_stock_json", "read_order_text"]
+
+#: The largest order text read: commercetools refuses documents over 16 MB.
+MAX_ORDER_BYTES: Final = 16 * 1024 * 1024
 
 
-def money_json(amount: Money) -> dict[str, str]:
-    """``{"amount": "12.30", "currency": "EUR"}``: exact, with the currency's digits."""
-    return {"amount": str(amount.to_decimal()), "currency": amount.currency}
+def read_order_text(text: str | bytes) -> Mapping[str, Any] | MappingResult:
+    """The order JSON object in ``text``, or the INVALID_ORDER result saying why there is none
+    (not JSON, not UTF-8, larger than commercetools' 16 MB, nested too deeply, not an object)."""
+    size = len(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+    if size > MAX_ORDER_BYTES:
+        return MappingResult.invalid(
+            f"the order is larger than the {MAX_ORDER_BYTES:,} bytes a commercetools document "
+            "can have"
+        )
+    try:
+        order = json.loads(text)
+    except UnicodeDecodeError as exc:
+        return MappingResult.invalid(f"the order is not UTF-8 text (byte {exc.start})")
+    except json.JSONDecodeError as exc:
+        return MappingResult.invalid(
+            f"the order is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        )
+    except RecursionError:
+        return MappingResult.invalid("the order is nested too deeply to be a commercetools order")
+    if not isinstance(order, dict):
+        return MappingResult.invalid("the order must be a JSON object")
+    return order
 
 
-def to_jsonable(value: object) -> Any:
-    """Models as JSON-able data: attrs classes as dicts (snake_case keys), Money as
-    :func:`money_json`, Decimal as a string, dates ISO 8601, enums by value, tuples as lists."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Money):
-        return money_json(value)
-    if isinstance(value, HighPrecisionMoney):
-        return {"amount": str(value.exact), "currency": value.currency}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if attrs.has(type(value)):
-        return {
-            a.name.lstrip("_"): to_jsonable(getattr(value, a.name))
-            for a in attrs.fields(cast("type[attrs.AttrsInstance]", type(value)))
-            if a.init
-        }
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, Sequence):
-        return [to_jsonable(item) for item in value]
-    raise TypeError(f"no JSON form for {type(value).__name__}")
+def _expanded_payments(order: Mapping[str, Any]) -> list[Any] | None:
+    info = order.get("paymentInfo")
+    references = info.get("payments") if isinstance(info, Mapping) else None
+    if not isinstance(references, list) or not references:
+        return None
+    objects = [ref.get("obj") if isinstance(ref, Mapping) else None for ref in references]
+    return objects if all(isinstance(o, Mapping) for o in objects) else None
 
 
-def _issue_json(issue: MappingIssue) -> dict[str, Any]:
-    return {
-        "code": issue.code.value,
-        "owner": issue.owner.value,
-        "message": issue.message,
-        "path": issue.path,
-        "difference": None if issue.difference is None else money_json(issue.difference),
-    }
-
-
-def _ids(order: object) -> tuple[str | None, str | None]:
-    if not isinstance(order, Mapping):
-        return None, None
-    order_id, number = order.get("id"), order.get("orderNumber")
-    return (
-        order_id if isinstance(order_id, str) else None,
-        number if isinstance(number, str) else None,
-    )
-
-
-def invalid_order_json(message: str, path: str = "", order: object = None) -> dict[str, Any]:
-    """The result for an order that could not even be read: one INVALID_ORDER issue."""
-    order_id, number = _ids(order)
-    issue = MappingIssue(code=IssueCode.INVALID_ORDER, message=message, path=path)
-    return {
-        "ok": False,
-        "order_id": order_id,
-        "order_number": number,
-        "sales_order": None,
-        "totals": None,
-        "issues": [_issue_json(issue)],
-    }
-
-
-def mapped_order_json(
-    mapped: MappedOrder, order_id: str | None, number: str | None
-) -> dict[str, Any]:
-    """A :class:`MappedOrder` in the documented JSON shape."""
-    totals = mapped.totals
-    if totals is None and mapped.sales_order is not None:
-        totals = mapped.sales_order.totals
-    return {
-        "ok": mapped.ok,
-        "order_id": order_id,
-        "order_number": number,
-        "sales_order": to_jsonable(mapped.sales_order),
-        "totals": to_jsonable(totals),
-        "issues": [_issue_json(issue) for issue in mapped.issues],
-    }
+def _settings(config: str | Mapping[str, Any] | MappingConfig) -> MappingConfig:
+    if isinstance(config, MappingConfig):
+        return config
+    if isinstance(config, str):
+        return MappingConfig.from_toml(config)
+    return MappingConfig.from_dict(config)
 
 
 def map_order_json(
-    order: Mapping[str, Any], config: Mapping[str, Any] | MappingConfig
-) -> dict[str, Any]:
-    """Map a commercetools Order (parsed JSON) with a mapping configuration (a dict as in
-    mapping.toml, or a ready :class:`MappingConfig`).
+    order: Mapping[str, Any] | str | bytes,
+    config: str | Mapping[str, Any] | MappingConfig,
+    *,
+    customer: Customer | None = None,
+    payments: Sequence[Mapping[str, Any]] | None = None,
+) -> MappingResult:
+    """Map a commercetools Order (parsed JSON, or JSON text) with a mapping configuration
+    (mapping.toml text, a dict as in mapping.toml, or a ready :class:`MappingConfig`).
 
-    A malformed order never raises: the result has ``ok`` false and an INVALID_ORDER issue whose
-    ``path`` names the field. A bad configuration raises
+    ``payments`` are the order's Payment objects as JSON (``GET /payments/{id}``); without them,
+    payments expanded in the order (``expand=paymentInfo.payments[*]``) are used when every
+    reference carries its ``obj``.
+
+    Nothing about the order raises: a malformed one gives a result with ``ok`` false and an
+    INVALID_ORDER issue whose ``path`` names the field. A bad configuration raises
     :class:`~ct_prima_sync.errors.ConfigurationError`: fix it once, not per order.
     """
-    return map_order_document(order, config)[0]
+    settings = _settings(config)
+    if isinstance(order, str | bytes):
+        read = read_order_text(order)
+        if isinstance(read, MappingResult):
+            return read
+        order = read
+    try:
+        return _map_parsed(order, settings, customer, payments)
+    except RecursionError:
+        return MappingResult.invalid("the order is nested too deeply to be a commercetools order")
 
 
-def map_order_document(
-    order: Mapping[str, Any], config: Mapping[str, Any] | MappingConfig
-) -> tuple[dict[str, Any], SalesOrder | None]:
-    """:func:`map_order_json`, plus the :class:`SalesOrder` itself when the order maps (for
-    callers that go on to encode it, such as ``ct-prima-sync map-order --format omlink``)."""
-    settings = config if isinstance(config, MappingConfig) else MappingConfig.from_dict(config)
+def _map_parsed(
+    order: Mapping[str, Any],
+    settings: MappingConfig,
+    customer: Customer | None,
+    payments: Sequence[Mapping[str, Any]] | None,
+) -> MappingResult:
     try:
         parsed = parse_order(order)
     except PayloadError as exc:
-        return invalid_order_json(str(exc).removeprefix(f"{exc.path}: "), exc.path, order), None
+        return MappingResult.invalid(str(exc).removeprefix(f"{exc.path}: "), exc.path, order)
+    raw_payments = payments if payments is not None else _expanded_payments(order)
+    parsed_payments: list[Payment] | None = None
+    if raw_payments is not None:
+        parsed_payments = []
+        for index, data in enumerate(raw_payments):
+            try:
+                parsed_payments.append(parse_payment(data))
+            except PayloadError as exc:
+                where = f"payments[{index}]" + (f".{exc.path}" if exc.path else "")
+                return MappingResult.invalid(str(exc).removeprefix(f"{exc.path}: "), where, order)
     try:
-        mapped = map_order(parsed, settings)
+        mapped = map_order(parsed, settings, customer=customer, payments=parsed_payments)
     except ConfigurationError:
         raise
     except CtPrimaSyncError as exc:
         # The order parsed but holds figures that cannot be combined (e.g. mixed currencies).
-        return invalid_order_json(str(exc), getattr(exc, "path", ""), order), None
-    result = mapped_order_json(mapped, parsed.id, parsed.order_number)
-    return result, mapped.sales_order if mapped.ok else None
+        return MappingResult.invalid(str(exc), getattr(exc, "path", ""), order)
+    totals = mapped.totals
+    if totals is None and mapped.sales_order is not None:
+        totals = mapped.sales_order.totals
+    return MappingResult(
+        ok=mapped.ok,
+        order_id=parsed.id,
+        order_number=parsed.order_number,
+        sales_order=mapped.sales_order if mapped.ok else None,
+        totals=totals,
+        issues=mapped.issues,
+    )
 
 
 def _row_int(row: Mapping[str, Any], key: str, path: str) -> int:

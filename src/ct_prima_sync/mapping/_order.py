@@ -1,14 +1,17 @@
 """``map_order``: a commercetools order to a Prima sales order, or every reason it cannot be one.
 
-Pure: no I/O, no clock, no globals. The steps, each in its own module: read the items
-(``_items``, with their taxes checked in ``_tax``), spread order-level discounts (``_discounts``),
-build Prima lines and charges (``_lines``), total them and check the totals against
-commercetools' (``_totals``). docs/mapping.md writes down every rule.
+Pure: no I/O, no clock, no globals. The steps, each in its own module: check the order's bounds
+(``_bounds``), read the items (``_items``, with their taxes checked against their rates in
+``_tax``), spread order-level discounts per rate (``_discounts``), name the promotions and, if
+configured, separate order-level discounts into their own lines (``_promotions``), build Prima
+lines and charges (``_lines``), total them and check the totals against commercetools'
+(``_totals``), then payments (``_payments``). docs/mapping.md writes down every rule.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
 
 from attrs import frozen
 
@@ -25,18 +28,29 @@ from ..prima import (
     SalesOrder,
     SalesOrderCharge,
     SalesOrderLine,
-    SalesOrderPayment,
     SalesOrderTotals,
 )
-from ._config import ExternalTaxPolicy, MappingConfig
-from ._context import OrderContext
+from ._bounds import check_bounds
+from ._config import ExternalTaxPolicy, MappingConfig, OrderDiscountLines
+from ._context import Item, OrderContext
 from ._customers import map_customer
 from ._discounts import check_direct_discounts, order_discount_cuts
 from ._fields import check_unknown_fields
 from ._issues import IssueCode, MappingIssue
 from ._items import read_custom_lines, read_line_items, read_shipping
 from ._lines import build_lines
+from ._payments import map_payments
+from ._promotions import (
+    discount_code_names,
+    numbered,
+    order_promotion,
+    separate_discounts,
+    with_promotion,
+)
 from ._totals import check_totals, sales_order_totals
+
+if TYPE_CHECKING:
+    from ..commercetools._models.payment import Payment
 
 __all__ = ["MappedOrder", "map_order"]
 
@@ -140,14 +154,19 @@ def _ct_gross(ctx: OrderContext, order: Order) -> None:
 
 
 def map_order(
-    order: Order, config: MappingConfig, *, customer: Customer | None = None
+    order: Order,
+    config: MappingConfig,
+    *,
+    customer: Customer | None = None,
+    payments: Sequence[Payment] | None = None,
 ) -> MappedOrder:
     """Map a commercetools order to a Prima sales order, reporting every issue at once.
 
     ``customer`` is the order's commercetools customer when the caller fetched it (names and the
-    account code may come from it). The sales order's lines and charges add up exactly to the
-    order's ``taxedPrice`` and ``totalPrice``; when they cannot, the result carries
-    TOTALS_MISMATCH with the difference and no sales order.
+    account code may come from it). ``payments`` are the order's commercetools Payments, read by
+    the caller when ``config.payments.read_payments`` is set (``None``: not read). The sales
+    order's lines and charges add up exactly to the order's ``taxedPrice`` and ``totalPrice``;
+    when they cannot, the result carries TOTALS_MISMATCH with the difference and no sales order.
     """
     currency = order.total_price.currency
     ctx = OrderContext(
@@ -155,7 +174,12 @@ def map_order(
         digits=order.total_price.fraction_digits,
         ct_gross=True,
         tax_rounding=RoundingMode.HALF_EVEN,
+        unit_level=order.tax_calculation_mode == TaxCalculationMode.UNIT_PRICE_LEVEL,
+        tax_given=order.tax_mode == TaxMode.EXTERNAL_AMOUNT,
     )
+    if not check_bounds(ctx, order):
+        # Figures out of bounds (another currency, beyond int64, ...) are not used at all.
+        return MappedOrder(sales_order=None, issues=tuple(ctx.issues))
     if config.currencies and currency not in config.currencies:
         ctx.report(
             IssueCode.CURRENCY_NOT_ALLOWED,
@@ -185,10 +209,20 @@ def map_order(
         # Only a complete set of items can be checked against the order's totals.
         cuts = order_discount_cuts(ctx, order, items, config)
         if cuts is not None:
-            lines, charges = build_lines(ctx, config, items, cuts)
+            codes = discount_code_names(order)
+            order_text = order_promotion(order, codes)
+            shown = with_promotion(items, cuts, order_text, codes)
+            discount_lines: list[SalesOrderLine] = []
+            if config.order_discounts is OrderDiscountLines.DISCOUNT_LINES:
+                shown, cuts, discount_lines = separate_discounts(
+                    ctx, config, shown, cuts, order_text
+                )
+            lines, charges = build_lines(ctx, config, shown, cuts)
+            lines += numbered(discount_lines, len(lines) + 1)
             totals = sales_order_totals(ctx, lines, charges)
             check_totals(ctx, order, totals)
-    payments = _payments(ctx, order, config, totals)
+    carrier = _carrier(ctx, items)
+    sales_payments, order_paid = map_payments(ctx, order, config.payments, payments, totals)
     if totals is None and not ctx.issues:  # pragma: no cover - every path above reports
         ctx.report(IssueCode.INVALID_ORDER, "the order's figures could not be read", "")
     if ctx.issues or totals is None:
@@ -206,33 +240,29 @@ def map_order(
         lines=tuple(lines),
         totals=totals,
         charges=tuple(charges),
-        payments=payments,
+        payments=sales_payments,
+        order_paid=order_paid,
         delivery_address=mapped.delivery_address,
         invoice_address=mapped.invoice_address,
         invoice_name=mapped.invoice_name,
         order_type=config.order_type,
         customer_reference=order.purchase_order_number or "",
+        carrier=carrier[0],
+        carrier_service=carrier[1],
     )
     return MappedOrder(sales_order=sales_order, totals=totals)
 
 
-def _payments(
-    ctx: OrderContext, order: Order, config: MappingConfig, totals: SalesOrderTotals | None
-) -> tuple[SalesOrderPayment, ...]:
-    if config.payment_field is None:
-        return ()
-    fields = order.custom.fields if order.custom is not None else {}
-    method = fields.get(config.payment_field)
-    if not isinstance(method, str) or not method:
-        return ()
-    code = config.payment_methods.get(method)
-    if code is None:
+def _carrier(ctx: OrderContext, items: list[Item]) -> tuple[str, str]:
+    """The order's one Prima carrier and service (Prima's order header holds one)."""
+    found = {item.carrier for item in items if item.is_shipping and item.carrier is not None}
+    if len(found) > 1:
+        named = ", ".join("/".join(filter(None, pair)) for pair in sorted(found))
         ctx.report(
-            IssueCode.UNMAPPED_PAYMENT_METHOD,
-            f"payment method {method!r} has no Prima pay method: add it to [payments.methods]",
-            f"custom.fields.{config.payment_field}",
+            IssueCode.UNMAPPED_CARRIER,
+            f"the order's shipping methods map to different carriers ({named}), and a Prima "
+            "order has one: map them to one carrier or split the order",
+            "shipping",
         )
-        return ()
-    if totals is None:
-        return ()
-    return (SalesOrderPayment(pay_method=code, amount=totals.gross),)
+        return "", ""
+    return found.pop() if found else ("", "")

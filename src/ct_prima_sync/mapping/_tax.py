@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 
 from attrs import frozen
 
 from ..commercetools._models.pricing import MethodTaxedPrice, MethodTaxRate, TaxedItemPrice, TaxRate
+from ..money import round_fraction
 from ._config import MappingConfig
 from ._context import OrderContext
 from ._issues import IssueCode
@@ -75,6 +77,7 @@ def item_tax(
     per_method_tax_rate: Sequence[MethodTaxRate] = (),
     taxed_price_portions: Sequence[MethodTaxedPrice] = (),
     spread_allowed: bool = False,
+    quantity: int = 1,
 ) -> ItemTax | None:
     """The checked tax of one item, or ``None`` after reporting why there is none.
 
@@ -131,6 +134,8 @@ def item_tax(
                 difference=basis - total_price,
             )
             return None
+    units = max(quantity if ctx.unit_level or ctx.tax_given else 1, len(taxed_price_portions))
+    check_rate(ctx, path, rate, (net, gross), units)
     code = config.tax_code_for(rate.amount, rate.name, rate.country, rate.included_in_price)
     if code is None:
         included = "included in" if rate.included_in_price else "added to"
@@ -144,6 +149,51 @@ def item_tax(
     return ItemTax(
         net=net, tax=gross - net, gross=gross, rate=rate.amount, code=code, spread=spread
     )
+
+
+def _allowed_taxes(ctx: OrderContext, rate: Fraction, included: bool, base: int) -> set[int]:
+    """The taxes one rounding of ``base`` at ``rate`` can give: commercetools rounds the net of a
+    gross price (or, with ``taxRoundingTarget: Tax``, the tax itself) or the tax of a net one."""
+    if included:
+        return {
+            base - round_fraction(base / (1 + rate), ctx.tax_rounding),
+            round_fraction(base * rate / (1 + rate), ctx.tax_rounding),
+        }
+    return {round_fraction(base * rate, ctx.tax_rounding)}
+
+
+def check_rate(
+    ctx: OrderContext, path: str, rate: TaxRate, figures: tuple[int, int], units: int = 1
+) -> bool:
+    """Report TAX_RATE_MISMATCH when an item's tax is not what its rate gives on its price.
+
+    At line level (``LineItemLevel``) the tax must be exactly one rounding, in the order's
+    ``taxRoundingMode``, of the rate applied to the price; when ``units`` were rounded apart
+    (``UnitPriceLevel``, taxes given from outside, several shipping methods) each may add half a
+    minor unit. ``difference`` is the item's tax minus the nearest tax the rate allows.
+    """
+    net, gross = figures
+    tax = gross - net
+    exact_rate = Fraction(rate.amount)
+    base = gross if rate.included_in_price else net
+    exact = base * exact_rate / (1 + exact_rate) if rate.included_in_price else base * exact_rate
+    if units <= 1:
+        allowed = _allowed_taxes(ctx, exact_rate, rate.included_in_price, base)
+        if tax in allowed:
+            return True
+        nearest = min(allowed, key=lambda t: (abs(tax - t), t))
+    else:
+        if abs(tax - exact) <= Fraction(units, 2):
+            return True
+        nearest = round_fraction(exact, ctx.tax_rounding)
+    ctx.report(
+        IssueCode.TAX_RATE_MISMATCH,
+        f"the tax {ctx.money(tax)} is not what rate {rate.amount} ({rate.name!r}) gives on "
+        f"{ctx.money(base)}: expected {ctx.money(nearest)}",
+        f"{path}.taxedPrice",
+        difference=tax - nearest,
+    )
+    return False
 
 
 def _portions_add_up(

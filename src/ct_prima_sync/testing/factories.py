@@ -59,6 +59,7 @@ __all__ = [
     "ShippingSpec",
     "UnitDiscount",
     "make_order",
+    "make_payment",
     "random_order",
     "tax_name",
 ]
@@ -80,6 +81,7 @@ def make_order(
     total_discount: int = 0,
     total_discount_id: str = "cart-discount-total",
     discount_shipping_in_total: bool = False,
+    total_discount_in_items: bool = False,
     order_number: str = "ORD-1",
     customer_email: str = "customer@example.com",
     customer_id: str | None = None,
@@ -92,7 +94,9 @@ def make_order(
     ``shipping`` as one spec gives single shipping (``shippingInfo``); as a sequence it gives
     multiple shipping (``shipping[]``, one entry per spec, every line item shipped with the first
     key). ``total_discount`` minor units (in the price basis) are taken off the total price; a
-    discount id starting with ``direct`` appears as a direct discount. Deterministic for a seed.
+    discount id starting with ``direct`` appears as a direct discount. With
+    ``total_discount_in_items`` the items' own ``taxedPrice`` are after their share of it (the
+    other way commercetools may show it); by default they are before. Deterministic for a seed.
     """
     digits = default_fraction_digits(currency)
     ctx = Ctx(
@@ -180,6 +184,11 @@ def make_order(
         order["taxedShippingPrice"] = order_taxed_json(ctx, shipping_taxed)
 
     after = apply_total_discount(ctx, items, total_discount, discount_shipping_in_total)
+    if total_discount_in_items:
+        infos = [order["shippingInfo"]] if "shippingInfo" in order else []
+        infos += [entry["shippingInfo"] for entry in order["shipping"]]
+        for shown, taxed in zip([*line_items, *custom_items, *infos], after, strict=True):
+            shown["taxedPrice"] = ctx.taxed_json(taxed)
     order["taxedPrice"] = order_taxed_json(ctx, after)
     basis_after = sum(t.gross if ctx.included else t.net for t in after)
     order["totalPrice"] = ctx.money(basis_after)
@@ -217,10 +226,12 @@ def random_order(
     line_count: int | None = None,
     tax_included: bool | None = None,
     multiple_shipping: bool | None = None,
+    total_discount_in_items: bool = False,
 ) -> dict[str, Any]:
     """A realistic random order (lines with split-quantity discounts, mixed tax rates, custom
     lines, single or multiple shipping with discounts, a total-price discount), deterministic for
-    ``seed``. Unset arguments are drawn too."""
+    ``seed``. Unset arguments are drawn too; ``total_discount_in_items`` as for
+    :func:`make_order`."""
     rng = random.Random(seed)
     currency = currency or rng.choice(("EUR", "EUR", "JPY", "KWD"))
     digits = default_fraction_digits(currency)
@@ -300,5 +311,54 @@ def random_order(
         order_number=f"ORD-{seed}",
         customer_email=f"customer{seed}@example.com",
         customer_id=f"customer-{seed % 97}" if rng.random() < 0.7 else None,
+        total_discount_in_items=total_discount_in_items,
         seed=seed,
     )
+
+
+def make_payment(
+    amount: int,
+    *,
+    currency: str = "EUR",
+    method: str = "card",
+    interface: str = "stripe",
+    transactions: Sequence[tuple[str, int, str]] = (("Authorization", -1, "Success"),),
+    payment_id: str | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """A commercetools Payment JSON of ``amount`` minor units planned, paid by ``method`` through
+    ``interface``, with ``transactions`` as (type, amount, state) (an amount of -1 stands for the
+    planned amount). Deterministic for a seed: give each payment of a test its own ``seed`` (or
+    ``payment_id``), since the id is drawn from it."""
+    rng = random.Random(seed)
+    digits = default_fraction_digits(currency)
+
+    def money(units: int) -> dict[str, Any]:
+        return {
+            "type": "centPrecision",
+            "currencyCode": currency,
+            "centAmount": units,
+            "fractionDigits": digits,
+        }
+
+    return {
+        "id": payment_id or f"payment-{rng.getrandbits(48):012x}",
+        "version": 1,
+        "createdAt": "2026-11-20T10:15:00.000Z",
+        "lastModifiedAt": "2026-11-20T10:15:20.000Z",
+        "amountPlanned": money(amount),
+        "paymentMethodInfo": {"paymentInterface": interface, "method": method},
+        "paymentStatus": {},
+        "transactions": [
+            {
+                "id": f"tx-{index}-{rng.getrandbits(32):08x}",
+                "timestamp": f"2026-11-20T10:15:{10 + index:02d}.000Z",
+                "type": kind,
+                "amount": money(amount if units == -1 else units),
+                "interactionId": f"psp-{kind.lower()}-{index}",
+                "state": state,
+            }
+            for index, (kind, units, state) in enumerate(transactions)
+        ],
+        "interfaceInteractions": [],
+    }

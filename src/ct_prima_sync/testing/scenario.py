@@ -111,7 +111,10 @@ def _sku_text(sku: SkuCode) -> str:
     return "-".join((sku.product, *sku.matrix))
 
 
-def _good_order(rng: random.Random, number: str, skus: list[SkuCode], seed: int) -> dict[str, Any]:
+def _good_order(
+    rng: random.Random, number: str, skus: list[SkuCode], seed: int, rate: str | None = None
+) -> dict[str, Any]:
+    """A consistent order; ``rate`` (if given) taxes every line at that rate instead."""
     lines = []
     for index, sku in enumerate(rng.sample(skus, rng.randint(1, 6))):
         quantity = rng.randint(1, 4)
@@ -125,12 +128,13 @@ def _good_order(rng: random.Random, number: str, skus: list[SkuCode], seed: int)
                     discount_id=f"cart-discount-{index % 2}",
                 ),
             )
+        drawn_rate = rng.choice(("0.19", "0.19", "0.07"))
         lines.append(
             LineSpec(
                 sku=_sku_text(sku),
                 quantity=quantity,
                 unit_price=unit,
-                tax_rate=rng.choice(("0.19", "0.19", "0.07")),
+                tax_rate=rate or drawn_rate,
                 discounts=discounts,
                 supply_channel=rng.choice(("wh-main", "wh-north", None)),
             )
@@ -153,12 +157,7 @@ def _spoil(order: dict[str, Any], kind: str, rng: random.Random) -> dict[str, An
     if kind == "UNMAPPED_SKU":
         line["variant"]["sku"] = "legacy sku 42"
     elif kind == "UNMAPPED_TAX_RATE":
-        for tax_rate in (
-            line["taxRate"],
-            *(p["taxRate"] for p in line.get("taxedPricePortions", [])),
-        ):
-            tax_rate["amount"] = 0.16
-            tax_rate["name"] = "16%"
+        pass  # built taxed at 16 %, a rate the scenario's mapping has no code for
     elif kind == "CURRENCY_NOT_ALLOWED":
         _recurrency(order, "USD")
     elif kind == "TOTALS_MISMATCH":
@@ -211,9 +210,13 @@ def build_scenario(
     bad: dict[str, str] = {}
     for n in range(1, orders + 1):
         number = f"WEB-{seed:02d}-{n:06d}"
-        order = _good_order(rng, number, skus, seed * 1_000_003 + n)
+        kind = ""
         if bad_every and n % bad_every == 0:
             kind = BAD_ORDER_KINDS[(n // bad_every - 1) % len(BAD_ORDER_KINDS)]
+        # An unmapped rate is a real 16 % rate, taxed as commercetools would tax it.
+        rate = "0.16" if kind == "UNMAPPED_TAX_RATE" else None
+        order = _good_order(rng, number, skus, seed * 1_000_003 + n, rate)
+        if kind:
             order = _spoil(order, kind, rng)
             bad[number] = kind
         else:

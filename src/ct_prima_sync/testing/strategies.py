@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from ..money import RoundingMode, default_fraction_digits
 from .factories import CustomLineSpec, LineSpec, ShippingSpec, UnitDiscount, make_order
 
-__all__ = ["CURRENCIES", "TAX_RATES", "line_specs", "order_payloads"]
+__all__ = ["CURRENCIES", "TAX_RATES", "line_specs", "order_kwargs", "order_payloads"]
 
 #: Currencies with 2, 0 and 3 fraction digits.
 CURRENCIES: Final = ("EUR", "JPY", "KWD")
@@ -85,30 +85,37 @@ def _line_total(spec: LineSpec, digits: int) -> int:
 
 
 @st.composite
-def order_payloads(
+def order_kwargs(
     draw: st.DrawFn,
     *,
     currencies: tuple[str, ...] = CURRENCIES,
     max_lines: int = 8,
     tax_included: bool | None = None,
+    min_rates: int = 1,
+    min_custom_lines: int = 0,
+    min_shipping: int = 0,
+    total_discount: bool | None = None,
 ) -> dict[str, Any]:
-    """A commercetools Order JSON payload whose figures are consistent."""
+    """The keyword arguments of :func:`~ct_prima_sync.testing.factories.make_order` for one
+    consistent order (so a test can build the same order twice, differently shown)."""
     currency = draw(st.sampled_from(currencies))
     digits = default_fraction_digits(currency)
     scale = 10**digits
-    rates = tuple(draw(st.lists(st.sampled_from(TAX_RATES), min_size=1, max_size=3, unique=True)))
+    rates = tuple(
+        draw(st.lists(st.sampled_from(TAX_RATES), min_size=min_rates, max_size=3, unique=True))
+    )
     count = draw(st.integers(1, max_lines))
     lines = [draw(line_specs(currency=currency, rates=rates, index=i)) for i in range(count)]
     custom = [
         CustomLineSpec(
             slug=draw(st.sampled_from(("gift-wrap", "insurance"))),
             quantity=draw(st.integers(1, 3)),
-            unit_price=draw(_unit_price(scale)),
+            unit_price=max(1, draw(_unit_price(scale))),  # commercetools money, never zero
             tax_rate=draw(st.sampled_from(rates)),
         )
-        for _ in range(draw(st.integers(0, 2)))
+        for _ in range(draw(st.integers(min_custom_lines, max(2, min_custom_lines))))
     ]
-    shipping_count = draw(st.integers(0, 3))
+    shipping_count = draw(st.integers(min_shipping, 3))
     specs = []
     for n in range(shipping_count):
         price = draw(st.integers(0, 20 * scale))
@@ -133,18 +140,34 @@ def order_payloads(
     room += sum(c.quantity * c.unit_price for c in custom)
     if include_shipping:
         room += sum(s.price - s.discount for s in specs)
-    total_discount = draw(st.integers(0, room)) if room and draw(st.booleans()) else 0
-    return make_order(
-        lines=lines,
-        custom_lines=custom,
-        shipping=shipping,
-        currency=currency,
-        tax_included=draw(st.booleans()) if tax_included is None else tax_included,
-        tax_rounding=draw(st.sampled_from(tuple(RoundingMode))),
-        price_rounding=draw(st.sampled_from(tuple(RoundingMode))),
-        tax_calculation=draw(st.sampled_from(("LineItemLevel", "UnitPriceLevel"))),
-        total_discount=total_discount,
-        total_discount_id=draw(st.sampled_from(("cart-discount-total", "direct-total"))),
-        discount_shipping_in_total=include_shipping,
-        seed=draw(st.integers(0, 2**32)),
+    wanted = draw(st.booleans()) if total_discount is None else total_discount
+    discount = draw(st.integers(1 if total_discount else 0, room)) if room and wanted else 0
+    return {
+        "lines": lines,
+        "custom_lines": custom,
+        "shipping": shipping,
+        "currency": currency,
+        "tax_included": draw(st.booleans()) if tax_included is None else tax_included,
+        "tax_rounding": draw(st.sampled_from(tuple(RoundingMode))),
+        "price_rounding": draw(st.sampled_from(tuple(RoundingMode))),
+        "tax_calculation": draw(st.sampled_from(("LineItemLevel", "UnitPriceLevel"))),
+        "total_discount": discount,
+        "total_discount_id": draw(st.sampled_from(("cart-discount-total", "direct-total"))),
+        "discount_shipping_in_total": include_shipping,
+        "seed": draw(st.integers(0, 2**32)),
+    }
+
+
+@st.composite
+def order_payloads(
+    draw: st.DrawFn,
+    *,
+    currencies: tuple[str, ...] = CURRENCIES,
+    max_lines: int = 8,
+    tax_included: bool | None = None,
+) -> dict[str, Any]:
+    """A commercetools Order JSON payload whose figures are consistent."""
+    kwargs = draw(
+        order_kwargs(currencies=currencies, max_lines=max_lines, tax_included=tax_included)
     )
+    return make_order(**kwargs)

@@ -1,68 +1,150 @@
 """attrs models of the commercetools resources the sync reads (plain data, no behaviour)."""
 
-from .channel import Channel
-from .common import Address, CustomFields, GeoPoint, LocalizedString, Reference
-from .customer import Customer
-from .enums import (
-    CartOrigin,
-    ChannelRole,
-    CustomLineItemPriceMode,
-    InventoryMode,
-    LineItemMode,
-    LineItemPriceMode,
-    OrderState,
-    PaymentState,
-    ReturnPaymentState,
-    ReturnShipmentState,
-    RoundingMode,
-    ShipmentState,
-    ShippingMethodState,
-    ShippingMode,
-    TaxCalculationMode,
-    TaxMode,
-)
-from .errors import ErrorObject, ErrorResponse
-from .inventory import InventoryEntry, InventoryLevel
-from .line_items import (
-    Attribute,
-    CustomLineItem,
-    ItemShippingDetails,
-    ItemShippingTarget,
-    ItemState,
-    LineItem,
-    ProductVariant,
-)
-from .message import Message
-from .order import DiscountCodeInfo, Order, PaymentInfo, SyncInfo
-from .paged import PagedQueryResponse
-from .pricing import (
-    DirectDiscount,
-    DiscountedLineItemPortion,
-    DiscountedLineItemPrice,
-    DiscountedLineItemPriceForQuantity,
-    DiscountedPrice,
-    DiscountedTotalPricePortion,
-    DiscountOnTotalPrice,
-    MethodTaxedPrice,
-    MethodTaxRate,
-    Price,
-    SubRate,
-    TaxedItemPrice,
-    TaxedPrice,
-    TaxPortion,
-    TaxRate,
-)
-from .returns import ReturnInfo, ReturnItem
-from .shipping import (
-    Delivery,
-    DeliveryItem,
-    Parcel,
-    ParcelMeasurements,
-    Shipping,
-    ShippingInfo,
-    ShippingRate,
-    TrackingData,
-)
+from typing import TYPE_CHECKING
+
+from ..._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .channel import Channel
+    from .common import Address, CustomFields, GeoPoint, LocalizedString, Reference
+    from .customer import Customer
+    from .enums import (
+        CartOrigin,
+        ChannelRole,
+        CustomLineItemPriceMode,
+        InventoryMode,
+        LineItemMode,
+        LineItemPriceMode,
+        OrderState,
+        PaymentState,
+        ReturnPaymentState,
+        ReturnShipmentState,
+        RoundingMode,
+        ShipmentState,
+        ShippingMethodState,
+        ShippingMode,
+        TaxCalculationMode,
+        TaxMode,
+        TransactionState,
+        TransactionType,
+    )
+    from .errors import ErrorObject, ErrorResponse
+    from .inventory import InventoryEntry, InventoryLevel
+    from .line_items import (
+        Attribute,
+        CustomLineItem,
+        ItemShippingDetails,
+        ItemShippingTarget,
+        ItemState,
+        LineItem,
+        ProductVariant,
+    )
+    from .message import Message
+    from .order import DiscountCodeInfo, Order, PaymentInfo, SyncInfo
+    from .paged import PagedQueryResponse
+    from .payment import Payment, PaymentMethodInfo, PaymentStatus, Transaction
+    from .pricing import (
+        DirectDiscount,
+        DiscountedLineItemPortion,
+        DiscountedLineItemPrice,
+        DiscountedLineItemPriceForQuantity,
+        DiscountedPrice,
+        DiscountedTotalPricePortion,
+        DiscountOnTotalPrice,
+        MethodTaxedPrice,
+        MethodTaxRate,
+        Price,
+        SubRate,
+        TaxedItemPrice,
+        TaxedPrice,
+        TaxPortion,
+        TaxRate,
+    )
+    from .returns import ReturnInfo, ReturnItem
+    from .shipping import (
+        Delivery,
+        DeliveryItem,
+        Parcel,
+        ParcelMeasurements,
+        Shipping,
+        ShippingInfo,
+        ShippingRate,
+        TrackingData,
+    )
+_LAZY = {
+    "ReturnPaymentState": ".enums",
+    "ReturnShipmentState": ".enums",
+    "ReturnInfo": ".returns",
+    "ReturnItem": ".returns",
+    "Channel": ".channel",
+    "Address": ".common",
+    "CustomFields": ".common",
+    "GeoPoint": ".common",
+    "LocalizedString": ".common",
+    "Reference": ".common",
+    "Customer": ".customer",
+    "CartOrigin": ".enums",
+    "ChannelRole": ".enums",
+    "CustomLineItemPriceMode": ".enums",
+    "InventoryMode": ".enums",
+    "LineItemMode": ".enums",
+    "LineItemPriceMode": ".enums",
+    "OrderState": ".enums",
+    "PaymentState": ".enums",
+    "TransactionState": ".enums",
+    "TransactionType": ".enums",
+    "Payment": ".payment",
+    "PaymentMethodInfo": ".payment",
+    "PaymentStatus": ".payment",
+    "Transaction": ".payment",
+    "RoundingMode": ".enums",
+    "ShipmentState": ".enums",
+    "ShippingMethodState": ".enums",
+    "ShippingMode": ".enums",
+    "TaxCalculationMode": ".enums",
+    "TaxMode": ".enums",
+    "ErrorObject": ".errors",
+    "ErrorResponse": ".errors",
+    "InventoryEntry": ".inventory",
+    "InventoryLevel": ".inventory",
+    "Attribute": ".line_items",
+    "CustomLineItem": ".line_items",
+    "ItemShippingDetails": ".line_items",
+    "ItemShippingTarget": ".line_items",
+    "ItemState": ".line_items",
+    "LineItem": ".line_items",
+    "ProductVariant": ".line_items",
+    "Message": ".message",
+    "DiscountCodeInfo": ".order",
+    "Order": ".order",
+    "PaymentInfo": ".order",
+    "SyncInfo": ".order",
+    "PagedQueryResponse": ".paged",
+    "DirectDiscount": ".pricing",
+    "DiscountedLineItemPortion": ".pricing",
+    "DiscountedLineItemPrice": ".pricing",
+    "DiscountedLineItemPriceForQuantity": ".pricing",
+    "DiscountedPrice": ".pricing",
+    "DiscountedTotalPricePortion": ".pricing",
+    "DiscountOnTotalPrice": ".pricing",
+    "MethodTaxedPrice": ".pricing",
+    "MethodTaxRate": ".pricing",
+    "Price": ".pricing",
+    "SubRate": ".pricing",
+    "TaxedItemPrice": ".pricing",
+    "TaxedPrice": ".pricing",
+    "TaxPortion": ".pricing",
+    "TaxRate": ".pricing",
+    "Delivery": ".shipping",
+    "DeliveryItem": ".shipping",
+    "Parcel": ".shipping",
+    "ParcelMeasurements": ".shipping",
+    "Shipping": ".shipping",
+    "ShippingInfo": ".shipping",
+    "ShippingRate": ".shipping",
+    "TrackingData": ".shipping",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "Address",
@@ -105,8 +187,11 @@ __all__ = [
     "PagedQueryResponse",
     "Parcel",
     "ParcelMeasurements",
+    "Payment",
     "PaymentInfo",
+    "PaymentMethodInfo",
     "PaymentState",
+    "PaymentStatus",
     "Price",
     "ProductVariant",
     "Reference",
@@ -130,4 +215,7 @@ __all__ = [
     "TaxedItemPrice",
     "TaxedPrice",
     "TrackingData",
+    "Transaction",
+    "TransactionState",
+    "TransactionType",
 ]

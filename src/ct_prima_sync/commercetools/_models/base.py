@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
+import attrs
 from attrs import field
 
-__all__ = ["EMPTY", "WIRE_NAME", "extra_field", "wire"]
+__all__ = ["EMPTY", "WIRE_NAME", "extra_field", "wire", "wire_name"]
 
 #: The read-only empty mapping every model's ``extra`` defaults to.
 EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
@@ -28,3 +29,14 @@ def extra_field() -> Any:
 def wire(name: str) -> dict[str, str]:
     """Metadata for a field whose JSON key is ``name``."""
     return {WIRE_NAME: name}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def wire_name(attribute: attrs.Attribute[Any]) -> str:
+    """The JSON key of a model attribute."""
+    named = attribute.metadata.get(WIRE_NAME)
+    return named if isinstance(named, str) else _camel(attribute.name)

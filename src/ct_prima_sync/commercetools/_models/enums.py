@@ -30,6 +30,8 @@ __all__ = [
     "ShippingMode",
     "TaxCalculationMode",
     "TaxMode",
+    "TransactionState",
+    "TransactionType",
 ]
 
 
@@ -161,3 +163,22 @@ class ChannelRole(enum.StrEnum):
     ORDER_EXPORT = "OrderExport"
     ORDER_IMPORT = "OrderImport"
     PRIMARY = "Primary"
+
+
+class TransactionType(enum.StrEnum):
+    """A payment transaction's ``type``."""
+
+    AUTHORIZATION = "Authorization"
+    CANCEL_AUTHORIZATION = "CancelAuthorization"
+    CHARGE = "Charge"
+    REFUND = "Refund"
+    CHARGEBACK = "Chargeback"
+
+
+class TransactionState(enum.StrEnum):
+    """A payment transaction's ``state``."""
+
+    INITIAL = "Initial"
+    PENDING = "Pending"
+    SUCCESS = "Success"
+    FAILURE = "Failure"

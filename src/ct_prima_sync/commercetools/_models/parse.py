@@ -9,27 +9,36 @@ documented shape.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import attrs
-from cattrs.errors import (
-    AttributeValidationNote,
-    ClassValidationError,
-    IterableValidationError,
-    IterableValidationNote,
-)
+from ct_prima_sync.errors import PayloadError
 
-from ct_prima_sync.errors import InvalidMoneyError, PayloadError
-
-from .._converter import DETAILED, FAST, MONEY_PATH, FieldError, wire_name
-from .channel import Channel
 from .customer import Customer
-from .errors import ErrorResponse
-from .inventory import InventoryEntry
-from .message import Message
 from .order import Order
-from .paged import PagedQueryResponse, PageEnvelope
+
+if TYPE_CHECKING:
+    from cattrs import Converter
+
+    from .channel import Channel
+    from .errors import ErrorResponse
+    from .inventory import InventoryEntry
+    from .message import Message
+    from .paged import PagedQueryResponse
+    from .payment import Payment
+
+# Orders and customers are what the pure mapping parses; the other models, cattrs and the
+# converter load on first use, so that ``import ct_prima_sync.mapping`` stays cheap (an iPaaS
+# code step pays every import on a cold start).
+
+
+@functools.cache
+def _fast() -> Converter:
+    from .._converter import FAST  # noqa: PLC0415
+
+    return FAST
+
 
 __all__ = [
     "parse_channel",
@@ -39,56 +48,11 @@ __all__ = [
     "parse_message",
     "parse_order",
     "parse_paged",
+    "parse_payment",
     "unparse",
 ]
 
 T = TypeVar("T")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _note(exc: BaseException, kind: type[T]) -> T | None:
-    for note in getattr(exc, "__notes__", ()):
-        if isinstance(note, kind):
-            return note
-    return None
-
-
-def _problems(exc: BaseException, path: str = "") -> list[tuple[str, str]]:
-    """Flatten a structuring failure into ``(JSON path, message)`` pairs, in payload order.
-
-    Messages never contain the offending value (it may be personal data).
-    """
-    if isinstance(exc, ClassValidationError):
-        names = {a.name: wire_name(a) for a in attrs.fields(exc.cl)} if attrs.has(exc.cl) else {}
-        found: list[tuple[str, str]] = []
-        for sub in exc.exceptions:
-            attribute = _note(sub, AttributeValidationNote)
-            key = names.get(attribute.name, attribute.name) if attribute else ""
-            found.extend(_problems(sub, _join(path, key) if key else path))
-        return found
-    if isinstance(exc, IterableValidationError):
-        found = []
-        for sub in exc.exceptions:
-            item = _note(sub, IterableValidationNote)
-            found.extend(_problems(sub, f"{path}[{item.index}]" if item else path))
-        return found
-    if isinstance(exc, KeyError):
-        return [(path, "required field is missing")]
-    if isinstance(exc, InvalidMoneyError):
-        text = str(exc)
-        sub_path = ""
-        if text.startswith(MONEY_PATH):
-            sub_path, _, text = text[len(MONEY_PATH) :].partition(": ")
-        # The money module quotes a bad currency code back; a payload error never echoes input.
-        for quote in ("'", '"'):
-            text = text.split(f", got {quote}", 1)[0]
-        return [(path + sub_path, text)]
-    if isinstance(exc, FieldError):
-        return [(path, str(exc))]
-    return [(path, f"could not be read ({type(exc).__name__})")]
 
 
 def _payload_error(kind: str, found: list[tuple[str, str]], prefix: str = "") -> PayloadError:
@@ -102,24 +66,25 @@ def _payload_error(kind: str, found: list[tuple[str, str]], prefix: str = "") ->
     return PayloadError(message, path=first_path)
 
 
-def _detailed_problems(data: Any, cl: type[Any]) -> list[tuple[str, str]]:
-    try:
-        DETAILED.structure(data, cl)
-    except Exception as exc:  # every structuring failure becomes (path, message) pairs
-        return _problems(exc)
-    return []
-
-
 def _structure(data: Any, cl: type[T], kind: str) -> T:
     try:
-        return FAST.structure(data, cl)
+        return _fast().structure(data, cl)
     except Exception:  # re-run with the detailed converter, which names every bad field
-        raise _payload_error(kind, _detailed_problems(data, cl)) from None
+        from ._failures import detailed_problems  # noqa: PLC0415
+
+        raise _payload_error(kind, detailed_problems(data, cl)) from None
 
 
 def parse_order(data: Any) -> Order:
     """Parse an Order (``GET /orders/{id}``, ``OrderCreated.order``)."""
     return _structure(data, Order, "Order")
+
+
+def parse_payment(data: Any) -> Payment:
+    """Parse a Payment (``GET /payments/{id}``, or an expanded ``paymentInfo.payments[i].obj``)."""
+    from .payment import Payment  # noqa: PLC0415
+
+    return _structure(data, Payment, "Payment")
 
 
 def parse_customer(data: Any) -> Customer:
@@ -129,21 +94,29 @@ def parse_customer(data: Any) -> Customer:
 
 def parse_channel(data: Any) -> Channel:
     """Parse a Channel."""
+    from .channel import Channel  # noqa: PLC0415
+
     return _structure(data, Channel, "Channel")
 
 
 def parse_inventory_entry(data: Any) -> InventoryEntry:
     """Parse an InventoryEntry."""
+    from .inventory import InventoryEntry  # noqa: PLC0415
+
     return _structure(data, InventoryEntry, "InventoryEntry")
 
 
 def parse_message(data: Any) -> Message:
     """Parse a Message or a subscription's message payload; an embedded order is parsed too."""
+    from .message import Message  # noqa: PLC0415
+
     return _structure(data, Message, "Message")
 
 
 def parse_error_response(data: Any) -> ErrorResponse:
     """Parse an error body (``ErrorResponse`` or the auth endpoints' ``AuthErrorResponse``)."""
+    from .errors import ErrorResponse  # noqa: PLC0415
+
     return _structure(data, ErrorResponse, "ErrorResponse")
 
 
@@ -152,6 +125,8 @@ def parse_paged(data: Any, parse_item: Callable[[Any], T]) -> PagedQueryResponse
 
     A bad result raises :class:`PayloadError` whose path starts with ``results[i].``.
     """
+    from .paged import PagedQueryResponse, PageEnvelope  # noqa: PLC0415
+
     if not isinstance(data, dict):
         raise PayloadError("expected a JSON object (in PagedQueryResponse)")
     envelope = {key: value for key, value in data.items() if key != "results"}
@@ -185,7 +160,7 @@ def parse_paged(data: Any, parse_item: Callable[[Any], T]) -> PagedQueryResponse
 
 def unparse(model: Any) -> dict[str, Any]:
     """The JSON form of any model (or :class:`PagedQueryResponse`), ``extra`` keys included."""
-    result = FAST.unstructure(model)
+    result = _fast().unstructure(model)
     if not isinstance(result, dict):
         raise TypeError(f"not a commercetools model: {type(model).__name__}")
     return result

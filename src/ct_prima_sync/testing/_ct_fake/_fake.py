@@ -223,6 +223,44 @@ class FakeCommercetools:
             )
             return copy_json(created)
 
+    def add_payment(
+        self,
+        payment: dict[str, Any],
+        *,
+        order_id: str | None = None,
+        project: str | None = None,
+    ) -> dict[str, Any]:
+        """Store a Payment JSON as a payment service provider's integration would have created
+        it (``id`` kept when given; transactions without an id get one) and, with ``order_id``,
+        add it to that order as the ``addPayment`` update action does; returns the payment."""
+        with self.app.lock:
+            target = self._project(project)
+            body = dict(payment)
+            body["transactions"] = [
+                {"id": self._store.new_id(), **transaction}
+                for transaction in body.get("transactions") or []
+            ]
+            body.setdefault("paymentMethodInfo", {})
+            body.setdefault("paymentStatus", {})
+            body.setdefault("interfaceInteractions", [])
+            created = self._store.insert(target, "payments", body)
+            if order_id is not None:
+                order = target.get("orders", order_id)
+                reference = {"typeId": "payment", "id": created["id"]}
+                action = {"action": "addPayment", "payment": reference}
+                self._store.update(
+                    target,
+                    "orders",
+                    order,
+                    order["version"],
+                    lambda draft: apply_order_action(draft, action, self._store, target),
+                )
+            return copy_json(created)
+
+    def payments(self, *, project: str | None = None) -> list[dict[str, Any]]:
+        """Every payment, oldest first (copies)."""
+        return self._all("payments", project)
+
     def import_order(self, draft: dict[str, Any], *, project: str | None = None) -> dict[str, Any]:
         """Import an OrderImportDraft exactly as ``POST /orders/import`` does; returns the order."""
         with self.app.lock:

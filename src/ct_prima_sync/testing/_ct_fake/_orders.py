@@ -203,6 +203,19 @@ def _update_sync_info(
     return []
 
 
+def _add_payment(
+    order: Order, action: Action, store: Store, project: Project
+) -> list[MessageDraft]:
+    payment = _required(action, "payment")
+    if not isinstance(payment, dict) or payment.get("id") not in project.resources["payments"]:
+        raise invalid_input("'payment' must reference an existing payment by 'id'.")
+    reference = {"typeId": "payment", "id": payment["id"]}
+    info = order.setdefault("paymentInfo", {"payments": []})
+    if reference not in info["payments"]:
+        info["payments"].append(reference)
+    return [("OrderPaymentAdded", {"payment": reference})]
+
+
 _RETURN_PAYMENT = {"Returned": "Initial", "Advised": "NonRefundable"}
 
 
@@ -244,6 +257,7 @@ def _add_return_info(
 
 
 _ACTIONS: dict[str, Callable[[Order, Action, Store, Project], list[MessageDraft]]] = {
+    "addPayment": _add_payment,
     "changeOrderState": _change_state("orderState", ORDER_STATES, "OrderStateChanged"),
     "changeShipmentState": _change_state(
         "shipmentState", SHIPMENT_STATES, "OrderShipmentStateChanged"

@@ -210,6 +210,7 @@ def route(
         "channels": "channels",
         "inventory": "inventory",
         "messages": "messages",
+        "payments": "payments",
     }
     if not parts or parts[0] not in kinds or len(parts) > 2:
         raise NotFoundError(
@@ -232,8 +233,12 @@ def route(
     }
     if kind == "orders" and selector == "import" and call.method == "POST":
         return 201, import_order(store, project, call.json())
-    if kind == "messages" and call.method != "GET":
-        raise NotFoundError("Messages are read-only.", status_code=404, codes=["ResourceNotFound"])
+    if kind in ("messages", "payments") and call.method != "GET":
+        # Payments belong to the payment service provider's integration: the fake serves them
+        # read-only (seed them with FakeCommercetools.add_payment).
+        raise NotFoundError(
+            f"{kind.title()} are read-only here.", status_code=404, codes=["ResourceNotFound"]
+        )
     handler = handlers.get((bool(selector), call.method))
     if handler is None:
         raise invalid_input(f"Method {call.method} is not supported here.")

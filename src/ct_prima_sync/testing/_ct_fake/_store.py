@@ -59,6 +59,7 @@ TYPE_IDS = {
     "channels": "channel",
     "inventory": "inventory-entry",
     "messages": "message",
+    "payments": "payment",
 }
 
 
