@@ -71,9 +71,24 @@ def test_the_demo_posts_every_good_order_and_explains_every_bad_one(
     _, out = demo_db
     assert "Posted 39 sales orders to Prima" in out
     assert "equals commercetools' total to the cent" in out
-    assert "Exception queue: 1 open" in out
+    assert "Exception queue: 2 open" in out
     assert "UNMAPPED_SKU" in out
     assert "A second run right after posted 0 and queued 0" in out
+
+
+def test_the_demo_runs_stock_passes_and_says_what_changed_and_why(
+    demo_db: tuple[Path, str],
+) -> None:
+    _, out = demo_db
+    before = out[out.index("Stock pass before the orders") :]
+    assert "first sync of the SKU in that warehouse" in before
+    assert "created: commercetools had no entry for Prima's stock" in before
+    assert "set to 0: Prima does not know the SKU" in before
+    assert "units of orders not yet in Prima were held back as pending" in before
+    after = out[out.index("Stock pass after the orders and a delivery of 12 SKUs") :]
+    assert "changed 12," in after
+    assert "12  Prima's available-to-sell moved" in after
+    assert "DISCONTINUED9-BLK-M@WH1  STOCK_NOT_IN_PRIMA" in out
 
 
 def test_the_demo_despatches_orders_and_shows_the_deliveries_in_commercetools(
@@ -111,6 +126,9 @@ def test_the_queue_commands_list_replay_and_resolve(demo_db: tuple[Path, str]) -
     assert "resolved" in out
     code, out, _ = _run("exceptions", "--state", state, "--kind", "UNMAPPED_SKU")
     assert out.splitlines()[0] == "0 open exception(s)"
+    code, out, _ = _run("exceptions", "--state", state, "--owner", "operations")
+    assert "DISCONTINUED9-BLK-M@WH1" in out
+    assert "STOCK_NOT_IN_PRIMA" in out
 
 
 def test_health_exits_1_when_an_exception_is_overdue(demo_db: tuple[Path, str]) -> None:

@@ -49,10 +49,14 @@ def test_the_demo_never_overwrites_a_file_or_a_folder(tmp_path: Path) -> None:
         (["demo", "--orders", "1000000"], "--orders must be at most 100000"),
         (["demo", "--bad-every", "-1"], "argument --bad-every: must not be negative"),
         (
-            ["run", "stock"],
-            "the stock flow is not available in this version (available: orders, dispatch)",
+            ["run", "postings"],
+            "the postings flow is not available in this version (available: orders, stock, "
+            "dispatch)",
         ),
-        (["run", "postings"], "the postings flow is not available in this version"),
+        (["run", "orders", "--sku", "A"], "--sku and --catalogue belong to the stock flow"),
+        (["run", "dispatch", "--catalogue"], "--sku and --catalogue belong to the stock flow"),
+        (["run", "--sku", "A"], "--sku belongs to one stock run: run stock --sku SKU"),
+        (["run", "stock", "--mode", "hold"], "--mode, --from and --to are for the orders flow"),
     ],
 )
 def test_bad_arguments_are_one_sentence_and_exit_2(argv: list[str], message: str) -> None:

@@ -21,11 +21,17 @@ from ct_prima_sync.commercetools import (
     CommercetoolsClient,
     CommercetoolsConfig,
     InventoryEntryDraft,
+    InventoryLevel,
     ResourceIdentifier,
     RetryPolicy,
     ShipmentState,
 )
-from ct_prima_sync.errors import ConcurrentModificationError, ConfigurationError, NotFoundError
+from ct_prima_sync.errors import (
+    ConcurrentModificationError,
+    ConfigurationError,
+    NotFoundError,
+    PayloadError,
+)
 
 EXAMPLES = Path("/work/shared/reference/commercetools/examples")
 if not EXAMPLES.is_dir():  # the reference lives beside the repository in the project's workspace
@@ -262,6 +268,49 @@ def test_inventory_is_queried_by_skus_in_chunks_for_one_supply_channel() -> None
     assert queries[0]["where"] == ["(sku in :skus) and (supplyChannel(id = :channelId))"]
     assert queries[0]["var.channelId"] == ["ch-1"]
     assert queries[2]["var.skus"][-1] == "SKU-249"
+
+
+def test_inventory_levels_are_read_without_whole_entries_in_chunks_with_a_predicate() -> None:
+    entry = {
+        **inventory_entry("e-1", version=3, quantity=9),
+        "availableQuantity": 7,
+        "supplyChannel": {"typeId": "channel", "id": "ch-1"},
+        "expectedDelivery": "2026-12-01T00:00:00.000Z",
+        "restockableInDays": 2,
+    }
+    client, recorder = make_client(paged_store([entry]))
+    levels = list(
+        client.inventory.levels_by_skus(
+            [f"SKU-{n}" for n in range(150)],
+            where="supplyChannel(id in :channels)",
+            variables={"channels": ["ch-1", "ch-2"]},
+        )
+    )
+    assert levels[0] == InventoryLevel(
+        "e-1", 3, entry["sku"], "ch-1", 9, 7, datetime(2026, 12, 1, tzinfo=UTC), 2
+    )
+    queries = recorder.queries()
+    assert [len(q["var.skus"]) for q in queries] == [100, 50]
+    assert queries[0]["where"] == ["(sku in :skus) and (supplyChannel(id in :channels))"]
+    assert queries[0]["var.channels"] == ["ch-1", "ch-2"]
+    client, _ = make_client(paged_store([inventory_entry("e-9")]))
+    (plain,) = client.inventory.levels("supplyChannel is not defined")
+    assert (plain.supply_channel_id, plain.expected_delivery) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"quantityOnStock": "9"}, "quantityOnStock"),
+        ({"supplyChannel": {"typeId": "channel"}}, "supplyChannel"),
+        ({"expectedDelivery": "soon"}, "expectedDelivery"),
+        ({"restockableInDays": True}, "restockableInDays"),
+    ],
+)
+def test_a_malformed_inventory_level_names_its_field(change: dict[str, Any], path: str) -> None:
+    client, _ = make_client(paged_store([{**inventory_entry("e-1"), **change}]))
+    with pytest.raises(PayloadError, match=f"^{path}: "):
+        list(client.inventory.levels())
 
 
 def test_inventory_entries_come_back_typed() -> None:

@@ -99,3 +99,11 @@ def make_engine(scenario: SyncScenario, clock: FakeClock) -> Iterator[EngineFact
     yield build
     for client in clients:
         client.close()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A URL for each embedded kind of store."""
+    if request.param == "memory":
+        return "memory://"
+    return f"sqlite:///{tmp_path_factory.mktemp('state')}/sync.db"

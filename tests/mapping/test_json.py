@@ -179,6 +179,7 @@ def test_plan_stock_json_returns_the_changes_and_the_mismatch_report() -> None:
             "quantity_on_stock": 9,
             "expected_available": 7,
             "current_on_stock": 12,
+            "target": 7,
             "create": False,
         },
         {
@@ -188,12 +189,47 @@ def test_plan_stock_json_returns_the_changes_and_the_mismatch_report() -> None:
             "quantity_on_stock": 2,
             "expected_available": 2,
             "current_on_stock": None,
+            "target": 2,
             "create": True,
+        },
+        {
+            "sku": "OLD",
+            "channel": "ch1",
+            "depot": "WH1",
+            "quantity_on_stock": 0,
+            "expected_available": 0,
+            "current_on_stock": 1,
+            "target": 0,
+            "create": False,
         },
     ]
     assert result["missing_in_commercetools"] == [["CAP", "WH1"]]
     assert result["missing_in_prima"] == [["OLD", "WH1"]]
     json.dumps(result)
+
+
+def test_plan_stock_json_sets_dates_and_restock_days_when_configured() -> None:
+    config = {**STOCK_CONFIG, "stock": {"expected_delivery": True, "restockable_in_days": 2}}
+    result = plan_stock_json(
+        [{"product": "TEE", "available": 4, "available_date": "2026-12-01"}],
+        [],
+        [
+            {
+                "sku": "TEE",
+                "channel": "ch1",
+                "quantityOnStock": 4,
+                "availableQuantity": 4,
+                "expectedDelivery": "2026-11-20T00:00:00.000Z",
+            }
+        ],
+        config,
+    )
+    (change,) = result["changes"]
+    assert (change["expected_delivery"], change["restockable_in_days"]) == ("2026-12-01", 2)
+    with pytest.raises(PayloadError, match=r"ats\[0\]\.available_date"):
+        plan_stock_json(
+            [{"product": "TEE", "available": 1, "available_date": "soon"}], [], [], STOCK_CONFIG
+        )
 
 
 def test_plan_stock_json_names_the_bad_row() -> None:

@@ -37,6 +37,7 @@ StoreFactory = Callable[[], StateStore]
 
 #: Every table a store writes (schema_version aside), children before parents.
 TABLES = (
+    "order_lines",
     "dispatch_deliveries",
     "dispatch_orders",
     "orders",

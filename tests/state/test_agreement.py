@@ -32,6 +32,7 @@ from ct_prima_sync.state import (
     ExceptionFilter,
     ExceptionRecord,
     MemoryStore,
+    OrderLine,
     OrderStatus,
     OrderTotals,
     Owner,
@@ -54,6 +55,16 @@ OWNERS = st.sampled_from(list(Owner))
 # orders the ledger does not know, and about none.
 ORDER_REFS = st.one_of(st.none(), st.sampled_from(["order-00001", "order-00002", "o1"]))
 CUSTOMER_KEYS = ("id:1", "id:2", "id:1x", "id:2x", "id:2xx", "id:1xx", "id:2x2")
+SUBJECTS = st.one_of(st.none(), st.sampled_from(["A@D1", "B@D2"]))
+LINES = st.lists(
+    st.builds(
+        lambda sku, depot, quantity: OrderLine(sku=sku, depot=depot, quantity=quantity),
+        st.sampled_from(["A", "B", "C"]),
+        st.sampled_from(["D1", "D2", ""]),
+        st.integers(0, 3),
+    ),
+    max_size=4,
+)
 STOCK_KEYS = [(s, d) for s in ("A", "B", "C") for d in ("D1", "D2")]
 BATCHES = st.sampled_from(["B1", "B2", "B3"])
 SETTINGS = settings(
@@ -125,6 +136,15 @@ class StoresAgree(RuleBasedStateMachine):
         # Order 5 reuses order 0's number when numbered: a duplicate number.
         number = f"N{n % 5}" if numbered else None
         self._same(lambda s: s.ingest(order(n, version=version, number=number), now=self.now))
+
+    @rule(n=st.sampled_from(ORDERS), version=st.integers(1, 3), lines=LINES)
+    def ingest_with_lines(self, n: int, version: int, lines: list[OrderLine]) -> None:
+        with_lines = attrs.evolve(order(n, version=version), lines=tuple(lines))
+        self._same(lambda s: s.ingest(with_lines, now=self.now))
+
+    @rule(skus=st.one_of(st.none(), st.lists(st.sampled_from(["A", "B", "C", "Z"]), max_size=3)))
+    def pending_stock(self, skus: list[str] | None) -> None:
+        self._same(lambda s: s.pending_stock(skus))
 
     @rule(page=st.lists(st.tuples(st.sampled_from(ORDERS), st.integers(1, 3)), max_size=4))
     def ingest_page(self, page: list[tuple[int, int]]) -> None:
@@ -273,6 +293,7 @@ class StoresAgree(RuleBasedStateMachine):
         transient=st.booleans(),
         retry=st.one_of(st.none(), SECONDS),
         value=st.integers(-(2**40), 2**40),
+        subject=SUBJECTS,
     )
     def record_exception(  # noqa: PLR0917 (hypothesis passes rule arguments by name)
         self,
@@ -282,6 +303,7 @@ class StoresAgree(RuleBasedStateMachine):
         transient: bool,
         retry: int | None,
         value: int,
+        subject: str | None,
     ) -> None:
         retry_at = None if retry is None else self.now + timedelta(seconds=retry)
         self._same(
@@ -293,6 +315,7 @@ class StoresAgree(RuleBasedStateMachine):
                 order_id=order_id,
                 transient=transient,
                 next_retry_at=retry_at,
+                subject=subject,
             )
         )
 
@@ -321,9 +344,16 @@ class StoresAgree(RuleBasedStateMachine):
 
         self._same(call)
 
-    @rule(kind=st.one_of(st.none(), KINDS), owner=st.one_of(st.none(), OWNERS), order_id=ORDER_REFS)
-    def replay(self, kind: str | None, owner: Owner | None, order_id: str | None) -> None:
-        where = ExceptionFilter(kind=kind, owner=owner, order_id=order_id)
+    @rule(
+        kind=st.one_of(st.none(), KINDS),
+        owner=st.one_of(st.none(), OWNERS),
+        order_id=ORDER_REFS,
+        subject=SUBJECTS,
+    )
+    def replay(
+        self, kind: str | None, owner: Owner | None, order_id: str | None, subject: str | None
+    ) -> None:
+        where = ExceptionFilter(kind=kind, owner=owner, order_id=order_id, subject=subject)
 
         def call(s: StateStore) -> Any:
             ids = self._exception_ids(s)
@@ -410,6 +440,8 @@ class StoresAgree(RuleBasedStateMachine):
                 [s.get_customer(k) for k in CUSTOMER_KEYS],
                 [s.get_cursor(n) for n in ("orders", "stock")],
                 s.get_stock(STOCK_KEYS),
+                s.pending_stock(),
+                [s.order_lines(f"order-{n:05d}") for n in ORDERS],
                 [(s.get_batch(b), s.batch_members(b)) for b in ("B1", "B2", "B3")],
                 [s.batch_of(o, kind=k) for o in ("o1", "o2", "o3") for k in ("revenue", "fees")],
                 [

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import attrs
 import pytest
 
 import ct_prima_sync.state as state_pkg
 from ct_prima_sync.errors import ConfigurationError, StateError
-from ct_prima_sync.state import MemoryStore, SqliteStore, StateStore, open_store
+from ct_prima_sync.state import (
+    MemoryStore,
+    OrderLine,
+    Owner,
+    SqliteStore,
+    StateStore,
+    open_store,
+)
 from ct_prima_sync.state._schema import SCHEMA_VERSION
 
 from .conftest import at, order
@@ -170,3 +179,87 @@ def test_a_database_of_an_older_version_is_migrated_forward_on_open(tmp_path: Pa
     conn.close()
     assert "exceptions_order_idx" in indexes
     assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+
+
+def _create_at_version(apply: Callable[[str], object], dialect: str, version: int) -> None:
+    from ct_prima_sync.state._schema import CREATE_VERSION_TABLE, MIGRATIONS
+
+    apply(CREATE_VERSION_TABLE[dialect])
+    for number, statements in MIGRATIONS[dialect]:
+        if number > version:
+            break
+        for statement in statements:
+            apply(statement)
+        apply(f"INSERT INTO schema_version (version) VALUES ({number})")  # noqa: S608
+
+
+def _rows_survive_v6(url: str) -> None:
+    with open_store(url) as store:
+        record = store.get_order("order-00001")
+        assert record is not None
+        assert record.totals.gross == 1191
+        assert record.status.value == "new"
+        (old,) = store.list_exceptions()
+        assert (old.kind, old.order_id, old.subject, old.detail) == (
+            "UNMAPPED_SKU",
+            "o-1",
+            None,
+            {"sku": "A"},
+        )
+        again = store.record_exception(
+            kind="UNMAPPED_SKU", owner=Owner.ECOMMERCE, detail={}, now=at(2), order_id="o-1"
+        )
+        assert (again.exception_id, again.occurrences) == (old.exception_id, 2)
+        assert store.pending_stock() == {}, "orders ingested before v6 have no lines kept"
+        store.ingest(
+            attrs.evolve(order(2), lines=(OrderLine(sku="A", depot="WH1", quantity=2),)),
+            now=at(3),
+        )
+        assert store.pending_stock() == {("A", "WH1"): 2}
+
+
+def test_a_version_5_sqlite_file_with_rows_opens_at_version_6_with_the_rows_intact(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path)
+    _create_at_version(conn.execute, "sqlite", 5)
+    conn.execute(
+        "INSERT INTO orders (order_id, order_number, status, currency, fraction_digits, "
+        "net_minor, tax_minor, gross_minor, ct_version, created_at, updated_at) VALUES "
+        "('order-00001', 'N00001', 'new', 'EUR', 2, 1001, 190, 1191, 1, "
+        "'2026-03-01T12:00:00.000000+00:00', '2026-03-01T12:00:00.000000+00:00')"
+    )
+    conn.execute(
+        "INSERT INTO exceptions (kind, owner, order_id, detail, first_seen, last_seen, "
+        "occurrences, transient) VALUES ('UNMAPPED_SKU', 'ecommerce', 'o-1', '{\"sku\":\"A\"}', "
+        "'2026-03-01T12:00:01.000000+00:00', '2026-03-01T12:00:01.000000+00:00', 1, 0)"
+    )
+    conn.commit()
+    conn.close()
+    _rows_survive_v6(f"sqlite:///{path}")
+    conn = sqlite3.connect(path)
+    versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+    conn.close()
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+
+
+def test_a_version_5_postgres_schema_with_rows_opens_at_version_6_with_the_rows_intact(
+    postgres_url: str,
+) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        _create_at_version(conn.execute, "postgresql", 5)
+        conn.execute(
+            "INSERT INTO orders (order_id, order_number, status, currency, fraction_digits, "
+            "net_minor, tax_minor, gross_minor, ct_version, created_at, updated_at) VALUES "
+            "('order-00001', 'N00001', 'new', 'EUR', 2, 1001, 190, 1191, 1, "
+            "'2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z')"
+        )
+        conn.execute(
+            "INSERT INTO exceptions (kind, owner, order_id, detail, first_seen, last_seen, "
+            "occurrences, transient) VALUES ('UNMAPPED_SKU', 'ecommerce', 'o-1', "
+            "'{\"sku\":\"A\"}', '2026-03-01T12:00:01Z', '2026-03-01T12:00:01Z', 1, false)"
+        )
+    _rows_survive_v6(postgres_url)

@@ -20,7 +20,7 @@ from ct_prima_sync.state import (
     StateStore,
     open_store,
 )
-from ct_prima_sync.state._schema import MIGRATIONS
+from ct_prima_sync.state._schema import MIGRATIONS, SCHEMA_VERSION
 
 from .conftest import T0, at, order
 
@@ -193,7 +193,9 @@ def test_customer_map_entries_are_forgotten(store: StateStore) -> None:
     store.compact()
 
 
-def test_a_version_4_sqlite_file_opens_at_version_5_with_its_rows_intact(tmp_path: Path) -> None:
+def test_a_version_4_sqlite_file_opens_at_the_current_version_with_its_rows_intact(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "v4.db"
     conn = sqlite3.connect(path)
     conn.execute(
@@ -221,4 +223,4 @@ def test_a_version_4_sqlite_file_opens_at_version_5_with_its_rows_intact(tmp_pat
         assert store.scrub_exceptions(now=at(1), scrub=_scrub, note="x", resolved_before=at(1)) == 1
         store.start_flow_run("orders", now=at(0))
         assert [r.flow for r in store.list_flow_runs()] == ["orders"]
-        assert store.schema_version() == 5  # type: ignore[attr-defined]
+        assert store.schema_version() == SCHEMA_VERSION  # type: ignore[attr-defined]

@@ -1,15 +1,17 @@
-"""The demo itself: the order and dispatch flows on the embedded default, with nothing to set
-up.
+"""The demo itself: the order, stock and dispatch flows on the embedded default, with nothing
+to set up.
 
 SQLite state in a local file, the bundled commercetools fake and the Prima emulator (spoken to
 over its omlink SOAP protocol by the real client), a realistic catalogue and a few hundred orders
-including bad ones; then one full order sync and a report of what happened. Then the warehouse
-despatches some orders in full and some in part and cancels one, one dispatch run passes that on,
-and the report shows the deliveries that reached commercetools.
+including bad ones; a stock pass, then one full order sync and a report of what happened, then a
+second stock pass after a delivery arrived in Prima, saying how many entries changed and why.
+Then the warehouse despatches some orders in full and some in part and cancels one, one dispatch
+run passes that on, and the report shows the deliveries that reached commercetools.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -24,6 +26,7 @@ from ..prima import OmlinkClient, OmlinkConfig
 from ..state import open_store
 from ..testing import FakeCommercetools, PrimaEmulator, PrimaOrder
 from ..testing.scenario import build_scenario, connect_commercetools
+from ._demo_stock import receive_goods, stock_report, stock_the_shop
 
 __all__ = ["run_demo"]
 
@@ -51,8 +54,12 @@ def run_demo(
     good order reached Prima once). ``on_engine`` receives the engine's stop function."""
     started = time.perf_counter()
     scenario = build_scenario(orders=orders, bad_every=bad_every, seed=seed)
+    rng = random.Random(seed)  # noqa: S311 (demo data, not security)
+    stock_the_shop(scenario.world, scenario.commercetools, rng)
     emulator = PrimaEmulator(scenario.world)
-    prima_config = OmlinkConfig(endpoint=_EMULATOR_ENDPOINT, rate_limit=2000.0, burst=50)
+    prima_config = OmlinkConfig(
+        endpoint=_EMULATOR_ENDPOINT, rate_limit=2000.0, burst=50, ats_per_depot=True
+    )
     out.write(
         f"Seeded a commercetools fake with {orders} orders ({len(scenario.bad)} of them bad) and a "
         f"Prima emulator with {len(scenario.world.skus())} SKUs in "
@@ -80,6 +87,10 @@ def run_demo(
             ),
         )
         on_engine(engine.request_stop)
+        opening = engine.sync_stock()
+        stock_report(out, "Stock pass before the orders", opening)
+        pending = sum(store.pending_stock().values())
+        out.write(f"  ({pending} units of orders not yet in Prima were held back as pending.)\n\n")
         clock = time.perf_counter()
         summary = engine.sync_orders()
         if summary.stopped:
@@ -104,9 +115,19 @@ def run_demo(
             f"\nA second run right after posted {again.posted} and queued {again.excepted}: "
             "each order reaches Prima exactly once.\n"
         )
+        received = receive_goods(scenario.world, rng)
+        after = engine.sync_stock()
+        out.write("\n")
+        stock_report(out, f"Stock pass after the orders and a delivery of {received} SKUs", after)
+        out.write(
+            "  Orders Prima accepted left pending and entered Prima's available-to-sell: the "
+            "shop's figures did not move for them.\n"
+        )
         lost = [n for n in scenario.good if scenario.world.submission_count(n) != 1]
         dispatched = _dispatch(out, engine=engine, emulator=emulator, ct=scenario.commercetools)
-        return 1 if lost or summary.posted != len(scenario.good) or not dispatched else 0
+        stock_ok = opening.ok and after.ok
+        posted_all = summary.posted == len(scenario.good)
+        return 1 if lost or not posted_all or not dispatched or not stock_ok else 0
 
 
 def _dispatch(
@@ -192,7 +213,7 @@ def _report(
     out.write(f"\nException queue: {len(queue)} open\n")
     by_owner: dict[str, list[str]] = defaultdict(list)
     for record in queue:
-        number = record.detail.get("order_number", record.order_id)
+        number = record.detail.get("order_number") or record.order_id or record.subject
         reason = record.detail.get("message") or record.detail.get("request_error") or ""
         by_owner[str(record.owner)].append(f"    {number}  {record.kind}: {reason}")
     counts = Counter(str(r.owner) for r in queue)

@@ -27,9 +27,10 @@ def reason(record: ExceptionRecord) -> str:
 
 
 def order_label(record: ExceptionRecord) -> str:
-    """The order number an exception is about (its id when the number is unknown)."""
+    """The order number an exception is about (its id when the number is unknown), or what else
+    it is about (``SKU@DEPOT`` for the stock run's)."""
     if record.order_id is None:
-        return "(all orders)"
+        return record.subject or "(all orders)"
     return str(record.detail.get("order_number") or record.order_id)
 
 
@@ -41,6 +42,7 @@ def exception_json(record: ExceptionRecord) -> dict[str, Any]:
         "owner": str(record.owner),
         "order_id": record.order_id,
         "order_number": record.detail.get("order_number"),
+        "subject": record.subject,
         "reason": reason(record),
         "detail": record.detail,
         "first_seen": record.first_seen.isoformat(),
@@ -175,8 +177,13 @@ def _run_retry(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) 
                 return EXIT_ISSUES
             if record.order_id is None:
                 err.write(
-                    f"warning: exception #{record.exception_id} is about no single order; its "
-                    "orders wait in the backlog and the next run tries them\n"
+                    f"warning: exception #{record.exception_id} is about no single order"
+                    + (
+                        f" ({record.subject}): the next stock run looks at it again"
+                        if record.subject
+                        else "; its orders wait in the backlog and the next run tries them"
+                    )
+                    + "\n"
                 )
                 return EXIT_ISSUES
             kind, order_id = record.kind, record.order_id

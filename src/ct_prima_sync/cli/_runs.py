@@ -26,6 +26,8 @@ from ..engine import (
     RehearsalReport,
     RoutingNotifier,
     RunSummary,
+    StockRunStatus,
+    StockRunSummary,
     SyncEngine,
     SystemClock,
 )
@@ -39,7 +41,15 @@ from ._metrics import check_textfile, write_run_metrics
 from ._output import Progress, table, write_json
 from ._signals import StopRequest, stopping_cleanly
 
-__all__ = ["FLOWS", "FlowResult", "RunContext", "add_run", "dispatch_lines", "summary_lines"]
+__all__ = [
+    "FLOWS",
+    "FlowResult",
+    "RunContext",
+    "add_run",
+    "dispatch_lines",
+    "stock_lines",
+    "summary_lines",
+]
 
 
 @frozen(kw_only=True)
@@ -50,6 +60,9 @@ class FlowResult:
     summary: dict[str, Any]
     lines: tuple[str, ...]
     completed: bool
+    outage: str | None = None
+    """``PRIMA_UNAVAILABLE`` / ``CT_UNAVAILABLE`` when a system did not answer: ``run all`` then
+    leaves the flows after this one for the next run (the outage is already recorded)."""
 
 
 class RunContext:
@@ -229,10 +242,12 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
     lines = summary_lines(summary)
     if hold:
         lines += ("  hold mode: orders went to Prima with HoldOrder=Yes; release them in Prima",)
+    down = summary.stopped if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE") else None
     return FlowResult(
         summary={**summary.as_dict(), "mode": str(mode)},
         lines=lines,
-        completed=summary.stopped not in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"),
+        completed=down is None,
+        outage=down,
     )
 
 
@@ -283,10 +298,59 @@ def _dispatch(settings: Settings, _args: argparse.Namespace, context: RunContext
     )
 
 
+def stock_lines(summary: StockRunSummary) -> tuple[str, ...]:
+    """The stock run's summary for people: what was read and written, and why."""
+    if summary.status is StockRunStatus.ALREADY_RUNNING:
+        return ("stock: another stock run is already running; this one did nothing",)
+    verb = "would write" if summary.dry_run else "wrote"
+    written = summary.planned if summary.dry_run else summary.created + summary.updated
+    why = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.reasons.items()))
+    lines = [
+        f"stock: read {summary.read} entries, {verb} {written} ({why or 'nothing changed'}), "
+        f"{summary.unchanged} already right, {summary.failed} failed",
+        f"  {summary.ats_rows} figures from Prima; {summary.ingested} new orders counted as "
+        f"pending; {summary.seconds:.1f} s ({summary.rate:.0f} entries/s)"
+        + (
+            f"; Prima's whole catalogue checked ({summary.catalogue_rows} rows)"
+            if summary.catalogue_rows is not None
+            else ""
+        ),
+    ]
+    if summary.problems:
+        lines.append(
+            "  exceptions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.problems.items()))
+        )
+    if summary.status is StockRunStatus.STOPPED:
+        lines.append("  stopped on request after the chunk in hand; the next run carries on")
+    elif summary.outage is not None:
+        system = "Prima" if summary.outage == "PRIMA_UNAVAILABLE" else "commercetools"
+        lines.append(
+            f"  STOPPED: {system} did not answer; the {summary.outage} exception records the "
+            "outage and the next run carries on"
+        )
+    elif summary.status is not StockRunStatus.COMPLETED:
+        lines.append(
+            f"  STOPPED EARLY ({summary.status}): {summary.error or 'see the log'}; "
+            "the next run carries on"
+        )
+    return tuple(lines)
+
+
+def _stock(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
+    with _engine(settings, "stock", context) as engine:
+        summary = engine.sync_stock(skus=args.skus, dry_run=args.dry_run, catalogue=args.catalogue)
+    return FlowResult(
+        summary=summary.as_dict(),
+        lines=stock_lines(summary),
+        completed=summary.ok or summary.status is StockRunStatus.STOPPED,
+        outage=summary.outage,
+    )
+
+
 #: The flows ``run`` knows, in the order ``run all`` runs them; None: not in this version.
 FLOWS: Final[dict[str, Flow | None]] = {
     "orders": _orders,
-    "stock": None,
+    "stock": _stock,
     "dispatch": _dispatch,
     "postings": None,
 }
@@ -297,12 +361,13 @@ def add_run(subparsers: Any) -> None:
     parser = subparser(
         subparsers,
         "run",
-        help="one pass of the sync: orders to Prima, Prima's despatches to commercetools (and "
-        "every other flow this version has)",
+        help="one pass of the sync: orders to Prima, Prima's stock and despatches to "
+        "commercetools (and every other flow this version has)",
         description="Run one pass of a flow (or of every available flow) with the systems and "
         "state named in the settings file, print a summary and exit. Exit code 0 when the pass "
-        "ran through (orders that need a person wait in the exception queue), 1 when it stopped "
-        "because Prima or commercetools did not answer, 130/143 when interrupted.",
+        "ran through (orders that need a person wait in the exception queue; a stock run also "
+        "when another one was running), 1 when it stopped because Prima or commercetools did "
+        "not answer or stock writes failed, 130/143 when interrupted.",
     )
     parser.add_argument(
         "flow",
@@ -315,6 +380,21 @@ def add_run(subparsers: Any) -> None:
     parser.add_argument(
         "--max-orders", type=positive_int, metavar="N", help="stop after N orders (orders flow)"
     )
+    stock = parser.add_argument_group("the stock flow (docs/stock.md)")
+    stock.add_argument(
+        "--sku",
+        action="append",
+        dest="skus",
+        metavar="SKU",
+        help="only this commercetools SKU (repeat for more); creates missing entries",
+    )
+    stock.add_argument(
+        "--catalogue",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also check Prima's whole catalogue for stock commercetools has no entry for "
+        "(default: when engine.stock.catalogue_every_seconds have passed)",
+    )
     golive = parser.add_argument_group("going live (docs/golive.md)")
     golive.add_argument(
         "--mode",
@@ -325,7 +405,8 @@ def add_run(subparsers: Any) -> None:
     golive.add_argument(
         "--dry-run",
         action="store_true",
-        help="map and check what this run would send, send nothing, change nothing, and list it",
+        help="orders: map and check what this run would send, send nothing, change nothing, and "
+        "list it; run stock: plan and print the stock figures, write nothing",
     )
     golive.add_argument(
         "--from",
@@ -346,6 +427,14 @@ def add_run(subparsers: Any) -> None:
 
 
 def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) -> int:
+    if args.flow not in ("stock", "all") and (args.skus or args.catalogue is not None):
+        raise UsageError("--sku and --catalogue belong to the stock flow: run stock")
+    if args.flow == "all" and args.skus:
+        raise UsageError("--sku belongs to one stock run: run stock --sku SKU")
+    if args.flow in ("dispatch", "postings") and args.dry_run:
+        raise UsageError("--dry-run is for the orders flow and the stock flow")
+    if args.flow not in ("orders", "all") and (args.created_from or args.created_to or args.mode):
+        raise UsageError("--mode, --from and --to are for the orders flow")
     if args.flow == "all":
         chosen = [name for name, flow in FLOWS.items() if flow is not None]
     else:
@@ -359,10 +448,9 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
         raise UsageError("a replay needs both --from and --to (a bounded date range)")
     if args.created_from is not None and not args.created_from < args.created_to:
         raise UsageError("--from must be before --to")
-    if (args.dry_run or args.created_from) and chosen != ["orders"]:
-        if args.flow != "all":
-            raise UsageError("--dry-run, --from and --to are for the orders flow")
-        chosen = [name for name in chosen if name == "orders"]
+    if (args.dry_run or args.created_from) and args.flow == "all":
+        # a rehearsal or a replay of the orders; `run stock --dry-run` plans the stock
+        chosen = ["orders"]
     settings = load(args)
     textfile = settings.metrics_textfile
     if textfile is not None:
@@ -370,16 +458,31 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
     context = RunContext(err, show_progress=err.isatty() and args.format == "table")
     results: dict[str, FlowResult] = {}
     with stopping_cleanly(context.stop, err) as stop:
+        down: str | None = None
         for name in chosen:
             if stop.signum is not None:
                 break
+            if down is not None:
+                results[name] = _left_for_later(name, down)
+                continue
             flow = FLOWS[name]
             assert flow is not None
             results[name] = flow(settings, args, context)
+            down = results[name].outage
     if textfile is not None and not args.dry_run:
         write_run_metrics(settings, textfile, err)
     _print(results, args.format, out, one=args.flow != "all")
     return _exit_code(results, stop)
+
+
+def _left_for_later(name: str, outage: str) -> FlowResult:
+    system = "Prima" if outage == "PRIMA_UNAVAILABLE" else "commercetools"
+    return FlowResult(
+        summary={"skipped": outage},
+        lines=(f"{name}: not run: {system} did not answer; the next run carries on",),
+        completed=False,
+        outage=outage,
+    )
 
 
 def _print(results: dict[str, FlowResult], fmt: str, out: TextIO, *, one: bool) -> None:

@@ -4,8 +4,9 @@ Every action is a frozen attrs class with two class-level facts:
 
 - ``action``: the wire name (``"changeShipmentState"``);
 - ``absolute``: whether applying it again, to a newer version, gives the same result. Absolute
-  actions (set a state, set a quantity) may be re-sent with the version a 409 reported; the others
-  (add or remove a quantity, add a delivery, transition a state machine, append sync info) must be
+  actions (set a state, a date, a custom field) may be re-sent with the version a 409 reported;
+  the others (add or remove a quantity, add a delivery, transition a state machine, append sync
+  info, and set a quantity, whose figure is worked out from the entry's reservations) must be
   re-decided on a fresh read first, or they would apply twice or against a changed precondition.
 
 :func:`action_to_json` turns an action into the API's JSON (camelCase, unset fields left out).
@@ -264,10 +265,16 @@ class UpdateSyncInfo(OrderUpdateAction):
 
 @frozen(kw_only=True)
 class ChangeQuantity(InventoryUpdateAction):
-    """Set ``quantityOnStock`` to ``quantity`` (absolute)."""
+    """Set ``quantityOnStock`` to ``quantity``.
+
+    It sets a figure, so sending it twice never adds twice; but it is not ``absolute`` for the
+    conflict rules: the right figure is worked out from what the entry held (the stock flow adds
+    the entry's reservations back), so after a 409 the entry must be read again and the figure
+    decided afresh, never re-sent unchanged on the new version.
+    """
 
     action: ClassVar[str] = "changeQuantity"
-    absolute: ClassVar[bool] = True
+    absolute: ClassVar[bool] = False
     quantity: int = field(validator=_non_negative)
 
 

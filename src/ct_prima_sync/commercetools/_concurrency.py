@@ -3,7 +3,7 @@ times.
 
 Rules:
 
-1. When every action is absolute (``action.absolute``: set a state, set a quantity) and the 409
+1. When every action is absolute (``action.absolute``: set a state, a date) and the 409
    reported the current version, the same actions are sent again with that version.
 2. Otherwise (a relative action such as ``addQuantity``, or no version in the 409) the caller's
    ``reread`` decides afresh: it reads the resource and returns the version and the actions still

@@ -1,6 +1,6 @@
-"""The sync flows host applications call: ``SyncEngine`` (orders, dispatch) and its configuration
-and results; health, alert channels, going live (dry, shadow and hold runs) and personal-data
-retention."""
+"""The sync flows host applications call: ``SyncEngine`` (orders, stock, dispatch) and its
+configuration and results; health, alert channels, going live (dry, shadow and hold runs) and
+personal-data retention."""
 
 from ._channels import (
     AlertRoutes,
@@ -24,6 +24,9 @@ from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifi
 from ._order_flow import Outcome
 from ._problems import Problem, ProblemKind
 from ._retention import RetentionPolicy, forget_customer, purge_personal_data, scrub_detail
+from ._stock_config import StockIngest, StockRunConfig
+from ._stock_problems import StockProblemKind
+from ._stock_summary import ChangeReason, StockRunStatus, StockRunSummary
 from ._summary import RunSummary
 from ._tracing import tracing_available
 from ._verify import VerifyReport
@@ -33,6 +36,7 @@ __all__ = [
     "Alert",
     "AlertLevel",
     "AlertRoutes",
+    "ChangeReason",
     "Clock",
     "Comparison",
     "ComparisonReport",
@@ -69,6 +73,11 @@ __all__ = [
     "ShadowPrima",
     "SmtpConfig",
     "SmtpSecurity",
+    "StockIngest",
+    "StockProblemKind",
+    "StockRunConfig",
+    "StockRunStatus",
+    "StockRunSummary",
     "SyncEngine",
     "SystemClock",
     "VerifyReport",

@@ -12,6 +12,7 @@ from attrs import field, frozen
 
 from ..errors import ConfigurationError
 from ..mapping import DispatchConfig
+from ._stock_config import StockRunConfig
 
 __all__ = [
     "CustomerPolicy",
@@ -161,6 +162,8 @@ class EngineConfig:
     breaker_threshold: int = field(default=5, validator=_positive("breaker_threshold"))
     """Consecutive orders Prima (or commercetools) did not answer before a run stops: one
     exception for the outage instead of one per order (see ``engine/_breaker.py``)."""
+    stock: StockRunConfig = field(factory=StockRunConfig)
+    """How :meth:`SyncEngine.sync_stock` runs (the ``[engine.stock]`` table)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EngineConfig:
@@ -170,7 +173,7 @@ class EngineConfig:
             "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
             "breaker_threshold", "prima_request_timeout", "verify_older_than_seconds",
         }  # fmt: skip
-        nested = {"eligibility", "retry", "customers", "write_back", "dispatch"}
+        nested = {"eligibility", "retry", "customers", "write_back", "dispatch", "stock"}
         if "customer_key_secret" in data:
             raise ConfigurationError(
                 "engine: customer_key_secret is a secret and is never read from a file: set the "
@@ -187,6 +190,7 @@ class EngineConfig:
             "retry": RetryBackoff,
             "customers": CustomerPolicy,
             "write_back": WriteBack,
+            "stock": StockRunConfig,
         }
         for name, section_type in sections.items():
             if name in data:

@@ -50,6 +50,10 @@ from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._problems import ProblemKind
 from ._queue import list_exceptions, replay_exceptions, resolve_finished_exceptions
+from ._stock_config import StockIngest
+from ._stock_flow import StockFlow
+from ._stock_run import run_stock
+from ._stock_summary import StockRunStatus, StockRunSummary
 from ._summary import RunSummary, SummaryBuilder
 from ._timing import Timing, prima_request_timeout
 from ._tracing import span
@@ -82,15 +86,15 @@ _WAITING = (
 
 
 class SyncEngine:
-    """Keeps commercetools orders flowing into Prima exactly once.
+    """Keeps commercetools orders flowing into Prima exactly once, and Prima's stock flowing back.
 
     The engine owns nothing but behaviour: the commercetools client, the Prima gateway, the state
     store and the mapping configuration are the host's, and one engine may be called from a cron
     job, a task queue or a web request. Several engines (processes, machines) may share one
     PostgreSQL store; each needs its own ``config.worker_id``.
 
-    ``checkpoint`` is for tests: it is called at every step boundary and may raise to simulate a
-    crash there.
+    ``checkpoint`` is for tests: it is called at every step boundary (``(step, order id)``;
+    ``(step, subject)`` in the stock run) and may raise to simulate a crash there.
     """
 
     def __init__(
@@ -134,6 +138,17 @@ class SyncEngine:
         )
         self._seen: dict[str, Order] = {}
         self._trace_parent: Any = None
+        self._stock = StockFlow(
+            ct=commercetools,
+            prima=prima,
+            store=store,
+            stock=mapping.stock,
+            config=self._config.stock,
+            clock=self._clock,
+            ingest=self._stock_ingest,
+            checkpoint=checkpoint,
+            should_stop=self._stop.is_set,
+        )
 
     @property
     def config(self) -> EngineConfig:
@@ -144,8 +159,8 @@ class SyncEngine:
         """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
         are finished, orders claimed but not started are released at once, and the run returns
         its summary (``stopped`` is ``"requested"``). A dispatch run finishes the order in hand
-        and returns likewise. Safe to call from a signal handler or
-        another thread; the run after that one starts afresh."""
+        and returns likewise; a stock run finishes the chunk in hand (status ``stopped``). Safe
+        to call from a signal handler or another thread; the run after that one starts afresh."""
         self._stop.set()
 
     # -- ingest ------------------------------------------------------------------------------------
@@ -165,26 +180,25 @@ class SyncEngine:
         if ready is not Readiness.DUE:
             return ready
         self._seen[order.id] = order
-        return self._store.ingest(new_order(order), now=self._clock.now())
+        return self._store.ingest(new_order(order, self._mapping.depots), now=self._clock.now())
 
-    def poll_orders(self) -> int:
-        """Read orders modified since the stored cursor (with the overlap window) into the ledger;
-        returns how many were new.
+    def poll_orders(self, *, overlap_seconds: float | None = None) -> int:
+        """Read orders modified since the stored cursor (with the overlap window, by default the
+        configured ``poll_overlap_seconds``) into the ledger; returns how many were new.
 
         The cursor never passes an order that is not yet due: it is held at the earliest such
         order's modification time, so the next polls read it again until it is due.
         """
-        return self._poll_orders()[0]
+        return self._poll_orders(overlap_seconds)[0]
 
-    def _poll_orders(self) -> tuple[int, int]:
+    def _poll_orders(self, overlap_seconds: float | None = None) -> tuple[int, int]:
         """(new orders, orders not yet due)."""
         now = self._clock.now()
         cursor = cursor_start(
             self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
         )
-        result = self._ct.orders.poll_modified(
-            cursor, overlap=timedelta(seconds=self._config.poll_overlap_seconds)
-        )
+        overlap = self._config.poll_overlap_seconds if overlap_seconds is None else overlap_seconds
+        result = self._ct.orders.poll_modified(cursor, overlap=timedelta(seconds=overlap))
         added, waiting = self._ingest_polled(result.items)
         held = hold_cursor(result.cursor, (o.last_modified_at for o in waiting))
         self._store.set_cursor(self._config.cursor_name, held.isoformat(), now=now)
@@ -214,25 +228,33 @@ class SyncEngine:
             for order in page:
                 self._seen[order.id] = order
             try:
-                added += self._store.ingest_many([new_order(o) for o in page], now=now)
+                added += self._store.ingest_many(
+                    [new_order(o, self._mapping.depots) for o in page], now=now
+                )
             except DuplicateRecordError:
-                added += sum(self._store.ingest(new_order(o), now=now) for o in page)
+                added += sum(
+                    self._store.ingest(new_order(o, self._mapping.depots), now=now) for o in page
+                )
         return added, waiting
 
-    def poll_messages(self) -> int:
+    def poll_messages(self, *, overlap_seconds: float | None = None) -> int:
         """Read ``OrderCreated`` and ``OrderImported`` messages since the stored cursor (with the
         overlap window) into the ledger; returns how many orders were new. An alternative to
         :meth:`poll_orders` for projects with messages enabled: it sees new orders only. As with
         polling, the cursor never passes the message of an order that is not yet due."""
-        return self._poll_messages()[0]
+        return self._poll_messages(overlap_seconds)[0]
 
-    def _poll_messages(self) -> tuple[int, int]:
+    def _poll_messages(self, overlap_seconds: float | None = None) -> tuple[int, int]:
         """(new orders, orders not yet due)."""
         now = self._clock.now()
         cursor = cursor_start(
             self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
         )
-        overlap = timedelta(seconds=self._config.poll_overlap_seconds)
+        overlap = timedelta(
+            seconds=self._config.poll_overlap_seconds
+            if overlap_seconds is None
+            else overlap_seconds
+        )
         latest = cursor
         added = 0
         waiting: list[datetime] = []
@@ -676,6 +698,55 @@ class SyncEngine:
                 run_span.error(summary.stopped)
         return summary
 
+    # -- the stock flow ----------------------------------------------------------------------------
+    def sync_stock(
+        self,
+        *,
+        skus: Iterable[str] | None = None,
+        dry_run: bool = False,
+        catalogue: bool | None = None,
+    ) -> StockRunSummary:
+        """One stock run: Prima's available-to-sell becomes commercetools' inventory so that the
+        shop shows ATS minus what is sold but not yet in Prima, minus the buffer (docs/stock.md).
+
+        Every inventory entry of the managed supply channels is planned, or with ``skus`` the
+        entries of those SKUs (creating missing ones). Prima's whole catalogue is also checked
+        for stock commercetools has no entry for when ``catalogue`` is True, or when it is None
+        and ``engine.stock.catalogue_every_seconds`` have passed since the last check. With
+        ``dry_run`` nothing is written anywhere: the summary tells what would be.
+
+        One run at a time: while another run (any worker, any process sharing the store) holds
+        the stock lock, this returns at once with status ``already_running``. Every other run
+        but a dry one is recorded as a run of the ``stock`` flow (``health``) and alerts the
+        owners of the exceptions it raised. Raises ConfigurationError when a configured supply
+        channel does not exist.
+        """
+        try:
+            result = run_stock(
+                self._stock,
+                store=self._store,
+                clock=self._clock,
+                config=self._config.stock,
+                holder=self._config.worker_id,
+                skus=skus,
+                dry_run=dry_run,
+                catalogue=catalogue,
+            )
+        finally:
+            self._stop.clear()
+        if not dry_run and result.status is not StockRunStatus.ALREADY_RUNNING:
+            self._alert(result.started_at)
+        return result
+
+    def _stock_ingest(self, first: bool) -> int:
+        """The stock run's ingest before it plans a chunk: the first poll of a run with the
+        engine's overlap, later ones with the stock run's shorter one."""
+        settings = self._config.stock
+        overlap = None if first else settings.poll_overlap_seconds
+        if settings.ingest is StockIngest.MESSAGES:
+            return self.poll_messages(overlap_seconds=overlap)
+        return self.poll_orders(overlap_seconds=overlap)
+
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(
         self,
@@ -784,12 +855,13 @@ class SyncEngine:
 
 def _describe(record: ExceptionRecord) -> str:
     number = record.detail.get("order_number") if isinstance(record.detail, dict) else None
-    subject = (
-        f"order {number}"
-        if number
-        else f"order id {record.order_id}"
-        if record.order_id
-        else "every order waiting"
-    )
+    if number:
+        subject = f"order {number}"
+    elif record.order_id:
+        subject = f"order id {record.order_id}"
+    elif record.subject:
+        subject = record.subject
+    else:
+        subject = "every order waiting"
     hint = record.detail.get("message") or record.detail.get("request_error") or ""
     return f"{subject}: {record.kind}" + (f" ({hint})" if hint else "")

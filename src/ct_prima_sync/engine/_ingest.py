@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..commercetools import Order
-from ..state import NewOrder, OrderTotals, StateStore
+from ..mapping import DepotMap
+from ..state import NewOrder, OrderLine, OrderTotals, StateStore
 from ._config import EligibilityRules
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "is_eligible",
     "new_order",
     "order_id_from_message",
+    "order_lines",
     "readiness",
 ]
 
@@ -70,8 +72,29 @@ def hold_cursor(cursor: datetime, waiting: Iterable[datetime]) -> datetime:
     return min([cursor, *waiting])
 
 
-def new_order(order: Order) -> NewOrder:
-    """The ledger's first record of an order: ids, version and commercetools' totals."""
+def order_lines(order: Order, depots: DepotMap) -> tuple[OrderLine, ...]:
+    """The order's product lines per commercetools SKU and Prima depot, as the order mapping
+    would pick the depot (``""`` when it cannot: the order mapping reports UNKNOWN_DEPOT then).
+
+    Lines without a SKU are left out (they hold no stock); custom lines hold no stock either.
+    """
+    store_key = order.store.key if order.store is not None else None
+    lines = []
+    for item in order.line_items:
+        if not item.sku or item.quantity <= 0:
+            continue
+        depot = depots.depot_for(
+            supply_channel=item.supply_channel,
+            distribution_channel=item.distribution_channel,
+            store_key=store_key,
+        )
+        lines.append(OrderLine(sku=item.sku, depot=depot or "", quantity=item.quantity))
+    return tuple(lines)
+
+
+def new_order(order: Order, depots: DepotMap | None = None) -> NewOrder:
+    """The ledger's first record of an order: ids, version, commercetools' totals and, with the
+    mapping's ``depots``, the lines the stock flow counts as pending until Prima has the order."""
     gross = order.total_price
     if order.taxed_price is not None:
         net = order.taxed_price.total_net.minor_units
@@ -89,6 +112,7 @@ def new_order(order: Order) -> NewOrder:
             tax=gross_units - net,
             gross=gross_units,
         ),
+        lines=order_lines(order, depots) if depots is not None else (),
     )
 
 

@@ -40,8 +40,10 @@ from ._stock import (
     ReservationRule,
     StockChange,
     StockConfig,
+    StockEntry,
     StockPlan,
     plan_stock_updates,
+    replan_change,
 )
 
 if TYPE_CHECKING:  # dispatch decisions load on first use: mapping an order needs none of them
@@ -137,6 +139,7 @@ __all__ = [
     "SkuRule",
     "StockChange",
     "StockConfig",
+    "StockEntry",
     "StockPlan",
     "TaxCodeRule",
     "assess_report",
@@ -150,6 +153,7 @@ __all__ = [
     "plan_dispatch",
     "plan_stock_json",
     "plan_stock_updates",
+    "replan_change",
     "review_order",
     "shippable_lines",
     "split_address",

@@ -16,6 +16,7 @@ and returns a :class:`~ct_prima_sync.mapping.MappingResult`: ``result.ok``, ``re
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -165,6 +166,20 @@ def _row_str(row: Mapping[str, Any], key: str, path: str, *, default: str | None
     return value
 
 
+def _row_date(row: Mapping[str, Any], key: str, path: str) -> dt.date | None:
+    value = row.get(key)
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if isinstance(value, str) else None
+    except ValueError:
+        raise PayloadError("expected a date (YYYY-MM-DD)", path=f"{path}.{key}") from None
+
+
+def _row_days(row: Mapping[str, Any], key: str, path: str) -> int | None:
+    return None if row.get(key) is None else _row_int(row, key, path)
+
+
 def _rows(data: object, path: str) -> list[Mapping[str, Any]]:
     if not isinstance(data, Sequence) or isinstance(data, str | bytes):
         raise PayloadError("expected a list", path=path)
@@ -184,7 +199,14 @@ def _stock_plan_json(plan: StockPlan) -> dict[str, Any]:
                 "quantity_on_stock": c.quantity_on_stock,
                 "expected_available": c.expected_available,
                 "current_on_stock": c.current_on_stock,
+                "target": c.target,
                 "create": c.create,
+                **(
+                    {"expected_delivery": c.expected_delivery and c.expected_delivery.isoformat()}
+                    if c.update_expected_delivery
+                    else {}
+                ),
+                **({"restockable_in_days": c.restockable_in_days} if c.update_restockable else {}),
             }
             for c in plan.changes
         ],
@@ -200,10 +222,12 @@ def plan_stock_json(
     ats: object, pending: object, entries: object, config: Mapping[str, Any]
 ) -> dict[str, Any]:
     """:func:`plan_stock_updates` over JSON: ``ats`` rows ``{product, matrix?, depot?,
-    available}``, ``pending`` rows ``{sku, depot, quantity}``, ``entries`` rows ``{sku, channel?,
-    quantityOnStock, availableQuantity}`` (``channel`` as the depot map names it), and the ``sku``,
-    ``depots`` and ``stock`` tables of the configuration. Malformed rows raise PayloadError with
-    their path; a bad configuration ConfigurationError."""
+    available, available_date?}``, ``pending`` rows ``{sku, depot, quantity}``, ``entries`` rows
+    ``{sku, channel?, quantityOnStock, availableQuantity, expectedDelivery?,
+    restockableInDays?}`` (``channel`` as the depot map names it), and the ``sku``, ``depots``
+    and ``stock`` tables of the configuration. Malformed rows raise PayloadError with their path;
+    a bad configuration ConfigurationError. Entries Prima reported nothing for are set to zero
+    unless ``stock.zero_missing = false``: pass the entries of the SKUs in ``ats`` only."""
     settings = StockConfig.from_dict(
         config.get("stock"),
         "stock",
@@ -227,6 +251,7 @@ def plan_stock_json(
                 sku=code,
                 available=_row_int(row, "available", here),
                 depot=_row_str(row, "depot", here, default=""),
+                available_date=_row_date(row, "available_date", here),
             )
         )
     sold: dict[tuple[str, str], int] = {}
@@ -240,6 +265,8 @@ def plan_stock_json(
             _row_str(row, "channel", f"entries[{i}]", default=""),
             _row_int(row, "quantityOnStock", f"entries[{i}]"),
             _row_int(row, "availableQuantity", f"entries[{i}]"),
+            _row_date(row, "expectedDelivery", f"entries[{i}]"),
+            _row_days(row, "restockableInDays", f"entries[{i}]"),
         )
         for i, row in enumerate(_rows(entries, "entries"))
     ]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from ..errors import StateError
+from ._records import OrderLine
 
 
 def json_detail(detail: dict[str, Any]) -> str:
@@ -58,3 +59,18 @@ def needles(texts: Collection[str]) -> list[str]:
             if form.lower() not in found:
                 found.append(form.lower())
     return found
+
+
+def merge_lines(lines: Iterable[OrderLine]) -> dict[tuple[str, str], int]:
+    """An order's lines as units per (sku, depot), lines of the same key added up; refuses
+    negative or non-integer quantities and empty SKUs, and leaves out keys that add up to 0."""
+    merged: dict[tuple[str, str], int] = {}
+    for line in lines:
+        quantity = line.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise StateError(f"order line {line.sku!r}: quantity must be a whole number >= 0")
+        if not line.sku:
+            raise StateError("order line: the SKU must not be empty")
+        key = (line.sku, line.depot)
+        merged[key] = merged.get(key, 0) + quantity
+    return {key: units for key, units in merged.items() if units > 0}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -13,7 +13,7 @@ import attrs
 
 from ..errors import DuplicateRecordError, StateError
 from . import _ledger
-from ._common import check_limit, check_seconds, json_detail
+from ._common import check_limit, check_seconds, json_detail, merge_lines
 from ._memory_dispatch import MemoryDispatchMixin
 from ._memory_ops import MemoryOpsMixin
 from ._memory_tables import MemoryTablesMixin
@@ -22,6 +22,7 @@ from ._records import (
     ExceptionFilter,
     ExceptionRecord,
     NewOrder,
+    OrderLine,
     OrderRecord,
     OrderStatus,
     Owner,
@@ -40,6 +41,8 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
         self._orders: dict[str, OrderRecord] = {}
         self._numbers: dict[str, str] = {}
         self._references: dict[str, str] = {}
+        # Lines of the orders Prima has not accepted yet, by order id: (sku, depot) -> units.
+        self._lines: dict[str, dict[tuple[str, str], int]] = {}
         self._exceptions: dict[int, ExceptionRecord] = {}
         self._next_exception_id = 1
         self._init_tables()
@@ -74,6 +77,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
         return self.ingest_many([order], now=now) == 1
 
     def ingest_many(self, orders: Sequence[NewOrder], *, now: datetime) -> int:
+        lines = [merge_lines(o.lines) for o in orders]  # bad lines refuse the page up front
         with self._lock:
             self._open()
             # Check every order number first, so a duplicate leaves the page unapplied.
@@ -87,19 +91,32 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
                         f"order number {o.order_number} already belongs to another order"
                     )
                 numbers[o.order_number] = o.order_id
-            return sum(self._ingest_one(o, now) for o in orders)
+            return sum(
+                self._ingest_one(o, merged, now) for o, merged in zip(orders, lines, strict=True)
+            )
 
-    def _ingest_one(self, order: NewOrder, now: datetime) -> bool:
+    def _ingest_one(
+        self, order: NewOrder, lines: dict[tuple[str, str], int], now: datetime
+    ) -> bool:
         existing = self._orders.get(order.order_id)
         if existing is not None:
             updated = _ledger.ingest_update(existing, order, now)
             if updated is not None:
                 self._orders[order.order_id] = updated
+                if updated.prima_reference is None:
+                    self._set_lines(order.order_id, lines)
             return False
         self._orders[order.order_id] = _ledger.new_record(order, now)
+        self._set_lines(order.order_id, lines)
         if order.order_number is not None:
             self._numbers[order.order_number] = order.order_id
         return True
+
+    def _set_lines(self, order_id: str, lines: dict[tuple[str, str], int]) -> None:
+        if lines:
+            self._lines[order_id] = lines
+        else:
+            self._lines.pop(order_id, None)
 
     def get_order(self, order_id: str) -> OrderRecord | None:
         with self._lock:
@@ -206,6 +223,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
                     self._exceptions[exception_id] = attrs.evolve(
                         open_problem, resolved_at=updated.updated_at, resolution_note=note
                     )
+            self._lines.pop(order_id, None)
             return updated
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
@@ -226,6 +244,26 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
                 counts[record.status] += 1
             return counts
 
+    def order_lines(self, order_id: str) -> list[OrderLine]:
+        with self._lock:
+            self._open()
+            lines = self._lines.get(order_id, {})
+            return [
+                OrderLine(sku=sku, depot=depot, quantity=units)
+                for (sku, depot), units in sorted(lines.items())
+            ]
+
+    def pending_stock(self, skus: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
+        wanted = None if skus is None else set(skus)
+        pending: dict[tuple[str, str], int] = {}
+        with self._lock:
+            self._open()
+            for lines in self._lines.values():
+                for key, units in lines.items():
+                    if wanted is None or key[0] in wanted:
+                        pending[key] = pending.get(key, 0) + units
+        return pending
+
     # -- exception queue -------------------------------------------------------------------------
     def record_exception(
         self,
@@ -237,15 +275,22 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
         order_id: str | None = None,
         transient: bool = False,
         next_retry_at: datetime | None = None,
+        subject: str | None = None,
     ) -> ExceptionRecord:
         now = utc(now, "now")
+        subject = subject or None
         retry = None if next_retry_at is None else utc(next_retry_at, "next_retry_at")
         clean: dict[str, Any] = json.loads(json_detail(detail))
         owner = Owner(owner)
         with self._lock:
             self._open()
             for record in self._exceptions.values():
-                if record.is_open and record.kind == kind and record.order_id == order_id:
+                if (
+                    record.is_open
+                    and record.kind == kind
+                    and record.order_id == order_id
+                    and record.subject == subject
+                ):
                     bumped = attrs.evolve(
                         record,
                         owner=owner,
@@ -271,6 +316,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
                 next_retry_at=retry,
                 resolved_at=None,
                 resolution_note=None,
+                subject=subject,
             )
             self._exceptions[record.exception_id] = record
             self._next_exception_id += 1

@@ -17,6 +17,7 @@ from ._records import (
     ExceptionFilter,
     ExceptionRecord,
     NewOrder,
+    OrderLine,
     OrderRecord,
     OrderStatus,
     Owner,
@@ -55,9 +56,11 @@ class StateStore(Protocol):
 
     # -- order ledger ----------------------------------------------------------------------------
     def ingest(self, order: NewOrder, *, now: datetime) -> bool:
-        """Add ``order`` as ``new``; True if it was not known. Seeing it again only records a newer
-        commercetools version. An order number used by another order raises
-        :class:`~ct_prima_sync.errors.DuplicateRecordError`."""
+        """Add ``order`` as ``new``, with its lines; True if it was not known. Seeing it again
+        only records a newer commercetools version (and, until Prima has the order, that
+        version's lines). An order number used by another order raises
+        :class:`~ct_prima_sync.errors.DuplicateRecordError`; a negative line quantity raises
+        :class:`~ct_prima_sync.errors.StateError`."""
         ...
 
     def ingest_many(self, orders: Sequence[NewOrder], *, now: datetime) -> int:
@@ -124,8 +127,9 @@ class StateStore(Protocol):
     def record_prima_reference(
         self, order_id: str, *, worker_id: str, reference: str, now: datetime
     ) -> OrderRecord:
-        """Store Prima's reference (unique across orders), move to ``submitted`` and resolve the
-        order's open exceptions, all in one transaction."""
+        """Store Prima's reference (unique across orders), move to ``submitted``, resolve the
+        order's open exceptions and take its lines out of the pending stock figure (Prima counts
+        them now), all in one transaction."""
         ...
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
@@ -134,6 +138,17 @@ class StateStore(Protocol):
 
     def count_orders_by_status(self) -> dict[OrderStatus, int]:
         """How many orders are in each status (every status present, zero included)."""
+        ...
+
+    def order_lines(self, order_id: str) -> list[OrderLine]:
+        """The lines kept for an order Prima has not accepted yet, by SKU then depot (empty once
+        Prima has it, and for unknown orders)."""
+        ...
+
+    def pending_stock(self, skus: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
+        """Units per (commercetools SKU, depot) in the lines of every order Prima has not
+        accepted yet: sold in commercetools, unknown to Prima's available-to-sell. With
+        ``skus``, only those SKUs. Keys with nothing pending are absent."""
         ...
 
     def list_orders(
@@ -153,10 +168,11 @@ class StateStore(Protocol):
         order_id: str | None = None,
         transient: bool = False,
         next_retry_at: datetime | None = None,
+        subject: str | None = None,
     ) -> ExceptionRecord:
-        """Open an exception, or, if one of the same ``kind`` for the same ``order_id`` is open,
-        count another occurrence (``last_seen``, ``detail``, ``transient`` and ``next_retry_at``
-        take the new values). ``detail`` must be redacted and JSON-able."""
+        """Open an exception, or, if one of the same ``kind`` for the same ``order_id`` and
+        ``subject`` is open, count another occurrence (``last_seen``, ``detail``, ``transient``
+        and ``next_retry_at`` take the new values). ``detail`` must be redacted and JSON-able."""
         ...
 
     def get_exception(self, exception_id: int) -> ExceptionRecord | None:

@@ -23,6 +23,7 @@ __all__ = [
     "ExceptionFilter",
     "ExceptionRecord",
     "NewOrder",
+    "OrderLine",
     "OrderRecord",
     "OrderStatus",
     "OrderTotals",
@@ -86,13 +87,32 @@ class OrderTotals:
 
 
 @frozen(kw_only=True)
+class OrderLine:
+    """``quantity`` units of the commercetools ``sku`` an order takes from Prima depot ``depot``
+    (``""`` when no depot could be worked out for the line).
+
+    The ledger keeps an order's lines until Prima has accepted the order: their sum per SKU and
+    depot is the stock flow's *pending* figure (sold in commercetools, not yet seen by Prima).
+    """
+
+    sku: str
+    depot: str
+    quantity: int
+
+
+@frozen(kw_only=True)
 class NewOrder:
-    """What ingest knows about a commercetools order before any work is done on it."""
+    """What ingest knows about a commercetools order before any work is done on it.
+
+    ``lines`` are its product lines per SKU and depot (see :class:`OrderLine`); lines of the same
+    SKU and depot are added up.
+    """
 
     order_id: str
     order_number: str | None
     ct_version: int
     totals: OrderTotals
+    lines: tuple[OrderLine, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -127,7 +147,12 @@ class OrderRecord:
 
 @frozen(kw_only=True)
 class ExceptionRecord:
-    """One entry of the exception queue. ``detail`` is redacted, JSON-able data."""
+    """One entry of the exception queue. ``detail`` is redacted, JSON-able data.
+
+    ``order_id`` names the order a problem is about; ``subject`` names anything else it is about
+    (a SKU in a depot, ``"TEE-RED-M@WH1"``, for the stock flow). One exception is open per kind,
+    order and subject.
+    """
 
     exception_id: int
     kind: str
@@ -144,6 +169,7 @@ class ExceptionRecord:
     resolved_by: str | None = field(default=None, repr=False)
     """Who resolved it (a name or team, as given to ``resolve --by``); None when not said or
     resolved by the sync itself."""
+    subject: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -159,6 +185,7 @@ class ExceptionFilter:
     owner: Owner | None = None
     kind: str | None = None
     order_id: str | None = None
+    subject: str | None = None
 
     def matches(self, record: ExceptionRecord) -> bool:
         """Whether ``record`` passes this filter."""
@@ -167,6 +194,7 @@ class ExceptionFilter:
             and (self.owner is None or record.owner == self.owner)
             and (self.kind is None or record.kind == self.kind)
             and (self.order_id is None or record.order_id == self.order_id)
+            and (self.subject is None or record.subject == self.subject)
         )
 
 

@@ -329,20 +329,49 @@ _POSTGRES_V5: Final = [
     "CREATE INDEX exceptions_resolved_idx ON exceptions (resolved_at) WHERE purged_at IS NULL",
 ]
 
+
+def _v6(text: str) -> list[str]:
+    """v6: order lines per SKU and depot until Prima has the order (the stock flow's pending
+    figure, one indexed query), and exceptions about a subject other than an order (a SKU in a
+    depot), one open per kind, order and subject."""
+    return [
+        f"""CREATE TABLE order_lines (
+            order_id {text} NOT NULL REFERENCES orders (order_id),
+            sku {text} NOT NULL,
+            depot {text} NOT NULL,
+            quantity BIGINT NOT NULL CHECK (quantity > 0),
+            PRIMARY KEY (order_id, sku, depot)
+        )""",
+        "CREATE INDEX order_lines_sku_idx ON order_lines (sku, depot)",
+        f"ALTER TABLE exceptions ADD COLUMN subject {text} NOT NULL DEFAULT ''",
+        "DROP INDEX exceptions_open_key",
+        """CREATE UNIQUE INDEX exceptions_open_key ON exceptions (kind, order_id, subject)
+            WHERE resolved_at IS NULL""",
+    ]
+
+
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
-    "sqlite": [(1, _SQLITE_V1), (2, _V2), (3, _V3), (4, _SQLITE_V4), (5, _SQLITE_V5)],
+    "sqlite": [
+        (1, _SQLITE_V1),
+        (2, _V2),
+        (3, _V3),
+        (4, _SQLITE_V4),
+        (5, _SQLITE_V5),
+        (6, _v6("TEXT")),
+    ],
     "postgresql": [
         (1, _POSTGRES_V1),
         (2, _V2),
         (3, _V3),
         (4, _POSTGRES_V4),
         (5, _POSTGRES_V5),
+        (6, _v6('TEXT COLLATE "C"')),
     ],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (

@@ -32,7 +32,7 @@ ORDER_COLUMNS = (
 
 EXCEPTION_COLUMNS = (
     "exception_id, kind, owner, order_id, detail, first_seen, last_seen, occurrences, transient, "
-    "next_retry_at, resolved_at, resolution_note, resolved_by"
+    "next_retry_at, resolved_at, resolution_note, resolved_by, subject"
 )
 
 
@@ -168,6 +168,7 @@ class SqlBase(abc.ABC):
             resolved_at=self._ts(row[10]),
             resolution_note=row[11],
             resolved_by=row[12],
+            subject=row[13] or None,
         )
 
 

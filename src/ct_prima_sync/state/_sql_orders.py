@@ -5,15 +5,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from ..errors import DuplicateRecordError, StateError
 from . import _ledger
-from ._common import check_limit, check_seconds
-from ._records import NewOrder, OrderRecord, OrderStatus, utc
-from ._sql_base import ORDER_COLUMNS, Row, SqlBase, Tx
+from ._common import check_limit, check_seconds, merge_lines
+from ._records import NewOrder, OrderLine, OrderRecord, OrderStatus, utc
+from ._sql_base import ORDER_COLUMNS, Row, SqlBase, Tx, chunks
 
 _INSERT_ORDER = (
     f"INSERT INTO orders ({ORDER_COLUMNS}) "
@@ -27,6 +27,10 @@ _UPDATE_ORDER = (
     "gross_minor = ?, ct_version = ?, created_at = ?, updated_at = ? WHERE order_id = ?"
 )
 _SELECT_ORDER = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?"
+_INSERT_LINE = "INSERT INTO order_lines (order_id, sku, depot, quantity) VALUES (?, ?, ?, ?)"
+_DELETE_LINES = "DELETE FROM order_lines WHERE order_id = ?"
+#: SKUs per pending-stock query (SQLite allows 32,766 parameters; a few hundred plan well).
+_PENDING_CHUNK = 500
 
 #: Mirrors ``_ledger.is_claimable``; parameters: now, now.
 CLAIMABLE = (
@@ -71,16 +75,25 @@ class SqlOrdersMixin(SqlBase):
 
     def ingest_many(self, orders: Sequence[NewOrder], *, now: datetime) -> int:
         """See :meth:`StateStore.ingest_many`."""
+        lines = [merge_lines(o.lines) for o in orders]  # bad lines refuse the page up front
         with self._write() as tx:
-            return sum(self._ingest_one(tx, o, now) for o in orders)
+            return sum(
+                self._ingest_one(tx, o, merged, now)
+                for o, merged in zip(orders, lines, strict=True)
+            )
 
-    def _ingest_one(self, tx: Tx, order: NewOrder, now: datetime) -> bool:
+    def _ingest_one(
+        self, tx: Tx, order: NewOrder, lines: dict[tuple[str, str], int], now: datetime
+    ) -> bool:
         record = _ledger.new_record(order, now)
         row = tx.one(_SELECT_ORDER + self.for_update, (order.order_id,))
         if row is not None:
             updated = _ledger.ingest_update(self.order_from_row(row), order, now)
             if updated is not None:
                 self._store_order(tx, updated)
+                if updated.prima_reference is None:
+                    tx.run(_DELETE_LINES, (order.order_id,))
+                    self._insert_lines(tx, order.order_id, lines)
             return False
         if order.order_number is not None:
             taken = tx.one(
@@ -90,7 +103,15 @@ class SqlOrdersMixin(SqlBase):
                 raise DuplicateRecordError(
                     f"order number {order.order_number} already belongs to another order"
                 )
-        return tx.run(_INSERT_ORDER, self.order_params(record)) == 1
+        inserted = tx.run(_INSERT_ORDER, self.order_params(record)) == 1
+        if inserted:
+            self._insert_lines(tx, order.order_id, lines)
+        return inserted
+
+    def _insert_lines(self, tx: Tx, order_id: str, lines: dict[tuple[str, str], int]) -> None:
+        if lines:
+            rows = [(order_id, sku, depot, units) for (sku, depot), units in lines.items()]
+            tx.many(_INSERT_LINE, rows)
 
     def get_order(self, order_id: str) -> OrderRecord | None:
         """See :meth:`StateStore.get_order`."""
@@ -189,6 +210,7 @@ class SqlOrdersMixin(SqlBase):
                 "WHERE order_id = ? AND resolved_at IS NULL",
                 (self.ts_in(updated.updated_at), _ledger.in_prima_note(reference), order_id),
             )
+            tx.run(_DELETE_LINES, (order_id,))
             return updated
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
@@ -203,3 +225,29 @@ class SqlOrdersMixin(SqlBase):
         for status, count in rows:
             counts[OrderStatus(status)] = int(count)
         return counts
+
+    def order_lines(self, order_id: str) -> list[OrderLine]:
+        """See :meth:`StateStore.order_lines`."""
+        with self._read() as tx:
+            rows = tx.all(
+                "SELECT sku, depot, quantity FROM order_lines WHERE order_id = ? "
+                "ORDER BY sku, depot",
+                (order_id,),
+            )
+        return [OrderLine(sku=sku, depot=depot, quantity=int(units)) for sku, depot, units in rows]
+
+    def pending_stock(self, skus: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
+        """See :meth:`StateStore.pending_stock`."""
+        select = "SELECT sku, depot, SUM(quantity) FROM order_lines"
+        pending: dict[tuple[str, str], int] = {}
+        with self._read() as tx:
+            if skus is None:
+                rows = tx.all(select + " GROUP BY sku, depot")
+            else:
+                rows = []
+                for part in chunks(list(dict.fromkeys(skus)), _PENDING_CHUNK):
+                    marks = ", ".join("?" * len(part))
+                    rows += tx.all(f"{select} WHERE sku IN ({marks}) GROUP BY sku, depot", part)
+        for sku, depot, units in rows:
+            pending[(sku, depot)] = int(units)
+        return pending

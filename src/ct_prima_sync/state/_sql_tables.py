@@ -30,8 +30,8 @@ from ._sql_base import EXCEPTION_COLUMNS, SqlBase, chunks
 
 _RECORD_EXCEPTION = (
     "INSERT INTO exceptions (kind, owner, order_id, detail, first_seen, last_seen, occurrences, "
-    "transient, next_retry_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
-    "ON CONFLICT (kind, order_id) WHERE resolved_at IS NULL DO UPDATE SET "
+    "transient, next_retry_at, subject) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
+    "ON CONFLICT (kind, order_id, subject) WHERE resolved_at IS NULL DO UPDATE SET "
     "owner = excluded.owner, detail = excluded.detail, last_seen = excluded.last_seen, "
     "occurrences = exceptions.occurrences + 1, transient = excluded.transient, "
     "next_retry_at = excluded.next_retry_at, purged_at = NULL "
@@ -62,6 +62,7 @@ def _where(where: ExceptionFilter) -> tuple[str, list[Any]]:
         ("owner", where.owner),
         ("kind", where.kind),
         ("order_id", where.order_id),
+        ("subject", where.subject),
     ):
         if value is not None:
             clauses.append(f"{column} = ?")
@@ -83,6 +84,7 @@ class SqlTablesMixin(SqlBase):
         order_id: str | None = None,
         transient: bool = False,
         next_retry_at: datetime | None = None,
+        subject: str | None = None,
     ) -> ExceptionRecord:
         """See :meth:`StateStore.record_exception`."""
         t_now = self.ts_in(utc(now, "now"))
@@ -96,6 +98,7 @@ class SqlTablesMixin(SqlBase):
             t_now,
             bool(transient),
             self.ts_in(retry),
+            subject or "",
         )
         with self._write() as tx:
             row = tx.one(_RECORD_EXCEPTION, params)
@@ -160,7 +163,9 @@ class SqlTablesMixin(SqlBase):
     def mark_for_replay(self, where: ExceptionFilter, *, now: datetime) -> list[int]:
         """See :meth:`StateStore.mark_for_replay`."""
         sql, params = _where(
-            ExceptionFilter(owner=where.owner, kind=where.kind, order_id=where.order_id)
+            ExceptionFilter(
+                owner=where.owner, kind=where.kind, order_id=where.order_id, subject=where.subject
+            )
         )
         with self._write() as tx:
             rows = tx.all(
@@ -230,24 +235,29 @@ class SqlTablesMixin(SqlBase):
     # -- stock snapshot --------------------------------------------------------------------------
     def get_stock(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StockSnapshot]:
         """See :meth:`StateStore.get_stock`."""
-        wanted = list(dict.fromkeys(keys))
+        wanted = dict.fromkeys(keys)
         found: dict[tuple[str, str], StockSnapshot] = {}
+        ts_out = self.ts_out
+        # By SKU, the primary key's first column: a list of (sku, depot) pairs as row values is
+        # not matched through the index by every SQLite version, and a scan per query would
+        # cost the whole table every chunk.
         with self._read() as tx:
-            for part in chunks(wanted, _STOCK_CHUNK):
-                values = ", ".join(["(?, ?)"] * len(part))
+            for part in chunks(list(dict.fromkeys(sku for sku, _ in wanted)), _STOCK_CHUNK):
+                marks = ", ".join("?" * len(part))
                 rows = tx.all(
                     "SELECT sku, depot, last_ats, last_pushed, updated_at FROM stock_snapshot "
-                    f"WHERE (sku, depot) IN (VALUES {values})",
-                    [v for key in part for v in key],
+                    f"WHERE sku IN ({marks})",
+                    part,
                 )
                 for sku, depot, ats, pushed, updated in rows:
-                    found[(sku, depot)] = StockSnapshot(
-                        sku=sku,
-                        depot=depot,
-                        last_ats=ats,
-                        last_pushed=pushed,
-                        updated_at=self.ts_out(updated),
-                    )
+                    if (sku, depot) in wanted:
+                        found[(sku, depot)] = StockSnapshot(
+                            sku=sku,
+                            depot=depot,
+                            last_ats=ats,
+                            last_pushed=pushed,
+                            updated_at=ts_out(updated),
+                        )
         return {k: found[k] for k in wanted if k in found}
 
     def upsert_stock(self, updates: Sequence[StockUpdate], *, now: datetime) -> None:

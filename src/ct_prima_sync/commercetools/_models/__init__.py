@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         TransactionType,
     )
     from .errors import ErrorObject, ErrorResponse
-    from .inventory import InventoryEntry
+    from .inventory import InventoryEntry, InventoryLevel
     from .line_items import (
         Attribute,
         CustomLineItem,
@@ -106,6 +106,7 @@ _LAZY = {
     "ErrorObject": ".errors",
     "ErrorResponse": ".errors",
     "InventoryEntry": ".inventory",
+    "InventoryLevel": ".inventory",
     "Attribute": ".line_items",
     "CustomLineItem": ".line_items",
     "ItemShippingDetails": ".line_items",
@@ -169,6 +170,7 @@ __all__ = [
     "ErrorResponse",
     "GeoPoint",
     "InventoryEntry",
+    "InventoryLevel",
     "InventoryMode",
     "ItemShippingDetails",
     "ItemShippingTarget",

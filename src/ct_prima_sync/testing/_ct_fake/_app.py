@@ -154,6 +154,7 @@ class CommercetoolsApp:
             return self._fault_answer(fault)
         try:
             with self.lock:
+                self.store.settle()
                 if is_token:
                     return 200, self._issue_token(method, path, params, body, authorization), []
                 parts = [part for part in path.split("/") if part]

@@ -62,13 +62,22 @@ class FakeCommercetools:
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] | None = None,
         seed: int | None = None,
+        query_lag: float = 0.0,
+        reservation_lag: float = 0.0,
     ) -> None:
+        if query_lag < 0 or reservation_lag < 0:
+            raise ValueError("lags cannot be negative")
         self.project_key = project_key
         self.client_id = client_id
         self.client_secret = client_secret
         self.slept: list[float] = []
         self.faults = CommercetoolsFaultScript()
-        self._store = Store(clock=clock, seed=seed)
+        self._store = Store(
+            clock=clock,
+            seed=seed,
+            query_lag=timedelta(seconds=query_lag),
+            reservation_lag=timedelta(seconds=reservation_lag),
+        )
         for key in (project_key, *other_projects):
             self._store.projects[key] = Project(key)
         self.app = CommercetoolsApp(
@@ -134,7 +143,21 @@ class FakeCommercetools:
     # -- seeding ----------------------------------------------------------------------------
 
     def _project(self, project: str | None) -> Project:
+        self._store.settle()
         return self._store.project(project or self.project_key)
+
+    def settle(self) -> None:
+        """Land the background work that is due by the clock (requests and inspection methods do
+        this themselves)."""
+        with self.app.lock:
+            self._store.settle()
+
+    @property
+    def unsettled_reservations(self) -> int:
+        """Order reservations placed but not landed on their entries yet (``reservation_lag``)."""
+        with self.app.lock:
+            self._store.settle()
+            return self._store.unsettled
 
     def add_channel(
         self,
@@ -147,12 +170,16 @@ class FakeCommercetools:
         """Create a channel with ``key`` and ``roles``; returns it."""
         with self.app.lock:
             body = {"key": key, "roles": list(roles), **fields}
-            return copy_json(self._store.insert(self._project(project), "channels", body))
+            return copy_json(
+                self._store.insert(self._project(project), "channels", body, visible_now=True)
+            )
 
     def add_customer(self, draft: dict[str, Any], *, project: str | None = None) -> dict[str, Any]:
         """Create a customer from a CustomerDraft (e-mails are unique); returns it."""
         with self.app.lock:
-            return copy_json(insert_customer(self._store, self._project(project), draft))
+            return copy_json(
+                insert_customer(self._store, self._project(project), draft, seeded=True)
+            )
 
     def add_inventory(
         self,
@@ -171,7 +198,11 @@ class FakeCommercetools:
                 draft["supplyChannel"] = {"typeId": "channel", "key": supply_channel}
             entry = entry_draft(target, draft)
             created = self._store.insert(
-                target, "inventory", entry, [("InventoryEntryCreated", {"inventoryEntry": SELF})]
+                target,
+                "inventory",
+                entry,
+                [("InventoryEntryCreated", {"inventoryEntry": SELF})],
+                visible_now=True,
             )
             return copy_json(created)
 
@@ -310,6 +341,14 @@ class FakeCommercetools:
         with self.app.lock:
             target, entry = self._entry(sku, supply_channel, project)
             return copy_json(adjust_entry(self._store, target, entry, on_stock=-quantity))
+
+    def delete_inventory_entry(
+        self, sku: str, *, supply_channel: str | None = None, project: str | None = None
+    ) -> dict[str, Any]:
+        """Delete an entry, as someone in the Merchant Center might; returns what was deleted."""
+        with self.app.lock:
+            target, entry = self._entry(sku, supply_channel, project)
+            return copy_json(self._store.delete(target, "inventory", entry["id"]))
 
     def release_reservation(
         self,

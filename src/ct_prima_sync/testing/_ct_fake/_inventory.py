@@ -14,6 +14,9 @@ The rule (commercetools "Inventory overview", Reservation states in the API refe
    a released one raises ``availableQuantity`` back. The API does these in the background; the
    fake exposes them as :meth:`FakeCommercetools.commit_reservation` and
    :meth:`FakeCommercetools.release_reservation`.
+5. The check of rule 3 happens when the order is placed; the reservation itself lands on the
+   entry as background work, ``reservation_lag`` later (the API: up to about 10 seconds since
+   the 2026-01-19 release), on whatever version the entry has by then.
 """
 
 from __future__ import annotations
@@ -156,8 +159,18 @@ def reserve_for_order(store: Store, project: Project, order: dict[str, Any]) -> 
             raise _out_of_stock(str(sku))
         plan.append((entry, quantity))
     for entry, quantity in plan:
-        current = project.get("inventory", entry["id"])
-        adjust_entry(store, project, current, available=-quantity)
+        store.later(_reservation(store, project, entry["id"], quantity))
+
+
+def _reservation(
+    store: Store, project: Project, entry_id: str, quantity: int
+) -> Callable[[], None]:
+    def land() -> None:
+        current = project.resources["inventory"].get(entry_id)
+        if current is not None:  # an entry deleted meanwhile has nothing left to reserve on
+            adjust_entry(store, project, current, available=-quantity)
+
+    return land
 
 
 def adjust_entry(

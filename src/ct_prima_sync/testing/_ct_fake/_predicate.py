@@ -308,10 +308,17 @@ def _compare(name: str, op: str, literal: Any) -> Predicate:
 
 
 def _member(name: str, values: Sequence[Any]) -> Predicate:
+    # A text field against plain text values (no timestamps) compares as the strings are: a set
+    # answers it at once (``sku in :skus`` with a hundred SKUs, over every inventory entry).
+    plain = all(isinstance(v, str) and not _DATETIME.match(v) for v in values)
+    texts = frozenset(values) if plain else frozenset()
+
     def check(item: Any) -> bool:
         value = _field(item, name)
         if value is _MISSING or value is None:
             return False
+        if plain and isinstance(value, str):
+            return value in texts
         return any(_apply("=", value, candidate) for candidate in values)
 
     return check

@@ -160,7 +160,9 @@ def _create(store: Store, project: Project, kind: str, call: Call) -> tuple[int,
     )
 
 
-def insert_customer(store: Store, project: Project, draft: dict[str, Any]) -> Resource:
+def insert_customer(
+    store: Store, project: Project, draft: dict[str, Any], *, seeded: bool = False
+) -> Resource:
     """Store a customer from a CustomerDraft; e-mail addresses are unique (case-insensitively)."""
     email = draft.get("email")
     if not isinstance(email, str):
@@ -174,7 +176,9 @@ def insert_customer(store: Store, project: Project, draft: dict[str, Any]) -> Re
     body = {k: v for k, v in draft.items() if k != "password"}
     body.setdefault("addresses", [])
     body.setdefault("isEmailVerified", False)
-    return store.insert(project, "customers", body, [("CustomerCreated", {"customer": SELF})])
+    return store.insert(
+        project, "customers", body, [("CustomerCreated", {"customer": SELF})], visible_now=seeded
+    )
 
 
 def import_order(store: Store, project: Project, draft: Any) -> Resource:
@@ -182,6 +186,18 @@ def import_order(store: Store, project: Project, draft: Any) -> Resource:
     order = order_from_import(store, project, draft)
     reserve_for_order(store, project, order)
     return store.insert(project, "orders", order, [("OrderImported", {"order": SELF})])
+
+
+def _delete(store: Store, project: Project, kind: str, selector: str, call: Call) -> Resource:
+    if kind != "inventory":
+        raise invalid_input(f"The fake deletes no {kind}.")
+    resource = _lookup(project, kind, selector)
+    versions = call.params.get("version") or []
+    if not versions or not versions[-1].isdigit():
+        raise invalid_input("A delete needs the 'version' query parameter.")
+    if int(versions[-1]) != resource["version"]:
+        raise conflict(resource["version"])
+    return store.delete(project, kind, resource["id"])
 
 
 def route(
@@ -203,13 +219,17 @@ def route(
     kind = kinds[parts[0]]
     selector = parts[1] if len(parts) == 2 else ""
     handlers: dict[tuple[bool, str], Callable[[], tuple[int, Any]]] = {
-        (False, "GET"): lambda: (200, run_query(project.all(kind), call.params, _VIEWS.get(kind))),
+        (False, "GET"): lambda: (
+            200,
+            run_query(store.queryable(project, kind), call.params, _VIEWS.get(kind)),
+        ),
         (False, "POST"): lambda: _create(store, project, kind, call),
         (True, "GET"): lambda: (200, _lookup(project, kind, selector)),
         (True, "POST"): lambda: (
             200,
             _update(store, project, kind, _lookup(project, kind, selector), call, faults),
         ),
+        (True, "DELETE"): lambda: (200, _delete(store, project, kind, selector, call)),
     }
     if kind == "orders" and selector == "import" and call.method == "POST":
         return 201, import_order(store, project, call.json())

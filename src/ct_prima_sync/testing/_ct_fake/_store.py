@@ -9,15 +9,23 @@ Rules the store keeps (the API's, as far as the fake models them):
 3. The actions of one update apply all or nothing.
 4. Every change records messages (``OrderCreated``, ``InventoryEntryQuantitySet``, ...) whose
    ``sequenceNumber`` counts per resource and whose ``resourceVersion`` is the version they made.
+5. Eventual consistency, as the API has it, when the fake is given lags: a change shows in query
+   results only ``query_lag`` after it was made (until then queries show the version before it,
+   or nothing for a new resource), while reading one resource by id is always current; and the
+   platform's background work (an order's reservations on inventory entries) lands
+   ``reservation_lag`` after the order was placed. The clock decides when: :meth:`Store.settle`
+   runs what is due.
 """
 
 from __future__ import annotations
 
 import copy
+import heapq
+import itertools
 import random
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from ct_prima_sync.errors import ConcurrentModificationError, NotFoundError
@@ -40,6 +48,9 @@ MessageDraft = tuple[str, dict[str, Any]]
 
 SELF: Any = object()
 """A message field value that stands for the resource itself (``OrderCreated.order``)."""
+
+#: A visibility time before any clock reading: "visible already".
+_ALWAYS = datetime.min.replace(tzinfo=UTC)
 
 #: commercetools' typeId of each resource kind the fake serves.
 TYPE_IDS = {
@@ -163,12 +174,95 @@ class Project:
 
 
 class Store:
-    """All projects of one fake, with the injectable clock and id source."""
+    """All projects of one fake, with the injectable clock and id source, and the lags of rule 5
+    (``timedelta(0)``: everything at once)."""
 
-    def __init__(self, *, clock: Callable[[], datetime], seed: int | None) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        seed: int | None,
+        query_lag: timedelta = timedelta(0),
+        reservation_lag: timedelta = timedelta(0),
+    ) -> None:
         self.clock = clock
         self._random = random.Random(seed)
         self.projects: dict[str, Project] = {}
+        self.query_lag = query_lag
+        self.reservation_lag = reservation_lag
+        # Background work not yet landed: (due, order of scheduling, what to do).
+        self._deferred: list[tuple[datetime, int, Callable[[], None]]] = []
+        self._ticket = itertools.count()
+        # With a query lag: per (project, kind, id) the versions queries may still show, oldest
+        # first, each with the moment it becomes visible (None: visible already).
+        self._versions: dict[tuple[str, str, str], list[tuple[datetime, Resource]]] = {}
+
+    # -- eventual consistency (rule 5) ---------------------------------------------------------
+
+    def later(self, work: Callable[[], None]) -> None:
+        """Run ``work`` as the platform's background processing: ``reservation_lag`` from now."""
+        if not self.reservation_lag:
+            work()
+            return
+        heapq.heappush(
+            self._deferred, (self.clock() + self.reservation_lag, next(self._ticket), work)
+        )
+
+    def settle(self) -> None:
+        """Run the background work that is due by the clock."""
+        now = self.clock()
+        while self._deferred and self._deferred[0][0] <= now:
+            _, _, work = heapq.heappop(self._deferred)
+            work()
+
+    @property
+    def unsettled(self) -> int:
+        """How many pieces of background work have not landed yet."""
+        return len(self._deferred)
+
+    def _track(
+        self,
+        project: Project,
+        kind: str,
+        resource: Resource,
+        *,
+        previous: Resource | None = None,
+        visible_now: bool = False,
+    ) -> None:
+        if not self.query_lag:
+            return
+        key = (project.key, kind, resource["id"])
+        if visible_now:
+            self._versions.pop(key, None)
+            return
+        versions = self._versions.setdefault(key, [])
+        if not versions and previous is not None:
+            versions.append((_ALWAYS, previous))  # what queries showed before this change
+        versions.append((self.clock() + self.query_lag, resource))
+
+    def queryable(self, project: Project, kind: str) -> list[Resource]:
+        """What a query over ``kind`` sees now: each resource as it was ``query_lag`` ago."""
+        resources = project.all(kind)
+        if not self._versions:
+            return resources
+        now = self.clock()
+        seen: list[Resource] = []
+        for resource in resources:
+            key = (project.key, kind, resource["id"])
+            versions = self._versions.get(key)
+            if versions is None:
+                seen.append(resource)
+                continue
+            shown = [index for index, (moment, _) in enumerate(versions) if moment <= now]
+            if not shown:
+                continue  # created less than query_lag ago
+            if shown[-1] == len(versions) - 1:
+                del self._versions[key]  # caught up: queries show the current version
+                seen.append(resource)
+                continue
+            del versions[: shown[-1]]
+            seen.append(versions[0][1])
+        return seen
 
     def project(self, key: str) -> Project:
         """The project with this key, or the API's 404."""
@@ -188,9 +282,18 @@ class Store:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 
     def insert(
-        self, project: Project, kind: str, body: Resource, messages: Iterable[MessageDraft] = ()
+        self,
+        project: Project,
+        kind: str,
+        body: Resource,
+        messages: Iterable[MessageDraft] = (),
+        *,
+        visible_now: bool = False,
     ) -> Resource:
-        """Store a new resource built from ``body`` (its own id and timestamps are kept)."""
+        """Store a new resource built from ``body`` (its own id and timestamps are kept).
+
+        ``visible_now`` makes it visible to queries at once whatever the query lag (seeding).
+        """
         now = self.now()
         resource = copy_json(body)
         resource.setdefault("id", self.new_id())
@@ -198,6 +301,7 @@ class Store:
         resource.setdefault("createdAt", now)
         resource["lastModifiedAt"] = now
         project.resources[kind][resource["id"]] = resource
+        self._track(project, kind, resource, visible_now=visible_now)
         self.record(project, kind, resource, messages)
         return resource
 
@@ -218,8 +322,17 @@ class Store:
         updated["version"] = resource["version"] + 1
         updated["lastModifiedAt"] = self.now()
         project.resources[kind][updated["id"]] = updated
+        self._track(project, kind, updated, previous=resource)
         self.record(project, kind, updated, messages)
         return updated
+
+    def delete(self, project: Project, kind: str, resource_id: str) -> Resource:
+        """Remove a resource (queries stop showing it at once); returns what was removed."""
+        removed = project.resources[kind].pop(resource_id, None)
+        if removed is None:
+            raise not_found(kind, resource_id)
+        self._versions.pop((project.key, kind, resource_id), None)
+        return removed
 
     def record(
         self, project: Project, kind: str, resource: Resource, messages: Iterable[MessageDraft]
@@ -246,6 +359,7 @@ class Store:
                 },
             }
             project.resources["messages"][message["id"]] = message
+            self._track(project, "messages", message)
 
 
 def conflict(current_version: int) -> ConcurrentModificationError:
