@@ -36,9 +36,7 @@ from ct_prima_sync.commercetools import (
 from ct_prima_sync.commercetools._actions import action_to_json
 from ct_prima_sync.errors import ConfigurationError
 
-EXAMPLES = Path("/work/shared/reference/commercetools/examples")
-if not EXAMPLES.is_dir():
-    EXAMPLES = Path(__file__).parents[3] / "shared" / "reference" / "commercetools" / "examples"
+EXAMPLES = Path(__file__).parents[1] / "data" / "commercetools_examples"
 
 
 def example(name: str) -> dict[str, Any]:

@@ -33,9 +33,7 @@ from ct_prima_sync.errors import (
     PayloadError,
 )
 
-EXAMPLES = Path("/work/shared/reference/commercetools/examples")
-if not EXAMPLES.is_dir():  # the reference lives beside the repository in the project's workspace
-    EXAMPLES = Path(__file__).parents[3] / "shared" / "reference" / "commercetools" / "examples"
+EXAMPLES = Path(__file__).parents[1] / "data" / "commercetools_examples"
 
 
 def example(name: str) -> dict[str, Any]:
