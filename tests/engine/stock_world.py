@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ct_prima_sync.commercetools import CommercetoolsClient
-from ct_prima_sync.engine import EngineConfig, FakeClock, Notifier, StockRunConfig, SyncEngine
+from ct_prima_sync.engine import (
+    EligibilityRules,
+    EngineConfig,
+    FakeClock,
+    Notifier,
+    StockRunConfig,
+    SyncEngine,
+)
 from ct_prima_sync.engine._order_flow import Checkpoint
 from ct_prima_sync.mapping import MappingConfig
 from ct_prima_sync.prima import PrimaGateway, SkuCode
@@ -108,6 +115,7 @@ class StockWorld:
         checkpoint: Checkpoint | None = None,
         worker_id: str = "worker-1",
         notifier: Notifier | None = None,
+        eligibility: EligibilityRules | None = None,
         **stock: Any,
     ) -> SyncEngine:
         """An engine over both worlds; ``stock`` sets ``[engine.stock]`` values."""
@@ -122,6 +130,7 @@ class StockWorld:
                 worker_id=worker_id,
                 concurrency=1,
                 initial_cursor=START - timedelta(hours=1),
+                eligibility=eligibility or EligibilityRules(),
                 stock=StockRunConfig(**{"concurrency": 1, **stock}),
             ),
             clock=self.clock,
@@ -141,8 +150,11 @@ class StockWorld:
             for key in DEPOTS:
                 self.ct.add_inventory(sku, on_stock, supply_channel=key)
 
-    def place(self, *lines: tuple[str, str, int], mode: str = "TrackOnly") -> dict[str, Any]:
-        """A customer places an order of ``(sku, channel key, quantity)`` lines, now."""
+    def place(
+        self, *lines: tuple[str, str, int], mode: str = "TrackOnly", payment_state: str | None = None
+    ) -> dict[str, Any]:
+        """A customer places an order of ``(sku, channel key, quantity)`` lines, now (with
+        ``payment_state``, that ``paymentState``)."""
         self._orders += 1
         order = make_order(
             lines=[
@@ -156,6 +168,8 @@ class StockWorld:
             line["supplyChannel"] = {"typeId": "channel", "id": self.channel_ids[key]}
             line["inventoryMode"] = mode
         order["createdAt"] = self.clock.now().isoformat().replace("+00:00", "Z")
+        if payment_state is not None:
+            order["paymentState"] = payment_state
         return self.ct.add_order(order)
 
     # -- the truth ------------------------------------------------------------------------------
