@@ -151,7 +151,10 @@ class StockWorld:
                 self.ct.add_inventory(sku, on_stock, supply_channel=key)
 
     def place(
-        self, *lines: tuple[str, str, int], mode: str = "TrackOnly", payment_state: str | None = None
+        self,
+        *lines: tuple[str, str, int],
+        mode: str = "TrackOnly",
+        payment_state: str | None = None,
     ) -> dict[str, Any]:
         """A customer places an order of ``(sku, channel key, quantity)`` lines, now (with
         ``payment_state``, that ``paymentState``)."""

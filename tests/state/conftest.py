@@ -37,6 +37,8 @@ StoreFactory = Callable[[], StateStore]
 
 #: Every table a store writes (schema_version aside), children before parents.
 TABLES = (
+    "held_lines",
+    "held_orders",
     "order_lines",
     "dispatch_deliveries",
     "dispatch_orders",

@@ -31,6 +31,8 @@ from ct_prima_sync.state import (
     BatchMember,
     ExceptionFilter,
     ExceptionRecord,
+    HeldOrder,
+    HoldReason,
     MemoryStore,
     OrderLine,
     OrderStatus,
@@ -145,6 +147,36 @@ class StoresAgree(RuleBasedStateMachine):
     @rule(skus=st.one_of(st.none(), st.lists(st.sampled_from(["A", "B", "C", "Z"]), max_size=3)))
     def pending_stock(self, skus: list[str] | None) -> None:
         self._same(lambda s: s.pending_stock(skus))
+
+    @rule(
+        page=st.lists(
+            st.tuples(
+                st.sampled_from(ORDERS), st.integers(1, 3), st.sampled_from(HoldReason), LINES
+            ),
+            max_size=3,
+        )
+    )
+    def hold_orders(self, page: list[tuple[int, int, HoldReason, list[OrderLine]]]) -> None:
+        held = [
+            HeldOrder(
+                order_id=f"order-{n:05d}",
+                order_number=f"N{n % 5}",
+                ct_version=version,
+                reason=reason,
+                lines=tuple(lines),
+            )
+            for n, version, reason, lines in page
+        ]
+        self._same(lambda s: s.hold_orders(held, now=self.now))
+
+    @rule(orders=st.lists(st.sampled_from(ORDERS), max_size=3))
+    def release_held(self, orders: list[int]) -> None:
+        self._same(lambda s: s.release_held([f"order-{n:05d}" for n in orders]))
+
+    @rule(seen_before=st.one_of(st.none(), SECONDS), limit=st.one_of(st.none(), st.integers(1, 3)))
+    def held_orders(self, seen_before: int | None, limit: int | None) -> None:
+        before = None if seen_before is None else T0 + timedelta(seconds=seen_before)
+        self._same(lambda s: s.held_orders(seen_before=before, limit=limit))
 
     @rule(page=st.lists(st.tuples(st.sampled_from(ORDERS), st.integers(1, 3)), max_size=4))
     def ingest_page(self, page: list[tuple[int, int]]) -> None:
@@ -428,6 +460,8 @@ class StoresAgree(RuleBasedStateMachine):
             lambda s: (
                 [s.get_order(f"order-{n:05d}") for n in ORDERS],
                 s.list_exceptions(ExceptionFilter(open_only=False)),
+                s.held_orders(),
+                s.pending_stock(),
             )
         )
 

@@ -1,6 +1,6 @@
-"""Durable sync state: order ledger, despatch progress, exception queue, customer map, cursors,
-stock snapshot, posting batches, singleton-flow locks, each flow's runs and shadow records,
-behind one :class:`StateStore` protocol.
+"""Durable sync state: order ledger, held orders, despatch progress, exception queue, customer
+map, cursors, stock snapshot, posting batches, singleton-flow locks, each flow's runs and shadow
+records, behind one :class:`StateStore` protocol.
 
 ``open_store("memory://" | "sqlite:///sync.db" | "postgresql://...")`` returns a migrated store;
 every store has the same semantics (see docs/state.md).
@@ -14,6 +14,7 @@ from ._dispatch_records import (
     ReturnRecord,
     new_dispatch_record,
 )
+from ._held_records import HeldOrder, HeldRecord, HoldReason
 from ._keys import (
     CUSTOMER_KEY_SECRET_ENV,
     customer_key_for_email,
@@ -60,6 +61,9 @@ __all__ = [
     "ExceptionFilter",
     "ExceptionRecord",
     "FlowRunRecord",
+    "HeldOrder",
+    "HeldRecord",
+    "HoldReason",
     "MemoryStore",
     "MigrationReport",
     "NewOrder",

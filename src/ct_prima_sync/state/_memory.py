@@ -15,6 +15,7 @@ from ..errors import DuplicateRecordError, StateError
 from . import _ledger
 from ._common import check_limit, check_seconds, json_detail, merge_lines
 from ._memory_dispatch import MemoryDispatchMixin
+from ._memory_held import MemoryHeldMixin
 from ._memory_ops import MemoryOpsMixin
 from ._memory_tables import MemoryTablesMixin
 from ._records import (
@@ -32,7 +33,7 @@ from ._records import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
+class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin, MemoryHeldMixin):
     """A :class:`StateStore` in memory; nothing survives the process. ``open_store("memory://")``."""
 
     def __init__(self) -> None:
@@ -48,6 +49,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
         self._init_tables()
         self._init_dispatch()
         self._init_ops()
+        self._init_held()
 
     def __repr__(self) -> str:
         return f"MemoryStore(closed={self._closed})"
@@ -91,6 +93,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
                         f"order number {o.order_number} already belongs to another order"
                     )
                 numbers[o.order_number] = o.order_id
+            self._drop_held(o.order_id for o in orders)  # the ledger counts them now
             return sum(
                 self._ingest_one(o, merged, now) for o, merged in zip(orders, lines, strict=True)
             )
@@ -224,6 +227,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
                         open_problem, resolved_at=updated.updated_at, resolution_note=note
                     )
             self._lines.pop(order_id, None)
+            self._drop_held([order_id])
             return updated
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
@@ -262,6 +266,10 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
                 for key, units in lines.items():
                     if wanted is None or key[0] in wanted:
                         pending[key] = pending.get(key, 0) + units
+            for line in self._held_pending():
+                if wanted is None or line.sku in wanted:
+                    key = (line.sku, line.depot)
+                    pending[key] = pending.get(key, 0) + line.quantity
         return pending
 
     # -- exception queue -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from ._dispatch_records import DispatchRecord, DispatchState
+from ._held_records import HeldOrder, HeldRecord
 from ._ops_records import FlowRunRecord, ShadowRecord
 from ._records import (
     OPEN_EXCEPTIONS,
@@ -58,7 +59,8 @@ class StateStore(Protocol):
     def ingest(self, order: NewOrder, *, now: datetime) -> bool:
         """Add ``order`` as ``new``, with its lines; True if it was not known. Seeing it again
         only records a newer commercetools version (and, until Prima has the order, that
-        version's lines). An order number used by another order raises
+        version's lines). A held order (:meth:`hold_orders`) stops being held in the same
+        transaction: its lines are the ledger's now. An order number used by another order raises
         :class:`~ct_prima_sync.errors.DuplicateRecordError`; a negative line quantity raises
         :class:`~ct_prima_sync.errors.StateError`."""
         ...
@@ -147,8 +149,32 @@ class StateStore(Protocol):
 
     def pending_stock(self, skus: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
         """Units per (commercetools SKU, depot) in the lines of every order Prima has not
-        accepted yet: sold in commercetools, unknown to Prima's available-to-sell. With
-        ``skus``, only those SKUs. Keys with nothing pending are absent."""
+        accepted yet, held orders included: sold in commercetools, unknown to Prima's
+        available-to-sell. With ``skus``, only those SKUs. Keys with nothing pending are
+        absent."""
+        ...
+
+    # -- held orders -----------------------------------------------------------------------------
+    def hold_orders(self, orders: Sequence[HeldOrder], *, now: datetime) -> int:
+        """Keep orders the order flow holds back (not yet due, waiting for payment) with their
+        lines, pending until the order enters the ledger or is released; one transaction.
+
+        An order the ledger already has is left out (its lines are the ledger's). An order held
+        already takes this version's reason and lines unless the held version is newer; either
+        way ``seen_at`` moves to ``now``. Returns how many were not held before. A negative line
+        quantity raises :class:`~ct_prima_sync.errors.StateError` for the whole call."""
+        ...
+
+    def release_held(self, order_ids: Collection[str]) -> int:
+        """Stop holding these orders (cancelled, deleted, out of scope): their lines leave the
+        pending figure. Unknown ids are ignored; returns how many were held."""
+        ...
+
+    def held_orders(
+        self, *, seen_before: datetime | None = None, limit: int | None = None
+    ) -> list[HeldRecord]:
+        """Held orders, the longest unseen first (by ``seen_at``, then id); with
+        ``seen_before``, only those no ingest has seen since."""
         ...
 
     def list_orders(

@@ -350,6 +350,30 @@ def _v6(text: str) -> list[str]:
     ]
 
 
+def _v7(text: str, ts: str) -> list[str]:
+    """v7: orders the order flow holds back (not yet due, waiting for payment) with their lines,
+    pending for the stock flow until they enter the ledger or stop being held."""
+    return [
+        f"""CREATE TABLE held_orders (
+            order_id {text} PRIMARY KEY,
+            order_number {text},
+            ct_version BIGINT NOT NULL,
+            reason TEXT NOT NULL CHECK (reason IN ('not_yet_due', 'awaiting_payment')),
+            held_since {ts} NOT NULL,
+            seen_at {ts} NOT NULL
+        )""",
+        "CREATE INDEX held_orders_seen_idx ON held_orders (seen_at, order_id)",
+        f"""CREATE TABLE held_lines (
+            order_id {text} NOT NULL REFERENCES held_orders (order_id),
+            sku {text} NOT NULL,
+            depot {text} NOT NULL,
+            quantity BIGINT NOT NULL CHECK (quantity > 0),
+            PRIMARY KEY (order_id, sku, depot)
+        )""",
+        "CREATE INDEX held_lines_sku_idx ON held_lines (sku, depot)",
+    ]
+
+
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
     "sqlite": [
@@ -359,6 +383,7 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (4, _SQLITE_V4),
         (5, _SQLITE_V5),
         (6, _v6("TEXT")),
+        (7, _v7("TEXT", "TEXT")),
     ],
     "postgresql": [
         (1, _POSTGRES_V1),
@@ -367,11 +392,12 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (4, _POSTGRES_V4),
         (5, _POSTGRES_V5),
         (6, _v6('TEXT COLLATE "C"')),
+        (7, _v7('TEXT COLLATE "C"', "TIMESTAMPTZ")),
     ],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (

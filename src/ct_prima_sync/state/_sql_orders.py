@@ -13,7 +13,8 @@ from ..errors import DuplicateRecordError, StateError
 from . import _ledger
 from ._common import check_limit, check_seconds, merge_lines
 from ._records import NewOrder, OrderLine, OrderRecord, OrderStatus, utc
-from ._sql_base import ORDER_COLUMNS, Row, SqlBase, Tx, chunks
+from ._sql_base import ORDER_COLUMNS, Row, Tx, chunks
+from ._sql_held import SqlHeldMixin
 
 _INSERT_ORDER = (
     f"INSERT INTO orders ({ORDER_COLUMNS}) "
@@ -29,6 +30,12 @@ _UPDATE_ORDER = (
 _SELECT_ORDER = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?"
 _INSERT_LINE = "INSERT INTO order_lines (order_id, sku, depot, quantity) VALUES (?, ?, ?, ?)"
 _DELETE_LINES = "DELETE FROM order_lines WHERE order_id = ?"
+#: Pending units per SKU and depot: the ledger's lines and the held orders' lines.
+_PENDING = (
+    "SELECT sku, depot, SUM(quantity) FROM ("
+    "SELECT sku, depot, quantity FROM order_lines{where} UNION ALL "
+    "SELECT sku, depot, quantity FROM held_lines{where}) AS pending GROUP BY sku, depot"
+)
 #: SKUs per pending-stock query (SQLite allows 32,766 parameters; a few hundred plan well).
 _PENDING_CHUNK = 500
 
@@ -40,8 +47,9 @@ CLAIMABLE = (
 )
 
 
-class SqlOrdersMixin(SqlBase):
-    """``StateStore`` ledger operations for SQL stores."""
+class SqlOrdersMixin(SqlHeldMixin):
+    """``StateStore`` ledger operations for SQL stores (held orders included: ingest moves
+    them into the ledger)."""
 
     def _claim_rows(self, tx: Tx, worker_id: str, until: Any, now: Any, limit: int) -> list[Row]:
         """Lease up to ``limit`` claimable rows (the caller holds a write transaction)."""
@@ -77,6 +85,7 @@ class SqlOrdersMixin(SqlBase):
         """See :meth:`StateStore.ingest_many`."""
         lines = [merge_lines(o.lines) for o in orders]  # bad lines refuse the page up front
         with self._write() as tx:
+            self._drop_held(tx, [o.order_id for o in orders])  # the ledger counts them now
             return sum(
                 self._ingest_one(tx, o, merged, now)
                 for o, merged in zip(orders, lines, strict=True)
@@ -211,6 +220,7 @@ class SqlOrdersMixin(SqlBase):
                 (self.ts_in(updated.updated_at), _ledger.in_prima_note(reference), order_id),
             )
             tx.run(_DELETE_LINES, (order_id,))
+            self._drop_held(tx, [order_id])
             return updated
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
@@ -238,16 +248,15 @@ class SqlOrdersMixin(SqlBase):
 
     def pending_stock(self, skus: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
         """See :meth:`StateStore.pending_stock`."""
-        select = "SELECT sku, depot, SUM(quantity) FROM order_lines"
         pending: dict[tuple[str, str], int] = {}
         with self._read() as tx:
             if skus is None:
-                rows = tx.all(select + " GROUP BY sku, depot")
+                rows = tx.all(_PENDING.format(where=""))
             else:
                 rows = []
                 for part in chunks(list(dict.fromkeys(skus)), _PENDING_CHUNK):
-                    marks = ", ".join("?" * len(part))
-                    rows += tx.all(f"{select} WHERE sku IN ({marks}) GROUP BY sku, depot", part)
+                    where = f" WHERE sku IN ({', '.join('?' * len(part))})"
+                    rows += tx.all(_PENDING.format(where=where), [*part, *part])
         for sku, depot, units in rows:
             pending[(sku, depot)] = int(units)
         return pending
