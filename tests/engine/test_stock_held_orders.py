@@ -17,7 +17,6 @@ from .stock_world import StockWorld, stock_world
 
 YOUNG = EligibilityRules(min_age_seconds=600)
 PAID_ONLY = EligibilityRules(payment_states=frozenset({"Paid"}))
-HOLE = pytest.mark.xfail(strict=True, reason="held orders are not counted as pending yet")
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -40,7 +39,6 @@ def world() -> Iterator[StockWorld]:
         yield opened
 
 
-@HOLE
 def test_an_order_too_young_to_be_due_is_not_offered_again(
     world: StockWorld, store: StateStore
 ) -> None:
@@ -54,7 +52,6 @@ def test_an_order_too_young_to_be_due_is_not_offered_again(
     assert store.pending_stock() == {("TEE1-S", "WH1"): 3}
 
 
-@HOLE
 def test_an_order_waiting_for_payment_is_not_offered_again(
     world: StockWorld, store: StateStore
 ) -> None:
@@ -105,7 +102,6 @@ def test_a_paid_order_goes_to_prima_and_its_units_are_counted_once_throughout(
     assert world.available("TEE1-S", "wh-main") == 17 - 2
 
 
-@HOLE
 def test_a_held_order_cancelled_before_it_was_due_gives_its_units_back(
     world: StockWorld, store: StateStore
 ) -> None:

@@ -39,8 +39,10 @@ from ._flow_runs import track_flow_run
 from ._golive import RehearsalReport, rehearse
 from ._health import HealthPolicy, HealthReport, health_report
 from ._ingest import (
+    HOLDS,
     Readiness,
     cursor_start,
+    held_order,
     hold_cursor,
     new_order,
     order_id_from_message,
@@ -169,7 +171,9 @@ class SyncEngine:
 
         Seeing an order again is harmless (duplicates from polling overlap or redelivered messages
         change nothing but the recorded version). An order not yet due (too young, or dated after
-        this engine's clock) is not ingested: polling sees it again once it is due.
+        this engine's clock) is not ingested: polling sees it again once it is due. It is held,
+        as is an order waiting for payment: the stock flow counts its units as sold until it is
+        ingested or seen no longer eligible (docs/stock.md).
         """
         return self._ingest_one(order) is True
 
@@ -178,9 +182,26 @@ class SyncEngine:
         that is not due."""
         ready = readiness(order, self._config.eligibility, self._clock.now())
         if ready is not Readiness.DUE:
+            self._hold([(order, ready)])
             return ready
         self._seen[order.id] = order
         return self._store.ingest(new_order(order, self._mapping.depots), now=self._clock.now())
+
+    def _hold(self, seen: Sequence[tuple[Order, Readiness]]) -> None:
+        """Keep the lines of the orders held back (not yet due, waiting for payment) for the
+        stock flow's pending figure, and stop counting those seen out of scope (cancelled, another
+        store's). Due orders leave the held ones as the ledger ingests them."""
+        now = self._clock.now()
+        held = [
+            held_order(order, HOLDS[ready], self._mapping.depots)
+            for order, ready in seen
+            if ready in HOLDS
+        ]
+        gone = [order.id for order, ready in seen if ready is Readiness.INELIGIBLE]
+        if held:
+            self._store.hold_orders(held, now=now)
+        if gone:
+            self._store.release_held(gone)
 
     def poll_orders(self, *, overlap_seconds: float | None = None) -> int:
         """Read orders modified since the stored cursor (with the overlap window, by default the
@@ -200,8 +221,8 @@ class SyncEngine:
         overlap = self._config.poll_overlap_seconds if overlap_seconds is None else overlap_seconds
         result = self._ct.orders.poll_modified(cursor, overlap=timedelta(seconds=overlap))
         added, waiting = self._ingest_polled(result.items)
-        held = hold_cursor(result.cursor, (o.last_modified_at for o in waiting))
-        self._store.set_cursor(self._config.cursor_name, held.isoformat(), now=now)
+        cursor_at = hold_cursor(result.cursor, (o.last_modified_at for o in waiting))
+        self._store.set_cursor(self._config.cursor_name, cursor_at.isoformat(), now=now)
         _log.info(
             "polled orders",
             extra={"seen": len(result.items), "new": added, "not_yet_due": len(waiting)},
@@ -211,17 +232,21 @@ class SyncEngine:
     def _ingest_polled(self, orders: Sequence[Order]) -> tuple[int, list[Order]]:
         """Ingest a poll's eligible orders one page per transaction (one per order costs a
         commit each); a page with a clash falls back to one order at a time, as ``ingest_order``
-        would have met it. Returns how many were new and the orders not yet due."""
+        would have met it. The orders held back are kept for the stock flow (``_hold``).
+        Returns how many were new and the orders not yet due."""
         now = self._clock.now()
         rules = self._config.eligibility
         eligible: list[Order] = []
         waiting: list[Order] = []
+        others: list[tuple[Order, Readiness]] = []
         for order in orders:
             ready = readiness(order, rules, now)
             if ready is Readiness.DUE:
                 eligible.append(order)
-            elif ready is Readiness.NOT_YET_DUE:
+                continue
+            if ready is Readiness.NOT_YET_DUE:
                 waiting.append(order)
+            others.append((order, ready))
         added = 0
         for start in range(0, len(eligible), _INGEST_PAGE):
             page = eligible[start : start + _INGEST_PAGE]
@@ -235,6 +260,7 @@ class SyncEngine:
                 added += sum(
                     self._store.ingest(new_order(o, self._mapping.depots), now=now) for o in page
                 )
+        self._hold(others)
         return added, waiting
 
     def poll_messages(self, *, overlap_seconds: float | None = None) -> int:

@@ -9,12 +9,14 @@ from typing import Any
 
 from ..commercetools import Order
 from ..mapping import DepotMap
-from ..state import NewOrder, OrderLine, OrderTotals, StateStore
+from ..state import HeldOrder, HoldReason, NewOrder, OrderLine, OrderTotals, StateStore
 from ._config import EligibilityRules
 
 __all__ = [
+    "HOLDS",
     "Readiness",
     "cursor_start",
+    "held_order",
     "hold_cursor",
     "is_eligible",
     "new_order",
@@ -31,20 +33,31 @@ class Readiness(enum.Enum):
     NOT_YET_DUE = "not_yet_due"
     """Eligible but too young (``min_age_seconds``), or dated after the engine's clock (clock
     skew): the same order is due later without changing, so it must be looked at again."""
+    AWAITING_PAYMENT = "awaiting_payment"
+    """Eligible but for its payment state (``payment_states``): a payment changes the order,
+    which makes it seen again."""
     INELIGIBLE = "ineligible"
-    """Its state, payment state or store rules it out; a change to it makes it seen again."""
+    """Its state or store rules it out; a change to it makes it seen again."""
+
+
+#: The orders the order flow holds back, and why: sold all the same, so the stock flow counts
+#: them as pending (``StateStore.hold_orders``) until they are due or no longer held.
+HOLDS: Mapping[Readiness, HoldReason] = {
+    Readiness.NOT_YET_DUE: HoldReason.NOT_YET_DUE,
+    Readiness.AWAITING_PAYMENT: HoldReason.AWAITING_PAYMENT,
+}
 
 
 def readiness(order: Order, rules: EligibilityRules, now: datetime) -> Readiness:
     """Whether the order should go to Prima now, later or not at all (pure)."""
     if str(order.order_state) not in rules.order_states:
         return Readiness.INELIGIBLE
-    if rules.payment_states is not None and str(order.payment_state) not in rules.payment_states:
-        return Readiness.INELIGIBLE
     if rules.store_keys is not None and (
         order.store is None or order.store.key not in rules.store_keys
     ):
         return Readiness.INELIGIBLE
+    if rules.payment_states is not None and str(order.payment_state) not in rules.payment_states:
+        return Readiness.AWAITING_PAYMENT
     if now - order.created_at < timedelta(seconds=max(rules.min_age_seconds, 0.0)):
         return Readiness.NOT_YET_DUE
     return Readiness.DUE
@@ -113,6 +126,18 @@ def new_order(order: Order, depots: DepotMap | None = None) -> NewOrder:
             gross=gross_units,
         ),
         lines=order_lines(order, depots) if depots is not None else (),
+    )
+
+
+def held_order(order: Order, reason: HoldReason, depots: DepotMap) -> HeldOrder:
+    """What the store keeps of an order held back: ids, version, why, and its lines as the
+    ledger would count them (:func:`order_lines`)."""
+    return HeldOrder(
+        order_id=order.id,
+        order_number=order.order_number,
+        ct_version=order.version,
+        reason=reason,
+        lines=order_lines(order, depots),
     )
 
 
