@@ -116,3 +116,70 @@ def test_a_held_order_cancelled_before_it_was_due_gives_its_units_back(
 
     assert store.pending_stock() == {}
     assert world.available("TEE1-S", "wh-main") == 20 - 2
+
+
+def test_a_held_order_deleted_in_commercetools_stops_counting_once_read_again(
+    world: StockWorld, store: StateStore
+) -> None:
+    engine = world.engine(store, eligibility=YOUNG, held_recheck_seconds=900)
+    order = world.place(("TEE1-S", "wh-main", 3))
+    engine.sync_stock()
+    world.ct.delete_order(order["id"])
+    world.clock.advance(600)
+    engine.sync_stock()
+    assert store.pending_stock() == {("TEE1-S", "WH1"): 3}, "not unseen for long enough yet"
+
+    world.clock.advance(301)
+    engine.sync_stock()
+
+    assert store.pending_stock() == {}
+    assert world.available("TEE1-S", "wh-main") == 20 - 2
+
+
+def test_an_order_the_rules_no_longer_hold_back_enters_the_ledger_when_read_again(
+    world: StockWorld, store: StateStore
+) -> None:
+    order = world.place(("TEE1-S", "wh-main", 3), payment_state="Pending")
+    world.engine(store, eligibility=PAID_ONLY).sync_stock()
+    world.clock.advance(3601)
+    engine = world.engine(store)  # the settings no longer wait for payment
+
+    summary = engine.sync_stock()
+
+    assert summary.ingested == 1
+    assert store.held_orders() == []
+    assert store.get_order(order["id"]) is not None
+    assert store.pending_stock() == {("TEE1-S", "WH1"): 3}
+    assert world.available("TEE1-S", "wh-main") == 20 - 3 - 2
+    assert engine.sync_orders().posted == 1
+
+
+def test_held_orders_are_read_again_from_a_messages_ingest_too(
+    world: StockWorld, store: StateStore
+) -> None:
+    engine = world.engine(store, eligibility=PAID_ONLY, ingest="messages")
+    order = world.place(("TEE1-S", "wh-main", 3), payment_state="Pending")
+    engine.sync_stock()
+    assert world.available("TEE1-S", "wh-main") == 20 - 3 - 2
+    world.clock.advance(60)
+    world.ct.update_order(order["id"], [{"action": "changeOrderState", "orderState": "Cancelled"}])
+    engine.sync_stock()
+    assert store.pending_stock() == {("TEE1-S", "WH1"): 3}, "messages show new orders only"
+
+    world.clock.advance(3600)
+    engine.sync_stock()
+
+    assert store.pending_stock() == {}
+    assert world.available("TEE1-S", "wh-main") == 20 - 2
+
+
+def test_a_subscription_message_for_an_order_waiting_for_payment_holds_its_units(
+    world: StockWorld, store: StateStore
+) -> None:
+    engine = world.engine(store, eligibility=PAID_ONLY)
+    order = world.place(("CAP2-ONE", "wh-north", 2), payment_state="Pending")
+
+    summary = engine.handle_message({"resource": {"typeId": "order", "id": order["id"]}})
+
+    assert summary.ingested == 0
+    assert store.pending_stock() == {("CAP2-ONE", "WH2"): 2}

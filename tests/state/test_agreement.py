@@ -154,9 +154,12 @@ class StoresAgree(RuleBasedStateMachine):
                 st.sampled_from(ORDERS), st.integers(1, 3), st.sampled_from(HoldReason), LINES
             ),
             max_size=3,
-        )
+        ),
+        checked=st.booleans(),
     )
-    def hold_orders(self, page: list[tuple[int, int, HoldReason, list[OrderLine]]]) -> None:
+    def hold_orders(
+        self, page: list[tuple[int, int, HoldReason, list[OrderLine]]], checked: bool
+    ) -> None:
         held = [
             HeldOrder(
                 order_id=f"order-{n:05d}",
@@ -167,16 +170,16 @@ class StoresAgree(RuleBasedStateMachine):
             )
             for n, version, reason, lines in page
         ]
-        self._same(lambda s: s.hold_orders(held, now=self.now))
+        self._same(lambda s: s.hold_orders(held, now=self.now, checked=checked))
 
     @rule(orders=st.lists(st.sampled_from(ORDERS), max_size=3))
     def release_held(self, orders: list[int]) -> None:
         self._same(lambda s: s.release_held([f"order-{n:05d}" for n in orders]))
 
-    @rule(seen_before=st.one_of(st.none(), SECONDS), limit=st.one_of(st.none(), st.integers(1, 3)))
-    def held_orders(self, seen_before: int | None, limit: int | None) -> None:
-        before = None if seen_before is None else T0 + timedelta(seconds=seen_before)
-        self._same(lambda s: s.held_orders(seen_before=before, limit=limit))
+    @rule(before=st.one_of(st.none(), SECONDS), limit=st.one_of(st.none(), st.integers(1, 3)))
+    def held_orders(self, before: int | None, limit: int | None) -> None:
+        moment = None if before is None else T0 + timedelta(seconds=before)
+        self._same(lambda s: s.held_orders(checked_before=moment, limit=limit))
 
     @rule(page=st.lists(st.tuples(st.sampled_from(ORDERS), st.integers(1, 3)), max_size=4))
     def ingest_page(self, page: list[tuple[int, int]]) -> None:

@@ -55,7 +55,7 @@ def test_held_orders_count_in_pending_beside_the_ledgers_orders(store: StateStor
     assert store.pending_stock() == {("TEE-M", "WH1"): 6, ("CAP", ""): 1}
     assert store.pending_stock(["CAP"]) == {("CAP", ""): 1}
     (first, second) = store.held_orders()
-    assert (first.order_id, first.reason, first.held_since, first.seen_at) == (
+    assert (first.order_id, first.reason, first.held_since, first.checked_at) == (
         "order-00002",
         WAITING,
         at(1),
@@ -95,12 +95,12 @@ def test_seeing_a_held_order_again_replaces_its_lines_unless_an_older_version(
     store.hold_orders([held(1, ("B", "WH1", 1), version=3, reason=YOUNG)], now=at(2))
     assert store.pending_stock() == {("B", "WH1"): 1}
     (record,) = store.held_orders()
-    assert (record.ct_version, record.reason, record.held_since, record.seen_at) == (
+    assert (record.ct_version, record.reason, record.held_since, record.checked_at) == (
         3,
         YOUNG,
         at(0),
-        at(2),
-    )
+        at(0),
+    ), "seen again by an ingest, not read again by id"
 
 
 def test_released_orders_leave_pending_and_unknown_ids_are_ignored(store: StateStore) -> None:
@@ -121,23 +121,28 @@ def test_prima_accepting_an_order_drops_any_held_copy(store: StateStore) -> None
     assert store.pending_stock() == {}
 
 
-def test_held_orders_not_seen_since_a_moment_are_listed_longest_unseen_first(
+def test_held_orders_not_read_again_since_a_moment_are_listed_longest_unchecked_first(
     store: StateStore,
 ) -> None:
     store.hold_orders([held(1), held(2), held(3)], now=at(0))
-    store.hold_orders([held(2)], now=at(10))
-    store.hold_orders([held(1)], now=at(5))
+    store.hold_orders([held(2)], now=at(10), checked=True)
+    store.hold_orders([held(1, version=2)], now=at(5), checked=True)
+    store.hold_orders([held(3)], now=at(7))  # seen by a poll: not a check
 
     assert [h.order_id for h in store.held_orders()] == [
         "order-00003",
         "order-00001",
         "order-00002",
     ]
-    assert [h.order_id for h in store.held_orders(seen_before=at(6))] == [
+    assert [h.order_id for h in store.held_orders(checked_before=at(6))] == [
         "order-00003",
         "order-00001",
     ]
     assert [h.order_id for h in store.held_orders(limit=1)] == ["order-00003"]
+    store.hold_orders([held(1, version=1)], now=at(8), checked=True)
+    assert [h.checked_at for h in store.held_orders()] == [at(0), at(8), at(10)], (
+        "an older version read again still counts as a check"
+    )
 
 
 def test_a_negative_quantity_refuses_the_whole_call(store: StateStore) -> None:

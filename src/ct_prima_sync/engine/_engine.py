@@ -38,6 +38,7 @@ from ._dispatch_summary import DispatchSummary
 from ._flow_runs import track_flow_run
 from ._golive import RehearsalReport, rehearse
 from ._health import HealthPolicy, HealthReport, health_report
+from ._held_recheck import read_orders, stale_held
 from ._ingest import (
     HOLDS,
     Readiness,
@@ -187,10 +188,11 @@ class SyncEngine:
         self._seen[order.id] = order
         return self._store.ingest(new_order(order, self._mapping.depots), now=self._clock.now())
 
-    def _hold(self, seen: Sequence[tuple[Order, Readiness]]) -> None:
+    def _hold(self, seen: Sequence[tuple[Order, Readiness]], *, checked: bool = False) -> None:
         """Keep the lines of the orders held back (not yet due, waiting for payment) for the
         stock flow's pending figure, and stop counting those seen out of scope (cancelled, another
-        store's). Due orders leave the held ones as the ledger ingests them."""
+        store's). Due orders leave the held ones as the ledger ingests them. ``checked``: the
+        orders were just read again by id (``_recheck_held``)."""
         now = self._clock.now()
         held = [
             held_order(order, HOLDS[ready], self._mapping.depots)
@@ -199,7 +201,7 @@ class SyncEngine:
         ]
         gone = [order.id for order, ready in seen if ready is Readiness.INELIGIBLE]
         if held:
-            self._store.hold_orders(held, now=now)
+            self._store.hold_orders(held, now=now, checked=checked)
         if gone:
             self._store.release_held(gone)
 
@@ -229,7 +231,9 @@ class SyncEngine:
         )
         return added, len(waiting)
 
-    def _ingest_polled(self, orders: Sequence[Order]) -> tuple[int, list[Order]]:
+    def _ingest_polled(
+        self, orders: Sequence[Order], *, checked: bool = False
+    ) -> tuple[int, list[Order]]:
         """Ingest a poll's eligible orders one page per transaction (one per order costs a
         commit each); a page with a clash falls back to one order at a time, as ``ingest_order``
         would have met it. The orders held back are kept for the stock flow (``_hold``).
@@ -260,7 +264,7 @@ class SyncEngine:
                 added += sum(
                     self._store.ingest(new_order(o, self._mapping.depots), now=now) for o in page
                 )
-        self._hold(others)
+        self._hold(others, checked=checked)
         return added, waiting
 
     def poll_messages(self, *, overlap_seconds: float | None = None) -> int:
@@ -770,8 +774,36 @@ class SyncEngine:
         settings = self._config.stock
         overlap = None if first else settings.poll_overlap_seconds
         if settings.ingest is StockIngest.MESSAGES:
-            return self.poll_messages(overlap_seconds=overlap)
-        return self.poll_orders(overlap_seconds=overlap)
+            added = self.poll_messages(overlap_seconds=overlap)
+        else:
+            added = self.poll_orders(overlap_seconds=overlap)
+        return added + (self._recheck_held() if first else 0)
+
+    def _recheck_held(self) -> int:
+        """Read again the held orders no ingest has seen for ``held_recheck_seconds`` and take
+        each as an ingest would; release those commercetools no longer has. Returns how many
+        entered the ledger."""
+        now = self._clock.now()
+        stale = stale_held(
+            self._store, now=now, every_seconds=self._config.stock.held_recheck_seconds
+        )
+        if not stale:
+            return 0
+        found = read_orders(self._ct, stale)
+        gone = [order_id for order_id in stale if order_id not in found]
+        if gone:
+            self._store.release_held(gone)
+        added, waiting = self._ingest_polled(list(found.values()), checked=True)
+        _log.info(
+            "held orders read again",
+            extra={
+                "read": len(stale),
+                "gone": len(gone),
+                "new": added,
+                "not_yet_due": len(waiting),
+            },
+        )
+        return added
 
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(

@@ -63,6 +63,10 @@ class StockRunConfig:
     ``poll_overlap_seconds``: the overlap of the catch-up polls inside a run (at least
     commercetools' query consistency, about 10 s); the first poll of a run uses the engine's.
     ``ingest``: poll orders or read messages before each chunk is planned.
+    ``held_recheck_seconds``: how often the run reads each held order (not yet due, waiting for
+    payment) again from commercetools, so that one deleted there, or that the eligibility rules
+    no longer hold back, stops counting as pending (0: never). Only a change to an order brings
+    it back to a poll, and messages only bring new ones.
     """
 
     chunk_size: int = field(default=1000, validator=_at_least(1, "chunk_size"))
@@ -78,3 +82,6 @@ class StockRunConfig:
         default=10.0, validator=_at_least(0, "poll_overlap_seconds")
     )
     ingest: StockIngest = field(default=StockIngest.ORDERS, converter=_ingest)
+    held_recheck_seconds: float = field(
+        default=3600.0, validator=_at_least(0, "held_recheck_seconds")
+    )

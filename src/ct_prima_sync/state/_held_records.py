@@ -42,8 +42,9 @@ class HeldOrder:
 
 @frozen(kw_only=True)
 class HeldRecord:
-    """A held order as the store keeps it: ``held_since`` when it was first held, ``seen_at``
-    when an ingest last saw it held; ``lines`` by SKU then depot."""
+    """A held order as the store keeps it: ``held_since`` when it was first held,
+    ``checked_at`` when it was last read again from commercetools (or first held); ``lines``
+    by SKU then depot."""
 
     order_id: str
     order_number: str | None
@@ -51,4 +52,4 @@ class HeldRecord:
     reason: HoldReason
     lines: tuple[OrderLine, ...]
     held_since: datetime
-    seen_at: datetime
+    checked_at: datetime

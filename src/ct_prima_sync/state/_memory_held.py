@@ -26,7 +26,9 @@ class MemoryHeldMixin:
     def _init_held(self) -> None:
         self._held: dict[str, HeldRecord] = {}
 
-    def hold_orders(self, orders: Sequence[HeldOrder], *, now: datetime) -> int:
+    def hold_orders(
+        self, orders: Sequence[HeldOrder], *, now: datetime, checked: bool = False
+    ) -> int:
         now = utc(now, "now")
         lines = [_lines(o) for o in orders]  # bad lines refuse the call up front
         added = 0
@@ -45,10 +47,13 @@ class MemoryHeldMixin:
                         reason=HoldReason(order.reason),
                         lines=merged,
                         held_since=now,
-                        seen_at=now,
+                        checked_at=now,
                     )
-                elif held.ct_version > order.ct_version:
-                    self._held[order.order_id] = attrs.evolve(held, seen_at=now)
+                    continue
+                if checked:
+                    held = attrs.evolve(held, checked_at=now)
+                if held.ct_version > order.ct_version:
+                    self._held[order.order_id] = held
                 else:
                     self._held[order.order_id] = attrs.evolve(
                         held,
@@ -56,7 +61,6 @@ class MemoryHeldMixin:
                         ct_version=order.ct_version,
                         reason=HoldReason(order.reason),
                         lines=merged,
-                        seen_at=now,
                     )
         return added
 
@@ -69,15 +73,15 @@ class MemoryHeldMixin:
         return sum(self._held.pop(order_id, None) is not None for order_id in set(order_ids))
 
     def held_orders(
-        self, *, seen_before: datetime | None = None, limit: int | None = None
+        self, *, checked_before: datetime | None = None, limit: int | None = None
     ) -> list[HeldRecord]:
         check_limit(limit)
-        before = None if seen_before is None else utc(seen_before, "seen_before")
+        before = None if checked_before is None else utc(checked_before, "checked_before")
         with self._lock:
             self._open()
             found = sorted(
-                (h for h in self._held.values() if before is None or h.seen_at < before),
-                key=lambda h: (h.seen_at, h.order_id),
+                (h for h in self._held.values() if before is None or h.checked_at < before),
+                key=lambda h: (h.checked_at, h.order_id),
             )
         return found[:limit]
 

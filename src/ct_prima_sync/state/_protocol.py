@@ -155,14 +155,17 @@ class StateStore(Protocol):
         ...
 
     # -- held orders -----------------------------------------------------------------------------
-    def hold_orders(self, orders: Sequence[HeldOrder], *, now: datetime) -> int:
+    def hold_orders(
+        self, orders: Sequence[HeldOrder], *, now: datetime, checked: bool = False
+    ) -> int:
         """Keep orders the order flow holds back (not yet due, waiting for payment) with their
         lines, pending until the order enters the ledger or is released; one transaction.
 
         An order the ledger already has is left out (its lines are the ledger's). An order held
-        already takes this version's reason and lines unless the held version is newer; either
-        way ``seen_at`` moves to ``now``. Returns how many were not held before. A negative line
-        quantity raises :class:`~ct_prima_sync.errors.StateError` for the whole call."""
+        already takes this version's reason and lines unless the held version is newer. With
+        ``checked`` (the orders were just read again from commercetools) their ``checked_at``
+        moves to ``now``. Returns how many were not held before. A negative line quantity
+        raises :class:`~ct_prima_sync.errors.StateError` for the whole call."""
         ...
 
     def release_held(self, order_ids: Collection[str]) -> int:
@@ -171,10 +174,10 @@ class StateStore(Protocol):
         ...
 
     def held_orders(
-        self, *, seen_before: datetime | None = None, limit: int | None = None
+        self, *, checked_before: datetime | None = None, limit: int | None = None
     ) -> list[HeldRecord]:
-        """Held orders, the longest unseen first (by ``seen_at``, then id); with
-        ``seen_before``, only those no ingest has seen since."""
+        """Held orders, the longest unchecked first (by ``checked_at``, then id); with
+        ``checked_before``, only those not read again from commercetools since."""
         ...
 
     def list_orders(

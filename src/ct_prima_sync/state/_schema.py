@@ -360,9 +360,9 @@ def _v7(text: str, ts: str) -> list[str]:
             ct_version BIGINT NOT NULL,
             reason TEXT NOT NULL CHECK (reason IN ('not_yet_due', 'awaiting_payment')),
             held_since {ts} NOT NULL,
-            seen_at {ts} NOT NULL
+            checked_at {ts} NOT NULL
         )""",
-        "CREATE INDEX held_orders_seen_idx ON held_orders (seen_at, order_id)",
+        "CREATE INDEX held_orders_checked_idx ON held_orders (checked_at, order_id)",
         f"""CREATE TABLE held_lines (
             order_id {text} NOT NULL REFERENCES held_orders (order_id),
             sku {text} NOT NULL,

@@ -13,16 +13,16 @@ from ._held_records import HeldOrder, HeldRecord, HoldReason
 from ._records import OrderLine, utc
 from ._sql_base import SqlBase, Tx, chunks
 
-_COLUMNS = "order_id, order_number, ct_version, reason, held_since, seen_at"
+_COLUMNS = "order_id, order_number, ct_version, reason, held_since, checked_at"
 _INSERT = (
     f"INSERT INTO held_orders ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (order_id) DO NOTHING"
 )
 _REPLACE = (
-    "UPDATE held_orders SET order_number = ?, ct_version = ?, reason = ?, seen_at = ? "
+    "UPDATE held_orders SET order_number = ?, ct_version = ?, reason = ? "
     "WHERE order_id = ? AND ct_version <= ?"
 )
-_SEEN = "UPDATE held_orders SET seen_at = ? WHERE order_id = ?"
+_CHECKED = "UPDATE held_orders SET checked_at = ? WHERE order_id = ?"
 _INSERT_LINE = "INSERT INTO held_lines (order_id, sku, depot, quantity) VALUES (?, ?, ?, ?)"
 #: Order ids per statement when held orders are dropped by the page.
 _CHUNK = 500
@@ -31,7 +31,9 @@ _CHUNK = 500
 class SqlHeldMixin(SqlBase):
     """``StateStore`` held-order operations for SQL stores."""
 
-    def hold_orders(self, orders: Sequence[HeldOrder], *, now: datetime) -> int:
+    def hold_orders(
+        self, orders: Sequence[HeldOrder], *, now: datetime, checked: bool = False
+    ) -> int:
         """See :meth:`StateStore.hold_orders`."""
         stamp = self.ts_in(utc(now, "now"))
         lines = [merge_lines(o.lines) for o in orders]  # bad lines refuse the call up front
@@ -46,11 +48,12 @@ class SqlHeldMixin(SqlBase):
                 row = (order.order_id, order.order_number, order.ct_version, reason, stamp, stamp)
                 if tx.run(_INSERT, row) == 1:
                     added += 1
-                elif tx.run(_REPLACE, (*row[1:4], stamp, order.order_id, order.ct_version)):
+                else:
+                    if checked:
+                        tx.run(_CHECKED, (stamp, order.order_id))
+                    if not tx.run(_REPLACE, (*row[1:4], order.order_id, order.ct_version)):
+                        continue  # a newer version is held: it stands
                     tx.run("DELETE FROM held_lines WHERE order_id = ?", (order.order_id,))
-                else:  # a newer version is held: it stands
-                    tx.run(_SEEN, (stamp, order.order_id))
-                    continue
                 if merged:
                     tx.many(
                         _INSERT_LINE,
@@ -73,18 +76,18 @@ class SqlHeldMixin(SqlBase):
         return dropped
 
     def held_orders(
-        self, *, seen_before: datetime | None = None, limit: int | None = None
+        self, *, checked_before: datetime | None = None, limit: int | None = None
     ) -> list[HeldRecord]:
         """See :meth:`StateStore.held_orders`."""
         check_limit(limit)
         where, params = "", []
-        if seen_before is not None:
-            where, params = " WHERE seen_at < ?", [self.ts_in(utc(seen_before, "seen_before"))]
+        if checked_before is not None:
+            before = self.ts_in(utc(checked_before, "checked_before"))
+            where, params = " WHERE checked_at < ?", [before]
+        where += " ORDER BY checked_at, order_id"
         if limit is not None:
-            where += " ORDER BY seen_at, order_id LIMIT ?"
+            where += " LIMIT ?"
             params.append(limit)
-        else:
-            where += " ORDER BY seen_at, order_id"
         with self._read() as tx:
             rows = tx.all(f"SELECT {_COLUMNS} FROM held_orders{where}", params)
             ids = [row[0] for row in rows]
@@ -105,7 +108,7 @@ class SqlHeldMixin(SqlBase):
                 reason=HoldReason(reason),
                 lines=tuple(found[order_id]),
                 held_since=self.ts_out(since),
-                seen_at=self.ts_out(seen),
+                checked_at=self.ts_out(checked),
             )
-            for order_id, number, version, reason, since, seen in rows
+            for order_id, number, version, reason, since, checked in rows
         ]
