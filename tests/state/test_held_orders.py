@@ -86,12 +86,12 @@ def test_an_order_the_ledger_has_is_never_held(store: StateStore) -> None:
     assert store.pending_stock() == {("TEE-M", "WH1"): 2}
 
 
-def test_seeing_a_held_order_again_replaces_its_lines_unless_an_older_version(
-    store: StateStore,
-) -> None:
+def test_only_a_newer_version_of_a_held_order_replaces_its_lines(store: StateStore) -> None:
     store.hold_orders([held(1, ("A", "WH1", 2), version=2)], now=at(0))
     assert store.hold_orders([held(1, ("A", "WH1", 9), version=1)], now=at(1)) == 0
     assert store.pending_stock() == {("A", "WH1"): 2}, "an older version changes nothing"
+    store.hold_orders([held(1, ("A", "WH1", 9), version=2, reason=YOUNG)], now=at(1))
+    assert store.pending_stock() == {("A", "WH1"): 2}, "nor does the same one again"
     store.hold_orders([held(1, ("B", "WH1", 1), version=3, reason=YOUNG)], now=at(2))
     assert store.pending_stock() == {("B", "WH1"): 1}
     (record,) = store.held_orders()
@@ -200,7 +200,7 @@ def test_pending_is_the_sum_of_held_lines_and_lines_prima_has_not_seen(
             now = at(step)
             if what == "hold":
                 store.hold_orders([held(n, *lines, version=version)], now=now)
-                if n not in ledger and (n not in held_lines or held_lines[n][0] <= version):
+                if n not in ledger and (n not in held_lines or held_lines[n][0] < version):
                     held_lines[n] = (version, _units(lines))
             elif what == "ingest":
                 store.ingest(due(n, *lines, version=version), now=now)

@@ -52,7 +52,7 @@ class MemoryHeldMixin:
                     continue
                 if checked:
                     held = attrs.evolve(held, checked_at=now)
-                if held.ct_version > order.ct_version:
+                if held.ct_version >= order.ct_version:
                     self._held[order.order_id] = held
                 else:
                     self._held[order.order_id] = attrs.evolve(

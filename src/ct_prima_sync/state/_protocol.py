@@ -162,7 +162,8 @@ class StateStore(Protocol):
         lines, pending until the order enters the ledger or is released; one transaction.
 
         An order the ledger already has is left out (its lines are the ledger's). An order held
-        already takes this version's reason and lines unless the held version is newer. With
+        already takes a newer version's reason and lines (seeing the same version again, as
+        every poll does while the order is not yet due, changes nothing). With
         ``checked`` (the orders were just read again from commercetools) their ``checked_at``
         moves to ``now``. Returns how many were not held before. A negative line quantity
         raises :class:`~ct_prima_sync.errors.StateError` for the whole call."""

@@ -20,7 +20,7 @@ _INSERT = (
 )
 _REPLACE = (
     "UPDATE held_orders SET order_number = ?, ct_version = ?, reason = ? "
-    "WHERE order_id = ? AND ct_version <= ?"
+    "WHERE order_id = ? AND ct_version < ?"
 )
 _CHECKED = "UPDATE held_orders SET checked_at = ? WHERE order_id = ?"
 _INSERT_LINE = "INSERT INTO held_lines (order_id, sku, depot, quantity) VALUES (?, ?, ?, ?)"
@@ -52,7 +52,7 @@ class SqlHeldMixin(SqlBase):
                     if checked:
                         tx.run(_CHECKED, (stamp, order.order_id))
                     if not tx.run(_REPLACE, (*row[1:4], order.order_id, order.ct_version)):
-                        continue  # a newer version is held: it stands
+                        continue  # this version or a newer one is held: it stands
                     tx.run("DELETE FROM held_lines WHERE order_id = ?", (order.order_id,))
                 if merged:
                     tx.many(
