@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
+import redis
 
 from ct_prima_sync.state import OrderStatus, open_store
 from ct_prima_sync.testing.scenario import SCENARIO_MAPPING_TOML, SyncScenario
@@ -81,8 +82,16 @@ class Deployment:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.webhook_url: str | None = None
 
-    def write_settings(self, scenario: SyncScenario, *, ct_url: str, prima_url: str) -> None:
-        """The settings file every process shares: the fakes, the PostgreSQL state."""
+    def write_settings(
+        self,
+        scenario: SyncScenario,
+        *,
+        ct_url: str,
+        prima_url: str,
+        engine: Mapping[str, Any] | None = None,
+    ) -> None:
+        """The settings file every process shares: the fakes, the PostgreSQL state;
+        ``engine`` adds to (or replaces keys of) the ``[engine]`` section."""
         ct = scenario.commercetools
         (self.folder / "mapping.toml").write_text(SCENARIO_MAPPING_TOML, encoding="utf-8")
         (self.folder / "ct.secret").write_text(ct.client_secret, encoding="utf-8")
@@ -98,7 +107,7 @@ class Deployment:
             },
             "prima": {"endpoint": prima_url, "rate_limit": 1000.0, "burst": 50, **PRIMA},
             "mapping": {"file": "mapping.toml"},
-            "engine": {"initial_cursor": since, **ENGINE},
+            "engine": {"initial_cursor": since, **ENGINE, **(engine or {})},
         }
         (self.folder / "ct-prima-sync.toml").write_text(to_toml(settings), encoding="utf-8")
 
@@ -277,3 +286,6 @@ def deployed(
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+        client = redis.Redis.from_url(redis_url)
+        client.delete(deployment.queue)  # what the test left queued goes with it
+        client.close()

@@ -52,6 +52,9 @@ QUEUE: Final = os.environ.get("CT_PRIMA_SYNC_CELERY_QUEUE", "ct-prima-sync")
 #: worker. A task still running then runs twice at once: harmless here (the ledger), but set it
 #: well above the longest run (`ct-prima-sync run` prints each run's duration).
 VISIBILITY_TIMEOUT: Final = _seconds("CT_PRIMA_SYNC_VISIBILITY_TIMEOUT", 3600)
+#: How often each worker looks for tasks whose worker died (older than the visibility timeout)
+#: and puts them back on the queue. Kombu's own default is every 100 s.
+RESTORE_EVERY: Final = _seconds("CT_PRIMA_SYNC_RESTORE_EVERY", 10)
 #: How often beat starts each flow.
 EVERY: Final = {
     "orders": _seconds("CT_PRIMA_SYNC_ORDERS_EVERY", 120),
@@ -67,7 +70,11 @@ app = Celery("sync_service")
 app.conf.update(
     broker_url=BROKER_URL,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+    broker_transport_options={
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": RESTORE_EVERY,
+        "unacked_restore_throttle": 1,
+    },
     task_default_queue=QUEUE,
     task_ignore_result=True,
     # Acknowledge a task after it ran, not when a worker takes it: a worker that dies mid-task
@@ -136,10 +143,13 @@ def sync_orders() -> dict[str, Any]:
         )
         try:
             with lock:
+                locked = time.time()
                 summary = worker.engine.sync_orders()
+                unlocking = time.time()  # read while still held: the next run starts after it
         except LockBusyError:
             return _report("orders", "skipped", started)
-    return _report("orders", "ran", started, **_ints(summary.as_dict()))
+    counts = _ints(summary.as_dict())
+    return _report("orders", "ran", started, locked=locked, unlocking=unlocking, **counts)
 
 
 @app.task(name="sync_service.sync_stock")
