@@ -1,4 +1,5 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``, ``nox -s bench``."""
+"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``, ``nox -s bench``,
+``nox -s docs``."""
 
 from __future__ import annotations
 
@@ -37,3 +38,10 @@ def bench(session: nox.Session) -> None:
     """Every benchmark under benchmarks/, each printing its ratio to a baseline run alongside."""
     session.install(*INSTALL)
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, as CI builds it: ``mkdocs build --strict`` (``serve`` to read it)."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", *(session.posargs or ["build", "--strict"]))
