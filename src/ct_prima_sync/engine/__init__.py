@@ -1,4 +1,5 @@
-"""The sync flows host applications call: ``SyncEngine`` (orders, stock, dispatch) and its
+"""The sync flows host applications call: ``SyncEngine`` (orders, stock, dispatch, finance
+postings) and its
 configuration and results; health, alert channels, going live (dry, shadow and hold runs) and
 personal-data retention."""
 
@@ -22,6 +23,8 @@ from ._health import FlowExpectation, FlowHealth, HealthPolicy, HealthReport, He
 from ._locks import LeaseLock, LockBusyError, LockLostError
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifier
 from ._order_flow import Outcome
+from ._postings_config import PostingBasis, PostingsConfig, PostingSink
+from ._postings_run import BatchOutcome, PostingKind, PostingSummary
 from ._problems import Problem, ProblemKind
 from ._retention import RetentionPolicy, forget_customer, purge_personal_data, scrub_detail
 from ._stock_config import StockIngest, StockRunConfig
@@ -36,6 +39,7 @@ __all__ = [
     "Alert",
     "AlertLevel",
     "AlertRoutes",
+    "BatchOutcome",
     "ChangeReason",
     "Clock",
     "Comparison",
@@ -63,6 +67,11 @@ __all__ = [
     "Notifier",
     "Outcome",
     "OwnerRoute",
+    "PostingBasis",
+    "PostingKind",
+    "PostingSink",
+    "PostingSummary",
+    "PostingsConfig",
     "Problem",
     "ProblemKind",
     "RehearsalReport",
