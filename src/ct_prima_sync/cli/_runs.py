@@ -51,6 +51,9 @@ __all__ = [
     "RunContext",
     "add_run",
     "dispatch_lines",
+    "open_engine",
+    "period_arg",
+    "postings_lines",
     "stock_lines",
     "summary_lines",
 ]
@@ -174,7 +177,7 @@ def _notifier(settings: Settings) -> RoutingNotifier | LoggingNotifier:
 
 
 @contextmanager
-def _engine(
+def open_engine(
     settings: Settings,
     flow: str,
     context: RunContext,
@@ -233,7 +236,7 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
         Progress(context.stderr, "orders") if context.show_progress and not rehearsing else None
     )
     hold = mode is GoLiveMode.HOLD and not args.dry_run
-    with _engine(settings, "order", context, hold=hold) as engine:
+    with open_engine(settings, "order", context, hold=hold) as engine:
         try:
             if rehearsing:
                 return _rehearse(engine, args)
@@ -299,7 +302,7 @@ def dispatch_lines(summary: DispatchSummary) -> tuple[str, ...]:
 
 
 def _dispatch(settings: Settings, _args: argparse.Namespace, context: RunContext) -> FlowResult:
-    with _engine(settings, "dispatch", context) as engine:
+    with open_engine(settings, "dispatch", context) as engine:
         summary = engine.sync_dispatch()
     return FlowResult(
         summary=summary.as_dict(),
@@ -347,7 +350,7 @@ def stock_lines(summary: StockRunSummary) -> tuple[str, ...]:
 
 
 def _stock(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
-    with _engine(settings, "stock", context) as engine:
+    with open_engine(settings, "stock", context) as engine:
         summary = engine.sync_stock(skus=args.skus, dry_run=args.dry_run, catalogue=args.catalogue)
     return FlowResult(
         summary=summary.as_dict(),
@@ -392,7 +395,7 @@ def _postings(settings: Settings, args: argparse.Namespace, context: RunContext)
             "the postings flow needs a [postings] section with [postings.accounts] in the "
             "settings file (docs/finance.md)"
         )
-    with _engine(settings, "postings", context, postings=config) as engine:
+    with open_engine(settings, "postings", context, postings=config) as engine:
         if args.confirm:
             batch = engine.confirm_batch_posted(args.confirm)
             return FlowResult(
@@ -461,7 +464,7 @@ def add_run(subparsers: Any) -> None:
     postings = parser.add_argument_group("the postings flow (docs/finance.md)")
     postings.add_argument(
         "--period",
-        type=_period,
+        type=period_arg,
         metavar="PERIOD",
         help="the period to close: a day (2026-11-03), a month (2026-11) or a range of days "
         "(2026-11-01..2026-11-15); default: yesterday in [postings] timezone",
@@ -556,7 +559,8 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
     return _exit_code(results, stop)
 
 
-def _period(text: str) -> str:
+def period_arg(text: str) -> str:
+    """An argparse type: a posting period (a day, a month or a range of days)."""
     try:
         return PostingPeriod.parse(text).label
     except ConfigurationError as exc:

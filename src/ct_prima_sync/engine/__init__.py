@@ -26,6 +26,7 @@ from ._order_flow import Outcome
 from ._postings_config import PostingBasis, PostingsConfig, PostingSink
 from ._postings_run import BatchOutcome, PostingKind, PostingSummary
 from ._problems import Problem, ProblemKind
+from ._reconcile_run import PRIMA_EXPORT_COLUMNS, ReconciliationReport, read_prima_export
 from ._retention import RetentionPolicy, forget_customer, purge_personal_data, scrub_detail
 from ._stock_config import StockIngest, StockRunConfig
 from ._stock_problems import StockProblemKind
@@ -36,6 +37,7 @@ from ._verify import VerifyReport
 
 __all__ = [
     "KNOWN_FLOWS",
+    "PRIMA_EXPORT_COLUMNS",
     "Alert",
     "AlertLevel",
     "AlertRoutes",
@@ -74,6 +76,7 @@ __all__ = [
     "PostingsConfig",
     "Problem",
     "ProblemKind",
+    "ReconciliationReport",
     "RehearsalReport",
     "RetentionPolicy",
     "RetryBackoff",
@@ -96,6 +99,7 @@ __all__ = [
     "compare_with_prima",
     "forget_customer",
     "purge_personal_data",
+    "read_prima_export",
     "scrub_detail",
     "tracing_available",
     "track_flow_run",

@@ -18,7 +18,7 @@ from ..errors import (
     DuplicateRecordError,
     PayloadError,
 )
-from ..mapping import MappingConfig, PostingPeriod
+from ..mapping import MappingConfig, PostingPeriod, PrimaListedOrder
 from ..prima import PrimaGateway
 from ..state import (
     ExceptionFilter,
@@ -53,6 +53,7 @@ from ._postings_config import PostingsConfig
 from ._postings_run import PostingRun, PostingSummary
 from ._problems import ProblemKind
 from ._queue import list_exceptions, replay_exceptions, resolve_finished_exceptions
+from ._reconcile_run import ReconciliationReport, reconcile_period
 from ._stock_config import StockIngest
 from ._stock_flow import StockFlow
 from ._stock_run import run_stock
@@ -764,6 +765,37 @@ class SyncEngine:
                 record.exception_id, note="confirmed as posted in Prima", now=self._clock.now()
             )
         return batch
+
+    def reconcile(
+        self,
+        period: PostingPeriod | str,
+        *,
+        repair: bool = False,
+        prima_orders: Iterable[PrimaListedOrder] | None = None,
+    ) -> ReconciliationReport:
+        """Reconcile ``period`` (a month, a day or a range of days in the business's timezone)
+        per currency across commercetools (orders created in the period, read from
+        commercetools itself), the ledger and Prima (each order's status, the posted batches),
+        and name every gap, order by order, with its owner (docs/finance.md).
+
+        ``prima_orders``: Prima's own list of the period's orders (a listing request the
+        installation has, or :func:`read_prima_export` of Prima's export file), for orders in
+        Prima but unknown to commercetools; without it the report says that check did not run.
+        ``repair``: orphans (in commercetools and eligible, never in the ledger) are ingested so
+        that the next order run sends them; the report lists them."""
+        chosen = self.posting_period(period)
+        now = self._clock.now()
+        return reconcile_period(
+            ct=self._ct,
+            prima=self._prima,
+            store=self._store,
+            mapping=self._mapping,
+            config=self.postings,
+            period=chosen,
+            prima_orders=None if prima_orders is None else list(prima_orders),
+            eligible=lambda order: readiness(order, self._config.eligibility, now) is Readiness.DUE,
+            repair=self.ingest_order if repair else None,
+        )
 
     # -- the stock flow ----------------------------------------------------------------------------
     def sync_stock(

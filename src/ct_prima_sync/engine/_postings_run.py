@@ -24,18 +24,16 @@ from typing import Any, Final
 
 from attrs import field, frozen
 
-from ..commercetools import CommercetoolsClient, Order
-from ..errors import CommercetoolsError, NotFoundError, PayloadError, PrimaError
+from ..commercetools import CommercetoolsClient
+from ..errors import CommercetoolsError, PayloadError, PrimaError
 from ..mapping import (
     MappingConfig,
     MissingAccount,
     PostingEntry,
     PostingMode,
     PostingPeriod,
-    build_entries,
     build_journal,
     check_batch,
-    map_order,
     plan_batches,
 )
 from ..money import Money
@@ -54,7 +52,8 @@ from ..state import (
 from ._clock import Clock
 from ._postings_config import PostingBasis, PostingsConfig, PostingSink
 from ._postings_journal import journal_from_json, journal_to_json
-from ._postings_source import posting_source
+from ._postings_read import payments_of, read_orders
+from ._postings_source import order_entries
 
 __all__ = ["BatchOutcome", "PostingKind", "PostingRun", "PostingSummary"]
 
@@ -262,64 +261,47 @@ class PostingRun:
         )
         missing_orders: set[str] = set()
         entries: list[PostingEntry] = []
+        try:
+            orders = read_orders(self._ct, [r.order_id for r in records])
+            payments = payments_of(self._ct, list(orders.values()))
+        except PayloadError:
+            raise
+        except CommercetoolsError as exc:
+            _log.warning("commercetools did not answer: %s", type(exc).__name__)
+            raise _UnavailableError("CT_UNAVAILABLE") from None
         for record in records:
-            order = self._read(record)
+            order = orders.get(record.order_id)
             if order is None:
+                self._problem(
+                    PostingKind.ORDER_NOT_FOUND,
+                    record.order_id,
+                    {},
+                    "the order is in Prima but no longer in commercetools: post it by hand",
+                )
                 continue
-            try:
-                payments = self._ct.payments.for_order(order)
-            except NotFoundError:
-                payments = ()
-            except CommercetoolsError as exc:
-                _log.warning("commercetools did not answer for payments: %s", type(exc).__name__)
-                raise _UnavailableError("CT_UNAVAILABLE") from None
-            sales_order = None
-            if self._config.mode is PostingMode.REVENUE:
-                mapped = map_order(order, self._mapping, payments=payments)
-                if mapped.sales_order is None:
-                    self._problem(
-                        PostingKind.NOT_MAPPED,
-                        record.order_id,
-                        {"issues": sorted({str(i.code) for i in mapped.issues})},
-                        "the order no longer maps; fix it as its exception says, then close again",
-                    )
-                    continue
-                sales_order = mapped.sales_order
             record_despatch = despatch.get(record.order_id)
-            source = posting_source(
+            made = order_entries(
                 order,
-                payments=payments,
-                zone=self._config.zone,
-                basis=self._config.effective_basis,
-                sales_order=sales_order,
+                payments=payments.get(order.id, ()),
+                config=self._config,
+                mapping=self._mapping,
                 despatched_on=record_despatch.first_despatched_on if record_despatch else None,
             )
-            built, missing = build_entries(
-                source, mode=self._config.mode, accounts=self._config.accounts
-            )
+            if made.unmapped:
+                self._problem(
+                    PostingKind.NOT_MAPPED,
+                    record.order_id,
+                    {"issues": list(made.unmapped)},
+                    "the order no longer maps; fix it as its exception says, then close again",
+                )
+                continue
+            built, missing = made.entries, made.missing
             entries += built
             for gap in missing:
                 missing_orders.add(gap.order_id)
                 self._missing(gap, now)
         self._resolve_fixed(records, missing_orders, now)
         return entries
-
-    def _read(self, record: OrderRecord) -> Order | None:
-        try:
-            return self._ct.orders.get(record.order_id)
-        except NotFoundError:
-            self._problem(
-                PostingKind.ORDER_NOT_FOUND,
-                record.order_id,
-                {},
-                "the order is in Prima but no longer in commercetools: post it by hand",
-            )
-            return None
-        except PayloadError:
-            raise
-        except CommercetoolsError as exc:
-            _log.warning("commercetools did not answer: %s", type(exc).__name__)
-            raise _UnavailableError("CT_UNAVAILABLE") from None
 
     def _missing(self, gap: MissingAccount, now: datetime) -> None:
         where = f"{gap.role}" + (f" {gap.key!r}" if gap.key else "")

@@ -10,15 +10,28 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from attrs import frozen
+
 from ..commercetools import Order
 from ..commercetools._models.enums import OrderState, TransactionState, TransactionType
 from ..commercetools._models.payment import Payment
-from ..mapping import AccountRole, PaymentMovement, PostingSource, RevenueItem
+from ..mapping import (
+    AccountRole,
+    MappingConfig,
+    MissingAccount,
+    PaymentMovement,
+    PostingEntry,
+    PostingMode,
+    PostingSource,
+    RevenueItem,
+    build_entries,
+    map_order,
+)
 from ..money import Money
 from ..prima import SalesOrder
-from ._postings_config import PostingBasis
+from ._postings_config import PostingBasis, PostingsConfig
 
-__all__ = ["business_day", "posting_source"]
+__all__ = ["OrderEntries", "business_day", "order_entries", "posting_source", "reversal_due"]
 
 _TAKEN = {TransactionType.CHARGE: 1, TransactionType.REFUND: -1, TransactionType.CHARGEBACK: -1}
 
@@ -119,4 +132,53 @@ def posting_source(
         revenue=_revenue(sales_order) if sales_order is not None else (),
         sale_on=sale_on,
         cancelled_on=business_day(order.last_modified_at, zone) if cancelled else None,
+    )
+
+
+@frozen(kw_only=True)
+class OrderEntries:
+    """The entries an order makes now, the amounts without an account, and (revenue mode) the
+    mapping issue codes that stop it from making any."""
+
+    entries: tuple[PostingEntry, ...] = ()
+    missing: tuple[MissingAccount, ...] = ()
+    unmapped: tuple[str, ...] = ()
+
+
+def order_entries(
+    order: Order,
+    *,
+    payments: Sequence[Payment] | None,
+    config: PostingsConfig,
+    mapping: MappingConfig,
+    despatched_on: date | None = None,
+) -> OrderEntries:
+    """Every posting entry of ``order`` as it stands, in ``config``'s mode."""
+    sales_order = None
+    if config.mode is PostingMode.REVENUE:
+        mapped = map_order(order, mapping, payments=payments)
+        if mapped.sales_order is None:
+            return OrderEntries(unmapped=tuple(sorted({str(i.code) for i in mapped.issues})))
+        sales_order = mapped.sales_order
+    source = posting_source(
+        order,
+        payments=payments,
+        zone=config.zone,
+        basis=config.effective_basis,
+        sales_order=sales_order,
+        despatched_on=despatched_on,
+    )
+    entries, missing = build_entries(source, mode=config.mode, accounts=config.accounts)
+    return OrderEntries(entries=tuple(entries), missing=tuple(missing))
+
+
+def reversal_due(order: Order) -> bool:
+    """Whether commercetools says the order was cancelled or (partly) refunded: cancelled, or a
+    return whose payment state is ``Refunded``."""
+    if order.order_state == OrderState.CANCELLED:
+        return True
+    return any(
+        str(item.payment_state) == "Refunded"
+        for info in order.return_info or ()
+        for item in info.items
     )
