@@ -4,11 +4,12 @@ the postings and reconciliation read them: not one request per order and per pay
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from ..commercetools import CommercetoolsClient, Order
 from ..commercetools._models.payment import Payment
 
-__all__ = ["payments_of", "read_orders"]
+__all__ = ["changed_since", "payments_of", "read_orders"]
 
 _CHUNK = 50
 
@@ -39,3 +40,18 @@ def payments_of(ct: CommercetoolsClient, orders: Sequence[Order]) -> dict[str, t
         order.id: tuple(fetched[pid] for pid in wanted.get(order.id, ()) if pid in fetched)
         for order in orders
     }
+
+
+def changed_since(ct: CommercetoolsClient, since: datetime) -> set[str]:
+    """Ids of the orders modified at or after ``since``, or holding a payment that was (a refund
+    added to a payment changes the payment, not always the order)."""
+    when = {"ctpsSince": since}
+    changed = {o.id for o in ct.orders.query("lastModifiedAt >= :ctpsSince", variables=when)}
+    paid = [p.id for p in ct.payments.query("lastModifiedAt >= :ctpsSince", variables=when)]
+    for start in range(0, len(paid), _CHUNK):
+        chunk = paid[start : start + _CHUNK]
+        changed |= {
+            o.id
+            for o in ct.orders.query("paymentInfo(payments(id in :ids))", variables={"ids": chunk})
+        }
+    return changed

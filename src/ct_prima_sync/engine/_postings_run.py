@@ -52,7 +52,7 @@ from ..state import (
 from ._clock import Clock
 from ._postings_config import PostingBasis, PostingsConfig, PostingSink
 from ._postings_journal import journal_from_json, journal_to_json
-from ._postings_read import payments_of, read_orders
+from ._postings_read import changed_since, payments_of, read_orders
 from ._postings_source import order_entries
 
 __all__ = ["BatchOutcome", "PostingKind", "PostingRun", "PostingSummary"]
@@ -62,6 +62,8 @@ _log = logging.getLogger("ct_prima_sync.engine.postings")
 FLOW: Final = "postings"
 _LOCK: Final = "postings"
 _IN_PRIMA: Final = (OrderStatus.SUBMITTED, OrderStatus.DONE)
+#: How far before the last read a close looks again for changes (clocks of two systems).
+_OVERLAP: Final = timedelta(minutes=10)
 
 
 class PostingKind:
@@ -170,6 +172,7 @@ class PostingRun:
         self._csv = JournalCsvSink(Path(config.directory), config.csv)
         self._prima = prima
         self._problems: dict[str, int] = {}
+        self._read_at = clock.now()
 
     @property
     def kind(self) -> str:
@@ -200,6 +203,7 @@ class PostingRun:
             )
             records = self._candidates(period)
             entries = self._entries(records)
+            self._store.set_cursor(self._cursor, self._read_at.isoformat(), now=self._read_at)
         except _UnavailableError as down:
             return _with(base, outcomes, problems=self._problems, stopped=down.kind)
         batched = {
@@ -247,10 +251,34 @@ class PostingRun:
 
     # -- reading ------------------------------------------------------------------------------
     def _candidates(self, period: PostingPeriod) -> list[OrderRecord]:
+        """The orders to read: in Prima and within the look-back; after the first close only
+        those without a batched entry yet and those commercetools changed since the last read
+        (the order, or one of its payments), so a close costs what changed, not the month."""
         zone = self._config.zone
         start = datetime.combine(period.start, time(), zone)
         cutoff = start - timedelta(days=self._config.lookback_days)
-        return [r for r in self._store.list_orders(_IN_PRIMA) if r.created_at >= cutoff]
+        recent = [r for r in self._store.list_orders(_IN_PRIMA) if r.created_at >= cutoff]
+        cursor = self._store.get_cursor(self._cursor)
+        self._read_at = self._clock.now()
+        if cursor is None:
+            return recent
+        since = datetime.fromisoformat(cursor.value) - _OVERLAP
+        try:
+            changed = changed_since(self._ct, since)
+        except PayloadError:
+            raise
+        except CommercetoolsError as exc:
+            _log.warning("commercetools did not answer: %s", type(exc).__name__)
+            raise _UnavailableError("CT_UNAVAILABLE") from None
+        batched = {
+            m.order_id
+            for _, m in self._store.entries_of([r.order_id for r in recent], kind=self.kind)
+        }
+        return [r for r in recent if r.order_id in changed or r.order_id not in batched]
+
+    @property
+    def _cursor(self) -> str:
+        return f"postings.{self.kind}.readAt"
 
     def _entries(self, records: Sequence[OrderRecord]) -> list[PostingEntry]:
         now = self._clock.now()
