@@ -29,10 +29,9 @@ def test_a_day_is_closed_once_and_closing_it_again_posts_nothing(tmp_path: Path)
         settings = write_settings(tmp_path, scenario, ct_url=ct_url, prima_url=prima_url)
         with settings.open("a", encoding="utf-8") as handle:
             handle.write(POSTINGS)
-        orders = run_cli("run", "orders", "--config", str(settings))
-        assert orders.returncode == 0, orders.stderr
+        assert run_in_process("run", "orders", "--config", str(settings))[0] == 0
         first = run_cli("run", "postings", "--period", "2026-11-20", "--config", str(settings))
-        again = run_cli(
+        code, out, _ = run_in_process(
             "run", "postings", "--period", "2026-11-20", "--config", str(settings),
             "--format", "json",
         )  # fmt: skip
@@ -40,8 +39,8 @@ def test_a_day_is_closed_once_and_closing_it_again_posts_nothing(tmp_path: Path)
     assert "settlement-2026-11-20-EUR-001: 8 entries" in first.stdout
     [written] = (tmp_path / "postings").iterdir()
     assert written.name == "journal-settlement-2026-11-20-EUR-001.csv"
-    assert again.returncode == 0, again.stderr
-    summary = json.loads(again.stdout)
+    assert code == 0
+    summary = json.loads(out)
     assert (summary["posted"], summary["batches"]) == (0, [])
     assert len(list((tmp_path / "postings").iterdir())) == 1
 
@@ -56,7 +55,7 @@ def test_postings_with_commercetools_gone_stop_with_one_sentence_and_exit_1(
             settings = write_settings(tmp_path, scenario, ct_url=ct_url, prima_url=prima_url)
             with settings.open("a", encoding="utf-8") as handle:
                 handle.write(POSTINGS)
-            assert run_cli("run", "orders", "--config", str(settings)).returncode == 0
+            assert run_in_process("run", "orders", "--config", str(settings))[0] == 0
         gone = run_cli("run", "postings", "--period", "2026-11-20", "--config", str(settings))
     assert gone.returncode == 1
     assert "STOPPED: commercetools did not answer" in gone.stdout
