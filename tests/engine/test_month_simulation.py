@@ -317,7 +317,7 @@ def _add_to_gross(units: int) -> Any:
     return edit
 
 
-@pytest.mark.parametrize("month", [int(__import__("os").environ.get("MONTH_PER_DAY", "6"))], indirect=True)
+@pytest.mark.parametrize("month", [6], indirect=True)
 def test_a_month_closed_daily_balances_to_the_cent_and_every_planted_gap_is_named(
     month: Month,
 ) -> None:

@@ -12,14 +12,14 @@ import csv
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 
 from ..commercetools import CommercetoolsClient, Order
-from ..errors import CommercetoolsError, ConfigurationError, PrimaError
+from ..errors import CommercetoolsError, ConfigurationError, CtPrimaSyncError, PrimaError
 from ..mapping import (
     BatchCheck,
     MappingConfig,
@@ -126,9 +126,8 @@ def read_prima_export(path: Path, period: PostingPeriod | None = None) -> list[P
             gross = Money.from_decimal(
                 Decimal(row["gross"].strip()), currency, default_fraction_digits(currency)
             )
-        except (ValueError, InvalidOperation, ArithmeticError) as exc:
-            raise ConfigurationError(f"the Prima export {path} line {number}: {exc}") from None
-        except Exception as exc:  # a wrong currency code, an amount with too many digits
+        except (ValueError, ArithmeticError, CtPrimaSyncError) as exc:
+            # a wrong date, currency code or amount (too many digits for the currency)
             raise ConfigurationError(f"the Prima export {path} line {number}: {exc}") from None
         if period is None or day in period:
             listed.append(
