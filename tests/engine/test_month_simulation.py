@@ -329,3 +329,27 @@ def test_a_month_closed_daily_balances_to_the_cent_and_every_planted_gap_is_name
 @pytest.mark.parametrize("month", [100], indirect=True)
 def test_a_month_of_three_thousand_orders_balances_to_the_cent(month: Month) -> None:
     _check_month(month)
+
+
+def test_a_refund_read_before_its_day_is_closed_is_posted_when_that_day_is(
+    tmp_path: Path,
+) -> None:
+    month = Month(tmp_path, orders_per_day=2)
+    try:
+        month.trade(date(2026, 11, 2))
+        month.close(date(2026, 11, 2))
+        refund_at = datetime(2026, 11, 3, 10, tzinfo=BERLIN)
+        month.clock.advance((refund_at - month.clock.now()).total_seconds())
+        month.pay(month.orders[0], 100, "Refund", refund_at)
+        month.clock.advance(3600)
+
+        catch_up = month.engine.post_batches(period="2026-11-02")  # reads it: not its day
+        month.close(date(2026, 11, 3))
+
+        assert catch_up.batches == ()
+        [batch] = month.store.list_batches(kind="settlement", period="2026-11-03")
+        [member] = month.store.batch_members(batch.batch_id)
+        assert (member.order_id, member.totals.gross) == (month.orders[0]["id"], -100)
+    finally:
+        month.ct.close()
+        month.store.close()

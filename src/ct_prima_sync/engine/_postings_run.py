@@ -259,7 +259,9 @@ class PostingRun:
         cutoff = start - timedelta(days=self._config.lookback_days)
         recent = [r for r in self._store.list_orders(_IN_PRIMA) if r.created_at >= cutoff]
         cursor = self._store.get_cursor(self._cursor)
-        self._read_at = self._clock.now()
+        # The next close reads again what changed after this period ended: a refund dated after
+        # it is read now but belongs to a later period, whose close must still find it.
+        self._read_at = min(self._clock.now(), datetime.combine(period.end, time(), zone))
         if cursor is None:
             return recent
         since = datetime.fromisoformat(cursor.value) - _OVERLAP
