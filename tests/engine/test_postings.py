@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ct_prima_sync.engine import PostingBasis, PostingsConfig, PostingSink, SyncEngine
-from ct_prima_sync.mapping import PostingAccounts, PostingMode
+from ct_prima_sync.errors import ConfigurationError
+from ct_prima_sync.mapping import DispatchConfig, PostingAccounts, PostingMode
 from ct_prima_sync.state import BatchStatus, ExceptionFilter, Owner, StateStore
-from ct_prima_sync.testing import FakePrima
+from ct_prima_sync.testing import FakePrima, PrimaFault, PrimaFaultKind
 from ct_prima_sync.testing.factories import make_payment
 from ct_prima_sync.testing.scenario import SyncScenario
 
@@ -189,7 +191,6 @@ def test_a_file_left_by_a_crash_is_never_rewritten_and_names_itself_to_finance(
 def test_a_prima_outage_leaves_the_batch_closed_and_the_next_close_sends_the_same_one(
     store: StateStore, make_engine: EngineFactory, scenario: SyncScenario, tmp_path: Path
 ) -> None:
-    from ct_prima_sync.testing import PrimaFault, PrimaFaultKind
 
     _pay(scenario)
     prima = FakePrima(scenario.world, sleep=lambda _s: None)
@@ -240,8 +241,33 @@ def test_the_revenue_mode_posts_revenue_tax_and_shipping_that_sum_to_the_gross(
 def test_a_wrong_period_is_refused_before_anything_is_read(
     store: StateStore, make_engine: EngineFactory, tmp_path: Path, text: str
 ) -> None:
-    from ct_prima_sync.errors import ConfigurationError
 
     engine = _engine(make_engine, store, _config(tmp_path))
     with pytest.raises(ConfigurationError, match="period"):
         engine.post_batches(period=text)
+
+
+def test_the_revenue_mode_recognises_a_sale_on_the_day_prima_despatched_it(
+    store: StateStore, make_engine: EngineFactory, scenario: SyncScenario, tmp_path: Path
+) -> None:
+    _pay(scenario)
+    engine = _engine(
+        make_engine,
+        store,
+        _config(tmp_path, mode=PostingMode.REVENUE),
+        dispatch=DispatchConfig(despatch_details=True),
+    )
+    engine.sync_orders()
+    shipped = scenario.world.orders()[0]
+    scenario.world.despatch(shipped.order_number, on=date(2026, 11, 21))
+    engine.sync_dispatch()
+
+    before = engine.post_batches(period="2026-11-20")
+    on_the_day = engine.post_batches(period="2026-11-21")
+
+    assert before.batches == ()
+    [outcome] = on_the_day.batches
+    [member] = store.batch_members(outcome.batch_id)
+    assert (member.order_id, member.entry) == (shipped.order.external_id, "sale")
+    assert member.totals.gross == shipped.order.totals.gross.minor_units
+    assert member.totals.net + member.totals.tax == member.totals.gross
