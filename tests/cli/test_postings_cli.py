@@ -22,6 +22,10 @@ clearing = { "*" = "1200" }
 """
 
 
+#: commercetools gone: one attempt each, so the test does not wait out the backoff.
+FAIL_FAST = "\n[commercetools.retry]\nmax_attempts = 1\n"
+
+
 def test_a_day_is_closed_once_and_closing_it_again_posts_nothing(tmp_path: Path) -> None:
     scenario = build_scenario(orders=8, bad_every=0, seed=7)
     emulator = PrimaEmulator(scenario.world)
@@ -54,7 +58,7 @@ def test_postings_with_commercetools_gone_stop_with_one_sentence_and_exit_1(
         with scenario.commercetools.serve() as ct_url:
             settings = write_settings(tmp_path, scenario, ct_url=ct_url, prima_url=prima_url)
             with settings.open("a", encoding="utf-8") as handle:
-                handle.write(POSTINGS)
+                handle.write(POSTINGS + FAIL_FAST)
             assert run_in_process("run", "orders", "--config", str(settings))[0] == 0
         gone = run_cli("run", "postings", "--period", "2026-11-20", "--config", str(settings))
     assert gone.returncode == 1

@@ -11,7 +11,7 @@ from ct_prima_sync.testing.factories import LineSpec, make_order
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
 
 from .conftest import assert_no_traceback, run_cli, run_in_process, write_settings
-from .test_postings_cli import POSTINGS
+from .test_postings_cli import FAIL_FAST, POSTINGS
 
 
 def _orphan(scenario: SyncScenario) -> dict[str, object]:
@@ -62,6 +62,8 @@ def test_reconcile_with_commercetools_gone_is_one_sentence_and_exits_2(tmp_path:
     with emulator.serve() as prima_url:
         with scenario.commercetools.serve() as ct_url:
             settings = write_settings(tmp_path, scenario, ct_url=ct_url, prima_url=prima_url)
+            with settings.open("a", encoding="utf-8") as handle:
+                handle.write(FAIL_FAST)
         result = run_cli("reconcile", "--period", "2026-11", "--config", str(settings))
     assert result.returncode == 2
     [error] = [line for line in result.stderr.splitlines() if line.startswith("ct-prima-sync:")]
