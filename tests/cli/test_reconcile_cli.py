@@ -63,7 +63,7 @@ def test_reconcile_with_commercetools_gone_is_one_sentence_and_exits_2(tmp_path:
         with scenario.commercetools.serve() as ct_url:
             settings = write_settings(tmp_path, scenario, ct_url=ct_url, prima_url=prima_url)
             with settings.open("a", encoding="utf-8") as handle:
-                handle.write(FAIL_FAST)
+                handle.write(POSTINGS + FAIL_FAST)
         result = run_cli("reconcile", "--period", "2026-11", "--config", str(settings))
     assert result.returncode == 2
     [error] = [line for line in result.stderr.splitlines() if line.startswith("ct-prima-sync:")]
@@ -80,6 +80,10 @@ def test_reconcile_needs_a_period_and_a_readable_export(tmp_path: Path) -> None:
     assert "is not a month" in err
     settings = tmp_path / "sync.toml"
     settings.write_text('[state]\nurl = "memory://"\n', encoding="utf-8")
+    code, _, err = run_in_process("reconcile", "--period", "2026-11", "--config", str(settings))
+    assert code == 2
+    assert "reconcile needs a [postings] section" in err
+    settings.write_text('[state]\nurl = "memory://"\n' + POSTINGS, encoding="utf-8")
     export = tmp_path / "export.csv"
     export.write_text("order_number,currency\nX,EUR\n", encoding="utf-8")
     code, _, err = run_in_process(

@@ -65,6 +65,11 @@ def add_reconcile(subparsers: Any) -> None:
 def _run_reconcile(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) -> int:
     period = PostingPeriod.parse(args.period)
     settings = load(args)
+    if settings.postings_config is None:
+        raise UsageError(
+            "reconcile needs a [postings] section (its timezone decides the period, its accounts "
+            "what should be posted): see docs/finance.md"
+        )
     prima_orders = None
     if args.prima_export:
         prima_orders = read_prima_export(Path(args.prima_export), period)
