@@ -48,11 +48,7 @@ def test_the_demo_never_overwrites_a_file_or_a_folder(tmp_path: Path) -> None:
         (["demo", "--orders", "many"], "argument --orders: expected a whole number, got 'many'"),
         (["demo", "--orders", "1000000"], "--orders must be at most 100000"),
         (["demo", "--bad-every", "-1"], "argument --bad-every: must not be negative"),
-        (
-            ["run", "postings"],
-            "the postings flow is not available in this version (available: orders, stock, "
-            "dispatch)",
-        ),
+        (["run", "dispatch", "--period", "2026-11"], "--period and --confirm belong to the"),
         (["run", "orders", "--sku", "A"], "--sku and --catalogue belong to the stock flow"),
         (["run", "dispatch", "--catalogue"], "--sku and --catalogue belong to the stock flow"),
         (["run", "--sku", "A"], "--sku belongs to one stock run: run stock --sku SKU"),

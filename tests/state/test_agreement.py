@@ -430,19 +430,34 @@ class StoresAgree(RuleBasedStateMachine):
     def upsert_stock(self, updates: list[StockUpdate]) -> None:
         self._same(lambda s: s.upsert_stock(updates, now=self.now))
 
-    @rule(batch=BATCHES, kind=st.sampled_from(["revenue", "fees"]))
-    def create_batch(self, batch: str, kind: str) -> None:
-        self._same(lambda s: s.create_batch(batch, kind=kind, now=self.now))
+    @rule(
+        batch=BATCHES,
+        kind=st.sampled_from(["revenue", "fees"]),
+        period=st.sampled_from(["", "2026-11", "2026-11-03"]),
+    )
+    def create_batch(self, batch: str, kind: str, period: str) -> None:
+        self._same(
+            lambda s: s.create_batch(
+                batch, kind=kind, now=self.now, period=period, currency="JPY", sequence=len(batch)
+            )
+        )
 
-    @rule(batch=BATCHES, orders=st.lists(st.sampled_from(["o1", "o2", "o3"]), max_size=3))
-    def add_to_batch(self, batch: str, orders: list[str]) -> None:
-        totals = OrderTotals(currency="JPY", fraction_digits=0, net=10, tax=1, gross=11)
-        members = [BatchMember(order_id=o, totals=totals) for o in orders]
-        self._same(lambda s: s.add_to_batch(batch, members))
+    @rule(
+        batch=BATCHES,
+        members=st.lists(
+            st.tuples(st.sampled_from(["o1", "o2", "o3"]), st.sampled_from(["", "sale", "cancel"])),
+            max_size=3,
+        ),
+        gross=st.integers(-50, 50),
+    )
+    def add_to_batch(self, batch: str, members: list[tuple[str, str]], gross: int) -> None:
+        totals = OrderTotals(currency="JPY", fraction_digits=0, net=gross, tax=0, gross=gross)
+        entries = [BatchMember(order_id=o, totals=totals, entry=e) for o, e in members]
+        self._same(lambda s: s.add_to_batch(batch, entries))
 
-    @rule(batch=BATCHES)
-    def close_batch(self, batch: str) -> None:
-        self._same(lambda s: s.close_batch(batch, now=self.now))
+    @rule(batch=BATCHES, journal=st.sampled_from([None, '{"lines": []}']))
+    def close_batch(self, batch: str, journal: str | None) -> None:
+        self._same(lambda s: s.close_batch(batch, now=self.now, journal=journal))
 
     @rule(batch=BATCHES)
     def post_batch(self, batch: str) -> None:
@@ -480,7 +495,14 @@ class StoresAgree(RuleBasedStateMachine):
                 s.pending_stock(),
                 [s.order_lines(f"order-{n:05d}") for n in ORDERS],
                 [(s.get_batch(b), s.batch_members(b)) for b in ("B1", "B2", "B3")],
-                [s.batch_of(o, kind=k) for o in ("o1", "o2", "o3") for k in ("revenue", "fees")],
+                [
+                    s.batch_of(o, kind=k, entry=e)
+                    for o in ("o1", "o2", "o3")
+                    for k in ("revenue", "fees")
+                    for e in ("", "sale", "cancel")
+                ],
+                [s.list_batches(kind=k, period=p) for k in ("revenue", None) for p in ("", None)],
+                [s.entries_of(["o1", "o3", "o9"], kind=k) for k in ("revenue", "fees")],
                 [
                     s.try_lock(n, owner="probe", ttl_seconds=1, now=self.now)
                     for n in ("stock", "postings")

@@ -218,6 +218,54 @@ def test_an_order_is_in_at_most_one_batch_per_kind(store: StateStore) -> None:
     assert store.batch_members("B1")[0].totals == totals
 
 
+def test_each_entry_of_an_order_is_in_one_batch_and_reversals_go_in_later_ones(
+    store: StateStore,
+) -> None:
+    sale = OrderTotals(currency="EUR", fraction_digits=2, net=100, tax=19, gross=119)
+    refund = OrderTotals(currency="EUR", fraction_digits=2, net=-50, tax=-9, gross=-59)
+    store.create_batch(
+        "revenue-2026-11-EUR-001",
+        kind="revenue",
+        now=at(0),
+        period="2026-11",
+        currency="EUR",
+        sequence=1,
+    )
+    store.add_to_batch(
+        "revenue-2026-11-EUR-001", [BatchMember(order_id="o1", totals=sale, entry="sale")]
+    )
+    store.close_batch("revenue-2026-11-EUR-001", now=at(1), journal='{"lines": 2}')
+    store.mark_batch_posted("revenue-2026-11-EUR-001", reference="J1", now=at(2))
+    store.create_batch("revenue-2026-12-EUR-001", kind="revenue", now=at(3), period="2026-12")
+    with pytest.raises(DuplicateRecordError):
+        store.add_to_batch(
+            "revenue-2026-12-EUR-001", [BatchMember(order_id="o1", totals=sale, entry="sale")]
+        )
+    store.add_to_batch(
+        "revenue-2026-12-EUR-001",
+        [BatchMember(order_id="o1", totals=refund, entry="refund:t1")],
+    )
+    assert store.batch_of("o1", kind="revenue", entry="sale") == "revenue-2026-11-EUR-001"
+    assert store.batch_of("o1", kind="revenue", entry="refund:t1") == "revenue-2026-12-EUR-001"
+    assert store.entries_of(["o1", "o2"], kind="revenue") == [
+        ("revenue-2026-12-EUR-001", BatchMember(order_id="o1", totals=refund, entry="refund:t1")),
+        ("revenue-2026-11-EUR-001", BatchMember(order_id="o1", totals=sale, entry="sale")),
+    ]
+    assert store.entries_of(["o1"], kind="fees") == []
+    november = store.get_batch("revenue-2026-11-EUR-001")
+    assert november is not None
+    assert (november.period, november.currency, november.sequence, november.journal) == (
+        "2026-11",
+        "EUR",
+        1,
+        '{"lines": 2}',
+    )
+    assert [b.batch_id for b in store.list_batches(kind="revenue", period="2026-12")] == [
+        "revenue-2026-12-EUR-001"
+    ]
+    assert len(store.list_batches()) == 2
+
+
 def test_a_batch_moves_from_open_to_closed_to_posted(store: StateStore) -> None:
     store.create_batch("B1", kind="revenue", now=at(0))
     with pytest.raises(StateError, match="not closed"):

@@ -22,6 +22,7 @@ from ._orders import add_map_order, add_order
 from ._prima import add_prima
 from ._privacy import add_forget_customer, add_purge
 from ._queue import add_exceptions, add_resolve, add_retry
+from ._reconcile import add_reconcile
 from ._reports import add_health
 from ._runs import add_run
 from ._signals import install_termination
@@ -40,6 +41,7 @@ COMMANDS: Final[tuple[Callable[[Any], None], ...]] = (
     add_retry,
     add_resolve,
     add_health,
+    add_reconcile,
     add_migrate,
     add_metrics,
     add_test_alerts,

@@ -23,6 +23,8 @@ from ..engine import (
     GoLiveMode,
     HoldingPrima,
     LoggingNotifier,
+    PostingsConfig,
+    PostingSummary,
     RehearsalReport,
     RoutingNotifier,
     RunSummary,
@@ -31,6 +33,8 @@ from ..engine import (
     SyncEngine,
     SystemClock,
 )
+from ..errors import ConfigurationError
+from ..mapping import PostingPeriod
 from ..money import Money
 from ..prima import OmlinkClient, PrimaGateway
 from ..settings import Settings
@@ -47,6 +51,9 @@ __all__ = [
     "RunContext",
     "add_run",
     "dispatch_lines",
+    "open_engine",
+    "period_arg",
+    "postings_lines",
     "stock_lines",
     "summary_lines",
 ]
@@ -170,8 +177,13 @@ def _notifier(settings: Settings) -> RoutingNotifier | LoggingNotifier:
 
 
 @contextmanager
-def _engine(
-    settings: Settings, flow: str, context: RunContext, *, hold: bool = False
+def open_engine(
+    settings: Settings,
+    flow: str,
+    context: RunContext,
+    *,
+    hold: bool = False,
+    postings: PostingsConfig | None = None,
 ) -> Iterator[SyncEngine]:
     """An engine over the systems and state of the settings, stoppable by signals while it is
     in use, alerting where ``[alerts]`` says (``hold``: orders go to Prima with
@@ -208,6 +220,7 @@ def _engine(
             config=settings.engine,
             clock=clock,
             notifier=notifier,
+            postings=postings,
         )
         context.stop_hooks.append(engine.request_stop)
         try:
@@ -223,7 +236,7 @@ def _orders(settings: Settings, args: argparse.Namespace, context: RunContext) -
         Progress(context.stderr, "orders") if context.show_progress and not rehearsing else None
     )
     hold = mode is GoLiveMode.HOLD and not args.dry_run
-    with _engine(settings, "order", context, hold=hold) as engine:
+    with open_engine(settings, "order", context, hold=hold) as engine:
         try:
             if rehearsing:
                 return _rehearse(engine, args)
@@ -289,7 +302,7 @@ def dispatch_lines(summary: DispatchSummary) -> tuple[str, ...]:
 
 
 def _dispatch(settings: Settings, _args: argparse.Namespace, context: RunContext) -> FlowResult:
-    with _engine(settings, "dispatch", context) as engine:
+    with open_engine(settings, "dispatch", context) as engine:
         summary = engine.sync_dispatch()
     return FlowResult(
         summary=summary.as_dict(),
@@ -337,7 +350,7 @@ def stock_lines(summary: StockRunSummary) -> tuple[str, ...]:
 
 
 def _stock(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
-    with _engine(settings, "stock", context) as engine:
+    with open_engine(settings, "stock", context) as engine:
         summary = engine.sync_stock(skus=args.skus, dry_run=args.dry_run, catalogue=args.catalogue)
     return FlowResult(
         summary=summary.as_dict(),
@@ -347,12 +360,65 @@ def _stock(settings: Settings, args: argparse.Namespace, context: RunContext) ->
     )
 
 
+def postings_lines(summary: PostingSummary) -> tuple[str, ...]:
+    """The postings run's summary for people."""
+    if summary.stopped == "running":
+        return ("postings: another close is running; this one did nothing",)
+    lines = [
+        f"postings ({summary.mode}, {summary.period}): {summary.posted} batches posted, "
+        f"{summary.entries_batched} entries from {summary.orders_read} orders read"
+        + (f", {summary.late_entries} late from earlier periods" if summary.late_entries else ""),
+    ]
+    lines += [
+        f"  {b.batch_id}: {b.entries} entries, {b.gross} {b.status}"
+        + (f" ({b.reference})" if b.reference else "")
+        for b in summary.batches
+    ]
+    if not summary.batches:
+        lines.append("  nothing new to post")
+    if summary.problems:
+        lines.append(
+            "  exceptions for finance: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(summary.problems.items()))
+            + " (ct-prima-sync exceptions --owner finance)"
+        )
+    if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"):
+        system = "Prima" if summary.stopped == "PRIMA_UNAVAILABLE" else "commercetools"
+        lines.append(f"  STOPPED: {system} did not answer; the next close carries on")
+    return tuple(lines)
+
+
+def _postings(settings: Settings, args: argparse.Namespace, context: RunContext) -> FlowResult:
+    config = settings.postings_config
+    if config is None:
+        raise UsageError(
+            "the postings flow needs a [postings] section with [postings.accounts] in the "
+            "settings file (docs/finance.md)"
+        )
+    with open_engine(settings, "postings", context, postings=config) as engine:
+        if args.confirm:
+            batch = engine.confirm_batch_posted(args.confirm)
+            return FlowResult(
+                summary={"confirmed": batch.batch_id},
+                lines=(f"postings: {batch.batch_id} recorded as posted; it is never sent again",),
+                completed=True,
+            )
+        summary = engine.post_batches(period=args.period)
+    down = summary.stopped if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE") else None
+    return FlowResult(
+        summary=summary.as_dict(),
+        lines=postings_lines(summary),
+        completed=summary.ok or summary.stopped == "running",
+        outage=down,
+    )
+
+
 #: The flows ``run`` knows, in the order ``run all`` runs them; None: not in this version.
 FLOWS: Final[dict[str, Flow | None]] = {
     "orders": _orders,
     "stock": _stock,
     "dispatch": _dispatch,
-    "postings": None,
+    "postings": _postings,
 }
 
 
@@ -362,7 +428,7 @@ def add_run(subparsers: Any) -> None:
         subparsers,
         "run",
         help="one pass of the sync: orders to Prima, Prima's stock and despatches to "
-        "commercetools (and every other flow this version has)",
+        "commercetools, the finance postings (where [postings] is set)",
         description="Run one pass of a flow (or of every available flow) with the systems and "
         "state named in the settings file, print a summary and exit. Exit code 0 when the pass "
         "ran through (orders that need a person wait in the exception queue; a stock run also "
@@ -394,6 +460,20 @@ def add_run(subparsers: Any) -> None:
         default=None,
         help="also check Prima's whole catalogue for stock commercetools has no entry for "
         "(default: when engine.stock.catalogue_every_seconds have passed)",
+    )
+    postings = parser.add_argument_group("the postings flow (docs/finance.md)")
+    postings.add_argument(
+        "--period",
+        type=period_arg,
+        metavar="PERIOD",
+        help="the period to close: a day (2026-11-03), a month (2026-11) or a range of days "
+        "(2026-11-01..2026-11-15); default: yesterday in [postings] timezone",
+    )
+    postings.add_argument(
+        "--confirm",
+        metavar="BATCH",
+        help="record that Prima imported the file of this batch (after a crash left it "
+        "unrecorded), so it is never sent again",
     )
     golive = parser.add_argument_group("going live (docs/golive.md)")
     golive.add_argument(
@@ -431,6 +511,8 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
         raise UsageError("--sku and --catalogue belong to the stock flow: run stock")
     if args.flow == "all" and args.skus:
         raise UsageError("--sku belongs to one stock run: run stock --sku SKU")
+    if args.flow != "postings" and (args.period or args.confirm):
+        raise UsageError("--period and --confirm belong to the postings flow: run postings")
     if args.flow in ("dispatch", "postings") and args.dry_run:
         raise UsageError("--dry-run is for the orders flow and the stock flow")
     if args.flow not in ("orders", "all") and (args.created_from or args.created_to or args.mode):
@@ -452,6 +534,8 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
         # a rehearsal or a replay of the orders; `run stock --dry-run` plans the stock
         chosen = ["orders"]
     settings = load(args)
+    if args.flow == "all" and settings.postings is None:
+        chosen = [name for name in chosen if name != "postings"]
     textfile = settings.metrics_textfile
     if textfile is not None:
         check_textfile(textfile)
@@ -473,6 +557,14 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
         write_run_metrics(settings, textfile, err)
     _print(results, args.format, out, one=args.flow != "all")
     return _exit_code(results, stop)
+
+
+def period_arg(text: str) -> str:
+    """An argparse type: a posting period (a day, a month or a range of days)."""
+    try:
+        return PostingPeriod.parse(text).label
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _left_for_later(name: str, outage: str) -> FlowResult:

@@ -1,4 +1,5 @@
-"""The sync flows host applications call: ``SyncEngine`` (orders, stock, dispatch) and its
+"""The sync flows host applications call: ``SyncEngine`` (orders, stock, dispatch, finance
+postings) and its
 configuration and results; health, alert channels, going live (dry, shadow and hold runs) and
 personal-data retention."""
 
@@ -22,7 +23,10 @@ from ._health import FlowExpectation, FlowHealth, HealthPolicy, HealthReport, He
 from ._locks import LeaseLock, LockBusyError, LockLostError
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifier
 from ._order_flow import Outcome
+from ._postings_config import PostingBasis, PostingsConfig, PostingSink
+from ._postings_run import BatchOutcome, PostingKind, PostingSummary
 from ._problems import Problem, ProblemKind
+from ._reconcile_run import PRIMA_EXPORT_COLUMNS, ReconciliationReport, read_prima_export
 from ._retention import RetentionPolicy, forget_customer, purge_personal_data, scrub_detail
 from ._stock_config import StockIngest, StockRunConfig
 from ._stock_problems import StockProblemKind
@@ -33,9 +37,11 @@ from ._verify import VerifyReport
 
 __all__ = [
     "KNOWN_FLOWS",
+    "PRIMA_EXPORT_COLUMNS",
     "Alert",
     "AlertLevel",
     "AlertRoutes",
+    "BatchOutcome",
     "ChangeReason",
     "Clock",
     "Comparison",
@@ -63,8 +69,14 @@ __all__ = [
     "Notifier",
     "Outcome",
     "OwnerRoute",
+    "PostingBasis",
+    "PostingKind",
+    "PostingSink",
+    "PostingSummary",
+    "PostingsConfig",
     "Problem",
     "ProblemKind",
+    "ReconciliationReport",
     "RehearsalReport",
     "RetentionPolicy",
     "RetryBackoff",
@@ -87,6 +99,7 @@ __all__ = [
     "compare_with_prima",
     "forget_customer",
     "purge_personal_data",
+    "read_prima_export",
     "scrub_detail",
     "tracing_available",
     "track_flow_run",

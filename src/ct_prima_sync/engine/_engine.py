@@ -18,7 +18,7 @@ from ..errors import (
     DuplicateRecordError,
     PayloadError,
 )
-from ..mapping import MappingConfig
+from ..mapping import MappingConfig, PostingPeriod, PrimaListedOrder
 from ..prima import PrimaGateway
 from ..state import (
     ExceptionFilter,
@@ -26,6 +26,7 @@ from ..state import (
     OrderRecord,
     OrderStatus,
     Owner,
+    PostingBatch,
     StateStore,
     installation_secret,
 )
@@ -51,8 +52,11 @@ from ._ingest import (
 )
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
+from ._postings_config import PostingsConfig
+from ._postings_run import PostingRun, PostingSummary
 from ._problems import ProblemKind
 from ._queue import list_exceptions, replay_exceptions, resolve_finished_exceptions
+from ._reconcile_run import ReconciliationReport, reconcile_period
 from ._stock_config import StockIngest
 from ._stock_flow import StockFlow
 from ._stock_run import run_stock
@@ -111,8 +115,10 @@ class SyncEngine:
         clock: Clock | None = None,
         notifier: Notifier | None = None,
         checkpoint: Checkpoint | None = None,
+        postings: PostingsConfig | None = None,
     ) -> None:
         self._ct = commercetools
+        self._postings = postings
         self._prima = prima
         self._mapping = mapping
         self._checkpoint = checkpoint
@@ -727,6 +733,99 @@ class SyncEngine:
                 flow_run.fail(f"{summary.stopped}: the dispatch run stopped early")
                 run_span.error(summary.stopped)
         return summary
+
+    # -- finance postings --------------------------------------------------------------------------
+    @property
+    def postings(self) -> PostingsConfig:
+        """The ``[postings]`` configuration (the defaults when the engine was given none)."""
+        return self._postings or PostingsConfig()
+
+    def posting_period(self, period: PostingPeriod | str | None = None) -> PostingPeriod:
+        """``period`` as a :class:`~ct_prima_sync.mapping.PostingPeriod`; None: yesterday in the
+        business's timezone (the daily close)."""
+        if isinstance(period, PostingPeriod):
+            return period
+        if period is not None:
+            return PostingPeriod.parse(period)
+        today = self._clock.now().astimezone(self.postings.zone).date()
+        return PostingPeriod.day(today - timedelta(days=1))
+
+    def post_batches(self, *, period: PostingPeriod | str | None = None) -> PostingSummary:
+        """Close a period (default: yesterday, in the business's timezone): batch the money (or,
+        in the revenue mode, the sales) of the orders in Prima whose day falls in it or before,
+        and post each batch once, to the CSV import file or Prima's journal request
+        (docs/finance.md). Closing a period again posts nothing new; an order that arrives
+        late goes into the next batch, never into a posted one; cancellations and refunds are
+        reversing entries in the period they happen. Recorded as a run of the ``postings``
+        flow."""
+        chosen = self.posting_period(period)
+        run = PostingRun(
+            ct=self._ct,
+            prima=self._prima,
+            store=self._store,
+            mapping=self._mapping,
+            config=self.postings,
+            clock=self._clock,
+            worker_id=self._config.worker_id,
+        )
+        with track_flow_run(self._store, "postings", clock=self._clock) as flow_run:
+            summary = run.run(chosen)
+            if summary.stopped == "running":
+                flow_run.skip()
+                return summary
+            flow_run.add(
+                {
+                    "orders_read": summary.orders_read,
+                    "entries_batched": summary.entries_batched,
+                    "batches_posted": summary.posted,
+                }
+            )
+            if summary.stopped is not None:
+                flow_run.fail(f"{summary.stopped}: the postings run stopped early")
+        return summary
+
+    def confirm_batch_posted(self, batch_id: str, *, reference: str = "") -> PostingBatch:
+        """Record that Prima has a closed batch (finance checked that Prima imported its file
+        after a crash left it unrecorded): it is marked posted and never sent again."""
+        batch = self._store.mark_batch_posted(
+            batch_id, reference=reference or batch_id, now=self._clock.now()
+        )
+        for record in self._store.list_exceptions(ExceptionFilter(subject=batch_id)):
+            self._store.resolve_exception(
+                record.exception_id, note="confirmed as posted in Prima", now=self._clock.now()
+            )
+        return batch
+
+    def reconcile(
+        self,
+        period: PostingPeriod | str,
+        *,
+        repair: bool = False,
+        prima_orders: Iterable[PrimaListedOrder] | None = None,
+    ) -> ReconciliationReport:
+        """Reconcile ``period`` (a month, a day or a range of days in the business's timezone)
+        per currency across commercetools (orders created in the period, read from
+        commercetools itself), the ledger and Prima (each order's status, the posted batches),
+        and name every gap, order by order, with its owner (docs/finance.md).
+
+        ``prima_orders``: Prima's own list of the period's orders (a listing request the
+        installation has, or :func:`read_prima_export` of Prima's export file), for orders in
+        Prima but unknown to commercetools; without it the report says that check did not run.
+        ``repair``: orphans (in commercetools and eligible, never in the ledger) are ingested so
+        that the next order run sends them; the report lists them."""
+        chosen = self.posting_period(period)
+        now = self._clock.now()
+        return reconcile_period(
+            ct=self._ct,
+            prima=self._prima,
+            store=self._store,
+            mapping=self._mapping,
+            config=self.postings,
+            period=chosen,
+            prima_orders=None if prima_orders is None else list(prima_orders),
+            eligible=lambda order: readiness(order, self._config.eligibility, now) is Readiness.DUE,
+            repair=self.ingest_order if repair else None,
+        )
 
     # -- the stock flow ----------------------------------------------------------------------------
     def sync_stock(

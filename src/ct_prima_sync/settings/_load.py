@@ -22,6 +22,7 @@ from ..engine import (
     GoLiveConfig,
     GoLiveMode,
     HealthPolicy,
+    PostingsConfig,
     RetentionPolicy,
 )
 from ..errors import ConfigurationError, SettingsError
@@ -105,6 +106,18 @@ class Settings:
     alerts: AlertRoutes | None = None
     golive: GoLiveConfig = field(factory=GoLiveConfig)
     retention: RetentionPolicy | None = None
+    postings: PostingsConfig | None = None
+
+    @property
+    def postings_config(self) -> PostingsConfig | None:
+        """``[postings]`` with its ``directory`` made relative to the settings file; None when
+        the file has no ``[postings]``."""
+        if self.postings is None:
+            return None
+        directory = Path(self.postings.directory)
+        if not directory.is_absolute() and self.path is not None:
+            directory = self.path.parent / directory
+        return evolve(self.postings, directory=str(directory))
 
     @property
     def state_url(self) -> str:
@@ -142,6 +155,7 @@ _SECTIONS: Final[dict[str, type[Any]]] = {
     "alerts": AlertRoutes,
     "golive": GoLiveConfig,
     "retention": RetentionPolicy,
+    "postings": PostingsConfig,
 }
 
 

@@ -36,8 +36,9 @@ class MemoryTablesMixin:
         self._cursors: dict[str, CursorValue] = {}
         self._stock: dict[tuple[str, str], StockSnapshot] = {}
         self._batches: dict[str, PostingBatch] = {}
-        self._members: dict[str, dict[str, BatchMember]] = {}
-        self._batch_index: dict[tuple[str, str], str] = {}
+        self._members: dict[str, dict[tuple[str, str], BatchMember]] = {}
+        self._batch_index: dict[tuple[str, str, str], str] = {}
+        self._order_entries: dict[str, set[tuple[str, str]]] = {}
         self._locks: dict[str, tuple[str, datetime]] = {}
 
     # -- customer map, cursors -------------------------------------------------------------------
@@ -102,7 +103,16 @@ class MemoryTablesMixin:
                 )
 
     # -- posting batches -------------------------------------------------------------------------
-    def create_batch(self, batch_id: str, *, kind: str, now: datetime) -> PostingBatch:
+    def create_batch(
+        self,
+        batch_id: str,
+        *,
+        kind: str,
+        now: datetime,
+        period: str = "",
+        currency: str = "",
+        sequence: int = 0,
+    ) -> PostingBatch:
         batch = PostingBatch(
             batch_id=batch_id,
             kind=kind,
@@ -111,6 +121,9 @@ class MemoryTablesMixin:
             closed_at=None,
             posted_at=None,
             prima_reference=None,
+            period=period,
+            currency=currency,
+            sequence=sequence,
         )
         with self._lock:
             self._open()
@@ -132,16 +145,18 @@ class MemoryTablesMixin:
             batch = self._batch(batch_id)
             if batch.status is not BatchStatus.OPEN:
                 raise StateError(f"batch {batch_id} is {batch.status}, not open")
-            seen: set[str] = set()
+            seen: set[tuple[str, str]] = set()
             for m in members:
-                if (batch.kind, m.order_id) in self._batch_index or m.order_id in seen:
+                key = (m.order_id, m.entry)
+                if (batch.kind, *key) in self._batch_index or key in seen:
                     raise DuplicateRecordError(
                         f"order {m.order_id} is already in a {batch.kind} batch"
                     )
-                seen.add(m.order_id)
+                seen.add(key)
             for m in members:
-                self._members[batch_id][m.order_id] = m
-                self._batch_index[(batch.kind, m.order_id)] = batch_id
+                self._members[batch_id][(m.order_id, m.entry)] = m
+                self._batch_index[(batch.kind, m.order_id, m.entry)] = batch_id
+                self._order_entries.setdefault(m.order_id, set()).add((batch.kind, m.entry))
 
     def _move_batch(self, batch_id: str, expected: BatchStatus, **changes: Any) -> PostingBatch:
         with self._lock:
@@ -153,9 +168,15 @@ class MemoryTablesMixin:
             self._batches[batch_id] = moved
             return moved
 
-    def close_batch(self, batch_id: str, *, now: datetime) -> PostingBatch:
+    def close_batch(
+        self, batch_id: str, *, now: datetime, journal: str | None = None
+    ) -> PostingBatch:
         return self._move_batch(
-            batch_id, BatchStatus.OPEN, status=BatchStatus.CLOSED, closed_at=utc(now, "now")
+            batch_id,
+            BatchStatus.OPEN,
+            status=BatchStatus.CLOSED,
+            closed_at=utc(now, "now"),
+            journal=journal,
         )
 
     def mark_batch_posted(self, batch_id: str, *, reference: str, now: datetime) -> PostingBatch:
@@ -172,15 +193,38 @@ class MemoryTablesMixin:
             self._open()
             return self._batches.get(batch_id)
 
+    def list_batches(
+        self, *, kind: str | None = None, period: str | None = None
+    ) -> list[PostingBatch]:
+        with self._lock:
+            self._open()
+            return [
+                b
+                for _, b in sorted(self._batches.items())
+                if (kind is None or b.kind == kind) and (period is None or b.period == period)
+            ]
+
     def batch_members(self, batch_id: str) -> list[BatchMember]:
         with self._lock:
             self._open()
             return [m for _, m in sorted(self._members.get(batch_id, {}).items())]
 
-    def batch_of(self, order_id: str, *, kind: str) -> str | None:
+    def batch_of(self, order_id: str, *, kind: str, entry: str = "") -> str | None:
         with self._lock:
             self._open()
-            return self._batch_index.get((kind, order_id))
+            return self._batch_index.get((kind, order_id, entry))
+
+    def entries_of(self, order_ids: Iterable[str], *, kind: str) -> list[tuple[str, BatchMember]]:
+        with self._lock:
+            self._open()
+            found = []
+            for order_id in sorted(set(order_ids)):
+                for entry_kind, entry in sorted(self._order_entries.get(order_id, ())):
+                    if entry_kind != kind:
+                        continue
+                    batch_id = self._batch_index[(kind, order_id, entry)]
+                    found.append((batch_id, self._members[batch_id][(order_id, entry)]))
+            return found
 
     # -- singleton-flow locks --------------------------------------------------------------------
     def try_lock(self, name: str, *, owner: str, ttl_seconds: float, now: datetime) -> bool:

@@ -264,17 +264,29 @@ class StateStore(Protocol):
         ...
 
     # -- posting batches -------------------------------------------------------------------------
-    def create_batch(self, batch_id: str, *, kind: str, now: datetime) -> PostingBatch:
-        """Open a new batch; a taken id raises DuplicateRecordError."""
-        ...
-
-    def add_to_batch(self, batch_id: str, members: Sequence[BatchMember]) -> None:
-        """Add members to an open batch, all or none; an order already in a batch of the same kind
+    def create_batch(
+        self,
+        batch_id: str,
+        *,
+        kind: str,
+        now: datetime,
+        period: str = "",
+        currency: str = "",
+        sequence: int = 0,
+    ) -> PostingBatch:
+        """Open a new batch (of ``period``, ``currency`` and ``sequence`` when given); a taken id
         raises DuplicateRecordError."""
         ...
 
-    def close_batch(self, batch_id: str, *, now: datetime) -> PostingBatch:
-        """open -> closed: no more members."""
+    def add_to_batch(self, batch_id: str, members: Sequence[BatchMember]) -> None:
+        """Add members to an open batch, all or none; an entry of an order already in a batch of
+        the same kind raises DuplicateRecordError."""
+        ...
+
+    def close_batch(
+        self, batch_id: str, *, now: datetime, journal: str | None = None
+    ) -> PostingBatch:
+        """open -> closed: no more members; ``journal`` (JSON) is kept as what the batch posts."""
         ...
 
     def mark_batch_posted(self, batch_id: str, *, reference: str, now: datetime) -> PostingBatch:
@@ -285,12 +297,23 @@ class StateStore(Protocol):
         """One batch, or None."""
         ...
 
-    def batch_members(self, batch_id: str) -> list[BatchMember]:
-        """A batch's members ordered by order id."""
+    def list_batches(
+        self, *, kind: str | None = None, period: str | None = None
+    ) -> list[PostingBatch]:
+        """Batches (of ``kind``, of ``period`` when given), by batch id."""
         ...
 
-    def batch_of(self, order_id: str, *, kind: str) -> str | None:
-        """The id of the batch of ``kind`` holding ``order_id``, or None."""
+    def batch_members(self, batch_id: str) -> list[BatchMember]:
+        """A batch's members ordered by order id, then entry."""
+        ...
+
+    def batch_of(self, order_id: str, *, kind: str, entry: str = "") -> str | None:
+        """The id of the batch of ``kind`` holding ``entry`` of ``order_id``, or None."""
+        ...
+
+    def entries_of(self, order_ids: Iterable[str], *, kind: str) -> list[tuple[str, BatchMember]]:
+        """Every batched entry of these orders in batches of ``kind``, as (batch id, member), by
+        order id, then entry."""
         ...
 
     # -- despatch progress -----------------------------------------------------------------------

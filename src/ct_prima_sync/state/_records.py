@@ -243,7 +243,10 @@ class StockSnapshot:
 
 @frozen(kw_only=True)
 class PostingBatch:
-    """A batch of postings of one ``kind``; an order is in at most one batch per kind."""
+    """A batch of postings of one ``kind``; each entry of an order is in at most one batch per
+    kind. ``period``, ``currency`` and ``sequence`` are what the batch id is made of (empty for
+    batches made before they were recorded); ``journal`` is the JSON of the lines it posts, kept
+    when it is closed so that a retry sends exactly the same."""
 
     batch_id: str
     kind: str
@@ -252,11 +255,18 @@ class PostingBatch:
     closed_at: datetime | None
     posted_at: datetime | None
     prima_reference: str | None
+    period: str = ""
+    currency: str = ""
+    sequence: int = 0
+    journal: str | None = field(default=None, repr=False)
 
 
 @frozen(kw_only=True)
 class BatchMember:
-    """One order's amounts inside a posting batch."""
+    """One entry of an order inside a posting batch, with its amounts (negative for a
+    reversal). ``entry`` names it (``sale``, ``charge:<id>``, ``refund:<id>``, ``cancel``; ``""``
+    for members recorded before entries were)."""
 
     order_id: str
     totals: OrderTotals
+    entry: str = ""

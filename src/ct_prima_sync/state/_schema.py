@@ -374,6 +374,53 @@ def _v7(text: str, ts: str) -> list[str]:
     ]
 
 
+def _v8_batches(text: str) -> list[str]:
+    """v8 (both dialects): a posting batch knows its period, currency and sequence, and keeps the
+    journal it posts (JSON), so a retry after an outage sends exactly the same lines."""
+    return [
+        f"ALTER TABLE posting_batches ADD COLUMN period {text} NOT NULL DEFAULT ''",
+        f"ALTER TABLE posting_batches ADD COLUMN currency {text} NOT NULL DEFAULT ''",
+        "ALTER TABLE posting_batches ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE posting_batches ADD COLUMN journal TEXT",
+        "CREATE INDEX posting_batches_period_idx ON posting_batches (kind, period, currency)",
+    ]
+
+
+# v8: a batch member is one entry of an order (its sale, a charge, a refund, a cancellation), so an
+# order may be in several batches of one kind, each entry in exactly one.
+_SQLITE_V8: Final = [
+    *_v8_batches("TEXT"),
+    """CREATE TABLE batch_members_v8 (
+        batch_id TEXT NOT NULL REFERENCES posting_batches (batch_id),
+        kind TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        entry TEXT NOT NULL DEFAULT '',
+        currency TEXT NOT NULL,
+        fraction_digits INTEGER NOT NULL,
+        net_minor INTEGER NOT NULL,
+        tax_minor INTEGER NOT NULL,
+        gross_minor INTEGER NOT NULL,
+        PRIMARY KEY (batch_id, order_id, entry),
+        UNIQUE (kind, order_id, entry)
+    )""",
+    """INSERT INTO batch_members_v8 (batch_id, kind, order_id, entry, currency, fraction_digits,
+        net_minor, tax_minor, gross_minor)
+        SELECT batch_id, kind, order_id, '', currency, fraction_digits, net_minor, tax_minor,
+        gross_minor FROM batch_members""",
+    "DROP TABLE batch_members",
+    "ALTER TABLE batch_members_v8 RENAME TO batch_members",
+    "CREATE INDEX batch_members_order_idx ON batch_members (order_id)",
+]
+_POSTGRES_V8: Final = [
+    *_v8_batches('TEXT COLLATE "C"'),
+    """ALTER TABLE batch_members ADD COLUMN entry TEXT COLLATE "C" NOT NULL DEFAULT ''""",
+    "ALTER TABLE batch_members DROP CONSTRAINT batch_members_pkey",
+    "ALTER TABLE batch_members DROP CONSTRAINT batch_members_kind_order_id_key",
+    "ALTER TABLE batch_members ADD PRIMARY KEY (batch_id, order_id, entry)",
+    "ALTER TABLE batch_members ADD UNIQUE (kind, order_id, entry)",
+    "CREATE INDEX batch_members_order_idx ON batch_members (order_id)",
+]
+
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
     "sqlite": [
@@ -384,6 +431,7 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (5, _SQLITE_V5),
         (6, _v6("TEXT")),
         (7, _v7("TEXT", "TEXT")),
+        (8, _SQLITE_V8),
     ],
     "postgresql": [
         (1, _POSTGRES_V1),
@@ -393,11 +441,13 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (5, _POSTGRES_V5),
         (6, _v6('TEXT COLLATE "C"')),
         (7, _v7('TEXT COLLATE "C"', "TIMESTAMPTZ")),
+        (8, _POSTGRES_V8),
     ],
 }
 
 #: The schema version this library writes and expects.
 SCHEMA_VERSION: Final = 7
+SCHEMA_VERSION: Final = 8
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (

@@ -45,7 +45,11 @@ _UPSERT_STOCK = (
     "last_pushed = COALESCE(excluded.last_pushed, stock_snapshot.last_pushed), "
     "updated_at = excluded.updated_at"
 )
-_BATCH_COLUMNS = "batch_id, kind, status, created_at, closed_at, posted_at, prima_reference"
+_BATCH_COLUMNS = (
+    "batch_id, kind, status, created_at, closed_at, posted_at, prima_reference, period, currency, "
+    "sequence, journal"
+)
+_MEMBER_COLUMNS = "order_id, currency, fraction_digits, net_minor, tax_minor, gross_minor, entry"
 _TRY_LOCK = (
     "INSERT INTO flow_locks (name, owner, expires_at) VALUES (?, ?, ?) "
     "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
@@ -279,15 +283,29 @@ class SqlTablesMixin(SqlBase):
             closed_at=self._ts(row[4]),
             posted_at=self._ts(row[5]),
             prima_reference=row[6],
+            period=row[7],
+            currency=row[8],
+            sequence=int(row[9]),
+            journal=row[10],
         )
 
-    def create_batch(self, batch_id: str, *, kind: str, now: datetime) -> PostingBatch:
+    def create_batch(
+        self,
+        batch_id: str,
+        *,
+        kind: str,
+        now: datetime,
+        period: str = "",
+        currency: str = "",
+        sequence: int = 0,
+    ) -> PostingBatch:
         """See :meth:`StateStore.create_batch`."""
         with self._write() as tx:
             row = tx.one(
                 f"INSERT INTO posting_batches ({_BATCH_COLUMNS}) VALUES (?, ?, 'open', ?, NULL, "
-                f"NULL, NULL) ON CONFLICT (batch_id) DO NOTHING RETURNING {_BATCH_COLUMNS}",
-                (batch_id, kind, self.ts_in(utc(now, "now"))),
+                f"NULL, NULL, ?, ?, ?, NULL) ON CONFLICT (batch_id) DO NOTHING "
+                f"RETURNING {_BATCH_COLUMNS}",
+                (batch_id, kind, self.ts_in(utc(now, "now")), period, currency, sequence),
             )
         if row is None:
             raise DuplicateRecordError(f"batch {batch_id} already exists")
@@ -308,27 +326,29 @@ class SqlTablesMixin(SqlBase):
             batch = self._locked_batch(tx, batch_id)
             if batch.status is not BatchStatus.OPEN:
                 raise StateError(f"batch {batch_id} is {batch.status}, not open")
-            seen: set[str] = set()
+            seen: set[tuple[str, str]] = set()
             for m in members:
                 taken = tx.one(
-                    "SELECT batch_id FROM batch_members WHERE kind = ? AND order_id = ?",
-                    (batch.kind, m.order_id),
+                    "SELECT batch_id FROM batch_members WHERE kind = ? AND order_id = ? "
+                    "AND entry = ?",
+                    (batch.kind, m.order_id, m.entry),
                 )
-                if taken is not None or m.order_id in seen:
+                if taken is not None or (m.order_id, m.entry) in seen:
                     raise DuplicateRecordError(
                         f"order {m.order_id} is already in a {batch.kind} batch"
                     )
-                seen.add(m.order_id)
+                seen.add((m.order_id, m.entry))
             if members:
                 tx.many(
-                    "INSERT INTO batch_members (batch_id, kind, order_id, currency, "
+                    "INSERT INTO batch_members (batch_id, kind, order_id, entry, currency, "
                     "fraction_digits, net_minor, tax_minor, gross_minor) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             batch_id,
                             batch.kind,
                             m.order_id,
+                            m.entry,
                             m.totals.currency,
                             m.totals.fraction_digits,
                             m.totals.net,
@@ -359,14 +379,16 @@ class SqlTablesMixin(SqlBase):
         assert row is not None
         return self._batch_from_row(row)
 
-    def close_batch(self, batch_id: str, *, now: datetime) -> PostingBatch:
+    def close_batch(
+        self, batch_id: str, *, now: datetime, journal: str | None = None
+    ) -> PostingBatch:
         """See :meth:`StateStore.close_batch`."""
         return self._move_batch(
             batch_id,
             BatchStatus.OPEN,
             BatchStatus.CLOSED,
-            "closed_at = ?",
-            (self.ts_in(utc(now, "now")),),
+            "closed_at = ?, journal = ?",
+            (self.ts_in(utc(now, "now")), journal),
         )
 
     def mark_batch_posted(self, batch_id: str, *, reference: str, now: datetime) -> PostingBatch:
@@ -388,32 +410,67 @@ class SqlTablesMixin(SqlBase):
             )
         return None if row is None else self._batch_from_row(row)
 
+    def list_batches(
+        self, *, kind: str | None = None, period: str | None = None
+    ) -> list[PostingBatch]:
+        """See :meth:`StateStore.list_batches`."""
+        where, params = [], []
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if period is not None:
+            where.append("period = ?")
+            params.append(period)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        with self._read() as tx:
+            rows = tx.all(
+                f"SELECT {_BATCH_COLUMNS} FROM posting_batches{clause} ORDER BY batch_id",
+                tuple(params),
+            )
+        return [self._batch_from_row(r) for r in rows]
+
+    @staticmethod
+    def _member(r: tuple[Any, ...]) -> BatchMember:
+        return BatchMember(
+            order_id=r[0],
+            totals=OrderTotals(currency=r[1], fraction_digits=r[2], net=r[3], tax=r[4], gross=r[5]),
+            entry=r[6],
+        )
+
     def batch_members(self, batch_id: str) -> list[BatchMember]:
         """See :meth:`StateStore.batch_members`."""
         with self._read() as tx:
             rows = tx.all(
-                "SELECT order_id, currency, fraction_digits, net_minor, tax_minor, gross_minor "
-                "FROM batch_members WHERE batch_id = ? ORDER BY order_id",
+                f"SELECT {_MEMBER_COLUMNS} FROM batch_members WHERE batch_id = ? "
+                "ORDER BY order_id, entry",
                 (batch_id,),
             )
-        return [
-            BatchMember(
-                order_id=r[0],
-                totals=OrderTotals(
-                    currency=r[1], fraction_digits=r[2], net=r[3], tax=r[4], gross=r[5]
-                ),
-            )
-            for r in rows
-        ]
+        return [self._member(r) for r in rows]
 
-    def batch_of(self, order_id: str, *, kind: str) -> str | None:
+    def batch_of(self, order_id: str, *, kind: str, entry: str = "") -> str | None:
         """See :meth:`StateStore.batch_of`."""
         with self._read() as tx:
             row = tx.one(
-                "SELECT batch_id FROM batch_members WHERE kind = ? AND order_id = ?",
-                (kind, order_id),
+                "SELECT batch_id FROM batch_members WHERE kind = ? AND order_id = ? AND entry = ?",
+                (kind, order_id, entry),
             )
         return None if row is None else str(row[0])
+
+    def entries_of(self, order_ids: Iterable[str], *, kind: str) -> list[tuple[str, BatchMember]]:
+        """See :meth:`StateStore.entries_of`."""
+        ids = sorted(set(order_ids))
+        found: list[tuple[str, BatchMember]] = []
+        with self._read() as tx:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = tx.all(
+                    f"SELECT batch_id, {_MEMBER_COLUMNS} FROM batch_members WHERE kind = ? "
+                    f"AND order_id IN ({marks}) ORDER BY order_id, entry",
+                    (kind, *chunk),
+                )
+                found += [(str(r[0]), self._member(r[1:])) for r in rows]
+        return found
 
     # -- singleton-flow locks --------------------------------------------------------------------
     def try_lock(self, name: str, *, owner: str, ttl_seconds: float, now: datetime) -> bool:
