@@ -16,6 +16,7 @@ from ..errors import (
     CommercetoolsError,
     ConfigurationError,
     DuplicateRecordError,
+    NotFoundError,
     PayloadError,
 )
 from ..mapping import MappingConfig
@@ -42,13 +43,15 @@ from ._ingest import (
     Readiness,
     cursor_start,
     hold_cursor,
+    ineligible_rule,
+    is_future_dated,
     new_order,
-    order_id_from_message,
     readiness,
 )
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
-from ._problems import ProblemKind
+from ._payloads import IgnoredPayload, OrderPayload, read_payload
+from ._problems import Problem, ProblemKind
 from ._queue import list_exceptions, replay_exceptions, resolve_finished_exceptions
 from ._stock_config import StockIngest
 from ._stock_flow import StockFlow
@@ -173,14 +176,34 @@ class SyncEngine:
         """
         return self._ingest_one(order) is True
 
-    def _ingest_one(self, order: Order) -> Readiness | bool:
+    def _ingest_one(self, order: Order, summary: SummaryBuilder | None = None) -> Readiness | bool:
         """True or False as :meth:`ingest_order` answers for a due order; the readiness of one
-        that is not due."""
+        that is not due (counted in ``summary``)."""
         ready = readiness(order, self._config.eligibility, self._clock.now())
         if ready is not Readiness.DUE:
+            self._note_not_due(order, ready, summary)
             return ready
         self._seen[order.id] = order
         return self._store.ingest(new_order(order, self._mapping.depots), now=self._clock.now())
+
+    def _note_not_due(self, order: Order, ready: Readiness, summary: SummaryBuilder | None) -> None:
+        """Leave a trace of an order seen and not ingested: the rule that rules it out, or, for
+        one dated after the engine's clock, a warning (a clock is wrong)."""
+        now = self._clock.now()
+        if ready is Readiness.INELIGIBLE:
+            rule = ineligible_rule(order, self._config.eligibility) or "unknown"
+            if summary is not None:
+                summary.skipped(rule)
+        elif is_future_dated(order, now):
+            _log.warning(
+                "order %s was created after this engine's clock (by %.0f s): one of the clocks "
+                "is wrong; the order waits until the engine's clock passes its creation time",
+                order.id,
+                (order.created_at - now).total_seconds(),
+                extra={"order_id": order.id},
+            )
+            if summary is not None:
+                summary.count("future_dated")
 
     def poll_orders(self, *, overlap_seconds: float | None = None) -> int:
         """Read orders modified since the stored cursor (with the overlap window, by default the
@@ -191,15 +214,18 @@ class SyncEngine:
         """
         return self._poll_orders(overlap_seconds)[0]
 
-    def _poll_orders(self, overlap_seconds: float | None = None) -> tuple[int, int]:
-        """(new orders, orders not yet due)."""
+    def _poll_orders(
+        self, overlap_seconds: float | None = None, summary: SummaryBuilder | None = None
+    ) -> tuple[int, int]:
+        """(new orders, orders not yet due); the others not ingested are counted in
+        ``summary``."""
         now = self._clock.now()
         cursor = cursor_start(
             self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
         )
         overlap = self._config.poll_overlap_seconds if overlap_seconds is None else overlap_seconds
         result = self._ct.orders.poll_modified(cursor, overlap=timedelta(seconds=overlap))
-        added, waiting = self._ingest_polled(result.items)
+        added, waiting = self._ingest_polled(result.items, summary)
         held = hold_cursor(result.cursor, (o.last_modified_at for o in waiting))
         self._store.set_cursor(self._config.cursor_name, held.isoformat(), now=now)
         _log.info(
@@ -208,7 +234,9 @@ class SyncEngine:
         )
         return added, len(waiting)
 
-    def _ingest_polled(self, orders: Sequence[Order]) -> tuple[int, list[Order]]:
+    def _ingest_polled(
+        self, orders: Sequence[Order], summary: SummaryBuilder | None = None
+    ) -> tuple[int, list[Order]]:
         """Ingest a poll's eligible orders one page per transaction (one per order costs a
         commit each); a page with a clash falls back to one order at a time, as ``ingest_order``
         would have met it. Returns how many were new and the orders not yet due."""
@@ -220,8 +248,10 @@ class SyncEngine:
             ready = readiness(order, rules, now)
             if ready is Readiness.DUE:
                 eligible.append(order)
-            elif ready is Readiness.NOT_YET_DUE:
+                continue
+            if ready is Readiness.NOT_YET_DUE:
                 waiting.append(order)
+            self._note_not_due(order, ready, summary)
         added = 0
         for start in range(0, len(eligible), _INGEST_PAGE):
             page = eligible[start : start + _INGEST_PAGE]
@@ -244,8 +274,11 @@ class SyncEngine:
         polling, the cursor never passes the message of an order that is not yet due."""
         return self._poll_messages(overlap_seconds)[0]
 
-    def _poll_messages(self, overlap_seconds: float | None = None) -> tuple[int, int]:
-        """(new orders, orders not yet due)."""
+    def _poll_messages(
+        self, overlap_seconds: float | None = None, summary: SummaryBuilder | None = None
+    ) -> tuple[int, int]:
+        """(new orders, orders not yet due); the others not ingested are counted in
+        ``summary``."""
         now = self._clock.now()
         cursor = cursor_start(
             self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
@@ -265,7 +298,7 @@ class SyncEngine:
             if message.resource.type_id != "order" or not order_id:
                 continue
             order = message.order or self._ct.orders.get(order_id)
-            outcome = self._ingest_one(order)
+            outcome = self._ingest_one(order, summary)
             if outcome is Readiness.NOT_YET_DUE:
                 waiting.append(message.created_at)
             added += outcome is True
@@ -275,30 +308,69 @@ class SyncEngine:
         return added, len(waiting)
 
     def handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
-        """Take one subscription payload (message or change notification) and sync its order.
+        """Take one subscription payload and sync the one order it is about.
 
-        Payloads about other resources are ignored. ``OrderCreated`` messages carry the order; for
-        others the order is read from commercetools.
+        Accepts what a commercetools Subscription delivers, in either format: ``Platform``
+        (an order message such as ``OrderCreated``, or a ``ResourceCreated`` /
+        ``ResourceUpdated`` change notification) and ``CloudEvents`` (the same in ``data``). An
+        order message that carries the order is used as is; otherwise the order is read from
+        commercetools. Only that order is worked (the backlog is the scheduled run's job).
+
+        Nothing is dropped silently: a payload about anything else is counted as ``ignored``,
+        with ``ignored_reason``, and logged at INFO; an order deleted in commercetools becomes a
+        ``CT_ORDER_NOT_FOUND`` exception (owner ecommerce) and a normal return, so the host
+        acknowledges the message. Raises :class:`~ct_prima_sync.errors.PayloadError` when
+        ``payload`` is not a JSON object at all.
         """
-        return self._tracked(lambda: self._handle_message(payload))
+        target = read_payload(payload)
+        return self._tracked(lambda: self._handle_message(target))
 
-    def _handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
-        started = SummaryBuilder(self._clock.now())
-        order_id = order_id_from_message(payload)
-        if order_id is not None:
-            embedded = payload.get("order")
+    def _handle_message(self, target: OrderPayload | IgnoredPayload) -> RunSummary:
+        summary = SummaryBuilder(self._clock.now())
+        if isinstance(target, IgnoredPayload):
+            _log.info("subscription payload ignored: %s", target.reason)
+            summary.count("ignored")
+            summary.ignored_reason = target.reason
+            return self._finish_run(summary)
+        order: Order | None = None
+        if target.order is not None:
             try:
-                order = (
-                    parse_order(embedded)
-                    if isinstance(embedded, Mapping)
-                    else self._ct.orders.get(order_id)
-                )
+                order = parse_order(target.order)
             except PayloadError:
-                order = self._ct.orders.get(order_id)
-            outcome = self._ingest_one(order)
-            started.count("ingested", int(outcome is True))
-            started.count("not_yet_due", int(outcome is Readiness.NOT_YET_DUE))
-        return self._drain(started, max_orders=None)
+                order = None  # a message that carries a bad copy: read the order itself
+        if order is None:
+            try:
+                order = self._ct.orders.get(target.order_id)
+            except NotFoundError as error:
+                self._order_not_found(target.order_id, error)
+                return self._finish_run(summary)
+        outcome = self._ingest_one(order, summary)
+        summary.count("ingested", int(outcome is True))
+        summary.count("not_yet_due", int(outcome is Readiness.NOT_YET_DUE))
+        if isinstance(outcome, Readiness):
+            return self._finish_run(summary)
+        return self._drain(summary, max_orders=None, only=order.id)
+
+    def _order_not_found(self, order_id: str, error: NotFoundError) -> None:
+        """Queue the order a message named and commercetools no longer has."""
+        known = self._store.get_order(order_id)
+        detail: dict[str, Any] = {"stage": "message", "correlation_id": error.correlation_id}
+        if known is not None and known.order_number:
+            detail["order_number"] = known.order_number
+        problem = Problem.of(ProblemKind.CT_ORDER_NOT_FOUND, **detail)
+        self._store.record_exception(
+            kind=problem.kind,
+            owner=problem.owner,
+            detail=problem.detail,
+            now=self._clock.now(),
+            order_id=order_id,
+            transient=problem.transient,
+        )
+        _log.warning(
+            "order %s named by a subscription message is not in commercetools (deleted?)",
+            order_id,
+            extra={"order_id": order_id, "correlation_id": error.correlation_id},
+        )
 
     # -- the order flow ----------------------------------------------------------------------------
     def sync_orders(
@@ -333,7 +405,11 @@ class SyncEngine:
     ) -> RunSummary:
         summary = SummaryBuilder(self._clock.now())
         try:
-            added, waiting = self._poll_messages() if from_messages else self._poll_orders()
+            added, waiting = (
+                self._poll_messages(summary=summary)
+                if from_messages
+                else self._poll_orders(summary=summary)
+            )
         except CommercetoolsError as error:
             if isinstance(error, PayloadError):
                 raise
@@ -404,8 +480,14 @@ class SyncEngine:
         return self._stop.is_set() or self._breaker.tripped is not None or self._misfit is not None
 
     def _drain(
-        self, summary: SummaryBuilder, *, max_orders: int | None, progress: Progress | None = None
+        self,
+        summary: SummaryBuilder,
+        *,
+        max_orders: int | None,
+        progress: Progress | None = None,
+        only: str | None = None,
     ) -> RunSummary:
+        """Work the backlog (or with ``only``, just that order, if it is claimable)."""
         self._sweep_finished()
         processed = 0
         self._breaker = CircuitBreaker(self._config.breaker_threshold)
@@ -438,12 +520,7 @@ class SyncEngine:
                 limit = self._config.claim_batch
                 if max_orders is not None:
                     limit = min(limit, max_orders - processed)
-                claimed = self._store.claim(
-                    self._config.worker_id,
-                    lease_seconds=self._config.lease_seconds,
-                    limit=limit,
-                    now=self._clock.now(),
-                )
+                claimed = self._claim(limit, only)
                 if not claimed:
                     break
                 leases = BatchLeases(
@@ -464,6 +541,8 @@ class SyncEngine:
                     pass
                 processed += len(claimed)
                 self._log_progress(summary)
+                if only is not None:
+                    break
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -482,6 +561,22 @@ class SyncEngine:
         if self._stop.is_set():
             summary.stopped = "requested"
         return self._finish_run(summary)
+
+    def _claim(self, limit: int, only: str | None) -> list[OrderRecord]:
+        if only is None:
+            return self._store.claim(
+                self._config.worker_id,
+                lease_seconds=self._config.lease_seconds,
+                limit=limit,
+                now=self._clock.now(),
+            )
+        record = self._store.claim_order(
+            only,
+            self._config.worker_id,
+            lease_seconds=self._config.lease_seconds,
+            now=self._clock.now(),
+        )
+        return [record] if record is not None else []
 
     def _sweep_finished(self) -> None:
         """Close exceptions left open on finished orders, at most every few minutes (a run per
@@ -607,7 +702,9 @@ class SyncEngine:
         def work() -> RunSummary:
             summary = SummaryBuilder(self._clock.now())
             try:
-                added, waiting = self._ingest_polled(list(self.orders_created_between(start, end)))
+                added, waiting = self._ingest_polled(
+                    list(self.orders_created_between(start, end)), summary
+                )
                 summary.count("ingested", added)
                 summary.count("not_yet_due", len(waiting))
             except CommercetoolsError as error:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from ..commercetools import Order
 from ..mapping import DepotMap
@@ -16,9 +15,10 @@ __all__ = [
     "Readiness",
     "cursor_start",
     "hold_cursor",
+    "ineligible_rule",
     "is_eligible",
+    "is_future_dated",
     "new_order",
-    "order_id_from_message",
     "order_lines",
     "readiness",
 ]
@@ -35,15 +35,29 @@ class Readiness(enum.Enum):
     """Its state, payment state or store rules it out; a change to it makes it seen again."""
 
 
-def readiness(order: Order, rules: EligibilityRules, now: datetime) -> Readiness:
-    """Whether the order should go to Prima now, later or not at all (pure)."""
+def ineligible_rule(order: Order, rules: EligibilityRules) -> str | None:
+    """The eligibility rule that keeps the order from Prima (``"order_states"``,
+    ``"payment_states"`` or ``"store_keys"``, as named in the settings), or None (pure)."""
     if str(order.order_state) not in rules.order_states:
-        return Readiness.INELIGIBLE
+        return "order_states"
     if rules.payment_states is not None and str(order.payment_state) not in rules.payment_states:
-        return Readiness.INELIGIBLE
+        return "payment_states"
     if rules.store_keys is not None and (
         order.store is None or order.store.key not in rules.store_keys
     ):
+        return "store_keys"
+    return None
+
+
+def is_future_dated(order: Order, now: datetime) -> bool:
+    """Whether the order was created after ``now`` by the engine's clock: one of the two clocks
+    is wrong, and the order waits until the engine's clock passes its creation time."""
+    return order.created_at > now
+
+
+def readiness(order: Order, rules: EligibilityRules, now: datetime) -> Readiness:
+    """Whether the order should go to Prima now, later or not at all (pure)."""
+    if ineligible_rule(order, rules) is not None:
         return Readiness.INELIGIBLE
     if now - order.created_at < timedelta(seconds=max(rules.min_age_seconds, 0.0)):
         return Readiness.NOT_YET_DUE
@@ -114,16 +128,3 @@ def new_order(order: Order, depots: DepotMap | None = None) -> NewOrder:
         ),
         lines=order_lines(order, depots) if depots is not None else (),
     )
-
-
-def order_id_from_message(payload: Mapping[str, Any]) -> str | None:
-    """The order id a subscription payload is about, or None when it is not about an order.
-
-    Accepts message payloads (``notificationType: Message``, e.g. ``OrderCreated``) and change
-    notifications (``ResourceCreated`` / ``ResourceUpdated``).
-    """
-    resource = payload.get("resource")
-    if not isinstance(resource, Mapping) or resource.get("typeId") != "order":
-        return None
-    order_id = resource.get("id")
-    return order_id if isinstance(order_id, str) and order_id else None
