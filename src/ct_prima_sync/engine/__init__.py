@@ -13,6 +13,22 @@ from ._channels import (
 )
 from ._clock import Clock, FakeClock, SystemClock
 from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
+from ._details import (
+    DETAIL_TYPES,
+    CommercetoolsApiDetail,
+    CommercetoolsDetail,
+    CustomerDetail,
+    DepotDetail,
+    ExceptionDetail,
+    MappingIssueDetail,
+    MappingIssuesDetail,
+    OutageDetail,
+    PayloadDetail,
+    PrimaErrorDetail,
+    PrimaRejectedDetail,
+    UnexpectedDetail,
+    detail_type,
+)
 from ._dispatch_summary import DispatchSummary
 from ._engine import SyncEngine
 from ._flow_runs import KNOWN_FLOWS, FlowRun, track_flow_run
@@ -23,6 +39,7 @@ from ._locks import LeaseLock, LockBusyError, LockLostError
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier, RoutingNotifier
 from ._order_flow import Outcome
 from ._problems import Problem, ProblemKind
+from ._queue import KNOWN_KINDS
 from ._retention import RetentionPolicy, forget_customer, purge_personal_data, scrub_detail
 from ._stock_config import StockIngest, StockRunConfig
 from ._stock_problems import StockProblemKind
@@ -32,20 +49,27 @@ from ._tracing import tracing_available
 from ._verify import VerifyReport
 
 __all__ = [
+    "DETAIL_TYPES",
     "KNOWN_FLOWS",
+    "KNOWN_KINDS",
     "Alert",
     "AlertLevel",
     "AlertRoutes",
     "ChangeReason",
     "Clock",
+    "CommercetoolsApiDetail",
+    "CommercetoolsDetail",
     "Comparison",
     "ComparisonReport",
+    "CustomerDetail",
     "CustomerPolicy",
+    "DepotDetail",
     "Difference",
     "DispatchSummary",
     "EligibilityRules",
     "EmailNotifier",
     "EngineConfig",
+    "ExceptionDetail",
     "FakeClock",
     "FlowExpectation",
     "FlowHealth",
@@ -60,9 +84,15 @@ __all__ = [
     "LockBusyError",
     "LockLostError",
     "LoggingNotifier",
+    "MappingIssueDetail",
+    "MappingIssuesDetail",
     "Notifier",
+    "OutageDetail",
     "Outcome",
     "OwnerRoute",
+    "PayloadDetail",
+    "PrimaErrorDetail",
+    "PrimaRejectedDetail",
     "Problem",
     "ProblemKind",
     "RehearsalReport",
@@ -80,11 +110,13 @@ __all__ = [
     "StockRunSummary",
     "SyncEngine",
     "SystemClock",
+    "UnexpectedDetail",
     "VerifyReport",
     "WebhookFormat",
     "WebhookNotifier",
     "WriteBack",
     "compare_with_prima",
+    "detail_type",
     "forget_customer",
     "purge_personal_data",
     "scrub_detail",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
 from ..errors import (
@@ -48,11 +51,19 @@ from ._ingest import (
     new_order,
     readiness,
 )
+from ._locks import LeaseLock
+from ._locks import try_lock as _try_lock
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._payloads import IgnoredPayload, OrderPayload, read_payload
 from ._problems import Problem, ProblemKind
-from ._queue import list_exceptions, replay_exceptions, resolve_finished_exceptions
+from ._queue import (
+    check_kind,
+    list_exceptions,
+    replay_exception,
+    replay_exceptions,
+    resolve_finished_exceptions,
+)
 from ._stock_config import StockIngest
 from ._stock_flow import StockFlow
 from ._stock_run import run_stock
@@ -61,6 +72,9 @@ from ._summary import RunSummary, SummaryBuilder
 from ._timing import Timing, prima_request_timeout
 from ._tracing import span
 from ._verify import VerifyReport, verify_unsent_orders
+
+if TYPE_CHECKING:
+    from ._build import SettingsSource
 
 __all__ = ["HealthReport", "Progress", "SyncEngine"]
 
@@ -139,6 +153,7 @@ class SyncEngine:
             key_secret=installation_secret(self._config.customer_key_secret, os.environ),
             checkpoint=checkpoint,
         )
+        self._owned: contextlib.ExitStack | None = None
         self._seen: dict[str, Order] = {}
         self._trace_parent: Any = None
         self._stock = StockFlow(
@@ -153,10 +168,85 @@ class SyncEngine:
             should_stop=self._stop.is_set,
         )
 
+    @classmethod
+    def from_settings(
+        cls,
+        source: SettingsSource,
+        *,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+    ) -> Self:
+        """An engine built from the settings file at ``source`` (a path), from settings already
+        parsed (a mapping shaped like the file) or from
+        :class:`~ct_prima_sync.settings.Settings`, the way the ``ct-prima-sync`` command builds
+        its own: the state store of ``[state]``, a commercetools client of ``[commercetools]``,
+        an omlink client of ``[prima]``, ``[mapping]``, ``[engine]`` and ``[alerts]`` (unless
+        ``notifier`` is given). Secrets come from ``environ`` (default ``os.environ``).
+
+        The engine owns what it opened: use it in a ``with`` block or call :meth:`close`.
+        Raises :class:`~ct_prima_sync.errors.SettingsError` listing every problem of the
+        settings, and :class:`~ct_prima_sync.errors.ConfigurationError` when a section the
+        engine needs is missing.
+        """
+        from ._build import build_engine  # noqa: PLC0415 (the settings import the engine)
+
+        return build_engine(cls, source, environ=environ, clock=clock, notifier=notifier)
+
+    def own(self, resources: contextlib.ExitStack) -> None:
+        """Make ``resources`` (what was opened for this engine) close with :meth:`close`."""
+        if self._owned is None:
+            self._owned = contextlib.ExitStack()
+        self._owned.enter_context(resources)
+
+    def close(self) -> None:
+        """Close what the engine opened itself (:meth:`from_settings`: the store and both
+        clients); an engine built from parts the host passed in closes nothing. Idempotent."""
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            owned.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     @property
     def config(self) -> EngineConfig:
         """The engine's configuration."""
         return self._config
+
+    @contextlib.contextmanager
+    def try_lock(
+        self, name: str = "poll", *, ttl_seconds: float = 300.0
+    ) -> Iterator[LeaseLock | None]:
+        """For hosts that schedule on several workers: take the store's lease lock ``name``
+        (owned by this holder alone, never shared with other engines of the same worker id),
+        renewed in the background while the block runs, released on exit. Yields the lock, or
+        None at once when another holder has it::
+
+            with engine.try_lock("poll") as lock:
+                if lock is None:
+                    return  # another worker polls
+                engine.sync_orders()
+
+        A holder that stops renewing (the process died) loses the lock ``ttl_seconds`` later;
+        ``lock.held`` turns False if a renewal found another holder had taken it.
+        """
+        with _try_lock(
+            self._store,
+            f"host:{name}",
+            holder=self._config.worker_id,
+            ttl_seconds=ttl_seconds,
+            clock=self._clock,
+        ) as lock:
+            yield lock
 
     def request_stop(self) -> None:
         """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
@@ -849,28 +939,49 @@ class SyncEngine:
         self,
         *,
         owner: Owner | None = None,
-        kind: str | None = None,
+        kind: str | enum.Enum | None = None,
         order_id: str | None = None,
         include_resolved: bool = False,
     ) -> list[ExceptionRecord]:
-        """The exception queue, filtered."""
+        """The exception queue, filtered, oldest first. ``kind`` is a kind enum member
+        (``ProblemKind``, ``IssueCode``, ``DispatchIssueKind``, ``StockProblemKind``) or its
+        string; an unknown kind raises :class:`~ct_prima_sync.errors.UnknownKindError` rather
+        than answering with an empty list. ``detail`` of each record is typed per kind in
+        :data:`~ct_prima_sync.engine.DETAIL_TYPES`."""
         return list_exceptions(
             self._store,
             owner=owner,
-            kind=kind,
+            kind=check_kind(self._store, kind),
             order_id=order_id,
             include_resolved=include_resolved,
         )
 
     def retry_exceptions(
-        self, *, order_id: str | None = None, kind: str | None = None, owner: Owner | None = None
+        self,
+        *,
+        order_id: str | None = None,
+        kind: str | enum.Enum | None = None,
+        owner: Owner | None = None,
     ) -> int:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
         cause was fixed: they go back to the backlog (or, once in Prima, are asked about on the
-        next dispatch run) and the next run processes them. Returns how many orders moved."""
+        next dispatch run) and the next run processes them. Returns how many orders moved.
+        ``kind`` as for :meth:`exceptions`."""
         return replay_exceptions(
-            self._store, now=self._clock.now(), order_id=order_id, kind=kind, owner=owner
+            self._store,
+            now=self._clock.now(),
+            order_id=order_id,
+            kind=check_kind(self._store, kind),
+            owner=owner,
         )
+
+    def retry_exception(self, exception_id: int) -> int:
+        """Replay the one open exception ``exception_id`` (as :meth:`retry_exceptions` does for
+        many): its order goes back to the backlog, or is asked about on the next dispatch run.
+        Returns how many orders moved (0 or 1). Raises
+        :class:`~ct_prima_sync.errors.ExceptionNotFoundError` when no open exception has that
+        id."""
+        return replay_exception(self._store, exception_id, now=self._clock.now())
 
     def resolve_exception(self, exception_id: int, *, note: str) -> ExceptionRecord:
         """Close an exception with a note saying what was done."""

@@ -44,6 +44,7 @@ from ._clock import Clock
 from ._config import EngineConfig
 from ._customer_lock import CustomerLocks
 from ._customers import resolve_account
+from ._details import with_order_number
 from ._problems import Problem, ProblemKind, problem_from_error
 from ._timing import Timing
 from ._write_back import ReferenceWriter
@@ -369,7 +370,7 @@ class OrderFlow:
             self._store.record_exception(
                 kind=problem.kind,
                 owner=problem.owner,
-                detail=problem.detail,
+                detail=with_order_number(problem.detail, record.order_number),
                 now=now,
                 order_id=record.order_id,
                 transient=False,
@@ -401,7 +402,7 @@ class OrderFlow:
             self._store.record_exception(
                 kind=problem.kind,
                 owner=problem.owner,
-                detail=problem.detail,
+                detail=with_order_number(problem.detail, record.order_number),
                 now=now,
                 order_id=record.order_id,
                 transient=True,

@@ -38,6 +38,7 @@ __all__ = [
     "StateSettings",
     "find_settings",
     "load_settings",
+    "parse_section",
 ]
 
 #: The settings file looked for in the working directory when none is named.
@@ -172,14 +173,23 @@ def find_settings(explicit: str | None, environ: Mapping[str, str], cwd: Path) -
     )
 
 
-def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the settings file at ``path``; secrets come from ``environ`` (default
-    ``os.environ``) or from the files the settings name.
+def load_settings(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read and validate the settings file at ``source`` (a path), or settings already parsed
+    (a mapping shaped like the file: ``{"state": {"url": ...}, "commercetools": {...}}``, with
+    relative file names relative to the working directory). Secrets come from ``environ``
+    (default ``os.environ``) or from the files the settings name. This is what the
+    ``ct-prima-sync`` command reads its ``--config`` file with.
 
     Raises :class:`~ct_prima_sync.errors.SettingsError` listing every problem, each with its key
     path (``[prima] rate_limit: expected a number, got the string "fast"``).
     """
     environ = os.environ if environ is None else environ
+    if isinstance(source, Mapping):
+        return parse_settings(source, path=None, environ=environ)
+    path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -225,6 +235,31 @@ def parse_settings(
     if problems:
         raise SettingsError(str(path) if path else "settings", problems)
     return Settings(path=path, **{k: v for k, v in values.items() if v is not None})
+
+
+def parse_section(
+    name: str,
+    data: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    base: Path | None = None,
+) -> Any:
+    """One section of the settings (``"commercetools"``, ``"prima"``, ``"engine"``, ...) from a
+    mapping shaped like that table of the file: secrets named by ``*_env`` / ``*_file`` keys are
+    read from ``environ`` (default ``os.environ``) or from files relative to ``base``. Raises
+    :class:`~ct_prima_sync.errors.SettingsError` listing every problem with its key path."""
+    kind = _SECTIONS.get(name)
+    if kind is None:
+        raise ConfigurationError(
+            f"unknown settings section {name!r} (known: {', '.join(sorted(_SECTIONS))})"
+        )
+    problems: list[Problem] = []
+    environ = os.environ if environ is None else environ
+    section = _secrets_in(name, data, environ, base or Path(), problems)
+    value = _structure(section, kind, (name,), problems)
+    if problems:
+        raise SettingsError(f"section [{name}]", problems)
+    return value
 
 
 def _structure(value: Any, kind: type[Any], at: KeyPath, problems: list[Problem]) -> Any:
