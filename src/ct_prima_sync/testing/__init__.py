@@ -12,6 +12,7 @@ from ._ct_fake import (
     CommercetoolsFaultScript,
     CommercetoolsRequestRecord,
     FakeCommercetools,
+    FiredCommercetoolsFault,
 )
 from ._prima import (
     FakePrima,
@@ -38,6 +39,7 @@ __all__ = [
     "CommercetoolsRequestRecord",
     "FakeCommercetools",
     "FakePrima",
+    "FiredCommercetoolsFault",
     "FiredPrimaFault",
     "PrimaCatalogue",
     "PrimaEmulator",
