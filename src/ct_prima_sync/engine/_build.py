@@ -40,11 +40,20 @@ def build_engine(
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
     notifier: Notifier | None = None,
+    shop: str | None = None,
 ) -> E:
     """An engine over the state store, commercetools project and Prima of ``source``, with its
     mapping and ``[engine]`` settings, alerting where ``[alerts]`` says unless ``notifier`` is
-    given. The engine owns the store and both clients: close it (or use it in a ``with``)."""
+    given; with ``shop``, as source ``shop`` of ``[sources]`` (``Settings.for_source``). The
+    engine owns the store and both clients: close it (or use it in a ``with``)."""
     settings = source if isinstance(source, Settings) else load_settings(source, environ)
+    if shop is not None:
+        settings = settings.for_source(shop)
+    elif settings.sources:
+        raise ConfigurationError(
+            f"the settings name several sources ({', '.join(sorted(settings.sources))}): "
+            "build one engine per source with shop=<name>"
+        )
     missing = [
         f"[{name}]"
         for name, value in (

@@ -27,6 +27,7 @@ from ..prima import PrimaGateway
 from ..state import (
     ExceptionFilter,
     ExceptionRecord,
+    NewOrder,
     OrderRecord,
     OrderStatus,
     Owner,
@@ -87,6 +88,7 @@ _log = logging.getLogger("ct_prima_sync.engine")
 _INGEST_PAGE = 500
 
 _MESSAGES_CURSOR = "messages.createdAt"
+_DEFAULT_CURSOR = EngineConfig().cursor_name
 _ALERTS_CHECKED = "alerts.checkedAt"
 _FINISHED_SWEPT = "exceptions.finishedSweptAt"
 #: How often a run looks for exceptions left open on finished orders (it reads every open one).
@@ -176,13 +178,16 @@ class SyncEngine:
         environ: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         notifier: Notifier | None = None,
+        shop: str | None = None,
     ) -> Self:
         """An engine built from the settings file at ``source`` (a path), from settings already
         parsed (a mapping shaped like the file) or from
         :class:`~ct_prima_sync.settings.Settings`, the way the ``ct-prima-sync`` command builds
         its own: the state store of ``[state]``, a commercetools client of ``[commercetools]``,
         an omlink client of ``[prima]``, ``[mapping]``, ``[engine]`` and ``[alerts]`` (unless
-        ``notifier`` is given). Secrets come from ``environ`` (default ``os.environ``).
+        ``notifier`` is given). Secrets come from ``environ`` (default ``os.environ``). Where
+        several shops feed one Prima (``[sources.<name>]``), ``shop`` names the one this engine
+        runs: its project, stores, Prima company and order number prefix, over the shared store.
 
         The engine owns what it opened: use it in a ``with`` block or call :meth:`close`.
         Raises :class:`~ct_prima_sync.errors.SettingsError` listing every problem of the
@@ -191,7 +196,7 @@ class SyncEngine:
         """
         from ._build import build_engine  # noqa: PLC0415 (the settings import the engine)
 
-        return build_engine(cls, source, environ=environ, clock=clock, notifier=notifier)
+        return build_engine(cls, source, environ=environ, clock=clock, notifier=notifier, shop=shop)
 
     def own(self, resources: contextlib.ExitStack) -> None:
         """Make ``resources`` (what was opened for this engine) close with :meth:`close`."""
@@ -274,7 +279,17 @@ class SyncEngine:
             self._note_not_due(order, ready, summary)
             return ready
         self._seen[order.id] = order
-        return self._store.ingest(new_order(order, self._mapping.depots), now=self._clock.now())
+        return self._store.ingest(self._new_order(order), now=self._clock.now())
+
+    @property
+    def _messages_cursor(self) -> str:
+        """The messages poll's cursor: one per order cursor, so that engines of several sources
+        sharing a store keep theirs apart."""
+        name = self._config.cursor_name
+        return _MESSAGES_CURSOR if name == _DEFAULT_CURSOR else f"{_MESSAGES_CURSOR}/{name}"
+
+    def _new_order(self, order: Order) -> NewOrder:
+        return new_order(order, self._mapping.depots, prefix=self._mapping.order_number_prefix)
 
     def _note_not_due(self, order: Order, ready: Readiness, summary: SummaryBuilder | None) -> None:
         """Leave a trace of an order seen and not ingested: the rule that rules it out, or, for
@@ -348,13 +363,9 @@ class SyncEngine:
             for order in page:
                 self._seen[order.id] = order
             try:
-                added += self._store.ingest_many(
-                    [new_order(o, self._mapping.depots) for o in page], now=now
-                )
+                added += self._store.ingest_many([self._new_order(o) for o in page], now=now)
             except DuplicateRecordError:
-                added += sum(
-                    self._store.ingest(new_order(o, self._mapping.depots), now=now) for o in page
-                )
+                added += sum(self._store.ingest(self._new_order(o), now=now) for o in page)
         return added, waiting
 
     def poll_messages(self, *, overlap_seconds: float | None = None) -> int:
@@ -371,7 +382,7 @@ class SyncEngine:
         ``summary``."""
         now = self._clock.now()
         cursor = cursor_start(
-            self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
+            self._store, self._messages_cursor, initial=self._config.initial_cursor, now=now
         )
         overlap = timedelta(
             seconds=self._config.poll_overlap_seconds
@@ -394,7 +405,7 @@ class SyncEngine:
             added += outcome is True
             latest = max(latest, message.created_at)
         held = hold_cursor(latest, waiting)
-        self._store.set_cursor(_MESSAGES_CURSOR, held.isoformat(), now=now)
+        self._store.set_cursor(self._messages_cursor, held.isoformat(), now=now)
         return added, len(waiting)
 
     def handle_message(self, payload: Mapping[str, Any]) -> RunSummary:

@@ -106,9 +106,11 @@ def order_lines(order: Order, depots: DepotMap) -> tuple[OrderLine, ...]:
     return tuple(lines)
 
 
-def new_order(order: Order, depots: DepotMap | None = None) -> NewOrder:
+def new_order(order: Order, depots: DepotMap | None = None, *, prefix: str = "") -> NewOrder:
     """The ledger's first record of an order: ids, version, commercetools' totals and, with the
-    mapping's ``depots``, the lines the stock flow counts as pending until Prima has the order."""
+    mapping's ``depots``, the lines the stock flow counts as pending until Prima has the order.
+    The ledger keeps the order number Prima gets: ``prefix`` (the mapping's
+    ``order_number_prefix``) and commercetools' number."""
     gross = order.total_price
     if order.taxed_price is not None:
         net = order.taxed_price.total_net.minor_units
@@ -117,7 +119,7 @@ def new_order(order: Order, depots: DepotMap | None = None) -> NewOrder:
         net = gross_units = gross.minor_units
     return NewOrder(
         order_id=order.id,
-        order_number=order.order_number,
+        order_number=f"{prefix}{order.order_number}" if order.order_number else None,
         ct_version=order.version,
         totals=OrderTotals(
             currency=gross.currency,

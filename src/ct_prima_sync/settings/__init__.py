@@ -23,6 +23,7 @@ from ._load import (
     parse_settings,
     resolve_state_url,
 )
+from ._sources import SourceSettings
 
 __all__ = [
     "DEFAULT_SETTINGS_FILE",
@@ -30,6 +31,7 @@ __all__ = [
     "MetricsSettings",
     "Problem",
     "Settings",
+    "SourceSettings",
     "StateSettings",
     "find_settings",
     "load_settings",

@@ -29,6 +29,7 @@ from ..mapping import MappingConfig
 from ..prima import OmlinkConfig
 from ._converter import Path as KeyPath
 from ._converter import Problem, describe, keys_at, make_converter, where
+from ._sources import CURSOR_SEPARATOR, SourceSettings, source_problems
 
 __all__ = [
     "DEFAULT_SETTINGS_FILE",
@@ -106,6 +107,36 @@ class Settings:
     alerts: AlertRoutes | None = None
     golive: GoLiveConfig = field(factory=GoLiveConfig)
     retention: RetentionPolicy | None = None
+    sources: Mapping[str, SourceSettings] = field(factory=dict)
+    """``[sources.<name>]``: shops feeding this Prima, each run with :meth:`for_source`."""
+
+    def for_source(self, name: str) -> Settings:
+        """These settings as the engine of source ``name`` uses them: its commercetools
+        project, its stores (``engine.eligibility.store_keys``), its Prima company, its order
+        number prefix (``mapping.order_number_prefix``) and a poll cursor of its own in the
+        shared store. Raises :class:`ConfigurationError` for a source the settings lack."""
+        source = self.sources.get(name)
+        if source is None:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise ConfigurationError(f"no source {name!r} in the settings (sources: {known})")
+        ct, prima, mapping, engine = self.commercetools, self.prima, self.mapping, self.engine
+        if ct is not None and source.project_key:
+            ct = evolve(ct, project_key=source.project_key)
+        if prima is not None and source.company_id:
+            prima = evolve(prima, company_id=source.company_id)
+        if mapping is not None:
+            mapping = evolve(mapping, order_number_prefix=source.order_number_prefix)
+        eligibility = engine.eligibility
+        if source.store_keys:
+            eligibility = evolve(eligibility, store_keys=frozenset(source.store_keys))
+        engine = evolve(
+            engine,
+            eligibility=eligibility,
+            cursor_name=f"{engine.cursor_name}{CURSOR_SEPARATOR}{name}",
+        )
+        return evolve(
+            self, commercetools=ct, prima=prima, mapping=mapping, engine=engine, sources={}
+        )
 
     @property
     def state_url(self) -> str:
@@ -214,7 +245,7 @@ def parse_settings(
     where relative file names start)."""
     problems: list[Problem] = []
     base = path.parent if path is not None else Path()
-    known = (*_SECTIONS, "mapping")
+    known = (*_SECTIONS, "mapping", "sources")
     problems += [
         Problem("", f"unknown section [{name}] (known: {', '.join(sorted(known))})")
         if isinstance(data[name], Mapping)
@@ -232,6 +263,8 @@ def parse_settings(
         values[name] = _structure(section, kind, (name,), problems)
     if "mapping" in data:
         values["mapping"] = _mapping(data["mapping"], base, problems)
+    if "sources" in data:
+        values["sources"] = _sources(data["sources"], problems)
     if problems:
         raise SettingsError(str(path) if path else "settings", problems)
     return Settings(path=path, **{k: v for k, v in values.items() if v is not None})
@@ -260,6 +293,21 @@ def parse_section(
     if problems:
         raise SettingsError(f"section [{name}]", problems)
     return value
+
+
+def _sources(section: object, problems: list[Problem]) -> dict[str, SourceSettings] | None:
+    if not isinstance(section, Mapping) or not all(
+        isinstance(v, Mapping) for v in section.values()
+    ):
+        problems.append(Problem("[sources]", "expected one [sources.<name>] table per shop"))
+        return None
+    sources: dict[str, SourceSettings] = {}
+    for name, table in section.items():
+        source = _structure(table, SourceSettings, ("sources", name), problems)
+        if source is not None:
+            sources[name] = source
+    problems += [Problem(at, message) for at, message in source_problems(sources)]
+    return sources
 
 
 def _structure(value: Any, kind: type[Any], at: KeyPath, problems: list[Problem]) -> Any:
