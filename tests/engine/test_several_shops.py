@@ -4,6 +4,7 @@ numbers never collide."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from ct_prima_sync.testing import FakeCommercetools, PrimaEmulator, PrimaWorld, 
 from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order
 from ct_prima_sync.testing.scenario import SCENARIO_MAPPING_TOML
 
-from ..cli.conftest import to_toml
+from ..cli.conftest import assert_no_traceback, run_cli, to_toml
 
 
 def _place(ct: FakeCommercetools, project: str, number: str, sku: str) -> None:
@@ -132,3 +133,30 @@ def test_several_sources_need_prefixes_of_their_own() -> None:
     text = str(raised.value)
     assert "[sources.b] order_number_prefix: 'X-' is already the prefix of source 'a'" in text
     assert "[sources.c] order_number_prefix: required" in text
+
+
+def test_the_command_runs_one_shop_at_a_time_and_says_which_to_name(tmp_path: Path) -> None:
+    world = PrimaWorld()
+    catalogue = seed_catalogue(world, seed=3, products=2, depots=2)
+    sku = catalogue.skus[0]
+    world.set_stock(sku, catalogue.depots[0].code, 100)
+    ct = FakeCommercetools(other_projects=["shop-uk"])
+    for project in (ct.project_key, "shop-uk"):
+        ct.add_channel("prima-export", roles=("OrderExport",), project=project)
+        _place(ct, project, "1001", "-".join((sku.product, *sku.matrix)))
+    env = {"CT_SECRET": ct.client_secret}
+
+    with ct.serve() as ct_url, PrimaEmulator(world).serve() as prima_url:
+        _settings(tmp_path, ct, ct_url, prima_url)
+        unnamed = run_cli("run", "orders", cwd=tmp_path, env=env)
+        unknown = run_cli("run", "orders", "--shop", "fr", cwd=tmp_path, env=env)
+        uk = run_cli("run", "orders", "--shop", "uk", "--format", "json", cwd=tmp_path, env=env)
+
+    for refused in (unnamed, unknown):
+        assert_no_traceback(refused.stderr)
+        assert refused.returncode == 2
+    assert "give --shop NAME" in unnamed.stderr
+    assert "no source 'fr'" in unknown.stderr
+    assert uk.returncode == 0, uk.stderr
+    assert json.loads(uk.stdout)["posted"] == 1
+    assert [o.order_number for o in world.orders()] == ["UK-1001"]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ct_prima_sync.cli._runs import summary_lines
 from ct_prima_sync.commercetools import parse_order
 from ct_prima_sync.engine import EligibilityRules, FakeClock, SyncEngine
 from ct_prima_sync.errors import PayloadError
@@ -188,6 +189,7 @@ def test_an_ineligible_order_is_counted_with_the_rule_that_skipped_it(
 
     assert (summary.skipped_ineligible, summary.skipped_rules) == (1, {"payment_states": 1})
     assert summary.posted == 0
+    assert "  1 left alone by the eligibility rules (payment_states 1)" in summary_lines(summary)
 
 
 def test_a_run_counts_the_orders_its_rules_skipped(
