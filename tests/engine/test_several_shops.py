@@ -127,12 +127,14 @@ def test_several_sources_need_prefixes_of_their_own() -> None:
                     "a": {"order_number_prefix": "X-"},
                     "b": {"order_number_prefix": "X-"},
                     "c": {},
+                    "d": {"order_number_prefix": "X"},
                 },
             }
         )
     text = str(raised.value)
     assert "[sources.b] order_number_prefix: 'X-' is already the prefix of source 'a'" in text
     assert "[sources.c] order_number_prefix: required" in text
+    assert "[sources.d] order_number_prefix: 'X' and the prefix of source 'a' start alike" in text
 
 
 def test_the_command_runs_one_shop_at_a_time_and_says_which_to_name(tmp_path: Path) -> None:

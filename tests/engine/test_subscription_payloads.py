@@ -169,10 +169,14 @@ def test_a_message_about_a_deleted_order_is_queued_and_returns_normally(
     scenario.commercetools.delete_order(order["id"])
     engine = make_engine(store)
 
-    summary = engine.handle_message(_message(order, embed=False))
+    payload = _message(order, embed=False)
+    payload["resourceUserProvidedIdentifiers"] = {"orderNumber": order["orderNumber"]}
+
+    summary = engine.handle_message(payload)
 
     (queued,) = engine.exceptions(order_id=order["id"])
     assert queued.kind == "CT_ORDER_NOT_FOUND"
+    assert queued.detail["order_number"] == order["orderNumber"]
     assert str(queued.owner) == "ecommerce"
     assert summary.problems == {"CT_ORDER_NOT_FOUND": 1}
     assert summary.posted == 0

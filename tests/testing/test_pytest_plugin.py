@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from ct_prima_sync.engine import FakeClock, SyncEngine
+from ct_prima_sync.prima import OmlinkClient
 from ct_prima_sync.testing import FakeCommercetools
 from ct_prima_sync.testing.factories import make_order, make_payment
 from ct_prima_sync.testing.pytest_plugin import START, OrderFactory, ServedPrima
@@ -123,6 +124,8 @@ def test_the_fakes_serve_on_a_chosen_port(
         assert answer.status_code == 401  # the fake wants its client credentials
     wsdl = httpx.get(f"{prima_emulator.config.endpoint}?wsdl")
     assert wsdl.status_code == 200
+    with OmlinkClient(prima_emulator.config) as client:  # the real client, over HTTP
+        assert sorted(d.code for d in client.list_depots()) == ["WH1", "WH2"]
 
 
 def test_every_fixture_shares_the_one_fake_clock(

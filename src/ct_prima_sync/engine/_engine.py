@@ -443,7 +443,7 @@ class SyncEngine:
             try:
                 order = self._ct.orders.get(target.order_id)
             except NotFoundError as error:
-                self._order_not_found(target.order_id, error)
+                self._order_not_found(target, error)
                 return self._finish_run(summary)
         outcome = self._ingest_one(order, summary)
         summary.count("ingested", int(outcome is True))
@@ -452,12 +452,15 @@ class SyncEngine:
             return self._finish_run(summary)
         return self._drain(summary, max_orders=None, only=order.id)
 
-    def _order_not_found(self, order_id: str, error: NotFoundError) -> None:
+    def _order_not_found(self, target: OrderPayload, error: NotFoundError) -> None:
         """Queue the order a message named and commercetools no longer has."""
+        order_id = target.order_id
         known = self._store.get_order(order_id)
         detail: dict[str, Any] = {"stage": "message", "correlation_id": error.correlation_id}
         if known is not None and known.order_number:
             detail["order_number"] = known.order_number
+        elif target.order_number:
+            detail["order_number"] = self._mapping.prima_order_number(target.order_number)
         problem = Problem.of(ProblemKind.CT_ORDER_NOT_FOUND, **detail)
         self._store.record_exception(
             kind=problem.kind,

@@ -30,12 +30,14 @@ _CHANGES: Final = frozenset({"ResourceCreated", "ResourceUpdated"})
 @frozen(kw_only=True)
 class OrderPayload:
     """A payload about one order: its id, the order JSON when the message carries it
-    (``OrderCreated``, ``OrderImported``), and the payload's shape (``"message"``,
+    (``OrderCreated``, ``OrderImported``), its order number when the payload names it
+    (``resourceUserProvidedIdentifiers``), and the payload's shape (``"message"``,
     ``"change"``, or either prefixed ``"cloudevents/"``)."""
 
     order_id: str
     order: Mapping[str, Any] | None
     shape: str
+    order_number: str | None = None
 
 
 @frozen(kw_only=True)
@@ -63,7 +65,10 @@ def read_payload(payload: object) -> OrderPayload | IgnoredPayload:
         inner = _read_platform(data)
         if isinstance(inner, OrderPayload):
             return OrderPayload(
-                order_id=inner.order_id, order=inner.order, shape=f"cloudevents/{inner.shape}"
+                order_id=inner.order_id,
+                order=inner.order,
+                shape=f"cloudevents/{inner.shape}",
+                order_number=inner.order_number,
             )
         return IgnoredPayload(reason=f"CloudEvents payload: {inner.reason}")
     return _read_platform(payload)
@@ -80,8 +85,9 @@ def _read_platform(payload: Mapping[str, Any]) -> OrderPayload | IgnoredPayload:
     order_id = resource.get("id")
     if not isinstance(order_id, str) or not order_id:
         return IgnoredPayload(reason="its resource has no order id")
+    number = _order_number(payload)
     if notification in _CHANGES:
-        return OrderPayload(order_id=order_id, order=None, shape="change")
+        return OrderPayload(order_id=order_id, order=None, shape="change", order_number=number)
     if notification == "ResourceDeleted":
         return IgnoredPayload(reason="the order was deleted (ResourceDeleted)")
     if notification not in (None, "Message"):
@@ -91,7 +97,14 @@ def _read_platform(payload: Mapping[str, Any]) -> OrderPayload | IgnoredPayload:
         order_id=order_id,
         order=embedded if isinstance(embedded, Mapping) else None,
         shape="message",
+        order_number=number,
     )
+
+
+def _order_number(payload: Mapping[str, Any]) -> str | None:
+    named = payload.get("resourceUserProvidedIdentifiers")
+    number = named.get("orderNumber") if isinstance(named, Mapping) else None
+    return number[:100] if isinstance(number, str) and number else None
 
 
 def _name(value: object) -> str:

@@ -39,7 +39,7 @@ class SourceSettings:
 
 def source_problems(sources: Mapping[str, SourceSettings]) -> list[tuple[str, str]]:
     """(key path, message) for every rule several sources break: each needs a prefix of its
-    own, else two shops' order 1001 would be the same Prima order."""
+    own, and none may start another, else two shops' order numbers could meet in Prima."""
     problems: list[tuple[str, str]] = []
     if len(sources) < 2:
         return problems
@@ -47,10 +47,24 @@ def source_problems(sources: Mapping[str, SourceSettings]) -> list[tuple[str, st
     for name, source in sources.items():
         at = f"[sources.{name}] order_number_prefix"
         prefix = source.order_number_prefix
+        clash = next((other for p, other in seen.items() if _overlap(p, prefix)), None)
         if not prefix:
             problems.append((at, 'required when several sources feed one Prima, e.g. "DE-"'))
         elif prefix in seen:
             problems.append((at, f"{prefix!r} is already the prefix of source {seen[prefix]!r}"))
+        elif clash is not None:
+            problems.append((at, _CLASH.format(prefix=prefix, other=clash)))
         else:
             seen[prefix] = name
     return problems
+
+
+_CLASH: Final = (
+    "{prefix!r} and the prefix of source {other!r} start alike, so order numbers could collide "
+    '("A" + "-1" is "A-" + "1"): make neither the start of the other'
+)
+
+
+def _overlap(one: str, other: str) -> bool:
+    """Whether one prefix starts the other: only then can ``one + n == other + m``."""
+    return one.startswith(other) or other.startswith(one)
