@@ -421,7 +421,10 @@ class SyncEngine:
         with ``ignored_reason``, and logged at INFO; an order deleted in commercetools becomes a
         ``CT_ORDER_NOT_FOUND`` exception (owner ecommerce) and a normal return, so the host
         acknowledges the message. Raises :class:`~ct_prima_sync.errors.PayloadError` when
-        ``payload`` is not a JSON object at all.
+        ``payload`` is not a JSON object at all, and
+        :class:`~ct_prima_sync.errors.CommercetoolsError` when commercetools does not answer
+        the read of the order: leave the message unacknowledged so the subscription
+        redelivers it.
         """
         target = read_payload(payload)
         return self._tracked(lambda: self._handle_message(target))
