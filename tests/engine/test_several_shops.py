@@ -5,15 +5,17 @@ numbers never collide."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ct_prima_sync.engine import SyncEngine
+from ct_prima_sync.engine._customers import _for_company, _recorded
 from ct_prima_sync.errors import ConfigurationError, SettingsError
 from ct_prima_sync.settings import load_settings
-from ct_prima_sync.state import open_store
+from ct_prima_sync.state import CustomerMapping, open_store
 from ct_prima_sync.testing import FakeCommercetools, PrimaEmulator, PrimaWorld, seed_catalogue
 from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order
 from ct_prima_sync.testing.scenario import SCENARIO_MAPPING_TOML
@@ -112,6 +114,10 @@ def test_a_source_routes_by_store_and_to_its_prima_company() -> None:
     assert b2b.mapping is not None
     assert b2b.mapping.prima_order_number("1001") == "T1001"
     assert b2b.engine.cursor_name != settings.for_source("b2c").engine.cursor_name
+    assert (b2b.engine.customers.company, settings.for_source("b2c").engine.customers.company) == (
+        "7",
+        "",
+    )
     with pytest.raises(ConfigurationError, match="no source 'b2x'"):
         settings.for_source("b2x")
     with pytest.raises(ConfigurationError, match="one engine per source with shop="):
@@ -162,3 +168,16 @@ def test_the_command_runs_one_shop_at_a_time_and_says_which_to_name(tmp_path: Pa
     assert uk.returncode == 0, uk.stderr
     assert json.loads(uk.stdout)["posted"] == 1
     assert [o.order_number for o in world.orders()] == ["UK-1001"]
+
+
+def test_a_customer_map_entry_of_one_prima_company_is_never_used_for_another() -> None:
+    at = datetime(2026, 11, 21, tzinfo=UTC)
+    plain = CustomerMapping(key="k", account_code="C100", updated_at=at)
+    of_two = CustomerMapping(key="k", account_code=_recorded("C200", "2"), updated_at=at)
+
+    assert _for_company(plain, "") == "C100"
+    assert _for_company(plain, "2") is None  # looked up again in company 2
+    assert _for_company(of_two, "2") == "C200"
+    assert _for_company(of_two, "") is None
+    assert _for_company(of_two, "7") is None
+    assert _recorded("C100", "") == "C100"

@@ -129,10 +129,12 @@ class Settings:
         eligibility = engine.eligibility
         if source.store_keys:
             eligibility = evolve(eligibility, store_keys=frozenset(source.store_keys))
+        company = (prima.company_id if prima is not None else None) or ""
         engine = evolve(
             engine,
             eligibility=eligibility,
             cursor_name=f"{engine.cursor_name}{CURSOR_SEPARATOR}{name}",
+            customers=evolve(engine.customers, company=company),
         )
         return evolve(
             self, commercetools=ct, prima=prima, mapping=mapping, engine=engine, sources={}
