@@ -29,13 +29,15 @@ CtPrimaSyncError
 │   ├── PrimaSoapMismatchError      Prima's SOAP layer refused the envelope (a SOAP Client fault):
 │   │                               the SOAP names or style do not fit the installation
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
+├── UnknownKindError                an exception kind no flow raises (names the known ones)
 ├── AlertDeliveryError              an alert did not reach one or more of its channels (webhook,
 │                                   e-mail); names the channels, never the alert's content
 └── StateError                      the state store failed or holds something unexpected
     ├── LeaseLostError              the worker no longer holds the order's lease: stop work on it
     ├── StateNotFoundError          open_store(..., create=False) found no state at the URL
     ├── InvalidTransitionError      the ledger's state machine forbids this status change
-    └── DuplicateRecordError        a unique key (order number, Prima reference, ...) is taken
+    ├── DuplicateRecordError        a unique key (order number, Prima reference, ...) is taken
+    └── ExceptionNotFoundError      no exception with that id, or it is already resolved
 ```
 
 Rules every subclass keeps: messages say what to fix; no secret (client secret, token, password)
@@ -59,6 +61,7 @@ __all__ = [
     "CtPrimaSyncError",
     "CurrencyMismatchError",
     "DuplicateRecordError",
+    "ExceptionNotFoundError",
     "InvalidMoneyError",
     "InvalidTransitionError",
     "LeaseLostError",
@@ -76,6 +79,7 @@ __all__ = [
     "SettingsError",
     "StateError",
     "StateNotFoundError",
+    "UnknownKindError",
     "ValidationError",
 ]
 
@@ -307,6 +311,11 @@ class AlertDeliveryError(CtPrimaSyncError):
         self.failed = tuple(failed)
 
 
+class UnknownKindError(CtPrimaSyncError, ValueError):
+    """An exception kind no flow raises was asked for (a typo, most likely); the message lists
+    the known kinds."""
+
+
 class StateError(CtPrimaSyncError):
     """The state store failed, or holds something it should not."""
 
@@ -329,3 +338,7 @@ class InvalidTransitionError(StateError):
 
 class DuplicateRecordError(StateError):
     """A unique key is already taken (order number, Prima reference, batch id or batch member)."""
+
+
+class ExceptionNotFoundError(StateError, LookupError):
+    """No open exception has that id (it never existed, or it was resolved already)."""

@@ -35,6 +35,7 @@ def _order(**changes: Any) -> dict[str, Any]:
         ],
         shipping=ShippingSpec(key="standard", name="Standard", price=495),
         order_number="WEB-9",
+        seed=1,  # the same order every call: a baseline and its changed copy
     )
     order.update(changes)
     return order

@@ -127,15 +127,14 @@ def test_a_unit_price_that_does_not_divide_splits_into_two_lines_one_cent_apart(
     # 10.00 / 3 = 3.33 rest 0.01: 2 units at 3.33 (6.66) and 1 unit at 3.34.
     # Tax 1.60 split 666:334 -> 1.0656 and 0.5344 -> floors 1.06 + 0.53, the last cent to the
     # larger remainder (.56): 1.07 and 0.53.
-    sales_order = _map(_split_order())
+    order = _split_order()
+    sales_order = _map(order)
 
     assert _rows(sales_order) == [
         ("CAP/L", 2, 333, 559, 107, 666, 0),
         ("CAP/L", 1, 334, 281, 53, 334, 0),
     ]
-    assert {line.line_reference for line in sales_order.lines} == {
-        _split_order()["lineItems"][0]["id"]
-    }
+    assert {line.line_reference for line in sales_order.lines} == {order["lineItems"][0]["id"]}
 
 
 def test_a_line_price_basis_never_splits() -> None:

@@ -146,7 +146,8 @@ def test_every_figure_of_health_json_matches_a_scenario_with_known_answers(
     assert orders["failures"] == 0
     assert orders["last_counts"] == {
         "ingested": 60, "posted": 48, "already_in_prima": 0, "excepted": 12, "retrying": 0,
-        "lost_lease": 0, "released": 0, "alerts_sent": 12, "alerts_failed": 0,
+        "lost_lease": 0, "released": 0, "alerts_sent": 12, "alerts_failed": 0, "ignored": 0,
+        "skipped_ineligible": 0, "future_dated": 0,
     }  # fmt: skip
     assert orders["last_failure"] is None
     assert orders["last_duration_seconds"] == 0.0

@@ -305,6 +305,14 @@ class StoresAgree(RuleBasedStateMachine):
         )
 
     @rule(n=st.sampled_from(ORDERS), worker=WORKERS, lease=LEASES)
+    def claim_one(self, n: int, worker: str, lease: int) -> None:
+        order_id = f"order-{n:05d}"
+        self._same(lambda s: s.claim_order(order_id, worker, lease_seconds=lease, now=self.now))
+        record = self.stores[0].get_order(order_id)
+        if record is not None and record.lease_owner == worker:
+            self.leased = [(order_id, worker)]
+
+    @rule(n=st.sampled_from(ORDERS), worker=WORKERS, lease=LEASES)
     def renew(self, n: int, worker: str, lease: int) -> None:
         self._same(
             lambda s: s.renew_lease(

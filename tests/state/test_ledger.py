@@ -71,6 +71,21 @@ def test_claim_leases_the_oldest_orders_and_counts_an_attempt(store: StateStore)
     assert store.claim("w3", lease_seconds=60, limit=5, now=at(12)) == []
 
 
+def test_claiming_one_order_leases_it_only_while_it_is_claimable(store: StateStore) -> None:
+    store.ingest(order(1), now=at(0))
+    store.ingest(order(2), now=at(0))
+    claimed = store.claim_order("order-00002", "w1", lease_seconds=60, now=at(1))
+    assert claimed is not None
+    assert (claimed.status, claimed.attempts, claimed.lease_owner) == (S.CLAIMED, 1, "w1")
+    assert store.get_order("order-00002") == claimed
+    assert store.claim_order("order-00002", "w2", lease_seconds=60, now=at(2)) is None
+    assert store.claim_order("order-09999", "w2", lease_seconds=60, now=at(2)) is None
+    assert store.get_order("order-00001").status is S.NEW  # type: ignore[union-attr]
+    again = store.claim_order("order-00002", "w2", lease_seconds=60, now=at(61))
+    assert again is not None
+    assert (again.lease_owner, again.attempts) == ("w2", 2)
+
+
 def test_an_order_goes_from_new_to_done_through_every_step(store: StateStore) -> None:
     store.ingest(order(1), now=at(0))
     (claimed,) = store.claim("w1", lease_seconds=60, limit=1, now=at(1))

@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from ..engine import ProblemKind
+from ..engine import KNOWN_KINDS
 from ..engine._queue import list_exceptions, replay_exceptions
-from ..mapping import IssueCode
 from ..state import ExceptionFilter, ExceptionRecord, Owner, StateStore
 from ._common import add_format, add_state, now, open_state, owner, positive_int, subparser
 from ._exits import EXIT_ISSUES, EXIT_OK, UsageError
@@ -124,7 +123,7 @@ def _run_exceptions(args: argparse.Namespace, _in: TextIO, out: TextIO, _err: Te
 def known_kinds(store: StateStore) -> set[str]:
     """Every kind an exception can have: mapping issue codes, pipeline kinds, kinds on record."""
     seen = {r.kind for r in store.list_exceptions(ExceptionFilter(open_only=False))}
-    return {str(c) for c in IssueCode} | {str(k) for k in ProblemKind} | seen
+    return set(KNOWN_KINDS) | seen
 
 
 def _check_kind(store: StateStore, kind: str) -> None:

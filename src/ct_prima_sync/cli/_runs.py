@@ -103,6 +103,16 @@ def summary_lines(summary: RunSummary) -> tuple[str, ...]:
         lines.append(
             "  problems: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.problems.items()))
         )
+    if summary.skipped_ineligible:
+        rules = ", ".join(f"{k} {v}" for k, v in sorted(summary.skipped_rules.items()))
+        lines.append(
+            f"  {summary.skipped_ineligible} left alone by the eligibility rules ({rules})"
+        )
+    if summary.future_dated:
+        lines.append(
+            f"  {summary.future_dated} dated after this machine's clock: check both clocks "
+            "(they wait until this clock passes them)"
+        )
     if summary.stopped in ("PRIMA_UNAVAILABLE", "CT_UNAVAILABLE"):
         system = "Prima" if summary.stopped == "PRIMA_UNAVAILABLE" else "commercetools"
         lines.append(
@@ -446,6 +456,12 @@ def add_run(subparsers: Any) -> None:
     parser.add_argument(
         "--max-orders", type=positive_int, metavar="N", help="stop after N orders (orders flow)"
     )
+    parser.add_argument(
+        "--shop",
+        metavar="NAME",
+        help="the source of [sources.NAME] to run, where several shops feed one Prima "
+        "(docs/configuration.md)",
+    )
     stock = parser.add_argument_group("the stock flow (docs/stock.md)")
     stock.add_argument(
         "--sku",
@@ -536,6 +552,13 @@ def _run_run(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) ->
     settings = load(args)
     if args.flow == "all" and settings.postings is None:
         chosen = [name for name in chosen if name != "postings"]
+    if args.shop:
+        settings = settings.for_source(args.shop)
+    elif settings.sources:
+        raise UsageError(
+            f"the settings name several shops ({', '.join(sorted(settings.sources))}): "
+            "give --shop NAME, one run per shop"
+        )
     textfile = settings.metrics_textfile
     if textfile is not None:
         check_textfile(textfile)

@@ -8,8 +8,8 @@ kept out of ``repr`` and is never logged.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from attrs import Attribute, field, frozen
@@ -124,6 +124,19 @@ class CommercetoolsConfig:
     are the OAuth scopes to ask for, for example ``("manage_orders:my-project",)``; leave empty
     to get every scope of the API client. ``client_secret`` never appears in ``repr`` or logs.
     """
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
+    ) -> CommercetoolsConfig:
+        """Settings from a mapping shaped like the settings file's ``[commercetools]`` table (as
+        docs/configuration.md describes it): secrets are named by ``*_env`` keys and read from
+        ``environ`` (default ``os.environ``), or by ``*_file`` keys. Raises
+        :class:`~ct_prima_sync.errors.SettingsError` listing every problem with its key path."""
+        from ..settings import parse_section  # noqa: PLC0415 (the settings import this module)
+
+        config: CommercetoolsConfig = parse_section("commercetools", data, environ=environ)
+        return config
 
     project_key: str
     client_id: str

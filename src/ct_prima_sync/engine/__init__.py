@@ -14,6 +14,22 @@ from ._channels import (
 )
 from ._clock import Clock, FakeClock, SystemClock
 from ._config import CustomerPolicy, EligibilityRules, EngineConfig, RetryBackoff, WriteBack
+from ._details import (
+    DETAIL_TYPES,
+    CommercetoolsApiDetail,
+    CommercetoolsDetail,
+    CustomerDetail,
+    DepotDetail,
+    ExceptionDetail,
+    MappingIssueDetail,
+    MappingIssuesDetail,
+    OutageDetail,
+    PayloadDetail,
+    PrimaErrorDetail,
+    PrimaRejectedDetail,
+    UnexpectedDetail,
+    detail_type,
+)
 from ._dispatch_summary import DispatchSummary
 from ._engine import SyncEngine
 from ._flow_runs import KNOWN_FLOWS, FlowRun, track_flow_run
@@ -26,6 +42,7 @@ from ._order_flow import Outcome
 from ._postings_config import PostingBasis, PostingsConfig, PostingSink
 from ._postings_run import BatchOutcome, PostingKind, PostingSummary
 from ._problems import Problem, ProblemKind
+from ._queue import KNOWN_KINDS
 from ._reconcile_run import PRIMA_EXPORT_COLUMNS, ReconciliationReport, read_prima_export
 from ._retention import RetentionPolicy, forget_customer, purge_personal_data, scrub_detail
 from ._stock_config import StockIngest, StockRunConfig
@@ -36,7 +53,9 @@ from ._tracing import tracing_available
 from ._verify import VerifyReport
 
 __all__ = [
+    "DETAIL_TYPES",
     "KNOWN_FLOWS",
+    "KNOWN_KINDS",
     "PRIMA_EXPORT_COLUMNS",
     "Alert",
     "AlertLevel",
@@ -44,14 +63,19 @@ __all__ = [
     "BatchOutcome",
     "ChangeReason",
     "Clock",
+    "CommercetoolsApiDetail",
+    "CommercetoolsDetail",
     "Comparison",
     "ComparisonReport",
+    "CustomerDetail",
     "CustomerPolicy",
+    "DepotDetail",
     "Difference",
     "DispatchSummary",
     "EligibilityRules",
     "EmailNotifier",
     "EngineConfig",
+    "ExceptionDetail",
     "FakeClock",
     "FlowExpectation",
     "FlowHealth",
@@ -66,14 +90,20 @@ __all__ = [
     "LockBusyError",
     "LockLostError",
     "LoggingNotifier",
+    "MappingIssueDetail",
+    "MappingIssuesDetail",
     "Notifier",
+    "OutageDetail",
     "Outcome",
     "OwnerRoute",
+    "PayloadDetail",
     "PostingBasis",
     "PostingKind",
     "PostingSink",
     "PostingSummary",
     "PostingsConfig",
+    "PrimaErrorDetail",
+    "PrimaRejectedDetail",
     "Problem",
     "ProblemKind",
     "ReconciliationReport",
@@ -92,11 +122,13 @@ __all__ = [
     "StockRunSummary",
     "SyncEngine",
     "SystemClock",
+    "UnexpectedDetail",
     "VerifyReport",
     "WebhookFormat",
     "WebhookNotifier",
     "WriteBack",
     "compare_with_prima",
+    "detail_type",
     "forget_customer",
     "purge_personal_data",
     "read_prima_export",

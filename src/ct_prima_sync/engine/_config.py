@@ -96,11 +96,15 @@ class CustomerPolicy:
     In order: the customer map (state store), then Prima by e-mail (``lookup_by_email``), then a
     new Prima account (``create_missing``). With neither, an unknown customer is an exception for
     ecommerce. ``guest_account`` sends guest orders (no commercetools customer) to one account.
+    ``company``: the Prima company whose accounts the customer map records for this engine (set
+    per source from ``[sources.<name>] company_id``); an entry recorded for another company is
+    not used, so a customer of two companies never gets the wrong one's account.
     """
 
     lookup_by_email: bool = True
     create_missing: bool = True
     guest_account: str = ""
+    company: str = ""
 
 
 @frozen(kw_only=True)

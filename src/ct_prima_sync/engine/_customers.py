@@ -6,7 +6,13 @@ from attrs import evolve
 
 from ..commercetools import Order
 from ..prima import CustomerDetails, PrimaGateway
-from ..state import OrderRecord, StateStore, customer_key_for_email, customer_key_for_id
+from ..state import (
+    CustomerMapping,
+    OrderRecord,
+    StateStore,
+    customer_key_for_email,
+    customer_key_for_id,
+)
 from ._clock import Clock
 from ._config import CustomerPolicy
 from ._customer_lock import CustomerLock, CustomerLocks
@@ -49,28 +55,48 @@ def resolve_account(
     on).
     """
     key = _store_key(order, details, key_secret)
-    known = store.get_customer(key) if key else None
+    company = policy.company
+    known = _for_company(store.get_customer(key) if key else None, company)
     if details.account_code:
         account = details.account_code
     elif known is not None:
-        account = known.account_code
+        account = known
     else:
         email_key = (
             customer_key_for_email(details.email, secret=key_secret) if details.email else None
         )
         with locks.hold("customer:" + (email_key or key or ""), record) as lock:
-            known = store.get_customer(key) if key else None
-            account = (
-                known.account_code if known else _from_prima(order, details, prima, policy, lock)
-            )
+            known = _for_company(store.get_customer(key) if key else None, company)
+            account = known or _from_prima(order, details, prima, policy, lock)
             if account and key and known is None:
-                store.put_customer(key, account, now=clock.now())
+                store.put_customer(key, _recorded(account, company), now=clock.now())
         return account or None
-    if account and key and (known is None or known.account_code != account):
+    if account and key and known != account:
         # A mapping already on record is not written again: a write per order was a sixth of
         # the ledger's commits on a busy run.
-        store.put_customer(key, account, now=clock.now())
+        store.put_customer(key, _recorded(account, company), now=clock.now())
     return account or None
+
+
+#: Between the Prima company and the account code in a customer map entry of a company.
+_COMPANY_MARK = "::"
+
+
+def _recorded(account: str, company: str) -> str:
+    """The customer map's value for ``account`` in ``company`` ("" : the only company)."""
+    return f"{company}{_COMPANY_MARK}{account}" if company else account
+
+
+def _for_company(known: CustomerMapping | None, company: str) -> str | None:
+    """The account code of a customer map entry if it was recorded for ``company``: an entry
+    of another Prima company is no account here (the customer is looked up again, and the
+    entry then records this company's account)."""
+    if known is None:
+        return None
+    recorded, mark, account = known.account_code.partition(_COMPANY_MARK)
+    if not mark:
+        return known.account_code if not company else None
+    return account if recorded == company else None
 
 
 def _from_prima(

@@ -64,6 +64,7 @@ from ..state import (
     StateStore,
 )
 from ._clock import Clock
+from ._details import with_order_number
 from ._dispatch_summary import DispatchSummaryBuilder
 from ._problems import Problem, ProblemKind, problem_from_error
 
@@ -161,11 +162,15 @@ class DispatchFlow:
     def raise_issues(self, order_id: str, issues: Iterable[DispatchIssue]) -> None:
         """Open (or count again) an exception per issue."""
         now = self._clock.now()
+        known = self._store.get_order(order_id)
+        number = known.order_number if known else None
         for issue in issues:
             self._store.record_exception(
                 kind=issue.kind.value,
                 owner=Owner(str(issue.owner)),
-                detail={**issue.detail, "message": issue.message, "flow": FLOW},
+                detail=with_order_number(
+                    {**issue.detail, "message": issue.message, "flow": FLOW}, number
+                ),
                 now=now,
                 order_id=order_id,
                 transient=False,
@@ -178,10 +183,13 @@ class DispatchFlow:
 
     def raise_problem(self, order_id: str, problem: Problem) -> None:
         """Open (or count again) an exception for a pipeline problem."""
+        known = self._store.get_order(order_id)
         self._store.record_exception(
             kind=problem.kind,
             owner=problem.owner,
-            detail={**problem.detail, "flow": FLOW},
+            detail=with_order_number(
+                {**problem.detail, "flow": FLOW}, known.order_number if known else None
+            ),
             now=self._clock.now(),
             order_id=order_id,
             transient=problem.transient,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
 from ..errors import (
@@ -16,6 +19,7 @@ from ..errors import (
     CommercetoolsError,
     ConfigurationError,
     DuplicateRecordError,
+    NotFoundError,
     PayloadError,
 )
 from ..mapping import MappingConfig, PostingPeriod, PrimaListedOrder
@@ -23,6 +27,7 @@ from ..prima import PrimaGateway
 from ..state import (
     ExceptionFilter,
     ExceptionRecord,
+    NewOrder,
     OrderRecord,
     OrderStatus,
     Owner,
@@ -46,16 +51,26 @@ from ._ingest import (
     cursor_start,
     held_order,
     hold_cursor,
+    ineligible_rule,
+    is_future_dated,
     new_order,
-    order_id_from_message,
     readiness,
 )
+from ._locks import LeaseLock
+from ._locks import try_lock as _try_lock
 from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
+from ._payloads import IgnoredPayload, OrderPayload, read_payload
 from ._postings_config import PostingsConfig
 from ._postings_run import PostingRun, PostingSummary
-from ._problems import ProblemKind
-from ._queue import list_exceptions, replay_exceptions, resolve_finished_exceptions
+from ._problems import Problem, ProblemKind
+from ._queue import (
+    check_kind,
+    list_exceptions,
+    replay_exception,
+    replay_exceptions,
+    resolve_finished_exceptions,
+)
 from ._reconcile_run import ReconciliationReport, reconcile_period
 from ._stock_config import StockIngest
 from ._stock_flow import StockFlow
@@ -65,6 +80,9 @@ from ._summary import RunSummary, SummaryBuilder
 from ._timing import Timing, prima_request_timeout
 from ._tracing import span
 from ._verify import VerifyReport, verify_unsent_orders
+
+if TYPE_CHECKING:
+    from ._build import SettingsSource
 
 __all__ = ["HealthReport", "Progress", "SyncEngine"]
 
@@ -77,6 +95,7 @@ _log = logging.getLogger("ct_prima_sync.engine")
 _INGEST_PAGE = 500
 
 _MESSAGES_CURSOR = "messages.createdAt"
+_DEFAULT_CURSOR = EngineConfig().cursor_name
 _ALERTS_CHECKED = "alerts.checkedAt"
 _FINISHED_SWEPT = "exceptions.finishedSweptAt"
 #: How often a run looks for exceptions left open on finished orders (it reads every open one).
@@ -145,6 +164,7 @@ class SyncEngine:
             key_secret=installation_secret(self._config.customer_key_secret, os.environ),
             checkpoint=checkpoint,
         )
+        self._owned: contextlib.ExitStack | None = None
         self._seen: dict[str, Order] = {}
         self._trace_parent: Any = None
         self._stock = StockFlow(
@@ -159,10 +179,88 @@ class SyncEngine:
             should_stop=self._stop.is_set,
         )
 
+    @classmethod
+    def from_settings(
+        cls,
+        source: SettingsSource,
+        *,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+        shop: str | None = None,
+    ) -> Self:
+        """An engine built from the settings file at ``source`` (a path), from settings already
+        parsed (a mapping shaped like the file) or from
+        :class:`~ct_prima_sync.settings.Settings`, the way the ``ct-prima-sync`` command builds
+        its own: the state store of ``[state]``, a commercetools client of ``[commercetools]``,
+        an omlink client of ``[prima]``, ``[mapping]``, ``[engine]`` and ``[alerts]`` (unless
+        ``notifier`` is given). Secrets come from ``environ`` (default ``os.environ``). Where
+        several shops feed one Prima (``[sources.<name>]``), ``shop`` names the one this engine
+        runs: its project, stores, Prima company and order number prefix, over the shared store.
+
+        The engine owns what it opened: use it in a ``with`` block or call :meth:`close`.
+        Raises :class:`~ct_prima_sync.errors.SettingsError` listing every problem of the
+        settings, and :class:`~ct_prima_sync.errors.ConfigurationError` when a section the
+        engine needs is missing.
+        """
+        from ._build import build_engine  # noqa: PLC0415 (the settings import the engine)
+
+        return build_engine(cls, source, environ=environ, clock=clock, notifier=notifier, shop=shop)
+
+    def own(self, resources: contextlib.ExitStack) -> None:
+        """Make ``resources`` (what was opened for this engine) close with :meth:`close`."""
+        if self._owned is None:
+            self._owned = contextlib.ExitStack()
+        self._owned.enter_context(resources)
+
+    def close(self) -> None:
+        """Close what the engine opened itself (:meth:`from_settings`: the store and both
+        clients); an engine built from parts the host passed in closes nothing. Idempotent."""
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            owned.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     @property
     def config(self) -> EngineConfig:
         """The engine's configuration."""
         return self._config
+
+    @contextlib.contextmanager
+    def try_lock(
+        self, name: str = "poll", *, ttl_seconds: float = 300.0
+    ) -> Iterator[LeaseLock | None]:
+        """For hosts that schedule on several workers: take the store's lease lock ``name``
+        (owned by this holder alone, never shared with other engines of the same worker id),
+        renewed in the background while the block runs, released on exit. Yields the lock, or
+        None at once when another holder has it::
+
+            with engine.try_lock("poll") as lock:
+                if lock is None:
+                    return  # another worker polls
+                engine.sync_orders()
+
+        A holder that stops renewing (the process died) loses the lock ``ttl_seconds`` later;
+        ``lock.held`` turns False if a renewal found another holder had taken it.
+        """
+        with _try_lock(
+            self._store,
+            f"host:{name}",
+            holder=self._config.worker_id,
+            ttl_seconds=ttl_seconds,
+            clock=self._clock,
+        ) as lock:
+            yield lock
 
     def request_stop(self) -> None:
         """Ask the order run in progress (or, if none is, the next one) to stop: orders in hand
@@ -184,15 +282,49 @@ class SyncEngine:
         """
         return self._ingest_one(order) is True
 
-    def _ingest_one(self, order: Order) -> Readiness | bool:
+    def _ingest_one(self, order: Order, summary: SummaryBuilder | None = None) -> Readiness | bool:
         """True or False as :meth:`ingest_order` answers for a due order; the readiness of one
-        that is not due."""
+        that is not due (counted in ``summary``)."""
         ready = readiness(order, self._config.eligibility, self._clock.now())
         if ready is not Readiness.DUE:
             self._hold([(order, ready)])
+            self._note_not_due(order, ready, summary)
             return ready
         self._seen[order.id] = order
-        return self._store.ingest(new_order(order, self._mapping.depots), now=self._clock.now())
+        return self._store.ingest(self._new_order(order), now=self._clock.now())
+
+    @property
+    def _messages_cursor(self) -> str:
+        """The messages poll's cursor: one per order cursor, so that engines of several sources
+        sharing a store keep theirs apart."""
+        name = self._config.cursor_name
+        return _MESSAGES_CURSOR if name == _DEFAULT_CURSOR else f"{_MESSAGES_CURSOR}/{name}"
+
+    def _new_order(self, order: Order) -> NewOrder:
+        return new_order(order, self._mapping.depots, prefix=self._mapping.order_number_prefix)
+
+    def _note_not_due(self, order: Order, ready: Readiness, summary: SummaryBuilder | None) -> None:
+        """Leave a trace of an order seen and not ingested: the rule that rules it out, or, for
+        one dated after the engine's clock, a warning (a clock is wrong)."""
+        now = self._clock.now()
+        if ready is Readiness.INELIGIBLE:
+            rule = ineligible_rule(order, self._config.eligibility) or "unknown"
+            if summary is not None:
+                summary.skipped(rule)
+        elif ready is Readiness.AWAITING_PAYMENT:
+            # Held (its lines count as pending stock) until a payment changes it.
+            if summary is not None:
+                summary.skipped("payment_states")
+        elif is_future_dated(order, now):
+            _log.warning(
+                "order %s was created after this engine's clock (by %.0f s): one of the clocks "
+                "is wrong; the order waits until the engine's clock passes its creation time",
+                order.id,
+                (order.created_at - now).total_seconds(),
+                extra={"order_id": order.id},
+            )
+            if summary is not None:
+                summary.count("future_dated")
 
     def _hold(self, seen: Sequence[tuple[Order, Readiness]], *, checked: bool = False) -> None:
         """Keep the lines of the orders held back (not yet due, waiting for payment) for the
@@ -220,15 +352,18 @@ class SyncEngine:
         """
         return self._poll_orders(overlap_seconds)[0]
 
-    def _poll_orders(self, overlap_seconds: float | None = None) -> tuple[int, int]:
-        """(new orders, orders not yet due)."""
+    def _poll_orders(
+        self, overlap_seconds: float | None = None, summary: SummaryBuilder | None = None
+    ) -> tuple[int, int]:
+        """(new orders, orders not yet due); the others not ingested are counted in
+        ``summary``."""
         now = self._clock.now()
         cursor = cursor_start(
             self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
         )
         overlap = self._config.poll_overlap_seconds if overlap_seconds is None else overlap_seconds
         result = self._ct.orders.poll_modified(cursor, overlap=timedelta(seconds=overlap))
-        added, waiting = self._ingest_polled(result.items)
+        added, waiting = self._ingest_polled(result.items, summary)
         cursor_at = hold_cursor(result.cursor, (o.last_modified_at for o in waiting))
         self._store.set_cursor(self._config.cursor_name, cursor_at.isoformat(), now=now)
         _log.info(
@@ -238,7 +373,11 @@ class SyncEngine:
         return added, len(waiting)
 
     def _ingest_polled(
-        self, orders: Sequence[Order], *, checked: bool = False
+        self,
+        orders: Sequence[Order],
+        summary: SummaryBuilder | None = None,
+        *,
+        checked: bool = False,
     ) -> tuple[int, list[Order]]:
         """Ingest a poll's eligible orders one page per transaction (one per order costs a
         commit each); a page with a clash falls back to one order at a time, as ``ingest_order``
@@ -257,19 +396,16 @@ class SyncEngine:
             if ready is Readiness.NOT_YET_DUE:
                 waiting.append(order)
             others.append((order, ready))
+            self._note_not_due(order, ready, summary)
         added = 0
         for start in range(0, len(eligible), _INGEST_PAGE):
             page = eligible[start : start + _INGEST_PAGE]
             for order in page:
                 self._seen[order.id] = order
             try:
-                added += self._store.ingest_many(
-                    [new_order(o, self._mapping.depots) for o in page], now=now
-                )
+                added += self._store.ingest_many([self._new_order(o) for o in page], now=now)
             except DuplicateRecordError:
-                added += sum(
-                    self._store.ingest(new_order(o, self._mapping.depots), now=now) for o in page
-                )
+                added += sum(self._store.ingest(self._new_order(o), now=now) for o in page)
         self._hold(others, checked=checked)
         return added, waiting
 
@@ -280,11 +416,14 @@ class SyncEngine:
         polling, the cursor never passes the message of an order that is not yet due."""
         return self._poll_messages(overlap_seconds)[0]
 
-    def _poll_messages(self, overlap_seconds: float | None = None) -> tuple[int, int]:
-        """(new orders, orders not yet due)."""
+    def _poll_messages(
+        self, overlap_seconds: float | None = None, summary: SummaryBuilder | None = None
+    ) -> tuple[int, int]:
+        """(new orders, orders not yet due); the others not ingested are counted in
+        ``summary``."""
         now = self._clock.now()
         cursor = cursor_start(
-            self._store, _MESSAGES_CURSOR, initial=self._config.initial_cursor, now=now
+            self._store, self._messages_cursor, initial=self._config.initial_cursor, now=now
         )
         overlap = timedelta(
             seconds=self._config.poll_overlap_seconds
@@ -301,40 +440,85 @@ class SyncEngine:
             if message.resource.type_id != "order" or not order_id:
                 continue
             order = message.order or self._ct.orders.get(order_id)
-            outcome = self._ingest_one(order)
+            outcome = self._ingest_one(order, summary)
             if outcome is Readiness.NOT_YET_DUE:
                 waiting.append(message.created_at)
             added += outcome is True
             latest = max(latest, message.created_at)
         held = hold_cursor(latest, waiting)
-        self._store.set_cursor(_MESSAGES_CURSOR, held.isoformat(), now=now)
+        self._store.set_cursor(self._messages_cursor, held.isoformat(), now=now)
         return added, len(waiting)
 
     def handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
-        """Take one subscription payload (message or change notification) and sync its order.
+        """Take one subscription payload and sync the one order it is about.
 
-        Payloads about other resources are ignored. ``OrderCreated`` messages carry the order; for
-        others the order is read from commercetools.
+        Accepts what a commercetools Subscription delivers, in either format: ``Platform``
+        (an order message such as ``OrderCreated``, or a ``ResourceCreated`` /
+        ``ResourceUpdated`` change notification) and ``CloudEvents`` (the same in ``data``). An
+        order message that carries the order is used as is; otherwise the order is read from
+        commercetools. Only that order is worked (the backlog is the scheduled run's job).
+
+        Nothing is dropped silently: a payload about anything else is counted as ``ignored``,
+        with ``ignored_reason``, and logged at INFO; an order deleted in commercetools becomes a
+        ``CT_ORDER_NOT_FOUND`` exception (owner ecommerce) and a normal return, so the host
+        acknowledges the message. Raises :class:`~ct_prima_sync.errors.PayloadError` when
+        ``payload`` is not a JSON object at all, and
+        :class:`~ct_prima_sync.errors.CommercetoolsError` when commercetools does not answer
+        the read of the order: leave the message unacknowledged so the subscription
+        redelivers it.
         """
-        return self._tracked(lambda: self._handle_message(payload))
+        target = read_payload(payload)
+        return self._tracked(lambda: self._handle_message(target))
 
-    def _handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
-        started = SummaryBuilder(self._clock.now())
-        order_id = order_id_from_message(payload)
-        if order_id is not None:
-            embedded = payload.get("order")
+    def _handle_message(self, target: OrderPayload | IgnoredPayload) -> RunSummary:
+        summary = SummaryBuilder(self._clock.now())
+        if isinstance(target, IgnoredPayload):
+            _log.info("subscription payload ignored: %s", target.reason)
+            summary.count("ignored")
+            summary.ignored_reason = target.reason
+            return self._finish_run(summary)
+        order: Order | None = None
+        if target.order is not None:
             try:
-                order = (
-                    parse_order(embedded)
-                    if isinstance(embedded, Mapping)
-                    else self._ct.orders.get(order_id)
-                )
+                order = parse_order(target.order)
             except PayloadError:
-                order = self._ct.orders.get(order_id)
-            outcome = self._ingest_one(order)
-            started.count("ingested", int(outcome is True))
-            started.count("not_yet_due", int(outcome is Readiness.NOT_YET_DUE))
-        return self._drain(started, max_orders=None)
+                order = None  # a message that carries a bad copy: read the order itself
+        if order is None:
+            try:
+                order = self._ct.orders.get(target.order_id)
+            except NotFoundError as error:
+                self._order_not_found(target, error)
+                return self._finish_run(summary)
+        outcome = self._ingest_one(order, summary)
+        summary.count("ingested", int(outcome is True))
+        summary.count("not_yet_due", int(outcome is Readiness.NOT_YET_DUE))
+        if isinstance(outcome, Readiness):
+            return self._finish_run(summary)
+        return self._drain(summary, max_orders=None, only=order.id)
+
+    def _order_not_found(self, target: OrderPayload, error: NotFoundError) -> None:
+        """Queue the order a message named and commercetools no longer has."""
+        order_id = target.order_id
+        known = self._store.get_order(order_id)
+        detail: dict[str, Any] = {"stage": "message", "correlation_id": error.correlation_id}
+        if known is not None and known.order_number:
+            detail["order_number"] = known.order_number
+        elif target.order_number:
+            detail["order_number"] = self._mapping.prima_order_number(target.order_number)
+        problem = Problem.of(ProblemKind.CT_ORDER_NOT_FOUND, **detail)
+        self._store.record_exception(
+            kind=problem.kind,
+            owner=problem.owner,
+            detail=problem.detail,
+            now=self._clock.now(),
+            order_id=order_id,
+            transient=problem.transient,
+        )
+        _log.warning(
+            "order %s named by a subscription message is not in commercetools (deleted?)",
+            order_id,
+            extra={"order_id": order_id, "correlation_id": error.correlation_id},
+        )
 
     # -- the order flow ----------------------------------------------------------------------------
     def sync_orders(
@@ -369,7 +553,11 @@ class SyncEngine:
     ) -> RunSummary:
         summary = SummaryBuilder(self._clock.now())
         try:
-            added, waiting = self._poll_messages() if from_messages else self._poll_orders()
+            added, waiting = (
+                self._poll_messages(summary=summary)
+                if from_messages
+                else self._poll_orders(summary=summary)
+            )
         except CommercetoolsError as error:
             if isinstance(error, PayloadError):
                 raise
@@ -440,8 +628,14 @@ class SyncEngine:
         return self._stop.is_set() or self._breaker.tripped is not None or self._misfit is not None
 
     def _drain(
-        self, summary: SummaryBuilder, *, max_orders: int | None, progress: Progress | None = None
+        self,
+        summary: SummaryBuilder,
+        *,
+        max_orders: int | None,
+        progress: Progress | None = None,
+        only: str | None = None,
     ) -> RunSummary:
+        """Work the backlog (or with ``only``, just that order, if it is claimable)."""
         self._sweep_finished()
         processed = 0
         self._breaker = CircuitBreaker(self._config.breaker_threshold)
@@ -474,12 +668,7 @@ class SyncEngine:
                 limit = self._config.claim_batch
                 if max_orders is not None:
                     limit = min(limit, max_orders - processed)
-                claimed = self._store.claim(
-                    self._config.worker_id,
-                    lease_seconds=self._config.lease_seconds,
-                    limit=limit,
-                    now=self._clock.now(),
-                )
+                claimed = self._claim(limit, only)
                 if not claimed:
                     break
                 leases = BatchLeases(
@@ -500,6 +689,8 @@ class SyncEngine:
                     pass
                 processed += len(claimed)
                 self._log_progress(summary)
+                if only is not None:
+                    break
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -518,6 +709,22 @@ class SyncEngine:
         if self._stop.is_set():
             summary.stopped = "requested"
         return self._finish_run(summary)
+
+    def _claim(self, limit: int, only: str | None) -> list[OrderRecord]:
+        if only is None:
+            return self._store.claim(
+                self._config.worker_id,
+                lease_seconds=self._config.lease_seconds,
+                limit=limit,
+                now=self._clock.now(),
+            )
+        record = self._store.claim_order(
+            only,
+            self._config.worker_id,
+            lease_seconds=self._config.lease_seconds,
+            now=self._clock.now(),
+        )
+        return [record] if record is not None else []
 
     def _sweep_finished(self) -> None:
         """Close exceptions left open on finished orders, at most every few minutes (a run per
@@ -643,7 +850,9 @@ class SyncEngine:
         def work() -> RunSummary:
             summary = SummaryBuilder(self._clock.now())
             try:
-                added, waiting = self._ingest_polled(list(self.orders_created_between(start, end)))
+                added, waiting = self._ingest_polled(
+                    list(self.orders_created_between(start, end)), summary
+                )
                 summary.count("ingested", added)
                 summary.count("not_yet_due", len(waiting))
             except CommercetoolsError as error:
@@ -909,28 +1118,49 @@ class SyncEngine:
         self,
         *,
         owner: Owner | None = None,
-        kind: str | None = None,
+        kind: str | enum.Enum | None = None,
         order_id: str | None = None,
         include_resolved: bool = False,
     ) -> list[ExceptionRecord]:
-        """The exception queue, filtered."""
+        """The exception queue, filtered, oldest first. ``kind`` is a kind enum member
+        (``ProblemKind``, ``IssueCode``, ``DispatchIssueKind``, ``StockProblemKind``) or its
+        string; an unknown kind raises :class:`~ct_prima_sync.errors.UnknownKindError` rather
+        than answering with an empty list. ``detail`` of each record is typed per kind in
+        :data:`~ct_prima_sync.engine.DETAIL_TYPES`."""
         return list_exceptions(
             self._store,
             owner=owner,
-            kind=kind,
+            kind=check_kind(self._store, kind),
             order_id=order_id,
             include_resolved=include_resolved,
         )
 
     def retry_exceptions(
-        self, *, order_id: str | None = None, kind: str | None = None, owner: Owner | None = None
+        self,
+        *,
+        order_id: str | None = None,
+        kind: str | enum.Enum | None = None,
+        owner: Owner | None = None,
     ) -> int:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
         cause was fixed: they go back to the backlog (or, once in Prima, are asked about on the
-        next dispatch run) and the next run processes them. Returns how many orders moved."""
+        next dispatch run) and the next run processes them. Returns how many orders moved.
+        ``kind`` as for :meth:`exceptions`."""
         return replay_exceptions(
-            self._store, now=self._clock.now(), order_id=order_id, kind=kind, owner=owner
+            self._store,
+            now=self._clock.now(),
+            order_id=order_id,
+            kind=check_kind(self._store, kind),
+            owner=owner,
         )
+
+    def retry_exception(self, exception_id: int) -> int:
+        """Replay the one open exception ``exception_id`` (as :meth:`retry_exceptions` does for
+        many): its order goes back to the backlog, or is asked about on the next dispatch run.
+        Returns how many orders moved (0 or 1). Raises
+        :class:`~ct_prima_sync.errors.ExceptionNotFoundError` when no open exception has that
+        id."""
+        return replay_exception(self._store, exception_id, now=self._clock.now())
 
     def resolve_exception(self, exception_id: int, *, note: str) -> ExceptionRecord:
         """Close an exception with a note saying what was done."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from ..commercetools import Order
 from ..mapping import DepotMap
@@ -18,9 +17,10 @@ __all__ = [
     "cursor_start",
     "held_order",
     "hold_cursor",
+    "ineligible_rule",
     "is_eligible",
+    "is_future_dated",
     "new_order",
-    "order_id_from_message",
     "order_lines",
     "readiness",
 ]
@@ -48,13 +48,28 @@ HOLDS: Mapping[Readiness, HoldReason] = {
 }
 
 
-def readiness(order: Order, rules: EligibilityRules, now: datetime) -> Readiness:
-    """Whether the order should go to Prima now, later or not at all (pure)."""
+def ineligible_rule(order: Order, rules: EligibilityRules) -> str | None:
+    """The eligibility rule that keeps the order from Prima for good (``"order_states"`` or
+    ``"store_keys"``, as named in the settings), or None (pure). An order waiting for payment
+    (``payment_states``) is held instead: see :func:`readiness`."""
     if str(order.order_state) not in rules.order_states:
-        return Readiness.INELIGIBLE
+        return "order_states"
     if rules.store_keys is not None and (
         order.store is None or order.store.key not in rules.store_keys
     ):
+        return "store_keys"
+    return None
+
+
+def is_future_dated(order: Order, now: datetime) -> bool:
+    """Whether the order was created after ``now`` by the engine's clock: one of the two clocks
+    is wrong, and the order waits until the engine's clock passes its creation time."""
+    return order.created_at > now
+
+
+def readiness(order: Order, rules: EligibilityRules, now: datetime) -> Readiness:
+    """Whether the order should go to Prima now, later or not at all (pure)."""
+    if ineligible_rule(order, rules) is not None:
         return Readiness.INELIGIBLE
     if rules.payment_states is not None and str(order.payment_state) not in rules.payment_states:
         return Readiness.AWAITING_PAYMENT
@@ -105,9 +120,11 @@ def order_lines(order: Order, depots: DepotMap) -> tuple[OrderLine, ...]:
     return tuple(lines)
 
 
-def new_order(order: Order, depots: DepotMap | None = None) -> NewOrder:
+def new_order(order: Order, depots: DepotMap | None = None, *, prefix: str = "") -> NewOrder:
     """The ledger's first record of an order: ids, version, commercetools' totals and, with the
-    mapping's ``depots``, the lines the stock flow counts as pending until Prima has the order."""
+    mapping's ``depots``, the lines the stock flow counts as pending until Prima has the order.
+    The ledger keeps the order number Prima gets: ``prefix`` (the mapping's
+    ``order_number_prefix``) and commercetools' number."""
     gross = order.total_price
     if order.taxed_price is not None:
         net = order.taxed_price.total_net.minor_units
@@ -116,7 +133,7 @@ def new_order(order: Order, depots: DepotMap | None = None) -> NewOrder:
         net = gross_units = gross.minor_units
     return NewOrder(
         order_id=order.id,
-        order_number=order.order_number,
+        order_number=f"{prefix}{order.order_number}" if order.order_number else None,
         ct_version=order.version,
         totals=OrderTotals(
             currency=gross.currency,
@@ -139,16 +156,3 @@ def held_order(order: Order, reason: HoldReason, depots: DepotMap) -> HeldOrder:
         reason=reason,
         lines=order_lines(order, depots),
     )
-
-
-def order_id_from_message(payload: Mapping[str, Any]) -> str | None:
-    """The order id a subscription payload is about, or None when it is not about an order.
-
-    Accepts message payloads (``notificationType: Message``, e.g. ``OrderCreated``) and change
-    notifications (``ResourceCreated`` / ``ResourceUpdated``).
-    """
-    resource = payload.get("resource")
-    if not isinstance(resource, Mapping) or resource.get("typeId") != "order":
-        return None
-    order_id = resource.get("id")
-    return order_id if isinstance(order_id, str) and order_id else None

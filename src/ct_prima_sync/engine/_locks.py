@@ -10,7 +10,11 @@ and the lock expires after ``ttl_seconds``; a holder that outlives its lease fin
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -18,7 +22,9 @@ from ..errors import StateError
 from ..state import StateStore
 from ._clock import Clock
 
-__all__ = ["LeaseLock", "LockBusyError", "LockLostError"]
+__all__ = ["LeaseLock", "LockBusyError", "LockLostError", "try_lock"]
+
+_log = logging.getLogger("ct_prima_sync.engine.locks")
 
 
 class LockBusyError(StateError):
@@ -107,3 +113,58 @@ class LeaseLock:
 
     def __repr__(self) -> str:
         return f"LeaseLock(name={self.name!r}, owner={self.owner!r}, held={self._held})"
+
+
+class _Renewer:
+    """Renews a held lock every ``every`` seconds of real time, on a daemon thread, until
+    stopped or the lock is lost (then ``lock.held`` turns False)."""
+
+    def __init__(self, lock: LeaseLock, every: float) -> None:
+        self._lock = lock
+        self._every = every
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"ct-prima-sync-lock-{lock.name}", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._every):
+            try:
+                self._lock.renew()
+            except LockLostError:
+                _log.warning("lock %r was lost: another holder took it", self._lock.name)
+                return
+            except Exception as error:  # a store hiccup: the next round tries again
+                _log.warning("lock %r not renewed: %s", self._lock.name, type(error).__name__)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+
+@contextmanager
+def try_lock(
+    store: StateStore,
+    name: str,
+    *,
+    holder: str,
+    ttl_seconds: float,
+    clock: Clock,
+    renew_every: float | None = None,
+) -> Iterator[LeaseLock | None]:
+    """Try to take the store lock ``name`` for this holder: yields the held :class:`LeaseLock`,
+    renewed in the background every ``renew_every`` seconds (default a third of
+    ``ttl_seconds``) while the block runs, or None at once when another holder has it. Released
+    on exit. A holder whose renewal failed long enough for the lease to lapse sees
+    ``lock.held`` turn False and should stop."""
+    lock = LeaseLock(store, name, holder=holder, ttl_seconds=ttl_seconds, clock=clock)
+    if not lock.acquire():
+        yield None
+        return
+    renewer = _Renewer(lock, renew_every if renew_every is not None else ttl_seconds / 3)
+    try:
+        yield lock
+    finally:
+        renewer.stop()
+        lock.release()

@@ -44,6 +44,7 @@ from ._clock import Clock
 from ._config import EngineConfig
 from ._customer_lock import CustomerLocks
 from ._customers import resolve_account
+from ._details import with_order_number
 from ._problems import Problem, ProblemKind, problem_from_error
 from ._timing import Timing
 from ._write_back import ReferenceWriter
@@ -157,7 +158,7 @@ class OrderFlow:
                         Problem.of(
                             ProblemKind.PRIMA_AMBIGUOUS,
                             stage=stage,
-                            order_number=order.order_number,
+                            order_number=self._number(order),
                             error="Prima does not know the order yet, but its last submission "
                             "may still be on its way: asking again once it cannot be",
                         ),
@@ -187,7 +188,7 @@ class OrderFlow:
                     [
                         Problem.of(
                             ProblemKind.CUSTOMER_UNRESOLVED,
-                            order_number=order.order_number,
+                            order_number=self._number(order),
                             hint="map the customer, or enable customers.lookup_by_email / "
                             "customers.create_missing",
                         )
@@ -240,7 +241,7 @@ class OrderFlow:
                 owner=Owner(str(issues[0].owner)),
                 transient=False,
                 detail={
-                    "order_number": order.order_number,
+                    "order_number": self._number(order),
                     "message": _issue_text(issues[0]),
                     "issues": [
                         {
@@ -267,7 +268,7 @@ class OrderFlow:
                     owner=Owner.OPERATIONS,
                     transient=False,
                     detail={
-                        "order_number": order.order_number,
+                        "order_number": self._number(order),
                         "depots": unknown,
                         "message": f"Prima does not know depot(s) {', '.join(unknown)}: add them "
                         "in Prima or change the depot mapping",
@@ -309,7 +310,7 @@ class OrderFlow:
                 [
                     Problem.of(
                         ProblemKind.PRIMA_REJECTED,
-                        order_number=order.order_number,
+                        order_number=self._number(order),
                         request_error=result.error,
                     )
                 ],
@@ -319,8 +320,15 @@ class OrderFlow:
             record, order, result.prima_reference or sales_order.order_number, outcome
         )
 
+    def _number(self, order: Order) -> str | None:
+        """The order's number as Prima (and the ledger) know it, with the source's prefix."""
+        if not order.order_number:
+            return None
+        return self._mapping.prima_order_number(order.order_number)
+
     def _reference_if_in_prima(self, order: Order) -> str | None:
-        return reference_in_prima(self._prima, order.order_number or order.id)
+        number = self._mapping.prima_order_number(order.order_number or order.id)
+        return reference_in_prima(self._prima, number)
 
     def _record_and_finish(
         self, record: OrderRecord, order: Order, reference: str, outcome: Outcome
@@ -369,7 +377,7 @@ class OrderFlow:
             self._store.record_exception(
                 kind=problem.kind,
                 owner=problem.owner,
-                detail=problem.detail,
+                detail=with_order_number(problem.detail, record.order_number),
                 now=now,
                 order_id=record.order_id,
                 transient=False,
@@ -401,7 +409,7 @@ class OrderFlow:
             self._store.record_exception(
                 kind=problem.kind,
                 owner=problem.owner,
-                detail=problem.detail,
+                detail=with_order_number(problem.detail, record.order_number),
                 now=now,
                 order_id=record.order_id,
                 transient=True,

@@ -7,12 +7,53 @@ in ``_health``).
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
+from typing import Final
 
-from ..errors import StateError
+from ..errors import ExceptionNotFoundError, StateError, UnknownKindError
+from ..mapping import DispatchIssueKind, IssueCode
 from ..state import ExceptionFilter, ExceptionRecord, OrderStatus, Owner, StateStore
+from ._problems import ProblemKind
+from ._stock_problems import StockProblemKind
 
-__all__ = ["list_exceptions", "replay_exceptions", "resolve_finished_exceptions"]
+__all__ = [
+    "KNOWN_KINDS",
+    "check_kind",
+    "list_exceptions",
+    "replay_exception",
+    "replay_exceptions",
+    "resolve_finished_exceptions",
+]
+
+#: Every kind the library's flows raise: pipeline kinds, mapping issue codes, the dispatch and
+#: stock flows' kinds.
+KNOWN_KINDS: Final[frozenset[str]] = frozenset(
+    {str(k) for k in ProblemKind}
+    | {str(c) for c in IssueCode}
+    | {"UNKNOWN_DEPOT"}
+    | {str(k) for k in DispatchIssueKind}
+    | {str(k) for k in StockProblemKind}
+)
+
+
+def check_kind(store: StateStore, kind: str | enum.Enum | None) -> str | None:
+    """``kind`` as the queue stores it (an enum member or its string), or
+    :class:`~ct_prima_sync.errors.UnknownKindError` when no flow raises it and the store holds
+    none of it (a typo would otherwise list nothing and look like an empty queue)."""
+    if kind is None:
+        return None
+    text = str(kind.value) if isinstance(kind, enum.Enum) else kind
+    if not isinstance(text, str):
+        raise UnknownKindError(f"an exception kind is a string or a kind enum, not {kind!r}")
+    if text in KNOWN_KINDS:
+        return text
+    seen = {r.kind for r in store.list_exceptions(ExceptionFilter(open_only=False, kind=text))}
+    if text in seen:
+        return text
+    raise UnknownKindError(
+        f"unknown exception kind {text[:60]!r}; the kinds are: {', '.join(sorted(KNOWN_KINDS))}"
+    )
 
 
 def list_exceptions(
@@ -53,6 +94,36 @@ def replay_exceptions(
         elif record is not None and record.prima_reference is not None:
             followed.append(order)
     return requeued + (store.make_dispatch_due(followed, now=now) if followed else 0)
+
+
+def replay_exception(store: StateStore, exception_id: int, *, now: datetime) -> int:
+    """Replay the one open exception ``exception_id``: it is made due now and its order (if it
+    has one) goes back to the backlog, or, once in Prima, is asked about on the next dispatch
+    run. Returns how many orders moved (0 for an exception about no order, or whose order is
+    not waiting for a person). Raises :class:`~ct_prima_sync.errors.ExceptionNotFoundError` when
+    no open exception has that id."""
+    record = store.get_exception(exception_id)
+    if record is None:
+        raise ExceptionNotFoundError(f"there is no exception #{exception_id}")
+    if not record.is_open:
+        raise ExceptionNotFoundError(
+            f"exception #{exception_id} is resolved already; nothing to retry"
+        )
+    where = ExceptionFilter(kind=record.kind, order_id=record.order_id, subject=record.subject)
+    # A filter field left None matches everything: mark only when it names this one exception.
+    if [r.exception_id for r in store.list_exceptions(where)] == [exception_id]:
+        store.mark_for_replay(where, now=now)
+    if not record.order_id:
+        return 0
+    order = store.get_order(record.order_id)
+    if order is None:
+        return 0
+    if order.status in (OrderStatus.EXCEPTED, OrderStatus.FAILED):
+        store.requeue_order(order.order_id, now=now)
+        return 1
+    if order.prima_reference is not None:
+        return store.make_dispatch_due([order.order_id], now=now)
+    return 0
 
 
 #: The note on exceptions closed because their order finished in Prima.

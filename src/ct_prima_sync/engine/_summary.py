@@ -13,7 +13,7 @@ __all__ = ["RunSummary", "SummaryBuilder"]
 #: The counts of a run that add up across runs (the backlog, a level, does not).
 _ADDITIVE = (
     "ingested", "posted", "already_in_prima", "excepted", "retrying", "lost_lease", "released",
-    "alerts_sent", "alerts_failed",
+    "alerts_sent", "alerts_failed", "ignored", "skipped_ineligible", "future_dated",
 )  # fmt: skip
 
 
@@ -34,6 +34,14 @@ class RunSummary:
     run ended early: ``"PRIMA_UNAVAILABLE"`` or ``"CT_UNAVAILABLE"`` (the circuit breaker tripped;
     ``outage_exception_id`` is the one exception recorded for the outage) or ``"requested"``
     (``SyncEngine.request_stop``, a signal); None when it ran to the end.
+
+    ``ignored``: subscription payloads :meth:`SyncEngine.handle_message` had nothing to do with
+    (about another resource, an unknown shape); ``ignored_reason`` says why, for the last one.
+    ``skipped_ineligible``: orders seen but left alone because an eligibility rule rules them out;
+    ``skipped_rules`` counts them by the rule (``"order_states"``, ``"payment_states"``,
+    ``"store_keys"``, as named in the settings). ``future_dated``: orders (counted in
+    ``not_yet_due`` too) created after the engine's clock, which means one of the two clocks is
+    wrong; each is logged at WARNING.
     """
 
     started_at: datetime
@@ -49,6 +57,11 @@ class RunSummary:
     backlog: int = 0
     alerts_sent: int = 0
     alerts_failed: int = 0
+    ignored: int = 0
+    ignored_reason: str | None = None
+    skipped_ineligible: int = 0
+    skipped_rules: dict[str, int] = field(factory=dict)
+    future_dated: int = 0
     problems: dict[str, int] = field(factory=dict)
     stopped: str | None = None
     outage_exception_id: int | None = None
@@ -90,6 +103,11 @@ class RunSummary:
             "backlog": self.backlog,
             "alerts_sent": self.alerts_sent,
             "alerts_failed": self.alerts_failed,
+            "ignored": self.ignored,
+            "ignored_reason": self.ignored_reason,
+            "skipped_ineligible": self.skipped_ineligible,
+            "skipped_rules": dict(sorted(self.skipped_rules.items())),
+            "future_dated": self.future_dated,
             "rate_per_second": round(self.rate, 2),
             "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds, 1),
             "problems": dict(sorted(self.problems.items())),
@@ -110,6 +128,8 @@ class SummaryBuilder:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._problems: Counter[str] = Counter()
+        self._rules: Counter[str] = Counter()
+        self.ignored_reason: str | None = None
         self.stopped: str | None = None
         self.outage_exception_id: int | None = None
 
@@ -122,6 +142,12 @@ class SummaryBuilder:
         """Count one problem of ``kind``."""
         with self._lock:
             self._problems[kind] += 1
+
+    def skipped(self, rule: str) -> None:
+        """Count one order left alone by the eligibility rule ``rule``."""
+        with self._lock:
+            self._counts["skipped_ineligible"] += 1
+            self._rules[rule] += 1
 
     def snapshot(self, count: str) -> int:
         """The current value of a counter."""
@@ -138,6 +164,8 @@ class SummaryBuilder:
                 not_yet_due=self._counts["not_yet_due"],
                 backlog=backlog,
                 problems=dict(self._problems),
+                ignored_reason=self.ignored_reason,
+                skipped_rules=dict(self._rules),
                 stopped=self.stopped,
                 outage_exception_id=self.outage_exception_id,
             )

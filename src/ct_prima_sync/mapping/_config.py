@@ -9,6 +9,7 @@ docs/configuration.md shows a whole mapping.toml.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
@@ -178,6 +179,7 @@ _TOP_KEYS: Final = (
     "depots",
     "ignore_fields",
     "order_channel",
+    "order_number_prefix",
     "order_type",
     "payments",
     "stock",
@@ -186,6 +188,17 @@ _TOP_KEYS: Final = (
     "sku",
     "taxes",
 )
+
+
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_/.-]{0,11}")
+
+
+def _check_prefix(_instance: object, _attribute: object, value: str) -> None:
+    if value and not _PREFIX.fullmatch(value):
+        raise ConfigurationError(
+            f"order_number_prefix: {value[:20]!r} must be up to 12 letters, digits or - _ / . "
+            "starting with a letter or digit (Prima order numbers are short codes)"
+        )
 
 
 @frozen(kw_only=True)
@@ -212,12 +225,21 @@ class MappingConfig:
     """Allowed order currencies; empty allows any."""
     order_channel: str = ""
     order_type: str = ""
+    order_number_prefix: str = field(default="", validator=_check_prefix)
+    """Put before every commercetools order number to make the Prima order number (and the
+    state ledger's), so that several shops feeding one Prima never collide: ``"DE-"`` makes
+    order ``1001`` Prima order ``DE-1001``. Empty: Prima gets commercetools' number."""
     payments: PaymentConfig = field(factory=PaymentConfig)
     """Payments into ``OrderPaid`` and ``OrderPaymentData`` (the ``[payments]`` table)."""
     ignore_fields: frozenset[str] = frozenset()
     """Unknown commercetools fields reviewed and known not to change money or fulfilment."""
     stock: StockConfig = field(factory=StockConfig)
     """How Prima's available-to-sell becomes commercetools inventory (the ``[stock]`` table)."""
+
+    def prima_order_number(self, order_number: str) -> str:
+        """The Prima (and ledger) order number of commercetools order number ``order_number``:
+        ``order_number_prefix`` put before it."""
+        return f"{self.order_number_prefix}{order_number}"
 
     def __attrs_post_init__(self) -> None:
         if (
@@ -342,6 +364,7 @@ class MappingConfig:
             currencies=frozenset(currencies),
             order_channel=str_or_none(raw, "order_channel", path) or "",
             order_type=str_or_none(raw, "order_type", path) or "",
+            order_number_prefix=str_or_none(raw, "order_number_prefix", path) or "",
             payments=PaymentConfig.from_dict(raw.get("payments"), sub_path(path, "payments")),
             ignore_fields=frozenset(str_list(raw, "ignore_fields", path)),
         )

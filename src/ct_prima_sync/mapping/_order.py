@@ -230,7 +230,7 @@ def map_order(
 
     mapped = map_customer(order, customer, config.customers)
     sales_order = SalesOrder(
-        order_number=order.order_number or order.id,
+        order_number=config.prima_order_number(order.order_number or order.id),
         external_id=order.id,
         order_date=order.created_at,
         currency=currency,

@@ -7,6 +7,8 @@ setting.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from attrs import field, frozen
@@ -65,6 +67,19 @@ class OmlinkConfig:
     (``Warehouse`` on each row); ``unknown_order_error`` narrows which ``OrderStatus`` ERROR text
     means "order not known" (empty: every ERROR does, as the public documentation says).
     """
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
+    ) -> OmlinkConfig:
+        """Settings from a mapping shaped like the settings file's ``[prima]`` table (as
+        docs/configuration.md describes it): secrets are named by ``*_env`` keys and read from
+        ``environ`` (default ``os.environ``), or by ``*_file`` keys. Raises
+        :class:`~ct_prima_sync.errors.SettingsError` listing every problem with its key path."""
+        from ..settings import parse_section  # noqa: PLC0415 (the settings import this module)
+
+        config: OmlinkConfig = parse_section("prima", data, environ=environ)
+        return config
 
     endpoint: str
     company_id: str | None = None

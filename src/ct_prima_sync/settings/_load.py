@@ -30,6 +30,7 @@ from ..mapping import MappingConfig
 from ..prima import OmlinkConfig
 from ._converter import Path as KeyPath
 from ._converter import Problem, describe, keys_at, make_converter, where
+from ._sources import CURSOR_SEPARATOR, SourceSettings, source_problems
 
 __all__ = [
     "DEFAULT_SETTINGS_FILE",
@@ -39,6 +40,7 @@ __all__ = [
     "StateSettings",
     "find_settings",
     "load_settings",
+    "parse_section",
 ]
 
 #: The settings file looked for in the working directory when none is named.
@@ -119,6 +121,39 @@ class Settings:
             directory = self.path.parent / directory
         return evolve(self.postings, directory=str(directory))
 
+    sources: Mapping[str, SourceSettings] = field(factory=dict)
+    """``[sources.<name>]``: shops feeding this Prima, each run with :meth:`for_source`."""
+
+    def for_source(self, name: str) -> Settings:
+        """These settings as the engine of source ``name`` uses them: its commercetools
+        project, its stores (``engine.eligibility.store_keys``), its Prima company, its order
+        number prefix (``mapping.order_number_prefix``) and a poll cursor of its own in the
+        shared store. Raises :class:`ConfigurationError` for a source the settings lack."""
+        source = self.sources.get(name)
+        if source is None:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise ConfigurationError(f"no source {name!r} in the settings (sources: {known})")
+        ct, prima, mapping, engine = self.commercetools, self.prima, self.mapping, self.engine
+        if ct is not None and source.project_key:
+            ct = evolve(ct, project_key=source.project_key)
+        if prima is not None and source.company_id:
+            prima = evolve(prima, company_id=source.company_id)
+        if mapping is not None:
+            mapping = evolve(mapping, order_number_prefix=source.order_number_prefix)
+        eligibility = engine.eligibility
+        if source.store_keys:
+            eligibility = evolve(eligibility, store_keys=frozenset(source.store_keys))
+        company = (prima.company_id if prima is not None else None) or ""
+        engine = evolve(
+            engine,
+            eligibility=eligibility,
+            cursor_name=f"{engine.cursor_name}{CURSOR_SEPARATOR}{name}",
+            customers=evolve(engine.customers, company=company),
+        )
+        return evolve(
+            self, commercetools=ct, prima=prima, mapping=mapping, engine=engine, sources={}
+        )
+
     @property
     def state_url(self) -> str:
         """The state URL, with a relative SQLite path made relative to the settings file."""
@@ -186,14 +221,23 @@ def find_settings(explicit: str | None, environ: Mapping[str, str], cwd: Path) -
     )
 
 
-def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the settings file at ``path``; secrets come from ``environ`` (default
-    ``os.environ``) or from the files the settings name.
+def load_settings(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read and validate the settings file at ``source`` (a path), or settings already parsed
+    (a mapping shaped like the file: ``{"state": {"url": ...}, "commercetools": {...}}``, with
+    relative file names relative to the working directory). Secrets come from ``environ``
+    (default ``os.environ``) or from the files the settings name. This is what the
+    ``ct-prima-sync`` command reads its ``--config`` file with.
 
     Raises :class:`~ct_prima_sync.errors.SettingsError` listing every problem, each with its key
     path (``[prima] rate_limit: expected a number, got the string "fast"``).
     """
     environ = os.environ if environ is None else environ
+    if isinstance(source, Mapping):
+        return parse_settings(source, path=None, environ=environ)
+    path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -218,7 +262,7 @@ def parse_settings(
     where relative file names start)."""
     problems: list[Problem] = []
     base = path.parent if path is not None else Path()
-    known = (*_SECTIONS, "mapping")
+    known = (*_SECTIONS, "mapping", "sources")
     problems += [
         Problem("", f"unknown section [{name}] (known: {', '.join(sorted(known))})")
         if isinstance(data[name], Mapping)
@@ -236,9 +280,51 @@ def parse_settings(
         values[name] = _structure(section, kind, (name,), problems)
     if "mapping" in data:
         values["mapping"] = _mapping(data["mapping"], base, problems)
+    if "sources" in data:
+        values["sources"] = _sources(data["sources"], problems)
     if problems:
         raise SettingsError(str(path) if path else "settings", problems)
     return Settings(path=path, **{k: v for k, v in values.items() if v is not None})
+
+
+def parse_section(
+    name: str,
+    data: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    base: Path | None = None,
+) -> Any:
+    """One section of the settings (``"commercetools"``, ``"prima"``, ``"engine"``, ...) from a
+    mapping shaped like that table of the file: secrets named by ``*_env`` / ``*_file`` keys are
+    read from ``environ`` (default ``os.environ``) or from files relative to ``base``. Raises
+    :class:`~ct_prima_sync.errors.SettingsError` listing every problem with its key path."""
+    kind = _SECTIONS.get(name)
+    if kind is None:
+        raise ConfigurationError(
+            f"unknown settings section {name!r} (known: {', '.join(sorted(_SECTIONS))})"
+        )
+    problems: list[Problem] = []
+    environ = os.environ if environ is None else environ
+    section = _secrets_in(name, data, environ, base or Path(), problems)
+    value = _structure(section, kind, (name,), problems)
+    if problems:
+        raise SettingsError(f"section [{name}]", problems)
+    return value
+
+
+def _sources(section: object, problems: list[Problem]) -> dict[str, SourceSettings] | None:
+    if not isinstance(section, Mapping) or not all(
+        isinstance(v, Mapping) for v in section.values()
+    ):
+        problems.append(Problem("[sources]", "expected one [sources.<name>] table per shop"))
+        return None
+    sources: dict[str, SourceSettings] = {}
+    for name, table in section.items():
+        source = _structure(table, SourceSettings, ("sources", name), problems)
+        if source is not None:
+            sources[name] = source
+    problems += [Problem(at, message) for at, message in source_problems(sources)]
+    return sources
 
 
 def _structure(value: Any, kind: type[Any], at: KeyPath, problems: list[Problem]) -> Any:

@@ -158,6 +158,21 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin, Memory
                 self._orders[record.order_id] = record
             return claimed
 
+    def claim_order(
+        self, order_id: str, worker_id: str, *, lease_seconds: float, now: datetime
+    ) -> OrderRecord | None:
+        check_seconds(lease_seconds, "lease_seconds")
+        now = utc(now, "now")
+        until = _ledger.lease_until(now, lease_seconds)
+        with self._lock:
+            self._open()
+            record = self._orders.get(order_id)
+            if record is None or not _ledger.is_claimable(record, now):
+                return None
+            claimed = _ledger.claim_record(record, worker_id, until, now)
+            self._orders[order_id] = claimed
+            return claimed
+
     def renew_lease(
         self, order_id: str, *, worker_id: str, lease_seconds: float, now: datetime
     ) -> OrderRecord:

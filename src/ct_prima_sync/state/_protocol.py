@@ -89,6 +89,14 @@ class StateStore(Protocol):
         order."""
         ...
 
+    def claim_order(
+        self, order_id: str, worker_id: str, *, lease_seconds: float, now: datetime
+    ) -> OrderRecord | None:
+        """Lease the one order ``order_id`` to ``worker_id`` if it is claimable (as
+        :meth:`claim` judges), counting an attempt; None when it is unknown or not claimable
+        (finished, waiting for its retry, leased to a worker whose lease still runs)."""
+        ...
+
     def renew_lease(
         self, order_id: str, *, worker_id: str, lease_seconds: float, now: datetime
     ) -> OrderRecord:

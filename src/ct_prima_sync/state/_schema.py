@@ -446,7 +446,6 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 7
 SCHEMA_VERSION: Final = 8
 
 CREATE_VERSION_TABLE: Final = {

@@ -150,6 +150,24 @@ class SqlOrdersMixin(SqlHeldMixin):
         records = [self.order_from_row(r) for r in rows]
         return sorted(records, key=lambda r: (r.created_at, r.order_id))
 
+    def claim_order(
+        self, order_id: str, worker_id: str, *, lease_seconds: float, now: datetime
+    ) -> OrderRecord | None:
+        """See :meth:`StateStore.claim_order`."""
+        check_seconds(lease_seconds, "lease_seconds")
+        now = utc(now, "now")
+        until = _ledger.lease_until(now, lease_seconds)
+        with self._write() as tx:
+            row = tx.one(_SELECT_ORDER + self.for_update, (order_id,))
+            if row is None:
+                return None
+            record = self.order_from_row(row)
+            if not _ledger.is_claimable(record, now):
+                return None
+            claimed = _ledger.claim_record(record, worker_id, until, now)
+            self._store_order(tx, claimed)
+            return claimed
+
     def renew_lease(
         self, order_id: str, *, worker_id: str, lease_seconds: float, now: datetime
     ) -> OrderRecord:

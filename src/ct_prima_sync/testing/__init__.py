@@ -4,6 +4,9 @@
 ``fake.transport()`` or serve it with ``fake.serve()``); see docs/testing.md.
 ``FakePrima`` (the PrimaGateway in memory) and ``PrimaEmulator`` (omlink over HTTP) share one
 ``PrimaWorld`` and one fault plan (``PrimaFaultPlan``); see docs/testing.md, "Prima".
+The pytest plugin (:mod:`ct_prima_sync.testing.pytest_plugin`, loaded through the ``pytest11``
+entry point) wires them into fixtures, ``sync_engine`` among them; see docs/testing.md, "The
+pytest plugin".
 """
 
 from ._ct_fake import (
@@ -12,6 +15,7 @@ from ._ct_fake import (
     CommercetoolsFaultScript,
     CommercetoolsRequestRecord,
     FakeCommercetools,
+    FiredCommercetoolsFault,
 )
 from ._prima import (
     FakePrima,
@@ -38,6 +42,7 @@ __all__ = [
     "CommercetoolsRequestRecord",
     "FakeCommercetools",
     "FakePrima",
+    "FiredCommercetoolsFault",
     "FiredPrimaFault",
     "PrimaCatalogue",
     "PrimaEmulator",

@@ -29,8 +29,10 @@ computes with the exact decimal the number was written from.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from ..money import RoundingMode, default_fraction_digits
@@ -54,6 +56,7 @@ from ._order_parts import (
 )
 
 __all__ = [
+    "DEFAULT_CREATED_AT",
     "CustomLineSpec",
     "LineSpec",
     "ShippingSpec",
@@ -63,6 +66,25 @@ __all__ = [
     "random_order",
     "tax_name",
 ]
+
+#: Numbers the calls without a seed: each gets ids of its own, repeatably within one process.
+_CALLS: Final = itertools.count(1)
+#: When factory orders were placed unless told otherwise.
+DEFAULT_CREATED_AT: Final = datetime(2026, 11, 20, 10, 15, 30, tzinfo=UTC)
+
+
+def _source(seed: int | None, factory: str) -> random.Random:
+    """The random source of one factory call: from ``seed``, or (None) one no other call shares."""
+    if seed is None:
+        return random.Random(f"{factory}-unseeded-{next(_CALLS)}")
+    return random.Random(seed)
+
+
+def _stamp(moment: datetime) -> str:
+    if moment.utcoffset() is None:
+        raise ValueError("created_at needs a UTC offset")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
 
 _TAX_RATES: Final = ("0.19", "0.07", "0.2", "0.0", "0.1", "0.055", "0.21")
 _MODES: Final = tuple(RoundingMode)
@@ -82,12 +104,13 @@ def make_order(
     total_discount_id: str = "cart-discount-total",
     discount_shipping_in_total: bool = False,
     total_discount_in_items: bool = False,
-    order_number: str = "ORD-1",
+    order_number: str | None = None,
     customer_email: str = "customer@example.com",
     customer_id: str | None = None,
     store_key: str | None = None,
     payment_method: str | None = None,
-    seed: int = 0,
+    seed: int | None = None,
+    created_at: datetime | None = None,
 ) -> dict[str, Any]:
     """A commercetools Order JSON payload whose totals add up as commercetools computes them.
 
@@ -96,7 +119,13 @@ def make_order(
     key). ``total_discount`` minor units (in the price basis) are taken off the total price; a
     discount id starting with ``direct`` appears as a direct discount. With
     ``total_discount_in_items`` the items' own ``taxedPrice`` are after their share of it (the
-    other way commercetools may show it); by default they are before. Deterministic for a seed.
+    other way commercetools may show it); by default they are before.
+
+    Every call without a ``seed`` gives an order of its own (its own ``id``, line item ids and,
+    unless ``order_number`` is given, ``ORD-`` and the id's first eight digits as its number);
+    with a ``seed`` the order is the same every time. ``created_at`` (default
+    :data:`DEFAULT_CREATED_AT`) is its ``createdAt`` and ``lastModifiedAt``: pass a fake
+    clock's ``now()`` so that the engine sees it as just placed.
     """
     digits = default_fraction_digits(currency)
     ctx = Ctx(
@@ -106,7 +135,7 @@ def make_order(
         tax_rounding=tax_rounding,
         price_rounding=price_rounding,
         unit_level=tax_calculation == "UnitPriceLevel",
-        rng=random.Random(seed),
+        rng=_source(seed, "make_order"),
     )
     line_items: list[dict[str, Any]] = []
     items: list[tuple[int, Taxed, bool]] = []  # (total, taxed, is shipping)
@@ -120,12 +149,14 @@ def make_order(
         custom_items.append(custom)
         items.append((total, taxed, False))
 
+    order_id = ctx.ident()
+    placed = _stamp(created_at or DEFAULT_CREATED_AT)
     order: dict[str, Any] = {
-        "id": ctx.ident(),
+        "id": order_id,
         "version": 1,
-        "createdAt": "2026-11-20T10:15:30.000Z",
-        "lastModifiedAt": "2026-11-20T10:15:31.000Z",
-        "orderNumber": order_number,
+        "createdAt": placed,
+        "lastModifiedAt": placed,
+        "orderNumber": order_number or f"ORD-{order_id[:8]}",
         "customerEmail": customer_email,
         "orderState": "Open",
         "origin": "Customer",
@@ -324,13 +355,13 @@ def make_payment(
     interface: str = "stripe",
     transactions: Sequence[tuple[str, int, str]] = (("Authorization", -1, "Success"),),
     payment_id: str | None = None,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> dict[str, Any]:
     """A commercetools Payment JSON of ``amount`` minor units planned, paid by ``method`` through
     ``interface``, with ``transactions`` as (type, amount, state) (an amount of -1 stands for the
-    planned amount). Deterministic for a seed: give each payment of a test its own ``seed`` (or
-    ``payment_id``), since the id is drawn from it."""
-    rng = random.Random(seed)
+    planned amount). Every call without a ``seed`` gives a payment of its own id; with one, the
+    same payment every time."""
+    rng = _source(seed, "make_payment")
     digits = default_fraction_digits(currency)
 
     def money(units: int) -> dict[str, Any]:

@@ -2,7 +2,12 @@
 
 from ._app import CommercetoolsRequestRecord
 from ._fake import FakeCommercetools
-from ._faults import CommercetoolsFault, CommercetoolsFaultKind, CommercetoolsFaultScript
+from ._faults import (
+    CommercetoolsFault,
+    CommercetoolsFaultKind,
+    CommercetoolsFaultScript,
+    FiredCommercetoolsFault,
+)
 from ._predicate import parse_predicate
 
 __all__ = [
@@ -11,5 +16,6 @@ __all__ = [
     "CommercetoolsFaultScript",
     "CommercetoolsRequestRecord",
     "FakeCommercetools",
+    "FiredCommercetoolsFault",
     "parse_predicate",
 ]

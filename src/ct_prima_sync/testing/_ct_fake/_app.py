@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+import attrs
 from attrs import field, frozen
 
 from ct_prima_sync.errors import (
@@ -47,14 +48,18 @@ _REASONS = {
 @frozen(kw_only=True)
 class CommercetoolsRequestRecord:
     """A request the fake received. ``headers`` (lower-case names) never hold Authorization;
-    ``body`` is empty for the token endpoint, whose form may carry credentials. Only the method
-    and path appear in ``repr``: queries and bodies may carry personal data."""
+    ``body`` is empty for the token endpoint, whose form may carry credentials. Only the method,
+    path and status appear in ``repr``: queries and bodies may carry personal data. ``status`` is
+    the status the fake answered with (None while the request is being answered); ``fault`` the
+    kind of the scripted or random fault that answered it, if one did."""
 
     method: str
     path: str
     query: Mapping[str, tuple[str, ...]] = field(repr=False)
     headers: Mapping[str, str] = field(repr=False)
     body: bytes = field(repr=False)
+    status: int | None = None
+    fault: str | None = None
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -115,18 +120,25 @@ class CommercetoolsApp:
             headers["content-type"] = str(environ["CONTENT_TYPE"])
         authorization = headers.pop("authorization", "")
         is_token = path.startswith("/oauth/")
+        record = CommercetoolsRequestRecord(
+            method=method,
+            path=path,
+            query={k: tuple(v) for k, v in params.items()},
+            headers=dict(headers),
+            body=b"" if is_token else body,
+        )
         with self.lock:
-            self.requests.append(
-                CommercetoolsRequestRecord(
-                    method=method,
-                    path=path,
-                    query={k: tuple(v) for k, v in params.items()},
-                    headers=dict(headers),
-                    body=b"" if is_token else body,
-                )
-            )
+            self.requests.append(record)
         correlation_id = headers.get("x-correlation-id") or f"projects-{secrets.token_hex(16)}"
+        fired = len(self.faults.fired)
         status, payload, extra = self._answer(method, path, params, body, authorization, is_token)
+        faults = self.faults.fired[fired:]
+        answered = attrs.evolve(record, status=status, fault=faults[-1].kind if faults else None)
+        with self.lock:
+            for index in range(len(self.requests) - 1, -1, -1):
+                if self.requests[index] is record:
+                    self.requests[index] = answered
+                    break
         data = json.dumps(payload, separators=(",", ":")).encode()  # compact, as the API sends
         response_headers = [
             ("Content-Type", "application/json; charset=utf-8"),

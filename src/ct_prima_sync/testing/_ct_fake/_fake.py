@@ -105,13 +105,14 @@ class FakeCommercetools:
         return FaultingTransport(inner, self.faults)
 
     @contextmanager
-    def serve(self) -> Iterator[str]:
-        """Serve the fake over HTTP on 127.0.0.1 (a free port); yields the base URL.
+    def serve(self, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve the fake over HTTP on ``host`` and ``port`` (0: a free one); yields the base
+        URL.
 
         Connection faults need :meth:`transport`; every other fault works over HTTP.
         """
         server = make_server(
-            "127.0.0.1", 0, self.app, server_class=_ThreadingServer, handler_class=_QuietHandler
+            host, port, self.app, server_class=_ThreadingServer, handler_class=_QuietHandler
         )
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-commercetools"
@@ -119,7 +120,7 @@ class FakeCommercetools:
         thread.daemon = True
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_port}"
+            yield f"http://{host}:{server.server_port}"
         finally:
             server.shutdown()
             server.server_close()
@@ -213,9 +214,24 @@ class FakeCommercetools:
         what every order has is filled in when missing (line item ids, ``lineItems: []``,
         ``orderState: Open``, a typed ``totalPrice``). Line items with inventory mode
         ``TrackOnly`` or ``ReserveOnOrder`` reserve stock, as placing the order would.
+
+        Raises ``ValueError`` for an ``id`` or ``orderNumber`` the project already has (as
+        commercetools refuses a duplicate order number): use :meth:`update_order` to change an
+        order, and give each order its own id (the factories do).
         """
         with self.app.lock:
             target = self._project(project)
+            existing = target.resources["orders"]
+            if order.get("id") in existing:
+                raise ValueError(
+                    f"the fake already has an order with id {order['id']!r}: add_order never "
+                    "replaces one (update_order changes it)"
+                )
+            number = order.get("orderNumber")
+            if number is not None and any(
+                o.get("orderNumber") == number for o in existing.values()
+            ):
+                raise ValueError(f"the fake already has an order numbered {number!r}")
             completed = complete_order(self._store, order)
             reserve_for_order(self._store, target, completed)
             created = self._store.insert(

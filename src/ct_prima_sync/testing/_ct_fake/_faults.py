@@ -23,6 +23,7 @@ __all__ = [
     "CommercetoolsFaultKind",
     "CommercetoolsFaultScript",
     "FaultingTransport",
+    "FiredCommercetoolsFault",
 ]
 
 CommercetoolsFaultKind = Literal[
@@ -62,6 +63,21 @@ class CommercetoolsFault:
         return self._pattern is None or self._pattern.search(path) is not None
 
 
+@frozen(kw_only=True)
+class FiredCommercetoolsFault:
+    """A fault that fired: which one (``fault``; a random one is a fault of its kind with
+    ``times=None``) and the request it hit (method and path)."""
+
+    fault: CommercetoolsFault
+    method: str
+    path: str
+
+    @property
+    def kind(self) -> CommercetoolsFaultKind:
+        """The fault's kind."""
+        return self.fault.kind
+
+
 class _Armed:
     def __init__(self, fault: CommercetoolsFault) -> None:
         self.fault = fault
@@ -78,6 +94,13 @@ class CommercetoolsFaultScript:
         self._random: random.Random | None = None
         self._probability = 0.0
         self._random_kinds: tuple[CommercetoolsFaultKind, ...] = ()
+        self._fired: list[FiredCommercetoolsFault] = []
+
+    @property
+    def fired(self) -> list[FiredCommercetoolsFault]:
+        """Every fault that fired so far, oldest first, with the request it hit."""
+        with self._lock:
+            return list(self._fired)
 
     def add(self, fault: CommercetoolsFault) -> CommercetoolsFault:
         """Arm ``fault``; returns it."""
@@ -205,6 +228,7 @@ class CommercetoolsFaultScript:
         with self._lock:
             self._armed.clear()
             self._random = None
+            self._fired.clear()
 
     def take(self, method: str, path: str, kinds: Collection[str]) -> CommercetoolsFault | None:
         """The fault (of one of ``kinds``) to apply to this request now, counting it as fired."""
@@ -219,13 +243,18 @@ class CommercetoolsFaultScript:
                 if armed.seen <= fault.skip:
                     continue
                 armed.fired += 1
+                self._fired.append(FiredCommercetoolsFault(fault=fault, method=method, path=path))
                 return fault
             eligible = [kind for kind in self._random_kinds if kind in kinds]
             if self._random is not None and eligible:
                 roll = self._random.random()
                 kind = self._random.choice(eligible)
                 if roll < self._probability * len(eligible) / len(self._random_kinds):
-                    return CommercetoolsFault(kind=kind, times=None)
+                    drawn = CommercetoolsFault(kind=kind, times=None)
+                    self._fired.append(
+                        FiredCommercetoolsFault(fault=drawn, method=method, path=path)
+                    )
+                    return drawn
         return None
 
 

@@ -218,9 +218,10 @@ class PrimaEmulator(ScenarioDriver):
         return FaultRaisingTransport(httpx.WSGITransport(app=self))
 
     @contextmanager
-    def serve(self, host: str = "127.0.0.1") -> Iterator[str]:
-        """Serve over real HTTP on a free port of ``host``; yields the base URL, stops on exit."""
-        with serve_wsgi(self, host, self.timeout_hold) as url:
+    def serve(self, host: str = "127.0.0.1", *, port: int = 0) -> Iterator[str]:
+        """Serve over real HTTP on ``port`` (0: a free one) of ``host``; yields the base URL,
+        stops on exit."""
+        with serve_wsgi(self, host, self.timeout_hold, port) as url:
             yield url
 
 

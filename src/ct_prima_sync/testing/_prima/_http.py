@@ -103,9 +103,11 @@ class _RequestHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def serve_wsgi(app: WSGIApplication, host: str, timeout_hold: float) -> Iterator[str]:
-    """Serve ``app`` on a free port of ``host`` in a thread; yields the base URL."""
-    server = _Server((host, 0), _RequestHandler)
+def serve_wsgi(
+    app: WSGIApplication, host: str, timeout_hold: float, port: int = 0
+) -> Iterator[str]:
+    """Serve ``app`` on ``port`` (0: a free one) of ``host`` in a thread; yields the base URL."""
+    server = _Server((host, port), _RequestHandler)
     server.stopping = threading.Event()
     server.timeout_hold = timeout_hold
     server.wsgi_app = app

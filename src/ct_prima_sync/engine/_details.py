@@ -1,0 +1,169 @@
+"""What ``ExceptionRecord.detail`` holds, per kind of exception.
+
+``detail`` is redacted, JSON-able data: codes, paths, amounts, Prima's error text, ids; never
+personal data or secrets. Every exception about an order carries ``order_number`` (when the
+order has one); exceptions raised by a flow other than orders carry ``flow``. The keys each kind
+adds are typed below; :data:`DETAIL_TYPES` maps a kind to its type so a host can ``cast``::
+
+    from typing import cast
+    from ct_prima_sync.engine import DETAIL_TYPES, PrimaRejectedDetail
+
+    for record in engine.exceptions(kind="PRIMA_REJECTED"):
+        detail = cast(PrimaRejectedDetail, record.detail)
+        print(detail["order_number"], detail["request_error"])
+
+Kinds not listed (the dispatch and stock flows' own) carry :class:`ExceptionDetail`'s keys,
+a ``message`` and facts of their own (docs/dispatch.md, docs/stock.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, TypedDict
+
+from ..mapping import IssueCode
+from ._problems import ProblemKind
+
+__all__ = [
+    "DETAIL_TYPES",
+    "CommercetoolsApiDetail",
+    "CommercetoolsDetail",
+    "CustomerDetail",
+    "DepotDetail",
+    "ExceptionDetail",
+    "MappingIssueDetail",
+    "MappingIssuesDetail",
+    "OutageDetail",
+    "PayloadDetail",
+    "PrimaErrorDetail",
+    "PrimaRejectedDetail",
+    "UnexpectedDetail",
+    "detail_type",
+    "with_order_number",
+]
+
+
+class ExceptionDetail(TypedDict, total=False):
+    """The keys any kind may carry."""
+
+    order_number: str
+    """The commercetools order number: on every exception about an order that has one."""
+    stage: str
+    """The pipeline step that met the problem (``map``, ``customer``, ``submit``,
+    ``write_back``, ``message``, ...)."""
+    flow: str
+    """The flow that raised it when not the order flow (``dispatch``, ``stock``, ...)."""
+    message: str
+    """One sentence for the owner: what is wrong and what to do."""
+
+
+class PrimaErrorDetail(ExceptionDetail, total=False):
+    """``PRIMA_UNAVAILABLE``, ``PRIMA_AMBIGUOUS``, ``PRIMA_PROTOCOL``."""
+
+    error: str
+    """The library's description of the failure (never a payload)."""
+
+
+class PrimaRejectedDetail(ExceptionDetail, total=False):
+    """``PRIMA_REJECTED``: Prima answered with a ``RequestError``."""
+
+    request_error: str
+    """Prima's error text, with its ``(E:nnn)`` code."""
+
+
+class CustomerDetail(ExceptionDetail, total=False):
+    """``CUSTOMER_UNRESOLVED``: no Prima account for the order's customer."""
+
+    hint: str
+    """Which settings would resolve it."""
+
+
+class CommercetoolsDetail(ExceptionDetail, total=False):
+    """``CT_ORDER_NOT_FOUND`` and ``CT_UNAVAILABLE`` without a status."""
+
+    correlation_id: str | None
+    """The ``X-Correlation-ID`` of the request: quote it to commercetools support."""
+
+
+class CommercetoolsApiDetail(CommercetoolsDetail, total=False):
+    """``CT_UNAVAILABLE`` / ``CT_WRITE_BACK_FAILED`` from an API status."""
+
+    status_code: int
+    codes: list[str]
+    """commercetools' error codes (``ConcurrentModification``, ...)."""
+
+
+class PayloadDetail(ExceptionDetail, total=False):
+    """``CT_PAYLOAD_INVALID``: commercetools sent an order the library cannot read."""
+
+    path: str
+    """The offending field, e.g. ``lineItems[3].price.value.centAmount``."""
+
+
+class UnexpectedDetail(ExceptionDetail, total=False):
+    """``UNEXPECTED_ERROR``: a bug or an unforeseen failure (only the type is kept)."""
+
+    error_type: str
+
+
+class OutageDetail(ExceptionDetail, total=False):
+    """``PRIMA_UNAVAILABLE`` / ``CT_UNAVAILABLE`` recorded once for an outage (no order)."""
+
+    system: str
+    consecutive_failures: int
+    orders_waiting: int
+    possibly_applied: int
+
+
+class MappingIssueDetail(TypedDict, total=False):
+    """One issue of a mapping exception."""
+
+    path: str
+    message: str
+    difference: str
+    """For ``TOTALS_MISMATCH``, ``TAX_RATE_MISMATCH``, ``PAYMENT_MISMATCH``: the amount off."""
+
+
+class MappingIssuesDetail(ExceptionDetail, total=False):
+    """A mapping issue code (``UNMAPPED_SKU``, ``TOTALS_MISMATCH``, ...): every issue of that code
+    the order has."""
+
+    issues: list[MappingIssueDetail]
+
+
+class DepotDetail(ExceptionDetail, total=False):
+    """``UNKNOWN_DEPOT``: depots the mapping chose that Prima does not know."""
+
+    depots: list[str]
+
+
+DETAIL_TYPES: Final[Mapping[str, type[Any]]] = {
+    **{code.value: MappingIssuesDetail for code in IssueCode},
+    ProblemKind.PRIMA_UNAVAILABLE.value: PrimaErrorDetail,
+    ProblemKind.PRIMA_AMBIGUOUS.value: PrimaErrorDetail,
+    ProblemKind.PRIMA_PROTOCOL.value: PrimaErrorDetail,
+    ProblemKind.PRIMA_REJECTED.value: PrimaRejectedDetail,
+    ProblemKind.CUSTOMER_UNRESOLVED.value: CustomerDetail,
+    ProblemKind.CUSTOMER_LOCKED.value: ExceptionDetail,
+    ProblemKind.CT_UNAVAILABLE.value: CommercetoolsApiDetail,
+    ProblemKind.CT_ORDER_NOT_FOUND.value: CommercetoolsDetail,
+    ProblemKind.CT_PAYLOAD_INVALID.value: PayloadDetail,
+    ProblemKind.CT_WRITE_BACK_FAILED.value: CommercetoolsApiDetail,
+    ProblemKind.UNEXPECTED_ERROR.value: UnexpectedDetail,
+    "UNKNOWN_DEPOT": DepotDetail,  # the order flow's own check, after mapping
+}
+"""The type of ``detail`` for each kind the order flow raises."""
+
+
+def detail_type(kind: str) -> type[Any]:
+    """The ``TypedDict`` describing ``detail`` for exceptions of ``kind``
+    (:class:`ExceptionDetail` for kinds of other flows)."""
+    return DETAIL_TYPES.get(kind, ExceptionDetail)
+
+
+def with_order_number(detail: Mapping[str, Any], order_number: str | None) -> dict[str, Any]:
+    """``detail`` with the order's number added (a number already there is kept)."""
+    out = dict(detail)
+    if order_number and not out.get("order_number"):
+        out["order_number"] = order_number
+    return out
