@@ -46,7 +46,15 @@ from ._stock import (
     replan_change,
 )
 
-if TYPE_CHECKING:  # dispatch decisions load on first use: mapping an order needs none of them
+if TYPE_CHECKING:  # dispatch and checkout load on first use: mapping an order needs neither
+    from ._assess import Check
+    from ._checkout import (
+        CheckoutConfig,
+        CheckoutVerdict,
+        ExtensionError,
+        StockCheck,
+        validate_checkout,
+    )
     from ._dispatch_config import (
         CancelPolicy,
         CarrierConfig,
@@ -60,8 +68,16 @@ if TYPE_CHECKING:  # dispatch decisions load on first use: mapping an order need
     from ._dispatch_report import Assessment, PrimaDespatchReport, assess_report
     from ._dispatch_review import LineChange, OrderReview, ReturnedItem, review_order
     from ._dispatch_schedule import CheckCandidate, CheckPlan, next_check_at, plan_checks
+    from ._fingerprint import config_hash
 
 _LAZY = {
+    "Check": "._assess",
+    "CheckoutConfig": "._checkout",
+    "CheckoutVerdict": "._checkout",
+    "ExtensionError": "._checkout",
+    "StockCheck": "._checkout",
+    "validate_checkout": "._checkout",
+    "config_hash": "._fingerprint",
     "CancelPolicy": "._dispatch_config",
     "CarrierConfig": "._dispatch_config",
     "CheckInterval": "._dispatch_config",
@@ -99,10 +115,13 @@ __all__ = [
     "CancelPolicy",
     "CarrierConfig",
     "CarrierService",
+    "Check",
     "CheckCandidate",
     "CheckInterval",
     "CheckPlan",
     "CheckSchedule",
+    "CheckoutConfig",
+    "CheckoutVerdict",
     "CurrentStock",
     "CustomLineTarget",
     "CustomerConfig",
@@ -113,6 +132,7 @@ __all__ = [
     "DispatchIssueKind",
     "DispatchOutcome",
     "DispatchPlan",
+    "ExtensionError",
     "ExternalTaxPolicy",
     "IssueCode",
     "IssueOwner",
@@ -138,11 +158,13 @@ __all__ = [
     "SkuCodec",
     "SkuRule",
     "StockChange",
+    "StockCheck",
     "StockConfig",
     "StockEntry",
     "StockPlan",
     "TaxCodeRule",
     "assess_report",
+    "config_hash",
     "delivery_key",
     "map_customer",
     "map_order",
@@ -157,4 +179,5 @@ __all__ = [
     "review_order",
     "shippable_lines",
     "split_address",
+    "validate_checkout",
 ]
