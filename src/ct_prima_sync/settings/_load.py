@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from attrs import evolve, field, frozen
 
+from ..checkout._settings import CheckoutSettings
 from ..commercetools import CommercetoolsConfig
 from ..engine import (
     AlertRoutes,
@@ -105,6 +106,7 @@ class Settings:
     alerts: AlertRoutes | None = None
     golive: GoLiveConfig = field(factory=GoLiveConfig)
     retention: RetentionPolicy | None = None
+    checkout: CheckoutSettings = field(factory=CheckoutSettings)
 
     @property
     def state_url(self) -> str:
@@ -142,6 +144,7 @@ _SECTIONS: Final[dict[str, type[Any]]] = {
     "alerts": AlertRoutes,
     "golive": GoLiveConfig,
     "retention": RetentionPolicy,
+    "checkout": CheckoutSettings,
 }
 
 
