@@ -104,6 +104,15 @@ class FakeCommercetools:
         """The API and auth base URL to use with :meth:`transport` (any host reaches the fake)."""
         return IN_PROCESS_URL
 
+    @property
+    def extension_client(self) -> httpx.Client | None:
+        """How the fake calls registered API Extensions (``None``: a plain ``httpx.Client``)."""
+        return self._store.extension_client
+
+    @extension_client.setter
+    def extension_client(self, client: httpx.Client | None) -> None:
+        self._store.extension_client = client
+
     def transport(self) -> httpx.BaseTransport:
         """An httpx transport into the fake (with connection faults) for ``httpx.Client``."""
         inner = httpx.WSGITransport(app=self.app)
