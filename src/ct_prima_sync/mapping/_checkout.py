@@ -85,6 +85,15 @@ class CheckoutConfig:
     messages: Mapping[str, Mapping[str, str]] = field(factory=dict)
     default_locale: str = "en"
     stock: StockCheck = StockCheck.OFF
+    _mapping_hash: str = field(init=False, repr=False, eq=False, default="")
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_mapping_hash", config_hash(self.mapping))
+
+    @property
+    def mapping_hash(self) -> str:
+        """:func:`~ct_prima_sync.mapping.config_hash` of ``mapping``, computed once."""
+        return self._mapping_hash
 
     @classmethod
     def from_dict(
@@ -261,7 +270,7 @@ def validate_checkout(
     Nothing about the payload raises: a malformed one is refused with an INVALID_ORDER issue.
     """
     settings = config if isinstance(config, CheckoutConfig) else CheckoutConfig(mapping=config)
-    digest = config_hash(settings.mapping)
+    digest = settings.mapping_hash
     data: object = cart_or_order_json
     if isinstance(data, str | bytes):
         read = read_order_text(data)
