@@ -172,3 +172,16 @@ def test_an_order_with_an_unmapped_sku_is_refused_at_order_creation(
     assert scenario.commercetools.carts()[0]["cartState"] == "Active"
     assert summary.ingested == 0
     assert exceptions == []
+
+
+def test_without_the_guard_the_same_cart_becomes_an_exception_after_payment(
+    scenario: SyncScenario, shop: CommercetoolsClient, clock: FakeClock
+) -> None:
+    """The control: nothing registered, the order is placed and the order run refuses it."""
+    cart = _taxed_cart(shop, {"sku": _sku(scenario, 0)}, {"sku": "MUG-UNMAPPED"})
+    _order(shop, cart, "WEB-UNGUARDED-1")
+
+    summary, exceptions = _run_orders(scenario, clock)
+
+    assert summary.posted == 0
+    assert [e.kind for e in exceptions] == ["UNMAPPED_SKU"]
