@@ -229,7 +229,9 @@ def _inline(work: Callable[[], None]) -> None:
     work()  # background refreshes run at once, so the test sees their effect
 
 
-async def test_the_configuration_is_cached_and_refreshed_and_the_verdict_hash_follows() -> None:
+async def test_the_configuration_is_cached_and_refreshed_and_the_verdict_hash_follows(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     clock = _Clock()
     loaded = [MAPPING]
 
@@ -242,6 +244,7 @@ async def test_the_configuration_is_cached_and_refreshed_and_the_verdict_hash_fo
         {**_raw_mapping(), "sku": {"rules": [{"pattern": r"(?P<product>[A-Z]+)-\d+"}]}}
     )
     cart = _cart("OTHER-1")
+    caplog.set_level(logging.WARNING, logger="ct_prima_sync.checkout")
     async with _client(application) as client:
         first = await client.post("/", json=_input(cart))
         loaded.append(wider)
@@ -254,6 +257,9 @@ async def test_the_configuration_is_cached_and_refreshed_and_the_verdict_hash_fo
     assert first.status_code == cached.status_code == 400
     assert cached.json()["errors"][0]["extensionExtraInfo"]["configHash"] == config_hash(MAPPING)
     assert fresh.status_code == 200
+    assert (
+        f"configuration changed ({config_hash(wider)}, was {config_hash(MAPPING)})" in caplog.text
+    )
 
 
 def _raw_mapping() -> dict[str, Any]:

@@ -10,13 +10,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from ct_prima_sync.checkout import app, extension_draft, parse_triggers
 from ct_prima_sync.commercetools import CommercetoolsClient
 from ct_prima_sync.engine import EngineConfig, FakeClock, SyncEngine
 from ct_prima_sync.errors import ValidationError
-from ct_prima_sync.mapping import CheckoutConfig
+from ct_prima_sync.mapping import CheckoutConfig, config_hash, validate_checkout
+from ct_prima_sync.prima import SkuCode
 from ct_prima_sync.state import open_store
 from ct_prima_sync.testing import FakePrima
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario, connect_commercetools
@@ -24,6 +26,10 @@ from ct_prima_sync.testing.scenario import SyncScenario, build_scenario, connect
 # Starlette's TestClient (an httpx.Client into the ASGI app) is the fake's extension client; it
 # warns about httpx and about the per-request timeout the fake passes, as commercetools would.
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
+
+with warnings.catch_warnings():  # Starlette warns about httpx as its TestClient's base
+    warnings.simplefilter("ignore", UserWarning)
+    from starlette.testclient import TestClient
 
 AUTH = "Bearer end-to-end"
 GUARD = "http://testserver/"
@@ -37,10 +43,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def scenario(clock: FakeClock) -> Iterator[SyncScenario]:
     scenario = build_scenario(orders=0, seed=4, clock=clock.now)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        from starlette.testclient import TestClient
-
     guard = app(CheckoutConfig(mapping=scenario.mapping), authorization=AUTH)
     with TestClient(guard) as client:
         scenario.commercetools.extension_client = client
@@ -185,3 +187,32 @@ def test_without_the_guard_the_same_cart_becomes_an_exception_after_payment(
 
     assert summary.posted == 0
     assert [e.kind for e in exceptions] == ["UNMAPPED_SKU"]
+
+
+def test_a_guard_on_stale_rules_lets_an_order_through_and_the_run_names_the_other_hash(
+    scenario: SyncScenario, shop: CommercetoolsClient, clock: FakeClock
+) -> None:
+    """The guard still holds yesterday's mapping (it knew MUG-UNMAPPED); the run has today's.
+    The order gets through checkout, the run refuses it, and the exception names the run's
+    configuration hash, which differs from the one the guard's verdict carried."""
+    yesterday = attrs.evolve(
+        scenario.mapping,
+        sku=attrs.evolve(scenario.mapping.sku, table={"MUG-UNMAPPED": SkuCode(product="MUG")}),
+    )
+    stale = app(CheckoutConfig(mapping=yesterday), authorization=AUTH)
+    with TestClient(stale) as hook:
+        scenario.commercetools.extension_client = hook
+        _register(shop, "cart:Create,Update", "order:Create")
+        cart = _taxed_cart(shop, {"sku": "MUG-UNMAPPED"})
+        order = _order(shop, cart, "WEB-STALE-1")
+
+    summary, exceptions = _run_orders(scenario, clock)
+
+    checked = validate_checkout(order, yesterday)
+    checked_with = checked.config_hash
+    assert checked.ok
+    assert summary.posted == 0
+    (problem,) = exceptions
+    assert problem.kind == "UNMAPPED_SKU"
+    assert problem.detail["config_hash"] == config_hash(scenario.mapping)
+    assert problem.detail["config_hash"] != checked_with

@@ -16,12 +16,13 @@ from ct_prima_sync.errors import ConfigurationError
 from ct_prima_sync.mapping import (
     CheckoutConfig,
     MappingConfig,
+    PaymentConfig,
     StockCheck,
     config_hash,
     map_order_json,
     validate_checkout,
 )
-from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order
+from ct_prima_sync.testing.factories import LineSpec, ShippingSpec, make_order, make_payment
 from ct_prima_sync.testing.strategies import TAX_RATES, order_payloads
 
 BASE = MappingConfig.from_dict(
@@ -282,3 +283,21 @@ def test_lines_of_one_sku_and_depot_are_counted_together_and_unknown_skus_pass()
 
     assert len(verdict.errors) == 2
     assert {e.extra_info["sku"] for e in verdict.errors} == {"SKU-001"}
+
+
+def test_an_order_with_expanded_payments_is_checked_as_the_mapping_checks_it() -> None:
+    """Payments expanded in the order are read as map_order_json reads them."""
+    config = attrs.evolve(
+        BASE, payments=PaymentConfig.from_dict({"read_payments": True, "methods": {"card": "CC"}})
+    )
+    order = _order("SKU-001")
+    gross = order["taxedPrice"]["totalGross"]["centAmount"]
+    short = make_payment(gross - 1, seed=1)
+    order["paymentInfo"] = {"payments": [{"typeId": "payment", "id": short["id"], "obj": short}]}
+
+    mapped = map_order_json(order, config)
+    verdict = validate_checkout(order, config)
+
+    assert [i.code for i in mapped.issues] == ["PAYMENT_MISMATCH"]
+    assert [i.code for i in verdict.issues] == ["PAYMENT_MISMATCH"]
+    assert not validate_checkout(_cart(order), config).issues  # a cart's payments wait

@@ -186,7 +186,22 @@ def app(
     ``validator``, ``clock`` and ``spawn`` (how background refreshes start) are for tests.
     """
     settings = settings or CheckoutSettings()
-    load = config if callable(config) else (lambda: config)
+    source = config if callable(config) else (lambda: config)
+    in_use: list[str] = []
+
+    def load() -> CheckoutConfig:
+        loaded = source()
+        if in_use and in_use[-1] != loaded.mapping_hash:
+            _LOG.warning(
+                "checkout: the mapping configuration changed (%s, was %s): verdicts from now on "
+                "carry the new hash",
+                loaded.mapping_hash,
+                in_use[-1],
+            )
+        in_use.append(loaded.mapping_hash)
+        del in_use[:-1]
+        return loaded
+
     cached = RefreshingValue(load, every=settings.refresh_seconds, clock=clock, spawn=spawn)
     stock = (
         StockCache(store, every=settings.stock_refresh_seconds, clock=clock, spawn=spawn)

@@ -24,7 +24,7 @@ from typing import Any, Final, Literal
 from attrs import field, frozen
 
 from ..commercetools._models.order import Order
-from ..commercetools._models.parse import parse_order
+from ..commercetools._models.parse import parse_order, parse_payment
 from ..errors import ConfigurationError, CtPrimaSyncError, PayloadError
 from ._assess import Check, assess_order
 from ._cfgread import reject_unknown, sub_path, table
@@ -32,7 +32,7 @@ from ._config import MappingConfig
 from ._fingerprint import config_hash
 from ._issues import IssueCode, MappingIssue
 from ._items import store_key
-from ._json import read_order_text
+from ._json import expanded_payments, read_order_text
 from ._result import MappingResult
 
 __all__ = [
@@ -286,7 +286,12 @@ def validate_checkout(
     else:
         try:
             order = parse_order(data)
-            found = assess_order(order, settings.mapping, partial=kind == "cart")
+            payments = None
+            if kind == "order" and isinstance(data, Mapping):
+                # As map_order_json reads them: the payments expanded in the order, if any.
+                raw = expanded_payments(data)
+                payments = None if raw is None else [parse_payment(p) for p in raw]
+            found = assess_order(order, settings.mapping, payments=payments, partial=kind == "cart")
             issues = found.issues
             ran, skipped = _checks_of(found.checks)
         except PayloadError as exc:
