@@ -331,3 +331,30 @@ async def test_the_stock_snapshot_is_cached_and_refreshed() -> None:
 
     assert first.status_code == cached.status_code == 400
     assert fresh.status_code == 200
+
+
+def _broken(*args: Any, **kwargs: Any) -> CheckoutVerdict:
+    raise RuntimeError("a fault of the guard's own")
+
+
+async def test_a_fault_in_the_check_is_answered_by_the_deadline_policy_never_a_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    application = app(MAPPING_CONFIG, authorization=AUTH, validator=_broken)
+    closed = app(
+        MAPPING_CONFIG,
+        authorization=AUTH,
+        validator=_broken,
+        settings=CheckoutSettings(fail_open=False),
+    )
+    with caplog.at_level(logging.WARNING, logger="ct_prima_sync.checkout"):
+        async with _client(application) as client:
+            opened = await client.post("/", json=_input(_cart("SKU-1")))
+        async with _client(closed) as client:
+            refused = await client.post("/", json=_input(_cart("SKU-1")))
+
+    assert opened.status_code == 200
+    assert refused.status_code == 400
+    assert application.state.checkout.failed == 1
+    assert "failed (RuntimeError)" in caplog.text
+    assert "could not be checked; accepted (fail open)" in caplog.text

@@ -11,8 +11,9 @@ Answers (docs/checkout.md):
 The check runs in a worker thread under a deadline ``deadline_margin_ms`` (at least 300 ms)
 before the Extension's ``timeoutInMs``. Past it the answer is "valid" with a warning logged
 (``fail_open``, the default: a slow check never costs a sale) or, with ``fail_open = false``, a
-refusal. Prima is never called: the check uses the cached mapping configuration and, when the
-stock check is on, the state store's last stock snapshot.
+refusal; a check that fails with an error of the guard's own is answered the same way. Prima is
+never called: the check uses the cached mapping configuration and, when the stock check is on,
+the state store's last stock snapshot.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class _Checkout:
         self.clock = clock
         self.late = 0
         """Calls answered by the deadline policy instead of a verdict."""
+        self.failed = 0
+        """Calls whose check raised (answered by the same policy, logged with the traceback)."""
 
     def _authorised(self, request: Request) -> bool:
         if self.authorization is None:
@@ -108,10 +111,22 @@ class _Checkout:
             _LOG.info("checkout: not an ExtensionInput: %s", call.message)
             return _invalid(call.message, call.path)
         verdict: CheckoutVerdict | None = None
-        with anyio.move_on_after(self.settings.deadline_seconds):
-            verdict = await anyio.to_thread.run_sync(
-                self._check, call.obj, call.type_id, abandon_on_cancel=True
+        try:
+            with anyio.move_on_after(self.settings.deadline_seconds):
+                verdict = await anyio.to_thread.run_sync(
+                    self._check, call.obj, call.type_id, abandon_on_cancel=True
+                )
+        except Exception as exc:
+            # A fault of the guard's own must not stop the shop: answered as a late check is.
+            self.failed += 1
+            _LOG.error(
+                "checkout: checking %s %s failed (%s)",
+                call.type_id,
+                call.resource_id,
+                type(exc).__name__,
+                exc_info=True,
             )
+            return self._late(call.type_id, call.resource_id, reason="could not be checked")
         if verdict is None:
             return self._late(call.type_id, call.resource_id)
         status, answer = verdict.to_response()
@@ -141,24 +156,18 @@ class _Checkout:
             )
         return JSONResponse(answer, status_code=status)
 
-    def _late(self, kind: str, resource_id: str | None) -> Response:
+    def _late(self, kind: str, resource_id: str | None, *, reason: str = "") -> Response:
         self.late += 1
-        deadline = self.settings.deadline_seconds * 1000
+        why = reason or f"not checked within {self.settings.deadline_seconds * 1000:.0f} ms"
         if self.settings.fail_open:
             _LOG.warning(
-                "checkout: %s %s not checked within %.0f ms; accepted (fail open): the order "
-                "run will still check it",
+                "checkout: %s %s %s; accepted (fail open): the order run will still check it",
                 kind,
                 resource_id,
-                deadline,
+                why,
             )
             return JSONResponse({"actions": []}, status_code=200)
-        _LOG.warning(
-            "checkout: %s %s not checked within %.0f ms; refused (fail closed)",
-            kind,
-            resource_id,
-            deadline,
-        )
+        _LOG.warning("checkout: %s %s %s; refused (fail closed)", kind, resource_id, why)
         error = ExtensionError(
             message="The order could not be checked in time; please try again.",
             extra_info={"issueCode": "CHECK_TIMED_OUT"},
