@@ -11,6 +11,7 @@ import pytest
 PACKAGES = (
     "ct_prima_sync",
     "ct_prima_sync.commercetools",
+    "ct_prima_sync.checkout",
     "ct_prima_sync.cli",
     "ct_prima_sync.engine",
     "ct_prima_sync.errors",

@@ -11,6 +11,7 @@ from typing import Any, Final, TextIO
 
 from .. import __version__
 from ._alerts import add_test_alerts
+from ._checkout import add_checkout
 from ._demo import add_demo
 from ._exits import EXIT_OK, EXIT_USAGE, exit_code_for
 from ._fakes import add_serve_fakes
@@ -52,6 +53,7 @@ COMMANDS: Final[tuple[Callable[[Any], None], ...]] = (
     add_demo,
     add_serve_fakes,
     add_prima,
+    add_checkout,
 )
 
 

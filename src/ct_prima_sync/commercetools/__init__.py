@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ._client import CommercetoolsClient
     from ._concurrency import update_with_conflict_retry
     from ._config import REGIONS, CommercetoolsConfig, RetryPolicy, Timeouts
+    from ._extensions import Extension
     from ._models import (
         Address,
         Attribute,
@@ -123,6 +124,7 @@ if TYPE_CHECKING:
     )
     from ._query import PollResult
 _LAZY = {
+    "Extension": "._extensions",
     "CustomFieldsDraft": "._actions",
     "ReturnInfo": "._models",
     "ReturnItem": "._models",
@@ -268,6 +270,7 @@ __all__ = [
     "DiscountedTotalPricePortion",
     "ErrorObject",
     "ErrorResponse",
+    "Extension",
     "GeoPoint",
     "InventoryEntry",
     "InventoryEntryDraft",

@@ -30,6 +30,7 @@ from ._channels import Channels
 from ._config import CommercetoolsConfig
 from ._customers import Customers
 from ._decode import CORRELATION_HEADER, decode_response
+from ._extensions import Extensions
 from ._inventory import Inventory
 from ._messages import Messages
 from ._orders import Orders
@@ -53,8 +54,9 @@ class CommercetoolsClient:
     """A client for one commercetools project.
 
     Resources hang off the client: :attr:`orders`, :attr:`customers`, :attr:`channels`,
-    :attr:`inventory`, :attr:`payments` and :attr:`messages`. Use it as a context manager, or
-    call :meth:`close`; a closed client raises :class:`~ct_prima_sync.errors.ClientClosedError`.
+    :attr:`inventory`, :attr:`payments`, :attr:`messages` and :attr:`extensions`. Use it as a
+    context manager, or call :meth:`close`; a closed client raises
+    :class:`~ct_prima_sync.errors.ClientClosedError`.
 
     The I/O seam is ``http_client`` (an ``httpx.Client`` the caller owns and closes) or
     ``transport`` (an ``httpx`` transport, e.g. ``httpx.MockTransport`` in tests, wrapped in a
@@ -107,6 +109,7 @@ class CommercetoolsClient:
         self.inventory: Final = Inventory(self)
         self.payments: Final = Payments(self)
         self.messages: Final = Messages(self)
+        self.extensions: Final = Extensions(self)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

@@ -37,6 +37,7 @@ from attrs import evolve
 from ..commercetools import CommercetoolsClient, Order
 from ..errors import ConfigurationError, LeaseLostError, PrimaError, PrimaUnavailableError
 from ..mapping import MappingConfig, MappingIssue, map_order
+from ..mapping._fingerprint import config_hash
 from ..prima import OrderStatus, PrimaGateway, SalesOrder
 from ..state import ExceptionFilter, OrderRecord, Owner, StateStore
 from ..state import OrderStatus as Ledger
@@ -111,6 +112,9 @@ class OrderFlow:
         self._prima = prima
         self._store = store
         self._mapping = mapping
+        # Named in every mapping exception: the checkout guard's verdicts carry the same hash, so
+        # an order the guard passed under other rules shows it (docs/checkout.md).
+        self._mapping_hash = config_hash(mapping)
         self._config = config
         self._clock = clock
         self._timing = timing
@@ -243,6 +247,7 @@ class OrderFlow:
                 detail={
                     "order_number": self._number(order),
                     "message": _issue_text(issues[0]),
+                    "config_hash": self._mapping_hash,
                     "issues": [
                         {
                             "path": issue.path,

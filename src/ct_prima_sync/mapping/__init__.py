@@ -46,7 +46,15 @@ from ._stock import (
     replan_change,
 )
 
-if TYPE_CHECKING:  # dispatch decisions load on first use: mapping an order needs none of them
+if TYPE_CHECKING:  # dispatch and checkout load on first use: mapping an order needs neither
+    from ._assess import Check
+    from ._checkout import (
+        CheckoutConfig,
+        CheckoutVerdict,
+        ExtensionError,
+        StockCheck,
+        validate_checkout,
+    )
     from ._dispatch_config import (
         CancelPolicy,
         CarrierConfig,
@@ -60,6 +68,7 @@ if TYPE_CHECKING:  # dispatch decisions load on first use: mapping an order need
     from ._dispatch_report import Assessment, PrimaDespatchReport, assess_report
     from ._dispatch_review import LineChange, OrderReview, ReturnedItem, review_order
     from ._dispatch_schedule import CheckCandidate, CheckPlan, next_check_at, plan_checks
+    from ._fingerprint import config_hash
     from ._postings import (
         EntryLine,
         MissingAccount,
@@ -97,6 +106,13 @@ if TYPE_CHECKING:  # dispatch decisions load on first use: mapping an order need
     )
 
 _LAZY = {
+    "Check": "._assess",
+    "CheckoutConfig": "._checkout",
+    "CheckoutVerdict": "._checkout",
+    "ExtensionError": "._checkout",
+    "StockCheck": "._checkout",
+    "validate_checkout": "._checkout",
+    "config_hash": "._fingerprint",
     "CancelPolicy": "._dispatch_config",
     "CarrierConfig": "._dispatch_config",
     "CheckInterval": "._dispatch_config",
@@ -164,10 +180,13 @@ __all__ = [
     "CancelPolicy",
     "CarrierConfig",
     "CarrierService",
+    "Check",
     "CheckCandidate",
     "CheckInterval",
     "CheckPlan",
     "CheckSchedule",
+    "CheckoutConfig",
+    "CheckoutVerdict",
     "CurrencyTotals",
     "CurrentStock",
     "CustomLineTarget",
@@ -180,6 +199,7 @@ __all__ = [
     "DispatchOutcome",
     "DispatchPlan",
     "EntryLine",
+    "ExtensionError",
     "ExternalTaxPolicy",
     "Gap",
     "GapType",
@@ -219,6 +239,7 @@ __all__ = [
     "SkuCodec",
     "SkuRule",
     "StockChange",
+    "StockCheck",
     "StockConfig",
     "StockEntry",
     "StockPlan",
@@ -228,6 +249,7 @@ __all__ = [
     "build_entries",
     "build_journal",
     "check_batch",
+    "config_hash",
     "delivery_key",
     "journal_money_side",
     "map_customer",
@@ -246,4 +268,5 @@ __all__ = [
     "review_order",
     "shippable_lines",
     "split_address",
+    "validate_checkout",
 ]

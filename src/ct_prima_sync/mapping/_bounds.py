@@ -15,10 +15,14 @@ Rules (docs/mapping.md, "Bounds"):
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import functools
-from collections.abc import Iterator
+import types
+import typing
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -38,31 +42,87 @@ _SCALARS: Final = (str, bool, type(None))
 _RATES: Final = frozenset({"amount", "rate"})  # TaxRate.amount, SubRate.amount, TaxPortion.rate
 
 
+# ``int`` too: the only whole numbers checked are those named ``quantity`` (see _fields).
+_PLAIN: Final = (str, bool, int, float, type(None), dt.datetime, dt.date)
+
+
+def _may_hold(kind: object, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether a value of this declared type can hold an amount, a quantity or a rate."""
+    if kind is Money or kind is HighPrecisionMoney or kind is Decimal:
+        return True
+    if kind in _PLAIN or kind is Any:
+        return False  # Any: raw JSON (attribute values, custom fields), never a model
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return False
+    args = typing.get_args(kind)
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType) or origin is tuple:
+        return any(_may_hold(a, seen) for a in args if a is not Ellipsis)
+    if origin is not None and issubclass(origin, Mapping):
+        return False  # the walk never enters mappings
+    if isinstance(kind, type) and attrs.has(kind):
+        return kind not in seen and any(
+            a.name == "quantity" or _may_hold(a.type, seen | {kind})
+            for a in _resolved(kind)
+            if a.name != "extra"
+        )
+    return True  # Money, HighPrecisionMoney, Decimal, int, and anything unforeseen
+
+
+def _resolved(cl: type) -> tuple[attrs.Attribute[Any], ...]:
+    try:
+        attrs.resolve_types(cl)
+    except (NameError, TypeError):  # pragma: no cover - a model with unresolvable hints
+        return tuple(evolve_type(a) for a in attrs.fields(cl))
+    return tuple(attrs.fields(cl))
+
+
+def evolve_type(a: attrs.Attribute[Any]) -> attrs.Attribute[Any]:
+    """The field with its type unknown (so the walk enters it)."""
+    return a.evolve(type=object)
+
+
 @functools.cache
 def _fields(cl: type[attrs.AttrsInstance]) -> tuple[tuple[str, str], ...]:
-    """(attribute, JSON key) of a model's fields, ``extra`` (raw, unchecked JSON) left out."""
-    return tuple((a.name, wire_name(a)) for a in attrs.fields(cl) if a.name != "extra")
+    """(attribute, JSON key) of the model's fields that can hold an amount, a quantity or a
+    rate; ``extra`` (raw, unchecked JSON) left out."""
+    return tuple(
+        (a.name, wire_name(a))
+        for a in _resolved(cl)
+        if a.name != "extra" and (a.name == "quantity" or _may_hold(a.type))
+    )
 
 
-def _walk(value: object, path: str) -> Iterator[tuple[str, object]]:
+def _walk(value: object, path: str) -> list[tuple[str, object]]:
     """Every amount, ``quantity`` and tax rate below a model, with its JSON path."""
-    if isinstance(value, Money | HighPrecisionMoney):
-        yield path, value
+    found: list[tuple[str, object]] = []
+    _collect(value, path, found)
+    return found
+
+
+def _collect(value: object, path: str, found: list[tuple[str, object]]) -> None:
+    # One list filled by plain recursion: nested generators cost a frame per level per value,
+    # and a 50-line order holds thousands of fields.
+    kind = type(value)
+    if kind is Money or kind is HighPrecisionMoney:
+        found.append((path, value))
     elif isinstance(value, tuple):
         for index, item in enumerate(value):
-            yield from _walk(item, f"{path}[{index}]")
-    elif attrs.has(kind := type(value)):
+            _collect(item, f"{path}[{index}]", found)
+    elif attrs.has(kind):
         for name, key in _fields(kind):
             item = getattr(value, name)
-            if isinstance(item, _SCALARS):
+            if isinstance(item, _SCALARS) or (isinstance(item, tuple) and not item):
+                continue
+            if isinstance(item, int):
+                if name == "quantity":
+                    found.append((f"{path}.{key}" if path else key, item))
                 continue
             here = f"{path}.{key}" if path else key
-            if (name == "quantity" and isinstance(item, int)) or (
-                name in _RATES and isinstance(item, Decimal)
-            ):
-                yield here, item
+            if name in _RATES and isinstance(item, Decimal):
+                found.append((here, item))
             else:
-                yield from _walk(item, here)
+                _collect(item, here, found)
 
 
 def _check_amount(ctx: OrderContext, amount: Money | HighPrecisionMoney, path: str) -> None:

@@ -30,6 +30,8 @@ class OrderContext:
     """True for ``taxCalculationMode: UnitPriceLevel`` (tax rounded per unit, not per line)."""
     tax_given: bool = False
     """True when the order's tax amounts came from outside (``taxMode: ExternalAmount``)."""
+    taxes_required: bool = True
+    """False for a cart not yet taxed: an item without a tax rate or taxed price is no issue."""
     issues: list[MappingIssue] = field(factory=list)
 
     def report(

@@ -26,7 +26,13 @@ _RELEVANT: Final = re.compile(
 # Fields known not to change the figures the mapping reads: commercetools' amounts already reflect
 # them (taxRoundingTarget, discountTypeCombination) or they describe something that was not sold.
 _HARMLESS: Final = frozenset(
-    {"refusedGifts", "taxRoundingTarget", "discountTypeCombination", "shippingCustomFields"}
+    {
+        "refusedGifts",
+        "taxRoundingTarget",
+        "discountTypeCombination",
+        "shippingCustomFields",
+        "totalLineItemQuantity",  # the sum of the line quantities, which are read themselves
+    }
 )
 
 

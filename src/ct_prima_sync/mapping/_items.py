@@ -19,10 +19,11 @@ from ._context import Item, OrderContext
 from ._issues import IssueCode
 from ._tax import item_tax
 
-__all__ = ["read_custom_lines", "read_line_items", "read_shipping"]
+__all__ = ["read_custom_lines", "read_line_items", "read_shipping", "store_key"]
 
 
-def _store_key(order: Order) -> str | None:
+def store_key(order: Order) -> str | None:
+    """The key of the order's store, which may name its depot."""
     return order.store.key if order.store is not None else None
 
 
@@ -108,7 +109,7 @@ def read_line_items(ctx: OrderContext, order: Order, config: MappingConfig) -> l
         depot = config.depots.depot_for(
             supply_channel=line.supply_channel,
             distribution_channel=line.distribution_channel,
-            store_key=_store_key(order),
+            store_key=store_key(order),
         )
         if depot is None or not config.depots.is_valid(depot):
             channel = line.supply_channel
@@ -179,7 +180,7 @@ def read_custom_lines(ctx: OrderContext, order: Order, config: MappingConfig) ->
             ok = False
         depot = ""
         if target is not None and target.product is not None:
-            found = config.depots.depot_for(store_key=_store_key(order))
+            found = config.depots.depot_for(store_key=store_key(order))
             if found is None:
                 ctx.report(
                     IssueCode.UNKNOWN_DEPOT,

@@ -35,7 +35,13 @@ from ._stock import CurrentStock, StockConfig, StockPlan, plan_stock_updates
 if TYPE_CHECKING:
     from ..commercetools._models.payment import Payment
 
-__all__ = ["MAX_ORDER_BYTES", "map_order_json", "plan_stock_json", "read_order_text"]
+__all__ = [
+    "MAX_ORDER_BYTES",
+    "expanded_payments",
+    "map_order_json",
+    "plan_stock_json",
+    "read_order_text",
+]
 
 #: The largest order text read: commercetools refuses documents over 16 MB.
 MAX_ORDER_BYTES: Final = 16 * 1024 * 1024
@@ -65,7 +71,9 @@ def read_order_text(text: str | bytes) -> Mapping[str, Any] | MappingResult:
     return order
 
 
-def _expanded_payments(order: Mapping[str, Any]) -> list[Any] | None:
+def expanded_payments(order: Mapping[str, Any]) -> list[Any] | None:
+    """The Payment objects expanded in an order (``paymentInfo.payments[*].obj``), when every
+    reference carries its ``obj``; else ``None``."""
     info = order.get("paymentInfo")
     references = info.get("payments") if isinstance(info, Mapping) else None
     if not isinstance(references, list) or not references:
@@ -122,7 +130,7 @@ def _map_parsed(
         parsed = parse_order(order)
     except PayloadError as exc:
         return MappingResult.invalid(str(exc).removeprefix(f"{exc.path}: "), exc.path, order)
-    raw_payments = payments if payments is not None else _expanded_payments(order)
+    raw_payments = payments if payments is not None else expanded_payments(order)
     parsed_payments: list[Payment] | None = None
     if raw_payments is not None:
         parsed_payments = []

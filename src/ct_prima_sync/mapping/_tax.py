@@ -95,7 +95,8 @@ def item_tax(
         )
         return None
     if not isinstance(rate, TaxRate):
-        ctx.report(IssueCode.INVALID_ORDER, "the item has no tax rate", f"{path}.taxRate")
+        if ctx.taxes_required:
+            ctx.report(IssueCode.INVALID_ORDER, "the item has no tax rate", f"{path}.taxRate")
         return None
     if rate.sub_rates:
         ctx.report(
@@ -115,7 +116,8 @@ def item_tax(
     elif taxed_price_portions:
         figures = _sum_portions(ctx, taxed_price_portions, path)
     else:
-        ctx.report(IssueCode.INVALID_ORDER, "taxes were not calculated", f"{path}.taxedPrice")
+        if ctx.taxes_required:
+            ctx.report(IssueCode.INVALID_ORDER, "taxes were not calculated", f"{path}.taxedPrice")
         return None
     if figures is None:
         return None

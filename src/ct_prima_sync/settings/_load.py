@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from attrs import evolve, field, frozen
 
+from ..checkout._settings import CheckoutSettings
 from ..commercetools import CommercetoolsConfig
 from ..engine import (
     AlertRoutes,
@@ -154,6 +155,8 @@ class Settings:
             self, commercetools=ct, prima=prima, mapping=mapping, engine=engine, sources={}
         )
 
+    checkout: CheckoutSettings = field(factory=CheckoutSettings)
+
     @property
     def state_url(self) -> str:
         """The state URL, with a relative SQLite path made relative to the settings file."""
@@ -191,6 +194,7 @@ _SECTIONS: Final[dict[str, type[Any]]] = {
     "golive": GoLiveConfig,
     "retention": RetentionPolicy,
     "postings": PostingsConfig,
+    "checkout": CheckoutSettings,
 }
 
 

@@ -22,6 +22,7 @@ from ct_prima_sync.errors import (
     ValidationError,
 )
 
+from ._extensions import ExtensionRefusedError
 from ._faults import CommercetoolsFault, CommercetoolsFaultScript
 from ._routes import Call, route
 from ._store import Store
@@ -251,6 +252,8 @@ def _body(status: int, message: str, errors: list[dict[str, Any]]) -> dict[str, 
 def error_body(error: CommercetoolsApiError) -> dict[str, Any]:
     """The API's error body for one of the library's API errors."""
     message = str(error)
+    if isinstance(error, ExtensionRefusedError):
+        return _body(error.status_code, message, error.errors)
     errors: list[dict[str, Any]] = [{"code": code, "message": message} for code in error.codes]
     if isinstance(error, ConcurrentModificationError) and error.current_version is not None:
         for item in errors:

@@ -46,7 +46,10 @@ class FakeCommercetools:
     Mount it in-process with :meth:`transport`, or serve it on 127.0.0.1 with :meth:`serve`;
     the API and the auth endpoint share one base URL. Seed data with ``add_*``, read it back
     with the inspection methods, script faults through :attr:`faults`, and assert on
-    :attr:`requests`. ``clock`` and ``sleep`` are injectable so no test waits for real time;
+    :attr:`requests`. Carts take their prices from :meth:`add_product`; registered API
+    Extensions are called on cart and order creates and updates through ``extension_client``
+    (an ``httpx.Client``, e.g. Starlette's ``TestClient`` around an ASGI app; by default a plain
+    one). ``clock`` and ``sleep`` are injectable so no test waits for real time;
     by default latency faults only record their delay in :attr:`slept`. ``seed`` makes
     resource ids repeatable.
     """
@@ -64,6 +67,7 @@ class FakeCommercetools:
         seed: int | None = None,
         query_lag: float = 0.0,
         reservation_lag: float = 0.0,
+        extension_client: httpx.Client | None = None,
     ) -> None:
         if query_lag < 0 or reservation_lag < 0:
             raise ValueError("lags cannot be negative")
@@ -78,6 +82,7 @@ class FakeCommercetools:
             query_lag=timedelta(seconds=query_lag),
             reservation_lag=timedelta(seconds=reservation_lag),
         )
+        self._store.extension_client = extension_client
         for key in (project_key, *other_projects):
             self._store.projects[key] = Project(key)
         self.app = CommercetoolsApp(
@@ -98,6 +103,15 @@ class FakeCommercetools:
     def base_url(self) -> str:
         """The API and auth base URL to use with :meth:`transport` (any host reaches the fake)."""
         return IN_PROCESS_URL
+
+    @property
+    def extension_client(self) -> httpx.Client | None:
+        """How the fake calls registered API Extensions (``None``: a plain ``httpx.Client``)."""
+        return self._store.extension_client
+
+    @extension_client.setter
+    def extension_client(self, client: httpx.Client | None) -> None:
+        self._store.extension_client = client
 
     def transport(self) -> httpx.BaseTransport:
         """An httpx transport into the fake (with connection faults) for ``httpx.Client``."""
@@ -384,6 +398,28 @@ class FakeCommercetools:
     def _all(self, kind: str, project: str | None) -> list[dict[str, Any]]:
         with self.app.lock:
             return copy_json(self._project(project).all(kind))
+
+    def add_product(
+        self,
+        sku: str,
+        *,
+        price: int,
+        currency: str = "EUR",
+        tax_rate: str = "0.19",
+        project: str | None = None,
+    ) -> None:
+        """Let carts hold ``sku`` at a gross unit ``price`` (minor units), taxed at
+        ``tax_rate`` (a fraction as text, ``"0.19"``)."""
+        with self.app.lock:
+            self._project(project).catalogue[sku] = (price, currency, tax_rate)
+
+    def carts(self, *, project: str | None = None) -> list[dict[str, Any]]:
+        """Every cart, in creation order (copies)."""
+        return self._all("carts", project)
+
+    def extensions(self, *, project: str | None = None) -> list[dict[str, Any]]:
+        """Every registered API Extension, in creation order (copies)."""
+        return self._all("extensions", project)
 
     def orders(self, *, project: str | None = None) -> list[dict[str, Any]]:
         """Every order, oldest first (copies)."""

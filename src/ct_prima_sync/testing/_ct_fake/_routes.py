@@ -10,11 +10,13 @@ from urllib.parse import unquote
 from attrs import frozen
 
 from ct_prima_sync.errors import NotFoundError, ValidationError
-from ct_prima_sync.money import default_fraction_digits
 
+from ._carts import create_cart, order_from_cart, update_cart
+from ._complete import complete_order
+from ._extensions import create_extension, update_extension
 from ._faults import CommercetoolsFaultScript
 from ._inventory import apply_inventory_action, entry_draft, reserve_for_order
-from ._orders import apply_order_action, invalid_input, invalid_operation
+from ._orders import apply_order_action, invalid_input
 from ._query import run_query
 from ._store import SELF, MessageDraft, Project, Store, conflict
 
@@ -40,13 +42,6 @@ class Call:
             raise invalid_input("Request body does not contain valid JSON.") from None
 
 
-def _typed_money(money: Any) -> Any:
-    if isinstance(money, dict) and "centAmount" in money and "type" not in money:
-        digits = default_fraction_digits(str(money.get("currencyCode", "")))
-        return {"type": "centPrecision", "fractionDigits": digits, **money}
-    return money
-
-
 def order_from_import(store: Store, project: Project, draft: Any) -> Resource:
     """Build an Order from an OrderImportDraft (ids for line items, typed money, Open state)."""
     if not isinstance(draft, dict) or not isinstance(draft.get("totalPrice"), dict):
@@ -61,25 +56,6 @@ def order_from_import(store: Store, project: Project, draft: Any) -> Resource:
                     codes=["DuplicateField"],
                 )
     return complete_order(store, order)
-
-
-def complete_order(store: Store, order: dict[str, Any]) -> Resource:
-    """Fill in what every Order has and a raw or imported one may leave out (a copy).
-
-    Line items without an id get one; ``totalPrice`` without a ``type`` becomes centPrecision
-    with the currency's fraction digits; state, origin and shipping mode default as the API's.
-    """
-    order = dict(order)
-    if "totalPrice" in order:
-        order["totalPrice"] = _typed_money(order["totalPrice"])
-    for kind in ("lineItems", "customLineItems"):
-        order[kind] = [{"id": store.new_id(), **line} for line in order.get(kind) or []]
-    order.setdefault("orderState", "Open")
-    order.setdefault("origin", "Customer")
-    order.setdefault("shippingMode", "Single")
-    order.setdefault("syncInfo", [])
-    order.setdefault("lastMessageSequenceNumber", 0)
-    return order
 
 
 def _customer_view(customer: Resource) -> Resource:
@@ -116,6 +92,8 @@ def _update(  # noqa: PLR0917 (internal helper, called once)
         raise invalid_input("An update needs 'actions' (a list).")
     if faults.take(call.method, call.path, ("conflict",)) is not None:
         raise conflict(resource["version"])
+    if kind == "carts":
+        return update_cart(store, project, resource, body["version"], actions)
 
     def change(updated: Resource) -> list[MessageDraft]:
         messages: list[MessageDraft] = []
@@ -124,6 +102,8 @@ def _update(  # noqa: PLR0917 (internal helper, called once)
                 messages += apply_order_action(updated, action, store, project)
             elif kind == "inventory":
                 messages += apply_inventory_action(updated, action)
+            elif kind == "extensions" and isinstance(action, dict):
+                update_extension(updated, action)
             else:
                 raise invalid_input(f"The fake accepts no update actions on {kind}.")
         return messages
@@ -151,10 +131,11 @@ def _create(store: Store, project: Project, kind: str, call: Call) -> tuple[int,
     if kind == "customers":
         return 201, {"customer": insert_customer(store, project, draft)}
     if kind == "orders":
-        raise invalid_operation(
-            "The fake has no carts: create orders with POST /orders/import or "
-            "FakeCommercetools.add_order()."
-        )
+        return 201, order_from_cart(store, project, draft)
+    if kind == "carts":
+        return 201, create_cart(store, project, draft)
+    if kind == "extensions":
+        return 201, create_extension(store, project, draft)
     raise NotFoundError(
         "Resources of this kind cannot be created.", status_code=404, codes=["ResourceNotFound"]
     )
@@ -211,6 +192,8 @@ def route(
         "inventory": "inventory",
         "messages": "messages",
         "payments": "payments",
+        "carts": "carts",
+        "extensions": "extensions",
     }
     if not parts or parts[0] not in kinds or len(parts) > 2:
         raise NotFoundError(

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
+import httpx
+
 from ct_prima_sync.errors import ConcurrentModificationError, NotFoundError
 
 __all__ = [
@@ -60,6 +62,8 @@ TYPE_IDS = {
     "inventory": "inventory-entry",
     "messages": "message",
     "payments": "payment",
+    "carts": "cart",
+    "extensions": "extension",
 }
 
 
@@ -153,6 +157,8 @@ class Project:
         self.key = key
         self.resources: dict[str, dict[str, Resource]] = {kind: {} for kind in TYPE_IDS}
         self.sequence: dict[str, int] = {}
+        # What carts can hold: SKU -> (unit price in minor units, currency, tax rate as text).
+        self.catalogue: dict[str, tuple[int, str, str]] = {}
 
     def all(self, kind: str) -> list[Resource]:
         """Every resource of ``kind`` in creation order."""
@@ -190,6 +196,8 @@ class Store:
         self.projects: dict[str, Project] = {}
         self.query_lag = query_lag
         self.reservation_lag = reservation_lag
+        # How the fake calls API Extensions (``None``: a plain httpx client, made on first use).
+        self.extension_client: httpx.Client | None = None
         # Background work not yet landed: (due, order of scheduling, what to do).
         self._deferred: list[tuple[datetime, int, Callable[[], None]]] = []
         self._ticket = itertools.count()
