@@ -129,6 +129,10 @@ class MappingIssuesDetail(ExceptionDetail, total=False):
     the order has."""
 
     issues: list[MappingIssueDetail]
+    config_hash: str
+    """The hash of the mapping configuration the order was checked with; the checkout guard's
+    verdicts carry the same hash, so a differing one shows the guard ran on another
+    configuration."""
 
 
 class DepotDetail(ExceptionDetail, total=False):
