@@ -3,13 +3,15 @@
 Each store is filled with a backlog of ``new`` orders written straight into its ``orders`` table
 (the rows :meth:`StateStore.ingest` would write; filling 100,000 orders through the public API
 would time the ingest, not the claim) plus a history of ``done`` orders, as a shop has after a
-while. Then one worker claims ``BENCH_CLAIM_ORDERS`` orders, ``BENCH_CLAIM_BATCH`` at a time, and
-a few orders are due for retry or have an expired lease, so every branch of the claim query runs.
-Only the ``claim`` calls are timed. The 1k backlog is the baseline; a claim that costs the same
+while. Ten orders of each backlog are due for retry and ten have an expired lease, so every branch
+of the claim runs. Then one worker claims ``BENCH_CLAIM_ORDERS`` orders from each store,
+``BENCH_CLAIM_BATCH`` at a time, the two stores taking turns; only the ``claim`` calls are timed
+and the median per order is reported (each backlog holds that many orders more than its size, so
+it never shrinks below it). The 1k backlog is the baseline; a claim that costs the same
 whatever the backlog prints a ratio near 1.0x (a sort of the backlog grows it linearly).
 
 Environment: ``BENCH_CLAIM_SMALL`` / ``BENCH_CLAIM_LARGE`` (backlog sizes, default 1000 and
-100000); ``BENCH_CLAIM_ORDERS`` (orders claimed per run, default 1000); ``BENCH_CLAIM_BATCH``
+100000); ``BENCH_CLAIM_ORDERS`` (orders claimed per run, default 500); ``BENCH_CLAIM_BATCH``
 (default 25); ``CT_PRIMA_SYNC_TEST_POSTGRES_URL`` as in ``bench_state`` (skipped if
 unreachable; runs in a schema of its own that is dropped afterwards).
 """
@@ -17,6 +19,7 @@ unreachable; runs in a schema of its own that is dropped afterwards).
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -40,14 +43,15 @@ def _rows(
 ) -> Iterator[tuple[Any, ...]]:
     """``history`` done orders, then the backlog: mostly new, a few failed-and-due and a few
     left by a crashed worker (lease expired)."""
+    special = max(backlog // 10, 2)
     for i in range(history + backlog):
         created = T0 + timedelta(milliseconds=i)
         status, lease, retry, ref = "new", None, None, None
         if i < history:
             status, ref = "done", f"SO-{i}"
-        elif i % 200 == 0:
+        elif (i - history) % special == 0:
             status, retry = "failed", T0 - timedelta(minutes=1)
-        elif i % 200 == 1:
+        elif (i - history) % special == 1:
             status, lease = "submitting", T0 - timedelta(minutes=1)
         yield (
             f"o-{i:08d}", f"N{i:08d}", status, 1 if status != "new" else 0, None,
@@ -67,18 +71,21 @@ def _fill(store: StateStore, backlog: int, history: int) -> None:
             tx.run("ANALYZE orders")  # what autovacuum does after a bulk load
 
 
-def claim_cost(store: StateStore, orders: int, batch: int) -> float:
-    """Seconds per claimed order over ``orders`` orders claimed ``batch`` at a time."""
-    now, claimed, spent = T0, 0, 0.0
-    while claimed < orders:
-        start = time.perf_counter()
-        got = store.claim("bench", lease_seconds=600, limit=batch, now=now)
-        spent += time.perf_counter() - start
-        if not got:
-            raise RuntimeError("the backlog ran out before the measurement finished")
-        claimed += len(got)
+def claim_costs(stores: dict[str, StateStore], orders: int, batch: int) -> dict[str, float]:
+    """Median seconds per claimed order for each store over ``orders`` orders claimed ``batch``
+    at a time. The stores take turns, claim by claim, so a busy machine slows both alike."""
+    samples: dict[str, list[float]] = {name: [] for name in stores}
+    now = T0
+    for _ in range(0, orders, batch):
+        for name, store in stores.items():
+            start = time.perf_counter()
+            got = store.claim("bench", lease_seconds=600, limit=batch, now=now)
+            spent = time.perf_counter() - start
+            if len(got) != batch:
+                raise RuntimeError("the backlog ran out before the measurement finished")
+            samples[name].append(spent / batch)
         now += timedelta(milliseconds=1)
-    return spent / claimed
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def _stores(tmp: str) -> Iterator[tuple[str, Callable[[str], StateStore]]]:
@@ -109,15 +116,14 @@ def main() -> None:
     """Print the claim cost per order at both backlog sizes and their ratio, per SQL store."""
     small = int(os.environ.get("BENCH_CLAIM_SMALL", "1000"))
     large = int(os.environ.get("BENCH_CLAIM_LARGE", "100000"))
-    orders = int(os.environ.get("BENCH_CLAIM_ORDERS", "1000"))
+    orders = int(os.environ.get("BENCH_CLAIM_ORDERS", "500"))
     batch = int(os.environ.get("BENCH_CLAIM_BATCH", "25"))
     with tempfile.TemporaryDirectory() as tmp:
         for label, make in _stores(tmp):
-            costs = {}
-            for name, backlog in (("small", small), ("large", large)):
-                with make(name) as store:
-                    _fill(store, max(backlog, orders + 1), history=backlog // 2)
-                    costs[name] = claim_cost(store, orders, batch)
+            with make("small") as small_store, make("large") as large_store:
+                _fill(small_store, small + orders, history=small // 2)
+                _fill(large_store, large + orders, history=large // 2)
+                costs = claim_costs({"small": small_store, "large": large_store}, orders, batch)
             ratio = costs["large"] / costs["small"]
             print(
                 f"{label:<11} claim per order: {costs['small'] * 1e6:8.1f} us at {small:>7,} "

@@ -21,9 +21,12 @@ from ct_prima_sync.state import (
     StateStore,
     open_store,
 )
-from ct_prima_sync.state._schema import SCHEMA_VERSION
+from ct_prima_sync.state._schema import MIGRATIONS, SCHEMA_VERSION
 
 from .conftest import at, order
+
+#: Every schema version a new database records, in order.
+_VERSIONS = [number for number, _ in MIGRATIONS["sqlite"]]
 
 
 def test_the_url_picks_the_store(tmp_path: Path) -> None:
@@ -63,7 +66,7 @@ def test_data_survives_reopening_a_sqlite_file_and_migrations_run_once(tmp_path:
         assert isinstance(second, SqliteStore)
         assert second.schema_version() == SCHEMA_VERSION
     conn = sqlite3.connect(tmp_path / "sync.db")
-    assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+    assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone() == (len(_VERSIONS),)
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     conn.close()
 
@@ -91,7 +94,7 @@ def test_many_stores_opening_one_new_sqlite_file_at_once_migrate_it_once(
         s.close()
     conn = sqlite3.connect(tmp_path / "race.db")
     versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
-    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+    assert versions == [(v,) for v in _VERSIONS]
     conn.close()
 
 
@@ -178,7 +181,7 @@ def test_a_database_of_an_older_version_is_migrated_forward_on_open(tmp_path: Pa
     versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
     conn.close()
     assert "exceptions_order_idx" in indexes
-    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+    assert versions == [(v,) for v in _VERSIONS]
 
 
 def _create_at_version(apply: Callable[[str], object], dialect: str, version: int) -> None:
@@ -241,7 +244,7 @@ def test_a_version_5_sqlite_file_with_rows_opens_at_version_6_with_the_rows_inta
     conn = sqlite3.connect(path)
     versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
     conn.close()
-    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
+    assert versions == [(v,) for v in _VERSIONS]
 
 
 def test_a_version_5_postgres_schema_with_rows_opens_at_version_6_with_the_rows_intact(

@@ -12,7 +12,7 @@ from typing import Any, Self
 import attrs
 
 from ..errors import DuplicateRecordError, StateError
-from . import _ledger
+from . import _claim, _ledger
 from ._common import check_limit, check_seconds, json_detail, merge_lines
 from ._memory_dispatch import MemoryDispatchMixin
 from ._memory_ops import MemoryOpsMixin
@@ -146,14 +146,11 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
         until = _ledger.lease_until(now, lease_seconds)
         with self._lock:
             self._open()
-            candidates = sorted(
-                (r for r in self._orders.values() if _ledger.is_claimable(r, now)),
-                key=lambda r: (r.created_at, r.order_id),
-            )[:limit]
+            candidates = _claim.select(self._orders.values(), now, limit)
             claimed = [_ledger.claim_record(r, worker_id, until, now) for r in candidates]
             for record in claimed:
                 self._orders[record.order_id] = record
-            return claimed
+            return sorted(claimed, key=_claim.claim_order)
 
     def renew_lease(
         self, order_id: str, *, worker_id: str, lease_seconds: float, now: datetime

@@ -350,7 +350,21 @@ def _v6(text: str) -> list[str]:
     ]
 
 
-#: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
+def _v10(nulls_first: str) -> list[str]:
+    """v10: one index per claim branch (``_claim.BRANCHES``), each read in order with a LIMIT so
+    a claim costs the same at any backlog: failed orders by when their retry is due, work in
+    progress by lease expiry (released leases, NULL, first). New orders use ``orders_claim_idx``."""
+    return [
+        """CREATE INDEX orders_retry_idx ON orders (next_attempt_at, order_id)
+            WHERE status = 'failed'""",
+        f"""CREATE INDEX orders_lease_idx ON orders (lease_expires_at{nulls_first}, order_id)
+            WHERE status IN ('claimed', 'mapped', 'customer_resolved', 'submitting',
+                'submitted')""",
+    ]
+
+
+#: dialect -> ordered (version, statements); versions start at 1 and only ever grow (a version
+#: may be skipped while parallel lines of work each reserve their own number).
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
     "sqlite": [
         (1, _SQLITE_V1),
@@ -359,6 +373,7 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (4, _SQLITE_V4),
         (5, _SQLITE_V5),
         (6, _v6("TEXT")),
+        (10, _v10("")),
     ],
     "postgresql": [
         (1, _POSTGRES_V1),
@@ -367,11 +382,12 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (4, _POSTGRES_V4),
         (5, _POSTGRES_V5),
         (6, _v6('TEXT COLLATE "C"')),
+        (10, _v10(" NULLS FIRST")),
     ],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 10
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (
