@@ -51,6 +51,7 @@ TABLES = (
     "flow_totals",
     "flow_runs",
     "shadow_orders",
+    "request_budgets",
 )
 
 

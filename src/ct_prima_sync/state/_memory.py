@@ -14,6 +14,7 @@ import attrs
 from ..errors import DuplicateRecordError, StateError
 from . import _claim, _ledger
 from ._common import check_limit, check_seconds, json_detail, merge_lines
+from ._memory_budget import MemoryBudgetMixin
 from ._memory_dispatch import MemoryDispatchMixin
 from ._memory_ops import MemoryOpsMixin
 from ._memory_tables import MemoryTablesMixin
@@ -32,7 +33,7 @@ from ._records import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
+class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin, MemoryBudgetMixin):
     """A :class:`StateStore` in memory; nothing survives the process. ``open_store("memory://")``."""
 
     def __init__(self) -> None:
@@ -48,6 +49,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin):
         self._init_tables()
         self._init_dispatch()
         self._init_ops()
+        self._init_budget()
 
     def __repr__(self) -> str:
         return f"MemoryStore(closed={self._closed})"

@@ -27,6 +27,7 @@ from ..errors import DuplicateRecordError, StateError
 from ._claim import ClaimBranch
 from ._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA_VERSION
 from ._sql_base import ORDER_COLUMNS, Row, Tx
+from ._sql_budget import SqlBudgetMixin
 from ._sql_dispatch import SqlDispatchMixin
 from ._sql_ops import SqlOpsMixin
 from ._sql_orders import CLAIM_SET, SqlOrdersMixin
@@ -72,7 +73,7 @@ def _translated() -> Iterator[None]:
         ) from None
 
 
-class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin):
+class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin, SqlBudgetMixin):
     """A :class:`StateStore` in PostgreSQL (``open_store("postgresql://...")``).
 
     ``conninfo`` is a libpq URL or key/value string; the tables live in the connection's

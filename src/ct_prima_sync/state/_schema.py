@@ -350,11 +350,13 @@ def _v6(text: str) -> list[str]:
     ]
 
 
-def _v10(nulls_first: str) -> list[str]:
+def _v10(nulls_first: str, text: str, stamp: str) -> list[str]:
     """v10: one index per claim branch (``_claim.BRANCHES``), each read in order with a LIMIT so
     a claim costs the same at any backlog: failed orders by when their retry is due, work in
-    progress by lease expiry (released leases, NULL, first). New orders use ``orders_claim_idx``."""
+    progress by lease expiry (released leases, NULL, first). New orders use ``orders_claim_idx``.
+    And the request budgets every worker shares (``_budget``): one row per budget."""
     return [
+        f"CREATE TABLE request_budgets (name {text} PRIMARY KEY, tat {stamp})",
         """CREATE INDEX orders_retry_idx ON orders (next_attempt_at, order_id)
             WHERE status = 'failed'""",
         f"""CREATE INDEX orders_lease_idx ON orders (lease_expires_at{nulls_first}, order_id)
@@ -373,7 +375,7 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (4, _SQLITE_V4),
         (5, _SQLITE_V5),
         (6, _v6("TEXT")),
-        (10, _v10("")),
+        (10, _v10("", "TEXT", "TEXT")),
     ],
     "postgresql": [
         (1, _POSTGRES_V1),
@@ -382,7 +384,7 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (4, _POSTGRES_V4),
         (5, _POSTGRES_V5),
         (6, _v6('TEXT COLLATE "C"')),
-        (10, _v10(" NULLS FIRST")),
+        (10, _v10(" NULLS FIRST", 'TEXT COLLATE "C"', "TIMESTAMPTZ")),
     ],
 }
 
