@@ -2,6 +2,7 @@
 configuration and results; health, alert channels, going live (dry, shadow and hold runs) and
 personal-data retention."""
 
+from ._budget import SharedBudget, request_budget
 from ._channels import (
     AlertRoutes,
     EmailNotifier,
@@ -71,6 +72,7 @@ __all__ = [
     "RoutingNotifier",
     "RunSummary",
     "ShadowPrima",
+    "SharedBudget",
     "SmtpConfig",
     "SmtpSecurity",
     "StockIngest",
@@ -87,6 +89,7 @@ __all__ = [
     "compare_with_prima",
     "forget_customer",
     "purge_personal_data",
+    "request_budget",
     "scrub_detail",
     "tracing_available",
     "track_flow_run",
