@@ -30,6 +30,7 @@ from ..engine import (
     StockRunSummary,
     SyncEngine,
     SystemClock,
+    request_budget,
 )
 from ..money import Money
 from ..prima import OmlinkClient, PrimaGateway
@@ -193,7 +194,7 @@ def _engine(
         else contextlib.nullcontext(),
         open_store(settings.state_url, busy_timeout=settings.state.busy_timeout) as store,
         CommercetoolsClient(ct_config) as commercetools,
-        OmlinkClient(prima_config) as omlink,
+        OmlinkClient(prima_config, flow=request_budget(store, prima_config, clock=clock)) as omlink,
     ):
         prima: PrimaGateway = omlink
         if hold:
