@@ -2,6 +2,7 @@
 configuration and results; health, alert channels, going live (dry, shadow and hold runs) and
 personal-data retention."""
 
+from ._adaptive import AimdRate, SubmissionFlow
 from ._budget import SharedBudget, request_budget
 from ._channels import (
     AlertRoutes,
@@ -34,6 +35,7 @@ from ._verify import VerifyReport
 
 __all__ = [
     "KNOWN_FLOWS",
+    "AimdRate",
     "Alert",
     "AlertLevel",
     "AlertRoutes",
@@ -80,6 +82,7 @@ __all__ = [
     "StockRunConfig",
     "StockRunStatus",
     "StockRunSummary",
+    "SubmissionFlow",
     "SyncEngine",
     "SystemClock",
     "VerifyReport",
