@@ -26,6 +26,7 @@ from attrs import field, frozen
 
 from ..errors import ConfigurationError, PrimaUnavailableError
 from ..prima import PrimaGateway
+from ..prima._config import DEFAULT_RATE_LIMIT
 from ._clock import Clock
 
 __all__ = ["AimdRate", "SubmissionFlow", "paced"]
@@ -44,13 +45,14 @@ class SubmissionFlow:
     """How adaptive flow control paces order submissions (``[engine.submission_flow]``).
 
     ``max_rate``: the ceiling and the starting rate, in submissions per second (set it to what
-    Prima's budget allows for orders); ``min_rate``: the floor; ``decrease``: the factor a sign of
-    trouble multiplies the rate by (between 0 and 1); ``increase``: submissions per second added
-    back per second of normal answers; ``latency_factor``: a reply this many times slower than the
-    running average counts as trouble; ``hold_seconds``: the least time between two cuts.
+    Prima's budget allows for orders; default: the omlink client's default rate limit, 5);
+    ``min_rate``: the floor; ``decrease``: the factor a sign of trouble multiplies the rate by
+    (between 0 and 1); ``increase``: submissions per second added back per second of normal
+    answers; ``latency_factor``: a reply this many times slower than the running average counts
+    as trouble; ``hold_seconds``: the least time between two cuts.
     """
 
-    max_rate: float = field(validator=_positive("max_rate"))
+    max_rate: float = field(default=DEFAULT_RATE_LIMIT, validator=_positive("max_rate"))
     min_rate: float = field(default=0.1, validator=_positive("min_rate"))
     decrease: float = field(default=0.5, validator=_positive("decrease"))
     increase: float = field(default=0.5, validator=_positive("increase"))
