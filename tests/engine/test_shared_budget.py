@@ -150,4 +150,7 @@ def test_the_memory_store_keeps_the_clients_own_limiter(tmp_path: object) -> Non
         assert isinstance(shared, SharedBudget)
         assert shared.priority_requests == {"MultiNewOrder", "CustomerCreate"}
         assert (shared.rate_limit, shared.burst) == (config.rate_limit, config.burst)
+        assert shared.max_concurrency == config.max_concurrency
+        longest = config.max_wait + config.connect_timeout + config.read_timeout
+        assert shared.slot_seconds == longest + 5.0
         assert "password" not in repr(shared)

@@ -35,8 +35,10 @@ from ._clock import Clock, SystemClock
 __all__ = ["SharedBudget", "request_budget"]
 
 #: How long a request may hold a concurrency slot before it counts as abandoned (a worker that
-#: died mid-request); longer than any read timeout.
+#: died mid-request), unless the client's timeouts say otherwise (:meth:`SharedBudget.for_omlink`).
 DEFAULT_SLOT_SECONDS = 300.0
+#: Added to a client's longest request when that sets how long a slot is held.
+_SLOT_MARGIN = 5.0
 #: How often a request waiting for a concurrency slot, or a low-priority one, looks again.
 DEFAULT_POLL_SECONDS = 0.05
 
@@ -82,7 +84,7 @@ class SharedBudget(FlowControl):
         self.headroom = headroom
         self.name = name
         self._clock = clock or SystemClock()
-        self._slot_seconds = slot_seconds
+        self.slot_seconds = slot_seconds
         self._poll = poll_seconds
         self._owner = owner or uuid.uuid4().hex[:12]
 
@@ -97,8 +99,11 @@ class SharedBudget(FlowControl):
         cls, store: StateStore, config: OmlinkConfig, *, clock: Clock | None = None
     ) -> SharedBudget:
         """The budget of ``config`` (``rate_limit``, ``burst``, ``max_concurrency``), with order
-        submissions and customer creation (which an order's submission waits for) first."""
+        submissions and customer creation (which an order's submission waits for) first. A
+        concurrency slot left by a worker that died mid-request frees itself once the longest
+        request the client allows (``max_wait + connect_timeout + read_timeout``) has passed."""
         names = config.schema.request_types
+        longest = config.max_wait + config.connect_timeout + config.read_timeout
         return cls(
             store,
             rate=config.rate_limit,
@@ -106,6 +111,7 @@ class SharedBudget(FlowControl):
             max_concurrency=config.max_concurrency,
             priority_requests=frozenset({names.submit_orders, names.customer_create}),
             clock=clock,
+            slot_seconds=longest + _SLOT_MARGIN,
         )
 
     @contextlib.contextmanager
@@ -141,7 +147,7 @@ class SharedBudget(FlowControl):
             for i in range(self.max_concurrency):
                 lock = f"{self.name}:in-flight:{(first + i) % self.max_concurrency}"
                 if self.store.try_lock(
-                    lock, owner=owner, ttl_seconds=self._slot_seconds, now=self._clock.now()
+                    lock, owner=owner, ttl_seconds=self.slot_seconds, now=self._clock.now()
                 ):
                     return lock
             left = self._left(deadline)
