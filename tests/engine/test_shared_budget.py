@@ -148,7 +148,7 @@ def test_the_memory_store_keeps_the_clients_own_limiter(tmp_path: object) -> Non
     with open_store(f"sqlite:///{tmp_path}/s.db") as sqlite:
         shared = request_budget(sqlite, config)
         assert isinstance(shared, SharedBudget)
-        assert shared.priority_requests == {"MultiNewOrder", "CustomerCreate"}
+        assert shared.priority_requests == {"MultiNewOrder", "CustomerFind", "CustomerCreate"}
         assert (shared.rate_limit, shared.burst) == (config.rate_limit, config.burst)
         assert shared.max_concurrency == config.max_concurrency
         longest = config.max_wait + config.connect_timeout + config.read_timeout

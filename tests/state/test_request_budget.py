@@ -125,3 +125,16 @@ def test_worker_processes_on_one_sqlite_file_share_one_budget(tmp_path: Path) ->
     assert all(p.returncode == 0 for p in workers)
     # 100 requests at one moment: two at once, then one every 0.1 s, each slot given once.
     assert waits == pytest.approx([0.0, 0.0] + [0.1 * k for k in range(1, 99)])
+
+
+def test_a_bucket_of_one_token_keeps_nothing_back_and_rounding_never_refuses(
+    store: StateStore,
+) -> None:
+    # 1/15 s is not a whole number of microseconds: a request asked to wait at most one
+    # interval gets the slot one interval ahead.
+    first = store.reserve_request("prima", rate=15, burst=1, now=at(0), headroom=1)
+    assert first == 0
+    second = store.reserve_request(
+        "prima", rate=15, burst=1, now=at(0), headroom=1, max_wait=1 / 15
+    )
+    assert second == pytest.approx(1 / 15, abs=1e-6)

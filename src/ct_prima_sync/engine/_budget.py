@@ -11,7 +11,7 @@ however many workers run:
 - the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
   the length of one request and expiring on their own if a worker dies holding one;
 - order submission goes first: a request whose type is in ``priority_requests`` reserves the
-  next moment and waits its turn; any other (dispatch polling, stock reads, customer searches)
+  next moment and waits its turn; any other (dispatch polling, stock reads, journal postings)
   only goes when the bucket holds ``headroom`` tokens more than it needs, and never reserves more
   than one interval ahead, so it can never make a submission queue behind it.
 
@@ -99,7 +99,8 @@ class SharedBudget(FlowControl):
         cls, store: StateStore, config: OmlinkConfig, *, clock: Clock | None = None
     ) -> SharedBudget:
         """The budget of ``config`` (``rate_limit``, ``burst``, ``max_concurrency``), with order
-        submissions and customer creation (which an order's submission waits for) first. A
+        submissions and the customer searches and creations an order's submission waits for
+        first (``OrderStatus`` is not among them: dispatch polling sends it by the thousand). A
         concurrency slot left by a worker that died mid-request frees itself once the longest
         request the client allows (``max_wait + connect_timeout + read_timeout``) has passed."""
         names = config.schema.request_types
@@ -109,7 +110,9 @@ class SharedBudget(FlowControl):
             rate=config.rate_limit,
             burst=config.burst,
             max_concurrency=config.max_concurrency,
-            priority_requests=frozenset({names.submit_orders, names.customer_create}),
+            priority_requests=frozenset(
+                {names.submit_orders, names.customer_find, names.customer_create}
+            ),
             clock=clock,
             slot_seconds=longest + _SLOT_MARGIN,
         )

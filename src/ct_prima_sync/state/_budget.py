@@ -10,9 +10,10 @@ Rules (every store applies these same functions, so they agree by construction):
 
 1. A request *reserves* its moment under the row's lock and then waits outside it (the caller
    sleeps), so workers never wake together and overshoot.
-2. ``headroom`` tokens are kept back from the request: a low-priority request (dispatch polling,
-   stock reads) waits until the bucket holds ``headroom`` tokens more than it needs, so order
-   submissions, which ask with none, go first whenever the budget is contended.
+2. ``headroom`` tokens (at most ``burst - 1``) are kept back from the request: a low-priority
+   request (dispatch polling, stock reads) waits until the bucket holds ``headroom`` tokens more
+   than it needs, so order submissions, which ask with none, go first whenever the budget is
+   contended.
 3. A request that would wait longer than ``max_wait`` reserves nothing and gets ``None``.
 4. A pause (Prima's ``Retry-After``) pushes ``tat`` so that nothing goes before it ends.
 """
@@ -24,6 +25,9 @@ from datetime import datetime, timedelta
 from ..errors import ConfigurationError
 
 __all__ = ["check_budget", "pause", "reserve"]
+
+#: Times are kept to the microsecond: a wait this much over ``max_wait`` is rounding, not a wait.
+_ROUNDING = 2e-6
 
 
 def check_budget(rate: float, burst: int, headroom: float = 0) -> None:
@@ -49,9 +53,10 @@ def reserve(
     old ``tat``) when the wait would exceed ``max_wait``. ``tat`` None: the budget is unused."""
     interval = 1.0 / rate
     start = now if tat is None or tat < now else tat
-    earliest = start - timedelta(seconds=(burst - 1 - headroom) * interval)
+    kept = min(headroom, burst - 1)  # a bucket of one token has none to keep back
+    earliest = start - timedelta(seconds=(burst - 1 - kept) * interval)
     wait = max((earliest - now).total_seconds(), 0.0)
-    if max_wait is not None and wait > max_wait:
+    if max_wait is not None and wait > max_wait + _ROUNDING:
         return None, tat
     return wait, start + timedelta(seconds=interval)
 
