@@ -53,6 +53,7 @@ TABLES = (
     "flow_totals",
     "flow_runs",
     "shadow_orders",
+    "request_budgets",
 )
 
 

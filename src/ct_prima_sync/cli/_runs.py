@@ -32,6 +32,7 @@ from ..engine import (
     StockRunSummary,
     SyncEngine,
     SystemClock,
+    request_budget,
 )
 from ..errors import ConfigurationError
 from ..mapping import PostingPeriod
@@ -215,7 +216,7 @@ def open_engine(
         else contextlib.nullcontext(),
         open_store(settings.state_url, busy_timeout=settings.state.busy_timeout) as store,
         CommercetoolsClient(ct_config) as commercetools,
-        OmlinkClient(prima_config) as omlink,
+        OmlinkClient(prima_config, flow=request_budget(store, prima_config, clock=clock)) as omlink,
     ):
         prima: PrimaGateway = omlink
         if hold:

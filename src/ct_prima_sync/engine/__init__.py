@@ -3,6 +3,8 @@ postings) and its
 configuration and results; health, alert channels, going live (dry, shadow and hold runs) and
 personal-data retention."""
 
+from ._adaptive import AimdRate, SubmissionFlow
+from ._budget import SharedBudget, request_budget
 from ._channels import (
     AlertRoutes,
     EmailNotifier,
@@ -57,6 +59,7 @@ __all__ = [
     "KNOWN_FLOWS",
     "KNOWN_KINDS",
     "PRIMA_EXPORT_COLUMNS",
+    "AimdRate",
     "Alert",
     "AlertLevel",
     "AlertRoutes",
@@ -113,6 +116,7 @@ __all__ = [
     "RoutingNotifier",
     "RunSummary",
     "ShadowPrima",
+    "SharedBudget",
     "SmtpConfig",
     "SmtpSecurity",
     "StockIngest",
@@ -120,6 +124,7 @@ __all__ = [
     "StockRunConfig",
     "StockRunStatus",
     "StockRunSummary",
+    "SubmissionFlow",
     "SyncEngine",
     "SystemClock",
     "UnexpectedDetail",
@@ -132,6 +137,7 @@ __all__ = [
     "forget_customer",
     "purge_personal_data",
     "read_prima_export",
+    "request_budget",
     "scrub_detail",
     "tracing_available",
     "track_flow_run",

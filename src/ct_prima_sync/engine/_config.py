@@ -12,6 +12,7 @@ from attrs import field, frozen
 
 from ..errors import ConfigurationError
 from ..mapping import DispatchConfig
+from ._adaptive import SubmissionFlow
 from ._stock_config import StockRunConfig
 
 __all__ = [
@@ -168,6 +169,10 @@ class EngineConfig:
     exception for the outage instead of one per order (see ``engine/_breaker.py``)."""
     stock: StockRunConfig = field(factory=StockRunConfig)
     """How :meth:`SyncEngine.sync_stock` runs (the ``[engine.stock]`` table)."""
+    submission_flow: SubmissionFlow | None = None
+    """Adaptive flow control of order submissions (``[engine.submission_flow]``): slower when
+    Prima answers 429/503 or slowly, faster again when it recovers (``engine/_adaptive.py``).
+    None: submissions go as fast as the Prima client's rate limit lets them."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EngineConfig:
@@ -177,7 +182,10 @@ class EngineConfig:
             "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
             "breaker_threshold", "prima_request_timeout", "verify_older_than_seconds",
         }  # fmt: skip
-        nested = {"eligibility", "retry", "customers", "write_back", "dispatch", "stock"}
+        nested = {
+            "eligibility", "retry", "customers", "write_back", "dispatch", "stock",
+            "submission_flow",
+        }  # fmt: skip
         if "customer_key_secret" in data:
             raise ConfigurationError(
                 "engine: customer_key_secret is a secret and is never read from a file: set the "
@@ -195,6 +203,7 @@ class EngineConfig:
             "customers": CustomerPolicy,
             "write_back": WriteBack,
             "stock": StockRunConfig,
+            "submission_flow": SubmissionFlow,
         }
         for name, section_type in sections.items():
             if name in data:

@@ -35,6 +35,7 @@ from ..state import (
     StateStore,
     installation_secret,
 )
+from ._adaptive import AimdRate, paced
 from ._batch_leases import BatchLeases
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
@@ -153,9 +154,12 @@ class SyncEngine:
         )
         self._misfit: ConfigurationError | None = None
         self._misfit_lock = threading.Lock()
+        flow_config = self._config.submission_flow
+        self._aimd = None if flow_config is None else AimdRate(flow_config)
+        submitting = prima if self._aimd is None else paced(prima, self._aimd, self._clock)
         self._flow = OrderFlow(
             ct=commercetools,
-            prima=guarded(prima, lambda: self._breaker.tripped is not None),
+            prima=guarded(submitting, lambda: self._breaker.tripped is not None),
             store=store,
             mapping=mapping,
             config=self._config,
@@ -585,10 +589,15 @@ class SyncEngine:
             span("ct_prima_sync.run", flow="orders", worker=self._config.worker_id) as run_span,
         ):
             self._trace_parent = run_span.context
+            sent = 0 if self._aimd is None else self._aimd.sent
             try:
                 summary = work()
             finally:
                 self._trace_parent = None
+            if self._aimd is not None:
+                summary = summary.with_submission_rate(
+                    self._aimd.rate, submissions=self._aimd.sent - sent
+                )
             run.add(summary.counts())
             run_span.set(**summary.counts(), backlog=summary.backlog, stopped=summary.stopped)
             if summary.stopped is not None:

@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from datetime import datetime
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 __all__ = ["RunSummary", "SummaryBuilder"]
 
@@ -42,6 +42,10 @@ class RunSummary:
     ``"store_keys"``, as named in the settings). ``future_dated``: orders (counted in
     ``not_yet_due`` too) created after the engine's clock, which means one of the two clocks is
     wrong; each is logged at WARNING.
+    (``SyncEngine.request_stop``, a signal); None when it ran to the end. With adaptive flow
+    control (``EngineConfig.submission_flow``), ``submission_rate`` is the submission rate it
+    allowed when the run ended and ``submissions`` the requests it let through in the run (the
+    effective rate: :attr:`submissions_per_second`); None and 0 without it.
     """
 
     started_at: datetime
@@ -65,6 +69,8 @@ class RunSummary:
     problems: dict[str, int] = field(factory=dict)
     stopped: str | None = None
     outage_exception_id: int | None = None
+    submission_rate: float | None = None
+    submissions: int = 0
 
     @property
     def seconds(self) -> float:
@@ -80,6 +86,18 @@ class RunSummary:
     def rate(self) -> float:
         """Orders processed per second (0 for an instant run)."""
         return self.processed / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def submissions_per_second(self) -> float | None:
+        """Order submissions sent to Prima per second of this run, with adaptive flow control
+        (None without it, 0 for an instant run)."""
+        if self.submission_rate is None:
+            return None
+        return self.submissions / self.seconds if self.seconds > 0 else 0.0
+
+    def with_submission_rate(self, rate: float, *, submissions: int) -> RunSummary:
+        """This summary with adaptive flow control's figures."""
+        return evolve(self, submission_rate=rate, submissions=submissions)
 
     @property
     def eta_seconds(self) -> float | None:
@@ -113,6 +131,12 @@ class RunSummary:
             "problems": dict(sorted(self.problems.items())),
             "stopped": self.stopped,
             "outage_exception_id": self.outage_exception_id,
+            "submission_rate": None
+            if self.submission_rate is None
+            else round(self.submission_rate, 2),
+            "submissions_per_second": None
+            if self.submissions_per_second is None
+            else round(self.submissions_per_second, 2),
         }
 
     def counts(self) -> dict[str, int]:

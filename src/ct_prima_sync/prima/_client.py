@@ -180,7 +180,7 @@ class OmlinkClient:
         started = self._clock()
         outcome = "error"
         try:
-            with self._flow.slot(self.config.max_wait) as granted:
+            with self._flow.slot(self.config.max_wait, request_type) as granted:
                 if not granted:
                     outcome = "throttled"
                     raise PrimaRateLimitedError(

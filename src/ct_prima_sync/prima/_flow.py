@@ -145,8 +145,12 @@ class FlowControl:
         self.concurrency = concurrency
 
     @contextlib.contextmanager
-    def slot(self, max_wait: float | None = None) -> Iterator[bool]:
-        """Hold a slot for one request; yields False when none came within ``max_wait``."""
+    def slot(
+        self, max_wait: float | None = None, request_type: str | None = None
+    ) -> Iterator[bool]:
+        """Hold a slot for one request; yields False when none came within ``max_wait``.
+        ``request_type`` says what the request is; this limiter treats every request alike (a
+        shared budget in the engine lets order submissions go first)."""
         if self.concurrency is not None and not self.concurrency.acquire(max_wait):
             yield False
             return

@@ -12,8 +12,9 @@ from typing import Any, Self
 import attrs
 
 from ..errors import DuplicateRecordError, StateError
-from . import _ledger
+from . import _claim, _ledger
 from ._common import check_limit, check_seconds, json_detail, merge_lines
+from ._memory_budget import MemoryBudgetMixin
 from ._memory_dispatch import MemoryDispatchMixin
 from ._memory_held import MemoryHeldMixin
 from ._memory_ops import MemoryOpsMixin
@@ -33,7 +34,9 @@ from ._records import (
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin, MemoryHeldMixin):
+class MemoryStore(
+    MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin, MemoryHeldMixin, MemoryBudgetMixin
+):
     """A :class:`StateStore` in memory; nothing survives the process. ``open_store("memory://")``."""
 
     def __init__(self) -> None:
@@ -50,6 +53,7 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin, Memory
         self._init_dispatch()
         self._init_ops()
         self._init_held()
+        self._init_budget()
 
     def __repr__(self) -> str:
         return f"MemoryStore(closed={self._closed})"
@@ -149,14 +153,11 @@ class MemoryStore(MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin, Memory
         until = _ledger.lease_until(now, lease_seconds)
         with self._lock:
             self._open()
-            candidates = sorted(
-                (r for r in self._orders.values() if _ledger.is_claimable(r, now)),
-                key=lambda r: (r.created_at, r.order_id),
-            )[:limit]
+            candidates = _claim.select(self._orders.values(), now, limit)
             claimed = [_ledger.claim_record(r, worker_id, until, now) for r in candidates]
             for record in claimed:
                 self._orders[record.order_id] = record
-            return claimed
+            return sorted(claimed, key=_claim.claim_order)
 
     def claim_order(
         self, order_id: str, worker_id: str, *, lease_seconds: float, now: datetime

@@ -24,11 +24,13 @@ from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
 from ..errors import DuplicateRecordError, StateError
+from ._claim import ClaimBranch
 from ._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA_VERSION
 from ._sql_base import ORDER_COLUMNS, Row, Tx
+from ._sql_budget import SqlBudgetMixin
 from ._sql_dispatch import SqlDispatchMixin
 from ._sql_ops import SqlOpsMixin
-from ._sql_orders import CLAIMABLE, SqlOrdersMixin
+from ._sql_orders import CLAIM_SET, SqlOrdersMixin
 from ._sql_tables import SqlTablesMixin
 
 __all__ = ["PostgresStore"]
@@ -36,14 +38,8 @@ __all__ = ["PostgresStore"]
 #: Key of the transaction-level advisory lock that serialises migrations ("ctprima" in ASCII).
 MIGRATION_LOCK_KEY = 0x637470726961
 
-_CLAIM = (
-    f"WITH picked AS (SELECT order_id FROM orders WHERE {CLAIMABLE} "
-    "ORDER BY created_at, order_id LIMIT %s FOR UPDATE SKIP LOCKED) "
-    "UPDATE orders AS o SET status = 'claimed', attempts = o.attempts + 1, lease_owner = %s, "
-    "lease_expires_at = %s, next_attempt_at = NULL, updated_at = %s FROM picked "
-    "WHERE o.order_id = picked.order_id RETURNING "
-    + ", ".join(f"o.{c.strip()}" for c in ORDER_COLUMNS.split(","))
-).replace("?", "%s")
+_RETURNING = ", ".join(f"o.{c.strip()}" for c in ORDER_COLUMNS.split(","))
+_CLAIM_SET = CLAIM_SET.replace("attempts + 1", "o.attempts + 1").replace("?", "%s")
 
 
 class _PgTx:
@@ -77,7 +73,7 @@ def _translated() -> Iterator[None]:
         ) from None
 
 
-class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin):
+class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin, SqlBudgetMixin):
     """A :class:`StateStore` in PostgreSQL (``open_store("postgresql://...")``).
 
     ``conninfo`` is a libpq URL or key/value string; the tables live in the connection's
@@ -179,8 +175,21 @@ class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixi
         with self._borrow() as conn, _translated(), conn.transaction(), conn.cursor() as cur:
             yield _PgTx(cur)
 
-    def _claim_rows(self, tx: Tx, worker_id: str, until: Any, now: Any, limit: int) -> list[Row]:
-        return tx.all(_CLAIM, (now, now, limit, worker_id, until, now))
+    def claim_statement(self, branch: ClaimBranch) -> str:
+        """The statement that claims ``branch``'s rows: the rows are picked from the branch's
+        index in order and locked, skipping rows another worker's claim holds."""
+        return (
+            f"WITH picked AS (SELECT order_id FROM orders WHERE {branch.where} "
+            f"ORDER BY {branch.order_by_pg} LIMIT ? FOR UPDATE SKIP LOCKED) "
+            f"UPDATE orders AS o SET {_CLAIM_SET} FROM picked "
+            f"WHERE o.order_id = picked.order_id RETURNING {_RETURNING}"
+        ).replace("?", "%s")
+
+    def claim_params(
+        self, branch: ClaimBranch, worker_id: str, until: Any, now: Any, limit: int
+    ) -> tuple[Any, ...]:
+        """The parameters of :meth:`claim_statement`."""
+        return (*[now] * branch.params, limit, worker_id, until, now)
 
     def ts_in(self, value: datetime | None) -> Any:
         return None if value is None else value.astimezone(UTC)

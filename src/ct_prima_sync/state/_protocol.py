@@ -382,6 +382,29 @@ class StateStore(Protocol):
         """Release the lock if ``owner`` holds it; True if it did."""
         ...
 
+    # -- shared request budgets ------------------------------------------------------------------
+    def reserve_request(
+        self,
+        name: str,
+        *,
+        rate: float,
+        burst: int,
+        now: datetime,
+        headroom: float = 0,
+        max_wait: float | None = None,
+    ) -> float | None:
+        """Reserve one request of the budget ``name`` (``rate`` per second, ``burst`` at once),
+        shared by every worker on this store; the seconds the caller must wait before sending it,
+        or None (nothing reserved) when that exceeds ``max_wait``. ``headroom`` tokens are kept
+        back for requests that ask with less (see ``_budget``)."""
+        ...
+
+    def pause_requests(
+        self, name: str, *, seconds: float, rate: float, burst: int, now: datetime
+    ) -> None:
+        """Let no request of the budget ``name`` go for ``seconds`` from ``now`` (Retry-After)."""
+        ...
+
     # -- flow runs (health and metrics) -----------------------------------------------------------
     def start_flow_run(self, flow: str, *, now: datetime) -> None:
         """Record that a run of ``flow`` started at ``now``."""

@@ -421,6 +421,24 @@ _POSTGRES_V8: Final = [
     "CREATE INDEX batch_members_order_idx ON batch_members (order_id)",
 ]
 
+
+def _v9(nulls_first: str, text: str, stamp: str) -> list[str]:
+    """v9: one index per claim branch (``_claim.BRANCHES``), each read in order with a LIMIT so
+    a claim costs the same at any backlog: failed orders by when their retry is due, work in
+    progress by lease expiry (released leases, NULL, first). New orders use ``orders_claim_idx``.
+    And the request budgets every worker shares (``_budget``): one row per budget."""
+    return [
+        f"CREATE TABLE request_budgets (name {text} PRIMARY KEY, tat {stamp})",
+        """CREATE INDEX orders_retry_idx ON orders (next_attempt_at, order_id)
+            WHERE status = 'failed'""",
+        f"""CREATE INDEX orders_lease_idx ON orders (lease_expires_at{nulls_first}, order_id)
+            WHERE status IN ('claimed', 'mapped', 'customer_resolved', 'submitting',
+                'submitted')""",
+    ]
+
+
+#: dialect -> ordered (version, statements); versions start at 1 and only ever grow (a version
+#: may be skipped while parallel lines of work each reserve their own number).
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
 MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
     "sqlite": [
@@ -432,6 +450,7 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (6, _v6("TEXT")),
         (7, _v7("TEXT", "TEXT")),
         (8, _SQLITE_V8),
+        (9, _v9("", "TEXT", "TEXT")),
     ],
     "postgresql": [
         (1, _POSTGRES_V1),
@@ -442,11 +461,12 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (6, _v6('TEXT COLLATE "C"')),
         (7, _v7('TEXT COLLATE "C"', "TIMESTAMPTZ")),
         (8, _POSTGRES_V8),
+        (9, _v9(" NULLS FIRST", 'TEXT COLLATE "C"', "TIMESTAMPTZ")),
     ],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 8
+SCHEMA_VERSION: Final = 9
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (

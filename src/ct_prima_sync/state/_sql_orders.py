@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import DuplicateRecordError, StateError
 from . import _ledger
+from ._claim import BRANCHES, ClaimBranch, claim_order
 from ._common import check_limit, check_seconds, merge_lines
 from ._records import NewOrder, OrderLine, OrderRecord, OrderStatus, utc
 from ._sql_base import ORDER_COLUMNS, Row, Tx, chunks
@@ -39,11 +40,11 @@ _PENDING = (
 #: SKUs per pending-stock query (SQLite allows 32,766 parameters; a few hundred plan well).
 _PENDING_CHUNK = 500
 
-#: Mirrors ``_ledger.is_claimable``; parameters: now, now.
-CLAIMABLE = (
-    "(status = 'new' OR (status = 'failed' AND next_attempt_at <= ?) OR "
-    "(status IN ('claimed', 'mapped', 'customer_resolved', 'submitting', 'submitted') "
-    "AND (lease_expires_at IS NULL OR lease_expires_at <= ?)))"
+#: What a claim sets on every row it takes (mirrors ``_ledger.claim_record``); parameters:
+#: worker id, lease end, now.
+CLAIM_SET = (
+    "status = 'claimed', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, "
+    "next_attempt_at = NULL, updated_at = ?"
 )
 
 
@@ -51,15 +52,32 @@ class SqlOrdersMixin(SqlHeldMixin):
     """``StateStore`` ledger operations for SQL stores (held orders included: ingest moves
     them into the ledger)."""
 
-    def _claim_rows(self, tx: Tx, worker_id: str, until: Any, now: Any, limit: int) -> list[Row]:
-        """Lease up to ``limit`` claimable rows (the caller holds a write transaction)."""
-        return tx.all(
-            "UPDATE orders SET status = 'claimed', attempts = attempts + 1, lease_owner = ?, "
-            "lease_expires_at = ?, next_attempt_at = NULL, updated_at = ? WHERE order_id IN ("
-            f"SELECT order_id FROM orders WHERE {CLAIMABLE} "
-            f"ORDER BY created_at, order_id LIMIT ?) RETURNING {ORDER_COLUMNS}",
-            (worker_id, until, now, now, now, limit),
+    def claim_statement(self, branch: ClaimBranch) -> str:
+        """The ``UPDATE ... RETURNING`` that claims ``branch``'s rows (SQLite; parameters as
+        :meth:`claim_params`). ``INDEXED BY`` makes SQLite read the branch's index in order,
+        and refuse the statement rather than fall back to a scan if it ever could not."""
+        return (
+            f"UPDATE orders SET {CLAIM_SET} WHERE order_id IN (SELECT order_id FROM orders "
+            f"INDEXED BY {branch.index} WHERE {branch.where} ORDER BY {branch.order_by} "
+            f"LIMIT ?) RETURNING {ORDER_COLUMNS}"
         )
+
+    def claim_params(
+        self, branch: ClaimBranch, worker_id: str, until: Any, now: Any, limit: int
+    ) -> tuple[Any, ...]:
+        """The parameters of :meth:`claim_statement`."""
+        return (worker_id, until, now, *[now] * branch.params, limit)
+
+    def _claim_rows(self, tx: Tx, worker_id: str, until: Any, now: Any, limit: int) -> list[Row]:
+        """Lease up to ``limit`` claimable rows, branch by branch (the caller holds a write
+        transaction)."""
+        rows: list[Row] = []
+        for branch in BRANCHES:
+            if len(rows) >= limit:
+                break
+            params = self.claim_params(branch, worker_id, until, now, limit - len(rows))
+            rows += tx.all(self.claim_statement(branch), params)
+        return rows
 
     def _lock_order(self, tx: Tx, order_id: str) -> OrderRecord:
         row = tx.one(_SELECT_ORDER + self.for_update, (order_id,))
@@ -147,8 +165,7 @@ class SqlOrdersMixin(SqlHeldMixin):
         t_now, t_until = self.ts_in(now), self.ts_in(until)
         with self._write() as tx:
             rows = self._claim_rows(tx, worker_id, t_until, t_now, limit)
-        records = [self.order_from_row(r) for r in rows]
-        return sorted(records, key=lambda r: (r.created_at, r.order_id))
+        return sorted((self.order_from_row(r) for r in rows), key=claim_order)
 
     def claim_order(
         self, order_id: str, worker_id: str, *, lease_seconds: float, now: datetime

@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import DuplicateRecordError, StateError
 from ._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA_VERSION
 from ._sql_base import Row
+from ._sql_budget import SqlBudgetMixin
 from ._sql_dispatch import SqlDispatchMixin
 from ._sql_ops import SqlOpsMixin
 from ._sql_orders import SqlOrdersMixin
@@ -105,7 +106,7 @@ def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
         time.sleep(0.01)
 
 
-class SqliteStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin):
+class SqliteStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin, SqlBudgetMixin):
     """A :class:`StateStore` in one SQLite file (``open_store("sqlite:///sync.db")``).
 
     Several processes may open the same file: writes are serialised by ``BEGIN IMMEDIATE`` and

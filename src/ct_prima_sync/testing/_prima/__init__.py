@@ -6,6 +6,7 @@ from ._factory import make_sales_order
 from ._fake import FakePrima
 from ._faults import FiredPrimaFault, PrimaFault, PrimaFaultKind, PrimaFaultPlan
 from ._orders import PrimaOrder
+from ._rate_log import RequestRateLog
 from ._requests import PrimaRequestKind, PrimaRequestRecord
 from ._world import PrimaWorld
 from ._wsdl import WsdlStyle, wsdl_for
@@ -22,6 +23,7 @@ __all__ = [
     "PrimaRequestKind",
     "PrimaRequestRecord",
     "PrimaWorld",
+    "RequestRateLog",
     "WsdlStyle",
     "make_sales_order",
     "seed_catalogue",

@@ -31,6 +31,7 @@ from ._driving import ScenarioDriver
 from ._faults import PrimaFault, PrimaFaultKind, PrimaFaultPlan
 from ._hostile import bad_document, truncated
 from ._http import FAULT_HEADER, FaultRaisingTransport, serve_wsgi
+from ._rate_log import RequestRateLog
 from ._world import PrimaWorld
 from ._wsdl import WsdlStyle, read_call, wsdl_for
 
@@ -67,6 +68,8 @@ class PrimaEmulator(ScenarioDriver):
     set it to mimic one that names an internal host). Latency goes through ``sleep``;
     ``timeout_hold`` is how long a served timeout fault holds the connection (a client with a
     shorter read timeout sees a timeout; stopping the server releases it at once).
+    ``arrivals`` records when each SOAP request arrived (:class:`RequestRateLog`), so a test can
+    check the rate the clients sent from Prima's side.
     """
 
     def __init__(
@@ -93,6 +96,7 @@ class PrimaEmulator(ScenarioDriver):
         self.wsdl_location = wsdl_location
         self.timeout_hold = timeout_hold
         self._sleep = sleep
+        self.arrivals = RequestRateLog()
         self._codecs = {enc: OmlinkCodec(schema, enc) for enc in Encoding}
         self._envelopes = {enc: SoapEnvelope(self.soap_names, enc) for enc in Encoding}
 
@@ -132,6 +136,7 @@ class PrimaEmulator(ScenarioDriver):
 
     def handle_soap(self, body: bytes) -> _Reply:
         """Answer one SOAP request body: (status, headers, body)."""
+        self.arrivals.record()
         outer = _declared_encoding(body, Encoding.ISO_8859_1)
         envelope = self._envelopes[outer]
         try:

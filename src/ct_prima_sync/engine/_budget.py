@@ -1,0 +1,204 @@
+"""One Prima request budget for every worker and every flow, kept in the state store.
+
+The omlink client's own limiter (:class:`~ct_prima_sync.prima.FlowControl`) counts the requests
+of one process: four workers with a budget of 5 per second send 20. :class:`SharedBudget` plugs
+in behind the same interface and keeps the rate limit and the concurrency cap in the store
+(PostgreSQL for workers on many machines, SQLite for processes on one), so the budget holds
+however many workers run:
+
+- the rate limit is one row per budget (``StateStore.reserve_request``): each request reserves
+  its moment under the row's lock, then waits outside it;
+- the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
+  the length of one request and expiring on their own if a worker dies holding one;
+- order submission goes first: a request whose type is in ``priority_requests`` reserves the
+  next moment and waits its turn; any other (dispatch polling, stock reads, journal postings)
+  only goes when the bucket holds ``headroom`` tokens more than it needs, and never reserves more
+  than one interval ahead, so it can never make a submission queue behind it.
+
+:func:`request_budget` picks the limiter for a store: the shared one for SQL stores, the client's
+in-process limiter for the memory store (one process; nothing to share).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from ..errors import ConfigurationError
+from ..prima import ConcurrencyLimiter, FlowControl, OmlinkConfig, RateLimiter
+from ..state import MemoryStore, StateStore
+from ._clock import Clock, SystemClock
+
+__all__ = ["SharedBudget", "request_budget"]
+
+#: How long a request may hold a concurrency slot before it counts as abandoned (a worker that
+#: died mid-request), unless the client's timeouts say otherwise (:meth:`SharedBudget.for_omlink`).
+DEFAULT_SLOT_SECONDS = 300.0
+#: Added to a client's longest request when that sets how long a slot is held.
+_SLOT_MARGIN = 5.0
+#: How often a request waiting for a concurrency slot, or a low-priority one, looks again.
+DEFAULT_POLL_SECONDS = 0.05
+
+
+class SharedBudget(FlowControl):
+    """Prima's rate limit and concurrency cap, shared through ``store`` by every worker.
+
+    ``rate`` requests per second, up to ``burst`` at once, at most ``max_concurrency`` in flight;
+    ``priority_requests`` are the request types that go first (see the module docstring).
+    ``name`` keys the budget in the store: workers talking to one Prima installation must use the
+    same name and the same figures. Time comes from ``clock`` (its ``sleep`` does the waiting).
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        *,
+        rate: float,
+        burst: int = 1,
+        max_concurrency: int | None = None,
+        priority_requests: frozenset[str] = frozenset(),
+        headroom: float = 1.0,
+        name: str = "prima",
+        clock: Clock | None = None,
+        slot_seconds: float = DEFAULT_SLOT_SECONDS,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        owner: str | None = None,
+    ) -> None:
+        super().__init__(None, None)
+        if not rate > 0:
+            raise ConfigurationError("rate_limit must be a positive number of requests per second")
+        if burst < 1:
+            raise ConfigurationError("burst must be at least 1")
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ConfigurationError("max_concurrency must be at least 1")
+        if headroom < 0:
+            raise ConfigurationError("headroom must not be negative")
+        self.store = store
+        self.rate_limit = float(rate)
+        self.burst = burst
+        self.max_concurrency = max_concurrency
+        self.priority_requests = priority_requests
+        self.headroom = headroom
+        self.name = name
+        self._clock = clock or SystemClock()
+        self.slot_seconds = slot_seconds
+        self._poll = poll_seconds
+        self._owner = owner or uuid.uuid4().hex[:12]
+
+    def __repr__(self) -> str:
+        return (
+            f"SharedBudget(name={self.name!r}, rate={self.rate_limit}, burst={self.burst}, "
+            f"max_concurrency={self.max_concurrency})"
+        )
+
+    @classmethod
+    def for_omlink(
+        cls, store: StateStore, config: OmlinkConfig, *, clock: Clock | None = None
+    ) -> SharedBudget:
+        """The budget of ``config`` (``rate_limit``, ``burst``, ``max_concurrency``), with order
+        submissions and the customer searches and creations an order's submission waits for
+        first (``OrderStatus`` is not among them: dispatch polling sends it by the thousand). A
+        concurrency slot left by a worker that died mid-request frees itself once the longest
+        request the client allows (``max_wait + connect_timeout + read_timeout``) has passed."""
+        names = config.schema.request_types
+        longest = config.max_wait + config.connect_timeout + config.read_timeout
+        return cls(
+            store,
+            rate=config.rate_limit,
+            burst=config.burst,
+            max_concurrency=config.max_concurrency,
+            priority_requests=frozenset(
+                {names.submit_orders, names.customer_find, names.customer_create}
+            ),
+            clock=clock,
+            slot_seconds=longest + _SLOT_MARGIN,
+        )
+
+    @contextlib.contextmanager
+    def slot(
+        self, max_wait: float | None = None, request_type: str | None = None
+    ) -> Iterator[bool]:
+        """Hold a slot of the shared budget for one request of ``request_type``; yields False
+        when none came within ``max_wait`` seconds (nothing is held then)."""
+        deadline = None if max_wait is None else self._clock.now() + timedelta(seconds=max_wait)
+        owner = f"{self._owner}-{uuid.uuid4().hex[:8]}"
+        lock = self._take_concurrency(deadline, owner)
+        if lock is False:
+            yield False
+            return
+        try:
+            yield self._take_rate(deadline, request_type in self.priority_requests)
+        finally:
+            if isinstance(lock, str):
+                self.store.unlock(lock, owner=owner)
+
+    def _left(self, deadline: datetime | None) -> float | None:
+        if deadline is None:
+            return None
+        return max((deadline - self._clock.now()).total_seconds(), 0.0)
+
+    def _take_concurrency(self, deadline: datetime | None, owner: str) -> str | bool:
+        """The lock name of the concurrency slot taken, True if there is no cap, False if none
+        freed up in time."""
+        if self.max_concurrency is None:
+            return True
+        first = random.randrange(self.max_concurrency)  # noqa: S311  (spreads contention only)
+        while True:
+            for i in range(self.max_concurrency):
+                lock = f"{self.name}:in-flight:{(first + i) % self.max_concurrency}"
+                if self.store.try_lock(
+                    lock, owner=owner, ttl_seconds=self.slot_seconds, now=self._clock.now()
+                ):
+                    return lock
+            left = self._left(deadline)
+            if left is not None and left <= 0:
+                return False
+            self._clock.sleep(self._poll if left is None else min(self._poll, left))
+
+    def _take_rate(self, deadline: datetime | None, priority: bool) -> bool:
+        interval = 1.0 / self.rate_limit
+        while True:
+            left = self._left(deadline)
+            horizon = left if priority else min(interval, left if left is not None else interval)
+            wait = self.store.reserve_request(
+                self.name,
+                rate=self.rate_limit,
+                burst=self.burst,
+                now=self._clock.now(),
+                headroom=0.0 if priority else self.headroom,
+                max_wait=horizon,
+            )
+            if wait is not None:
+                if wait > 0:
+                    self._clock.sleep(wait)
+                return True
+            if priority or (left is not None and left <= interval):
+                return False
+            self._clock.sleep(interval if left is None else min(interval, left))
+
+    def pause(self, seconds: float) -> None:
+        """Hold every worker's later requests back for ``seconds`` (Prima's Retry-After)."""
+        self.store.pause_requests(
+            self.name,
+            seconds=seconds,
+            rate=self.rate_limit,
+            burst=self.burst,
+            now=self._clock.now(),
+        )
+
+
+def request_budget(
+    store: StateStore, config: OmlinkConfig, *, clock: Clock | None = None
+) -> FlowControl:
+    """The limiter an :class:`~ct_prima_sync.prima.OmlinkClient` on ``store`` should use
+    (``OmlinkClient(config, flow=request_budget(store, config))``): shared through the store for
+    SQLite and PostgreSQL, the client's own in-process limiter for the memory store."""
+    if isinstance(store, MemoryStore):
+        return FlowControl(
+            RateLimiter(config.rate_limit, config.burst),
+            ConcurrencyLimiter(config.max_concurrency),
+        )
+    return SharedBudget.for_omlink(store, config, clock=clock)

@@ -1,0 +1,156 @@
+"""The Prima budget shared through the store: one rate and one concurrency cap for every worker,
+order submissions first, nothing sent past max_wait, Retry-After honoured by all."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from ct_prima_sync.engine import FakeClock, SharedBudget, request_budget
+from ct_prima_sync.errors import ConfigurationError
+from ct_prima_sync.prima import FlowControl, OmlinkConfig
+from ct_prima_sync.state import StateStore, open_store
+
+T0 = datetime(2026, 11, 27, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: object) -> StateStore:
+    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/b.db"
+    return open_store(url)
+
+
+def _budget(store: StateStore, clock: FakeClock, **kw: object) -> SharedBudget:
+    options: dict[str, object] = {
+        "rate": 2.0,
+        "burst": 2,
+        "max_concurrency": 2,
+        "priority_requests": frozenset({"MultiNewOrder"}),
+        "clock": clock,
+    }
+    options.update(kw)
+    return SharedBudget(store, **options)  # type: ignore[arg-type]
+
+
+def _send(
+    budget: SharedBudget, clock: FakeClock, kind: str, max_wait: float | None = None
+) -> float | None:
+    """When the request of ``kind`` went (seconds after T0), None if it got no slot."""
+    with budget.slot(max_wait, kind) as granted:
+        return (clock.now() - T0).total_seconds() if granted else None
+
+
+def test_two_workers_share_one_rate(store: StateStore) -> None:
+    clock = FakeClock(T0)
+    first, second = _budget(store, clock), _budget(store, clock)
+    times = [_send(w, clock, "MultiNewOrder") for _ in range(3) for w in (first, second)]
+    assert times == pytest.approx([0, 0, 0.5, 1.0, 1.5, 2.0])
+
+
+def test_a_poll_waits_while_submissions_use_the_budget_and_goes_when_it_is_free(
+    store: StateStore,
+) -> None:
+    clock = FakeClock(T0)
+    budget = _budget(store, clock)
+    assert _send(budget, clock, "MultiNewOrder") == 0
+    # One token left of two: a poll keeps it back (and gives up at once, as its turn is further
+    # off than it may wait), a submission takes it.
+    assert _send(budget, clock, "OrderStatus", max_wait=0.1) is None
+    assert _send(budget, clock, "MultiNewOrder", max_wait=0) == 0
+    # After an idle spell the bucket is full again and the poll goes straight away.
+    clock.advance(5)
+    assert _send(budget, clock, "OrderStatus", max_wait=0) == pytest.approx(5)
+
+
+def test_a_low_priority_request_never_reserves_ahead_of_later_submissions(
+    store: StateStore,
+) -> None:
+    clock = FakeClock(T0)
+    budget = _budget(store, clock, rate=1.0, burst=1)
+    assert _send(budget, clock, "MultiNewOrder") == 0
+    assert _send(budget, clock, "MultiNewOrder", max_wait=0) is None
+    # Two submissions queued by other workers: the budget is taken three seconds ahead. A poll
+    # that may wait 1.5 s looks twice and gives up without having reserved anything...
+    store.reserve_request("prima", rate=1.0, burst=1, now=clock.now())
+    store.reserve_request("prima", rate=1.0, burst=1, now=clock.now())
+    assert _send(budget, clock, "DespatchDetails", max_wait=1.5) is None
+    # ...so the next submission's turn is where it was (3 s), not behind the poll.
+    assert _send(budget, clock, "MultiNewOrder") == pytest.approx(3)
+
+
+def test_the_concurrency_cap_counts_requests_in_flight_across_workers(
+    tmp_path: object,
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/c.db")
+    clock = FakeClock(T0)
+    first, second, third = (_budget(store, clock, rate=100.0, burst=100) for _ in range(3))
+    with first.slot(0, "MultiNewOrder") as a, second.slot(0, "MultiNewOrder") as b:
+        assert a
+        assert b
+        with third.slot(0, "MultiNewOrder") as c:
+            assert not c, "a third request while two are in flight"
+    with third.slot(0, "MultiNewOrder") as c:
+        assert c, "the slots are free again once the requests finished"
+
+
+def test_a_slot_left_by_a_dead_worker_frees_itself(store: StateStore) -> None:
+    clock = FakeClock(T0)
+    budget = _budget(store, clock, max_concurrency=1, slot_seconds=60)
+    store.try_lock("prima:in-flight:0", owner="dead-worker", ttl_seconds=60, now=clock.now())
+    assert _send(budget, clock, "MultiNewOrder", max_wait=10) is None
+    assert _send(budget, clock, "MultiNewOrder", max_wait=60) == pytest.approx(60, abs=0.1)
+
+
+def test_retry_after_holds_back_every_worker(store: StateStore) -> None:
+    clock = FakeClock(T0)
+    first, second = _budget(store, clock), _budget(store, clock)
+    first.pause(30)
+    assert _send(second, clock, "MultiNewOrder") == pytest.approx(30)
+
+
+def test_threads_of_one_worker_each_hold_their_own_slot(tmp_path: object) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/t.db")
+    budget = SharedBudget(store, rate=1000.0, burst=1000, max_concurrency=3, poll_seconds=0.001)
+    in_flight, peak, guard = 0, 0, threading.Lock()
+
+    def request() -> None:
+        nonlocal in_flight, peak
+        with budget.slot(10, "MultiNewOrder") as granted:
+            assert granted
+            with guard:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            threading.Event().wait(0.005)
+            with guard:
+                in_flight -= 1
+
+    threads = [threading.Thread(target=request) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak <= 3
+
+
+def test_a_budget_that_lets_nothing_through_is_refused(store: StateStore) -> None:
+    for bad in ({"rate": 0.0}, {"burst": 0}, {"max_concurrency": 0}, {"headroom": -1.0}):
+        with pytest.raises(ConfigurationError):
+            _budget(store, FakeClock(T0), **bad)
+
+
+def test_the_memory_store_keeps_the_clients_own_limiter(tmp_path: object) -> None:
+    config = OmlinkConfig(endpoint="http://prima.test/omlink", company_id="01")
+    with open_store("memory://") as memory:
+        chosen = request_budget(memory, config)
+        assert type(chosen) is FlowControl
+    with open_store(f"sqlite:///{tmp_path}/s.db") as sqlite:
+        shared = request_budget(sqlite, config)
+        assert isinstance(shared, SharedBudget)
+        assert shared.priority_requests == {"MultiNewOrder", "CustomerFind", "CustomerCreate"}
+        assert (shared.rate_limit, shared.burst) == (config.rate_limit, config.burst)
+        assert shared.max_concurrency == config.max_concurrency
+        longest = config.max_wait + config.connect_timeout + config.read_timeout
+        assert shared.slot_seconds == longest + 5.0
+        assert "password" not in repr(shared)
