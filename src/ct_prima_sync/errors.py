@@ -46,6 +46,10 @@ message, an attribute that is rendered by ``repr`` or ``str``, or a chained exce
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .prima._models import PrimaErrorCode
 
 __all__ = [
     "AlertDeliveryError",
@@ -258,14 +262,26 @@ class PrimaRateLimitedError(PrimaUnavailableError):
 class PrimaRejectedError(PrimaError):
     """Prima answered ``RequestStatus="ERROR"``: a business rejection, not a transport failure.
 
-    ``request_error`` is Prima's ``RequestError`` text; ``request_type`` the request that was sent.
+    ``request_error`` is Prima's error text as a person should read it (its "DEV MODE Stack
+    Trace" tails removed); ``raw_error`` the text exactly as sent; ``codes`` its ``(E:nnn)``
+    parts (:class:`~ct_prima_sync.prima.PrimaErrorCode`); ``request_type`` the request that was
+    sent.
     """
 
-    def __init__(self, request_error: str, *, request_type: str = "") -> None:
+    def __init__(
+        self,
+        request_error: str,
+        *,
+        request_type: str = "",
+        codes: Sequence[PrimaErrorCode] = (),
+        raw_error: str = "",
+    ) -> None:
         label = f"Prima rejected {request_type}" if request_type else "Prima rejected the request"
         super().__init__(f"{label}: {request_error}")
         self.request_error = request_error
         self.request_type = request_type
+        self.codes: tuple[PrimaErrorCode, ...] = tuple(codes)
+        self.raw_error = raw_error or request_error
 
 
 class PrimaSoapMismatchError(PrimaError, ConfigurationError):

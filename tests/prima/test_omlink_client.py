@@ -88,7 +88,7 @@ class MiniPrima:
                 return codec.encode_submit_reply(
                     [
                         SubmitResult(
-                            order_number=o.order_number, accepted=True, prima_reference="SO1"
+                            order_number=o.order_number, accepted=True, customer_code="C0000001"
                         )
                         for o in orders
                     ]
@@ -182,7 +182,7 @@ def test_every_gateway_call_gets_its_answer(encoding: Encoding) -> None:
     with make_client(prima, encoding=encoding) as client:
         order = make_sales_order("CT-1", [(TEE, 2, "WH1")], customer=CUSTOMER)
         assert client.submit_orders([order]) == [
-            SubmitResult(order_number="CT-1", accepted=True, prima_reference="SO1")
+            SubmitResult(order_number="CT-1", accepted=True, customer_code="C0000001")
         ]
         assert client.order_status("CT-1").status is OrderStatus.DESPATCHED
         assert client.despatch_details("CT-1").despatches[0].tracking_numbers == ("TRK1",)

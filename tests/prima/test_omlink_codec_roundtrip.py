@@ -34,6 +34,7 @@ from ct_prima_sync.prima import (
     SubmitResult,
     TaxTotal,
 )
+from ct_prima_sync.prima._error_codes import short_error_text
 from ct_prima_sync.prima._xml import (
     AtsRangeRequest,
     AtsSkusRequest,
@@ -47,6 +48,7 @@ from ct_prima_sync.prima._xml import (
     OmlinkSchema,
     OrderStatusRequest,
     PostJournalRequest,
+    ReplyDialect,
     RequestTypeNames,
     SubmitOrdersRequest,
 )
@@ -297,17 +299,18 @@ def test_money_goes_out_with_the_currency_fraction_digits() -> None:
     ),
     duplicate=st.booleans(),
 )
-def test_submit_replies_read_back_per_order(
+def test_legacy_submit_replies_read_back_per_order(
     encoding: Encoding, results: list[SubmitResult], duplicate: bool
 ) -> None:
-    codec = OmlinkCodec(encoding=encoding)
+    codec = OmlinkCodec(encoding=encoding, dialect=ReplyDialect.LEGACY)
     results = [
         SubmitResult(
             order_number=r.order_number,
             accepted=r.accepted,
             duplicate=duplicate and r.accepted,
             prima_reference=r.prima_reference,
-            error=r.error,
+            error="" if r.accepted else short_error_text(r.error),
+            raw_error="" if r.accepted else r.error,
         )
         for r in results
     ]
@@ -321,10 +324,10 @@ def test_submit_replies_read_back_per_order(
     status=st.sampled_from([s for s in OrderStatus if s.known_to_prima and s != "Other"]),
     reference=TEXT,
 )
-def test_order_status_replies_read_back(
+def test_legacy_order_status_replies_read_back(
     encoding: Encoding, status: OrderStatus, reference: str
 ) -> None:
-    codec = OmlinkCodec(encoding=encoding)
+    codec = OmlinkCodec(encoding=encoding, dialect=ReplyDialect.LEGACY)
     report = OrderStatusReport(
         order_number="CT-1", status=status, raw=status.value, prima_reference=reference
     )

@@ -21,6 +21,7 @@ from ._models import (
     OrderStatusReport,
     PostalAddress,
     PrimaCustomer,
+    PrimaErrorCode,
     SalesOrder,
     SalesOrderCharge,
     SalesOrderLine,
@@ -35,6 +36,7 @@ from ._models import (
 if TYPE_CHECKING:
     from ._client import OmlinkClient
     from ._config import OmlinkConfig, RetryPolicy
+    from ._error_codes import ErrorCodeMeaning, ErrorCodeTable, parse_error_codes
     from ._flow import ConcurrencyLimiter, FlowControl, ManualClock, RateLimiter
     from ._gateway import PrimaGateway
     from ._journal_csv import JOURNAL_COLUMNS, JournalCsvFormat, JournalCsvSink, write_journal_csv
@@ -54,12 +56,22 @@ if TYPE_CHECKING:
         propose_soap_names,
         read_wsdl,
     )
-    from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
+    from ._xml import (
+        Encoding,
+        OmlinkCodec,
+        OmlinkSchema,
+        ReplyDialect,
+        RequestTypeNames,
+        SoapNames,
+    )
 
 _LAZY = {
     "OmlinkClient": "._client",
     "OmlinkConfig": "._config",
     "RetryPolicy": "._config",
+    "ErrorCodeMeaning": "._error_codes",
+    "ErrorCodeTable": "._error_codes",
+    "parse_error_codes": "._error_codes",
     "ConcurrencyLimiter": "._flow",
     "FlowControl": "._flow",
     "ManualClock": "._flow",
@@ -72,6 +84,7 @@ _LAZY = {
     "Encoding": "._xml",
     "OmlinkCodec": "._xml",
     "OmlinkSchema": "._xml",
+    "ReplyDialect": "._xml",
     "RequestTypeNames": "._xml",
     "SoapNames": "._xml",
     "PrimaOrderChanges": "._order_changes",
@@ -101,6 +114,8 @@ __all__ = [
     "DespatchDetails",
     "DespatchLine",
     "Encoding",
+    "ErrorCodeMeaning",
+    "ErrorCodeTable",
     "FlowControl",
     "JournalBatch",
     "JournalCsvFormat",
@@ -116,12 +131,14 @@ __all__ = [
     "OrderStatusReport",
     "PostalAddress",
     "PrimaCustomer",
+    "PrimaErrorCode",
     "PrimaGateway",
     "PrimaOrderChanges",
     "ProbeKind",
     "ProbeReport",
     "ProbeStep",
     "RateLimiter",
+    "ReplyDialect",
     "ReplyShape",
     "RequestTypeNames",
     "RetryPolicy",
@@ -142,6 +159,7 @@ __all__ = [
     "WsdlOperation",
     "WsdlParameter",
     "describe_reply",
+    "parse_error_codes",
     "probe_prima",
     "propose_soap_names",
     "read_wsdl",

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from attrs import field, frozen
 
 from ...errors import ConfigurationError
+from .._error_codes import ErrorCodeTable
 from .._models import CustomerDetails, JournalBatch, SalesOrder, SkuCode
 from .._order_changes import ReturnLine
 
@@ -76,7 +77,8 @@ class OmlinkSchema:
     name to the installation's (``{"ExtTaxVal": "TaxValue"}``), for writing and reading alike;
     reading ignores case. Dates use ``date_format``; date-times ``datetime_format`` in UTC.
     ``ats_max_rows_attribute`` is the ``ProductAvailableToSell`` attribute that bounds a reply's
-    rows (site-specific; see ``docs/prima.md``).
+    rows (site-specific; see ``docs/prima.md``). ``error_codes`` says what Prima's ``(E:nnn)``
+    codes mean (defaults: the codes a real installation gave).
     """
 
     request_types: RequestTypeNames = RequestTypeNames()
@@ -84,6 +86,7 @@ class OmlinkSchema:
     date_format: str = "%d/%m/%Y"
     datetime_format: str = "%d/%m/%Y %H:%M:%S"
     ats_max_rows_attribute: str = "MaxRows"
+    error_codes: ErrorCodeTable = field(factory=ErrorCodeTable)
 
 
 @frozen(kw_only=True)

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ...errors import PayloadError
-from ...prima._xml import Encoding, OmlinkCodec, OmlinkSchema, SoapEnvelope, SoapNames
+from ...prima._xml import (
+    Encoding,
+    OmlinkCodec,
+    OmlinkSchema,
+    ReplyDialect,
+    SoapEnvelope,
+    SoapNames,
+)
 from ._dispatch import Route, route
 from ._driving import ScenarioDriver
 from ._faults import PrimaFault, PrimaFaultKind, PrimaFaultPlan
@@ -67,6 +74,10 @@ class PrimaEmulator(ScenarioDriver):
     set it to mimic one that names an internal host). Latency goes through ``sleep``;
     ``timeout_hold`` is how long a served timeout fault holds the connection (a client with a
     shorter read timeout sees a timeout; stopping the server releases it at once).
+
+    Replies have the shapes a real installation gave (root ``Result``, each order's outcome on
+    its ``Data`` block, ``(E:nnn)`` refusals, ``SKU``/``sku`` stock rows); a world made with
+    ``legacy_replies=True`` is answered in the older documented shapes instead.
     """
 
     def __init__(
@@ -93,7 +104,8 @@ class PrimaEmulator(ScenarioDriver):
         self.wsdl_location = wsdl_location
         self.timeout_hold = timeout_hold
         self._sleep = sleep
-        self._codecs = {enc: OmlinkCodec(schema, enc) for enc in Encoding}
+        dialect = ReplyDialect.LEGACY if self.world.legacy_replies else ReplyDialect.RESULT
+        self._codecs = {enc: OmlinkCodec(schema, enc, dialect=dialect) for enc in Encoding}
         self._envelopes = {enc: SoapEnvelope(self.soap_names, enc) for enc in Encoding}
 
     # -- WSGI -------------------------------------------------------------------------------------
