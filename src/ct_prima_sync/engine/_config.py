@@ -101,6 +101,11 @@ class CustomerPolicy:
     lookup_by_email: bool = True
     create_missing: bool = True
     guest_account: str = ""
+    prima_matches: bool = True
+    """When no account is known or found: send the order with ``Customer=""`` and let Prima
+    match or create the account, then store the ``CustomerCode`` it answers in the customer map
+    (the next order of that customer goes with that account). Orders of such a customer are
+    sent one at a time under the customer's lock until the code is stored."""
 
 
 @frozen(kw_only=True)
