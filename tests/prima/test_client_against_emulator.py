@@ -20,6 +20,7 @@ from ct_prima_sync.prima import (
     ManualClock,
     OmlinkClient,
     OmlinkConfig,
+    OmlinkSchema,
     OrderStatus,
     PostalAddress,
     PrimaCustomer,
@@ -89,6 +90,7 @@ def client(
             ats_chunk_size=3,
             rate_limit=1000,
             burst=100,
+            schema=OmlinkSchema(extended_orders=True),  # every field round-trips
         )
         with OmlinkClient(config, http=http, sleep=clock.sleep, clock=clock) as client:
             yield client

@@ -236,7 +236,7 @@ REQUESTS: st.SearchStrategy[OmlinkRequest] = st.one_of(
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(request=REQUESTS)
 def test_every_request_reads_back_as_written(encoding: Encoding, request: OmlinkRequest) -> None:
-    codec = OmlinkCodec(encoding=encoding)
+    codec = OmlinkCodec(OmlinkSchema(extended_orders=True), encoding=encoding)
     text = codec.encode_request(request)
     assert text.startswith(f'<?xml version="1.0" encoding="{encoding.value}"?>')
     if encoding is Encoding.ISO_8859_1:
@@ -459,6 +459,20 @@ def test_orders_carry_the_documented_attribute_names() -> None:
         'Warehouse="WH1"',
     ):
         assert fragment in text
+
+
+def test_by_default_orders_carry_only_confirmed_fields() -> None:
+    from ct_prima_sync.prima._xml._messages import UNCONFIRMED_ORDER_FIELDS
+    from ct_prima_sync.testing._prima._factory import make_sales_order
+
+    order = make_sales_order("CT-1", [(SkuCode(product="TEE", matrix=("RED", "M")), 2, "WH1")])
+    request = SubmitOrdersRequest(orders=(order,), unique_ids=("u1",))
+    default = OmlinkCodec().encode_request(request)
+    extended = OmlinkCodec(OmlinkSchema(extended_orders=True)).encode_request(request)
+    assert not [name for name in UNCONFIRMED_ORDER_FIELDS if f"{name}=" in default]
+    assert "<OrderTaxData" not in default
+    assert 'NetValue="' in extended
+    assert "<OrderTaxData " in extended
 
 
 def test_order_dates_are_sent_in_utc() -> None:

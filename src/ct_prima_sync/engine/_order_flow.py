@@ -254,6 +254,8 @@ class OrderFlow:
         ]
         if mapped.sales_order is None or problems:
             return None, problems
+        if not self._config.depots_from_prima:  # the mapping checked [depots] valid
+            return mapped.sales_order, []
         unknown = sorted(
             {line.warehouse for line in mapped.sales_order.lines}
             - self._depots.codes(self._clock.now())

@@ -20,6 +20,7 @@ from .._models import CustomerDetails, JournalBatch, SalesOrder, SkuCode
 from .._order_changes import ReturnLine
 
 __all__ = [
+    "UNCONFIRMED_ORDER_FIELDS",
     "AtsRangeRequest",
     "AtsSkusRequest",
     "CancelOrderRequest",
@@ -35,6 +36,17 @@ __all__ = [
     "RequestTypeNames",
     "SubmitOrdersRequest",
 ]
+
+
+#: Order attributes and elements the library can send that no public source confirms: sent only
+#: with ``OmlinkSchema.extended_orders``.
+UNCONFIRMED_ORDER_FIELDS = frozenset(
+    {
+        "NetValue", "GrossValue", "TaxCode", "TaxRate", "ChargeReference", "OrderNetValue",
+        "OrderTaxValue", "OrderGrossValue", "OrderTaxData", "OrderDeliveryData", "ExternalId",
+        "CustomerExternalId",
+    }
+)  # fmt: skip
 
 
 @frozen(kw_only=True)
@@ -79,6 +91,11 @@ class OmlinkSchema:
     ``ats_max_rows_attribute`` is the ``ProductAvailableToSell`` attribute that bounds a reply's
     rows (site-specific; see ``docs/prima.md``). ``error_codes`` says what Prima's ``(E:nnn)``
     codes mean (defaults: the codes a real installation gave).
+
+    ``extended_orders`` sends, with each order, the fields no public source confirms
+    (:data:`UNCONFIRMED_ORDER_FIELDS`: each line's and charge's ``NetValue``/``GrossValue``/
+    ``TaxCode``/``TaxRate``, the header's totals, ``OrderTaxData``, ``OrderDeliveryData``, the
+    external ids): off by default, since an installation may refuse what it does not know.
     """
 
     request_types: RequestTypeNames = RequestTypeNames()
@@ -87,6 +104,7 @@ class OmlinkSchema:
     datetime_format: str = "%d/%m/%Y %H:%M:%S"
     ats_max_rows_attribute: str = "MaxRows"
     error_codes: ErrorCodeTable = field(factory=ErrorCodeTable)
+    extended_orders: bool = False
 
 
 @frozen(kw_only=True)

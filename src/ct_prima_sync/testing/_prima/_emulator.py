@@ -38,6 +38,7 @@ from ._driving import ScenarioDriver
 from ._faults import PrimaFault, PrimaFaultKind, PrimaFaultPlan
 from ._hostile import bad_document, truncated
 from ._http import FAULT_HEADER, FaultRaisingTransport, serve_wsgi
+from ._strict import unconfirmed_parts
 from ._world import PrimaWorld
 from ._wsdl import WsdlStyle, read_call, wsdl_for
 
@@ -78,6 +79,10 @@ class PrimaEmulator(ScenarioDriver):
     Replies have the shapes a real installation gave (root ``Result``, each order's outcome on
     its ``Data`` block, ``(E:nnn)`` refusals, ``SKU``/``sku`` stock rows); a world made with
     ``legacy_replies=True`` is answered in the older documented shapes instead.
+
+    ``strict`` refuses, with an ERROR reply as a real installation would, every request type and
+    attribute no public source confirms (``_strict.py``); what it refused is listed in
+    :attr:`refused`. The library's default configuration passes it.
     """
 
     def __init__(
@@ -91,8 +96,12 @@ class PrimaEmulator(ScenarioDriver):
         wsdl_location: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout_hold: float = 5.0,
+        strict: bool = False,
     ) -> None:
         self.world = world if world is not None else PrimaWorld()
+        self.strict = strict
+        self.refused: list[str] = []
+        self._schema = schema or OmlinkSchema()
         self.faults = faults if faults is not None else PrimaFaultPlan()
         self.soap_names = soap_names or SoapNames()
         self.wsdl_style = wsdl_style or WsdlStyle.of(self.soap_names)
@@ -152,6 +161,16 @@ class PrimaEmulator(ScenarioDriver):
             return self._soap_fault(envelope, "Client", str(exc))
         encoding = _declared_encoding(call.request.encode("utf-8"), outer)
         codec, envelope = self._codecs[encoding], self._envelopes[encoding]
+        if self.strict:
+            unconfirmed = unconfirmed_parts(call.request, self._schema)
+            if unconfirmed:
+                self.refused.extend(unconfirmed)
+                reply = codec.encode_error_reply(
+                    _request_type_of(call.request),
+                    "The XML may be Invalid or may contain invalid characters. Not known to "
+                    f"this installation: {', '.join(unconfirmed)}",
+                )
+                return self._ok(envelope, envelope.wrap_reply(reply, call.operation))
         try:
             request = codec.decode_request(call.request)
         except PayloadError as exc:
