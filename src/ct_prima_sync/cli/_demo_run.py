@@ -163,8 +163,10 @@ def _dispatch(
         f"part, and cancelled {len(cancelled)}. One dispatch run asked Prima about "
         f"{summary.checked} orders and wrote {summary.deliveries} deliveries to commercetools:\n"
     )
+    # Prima keys orders by number only (no external id is sent by default).
+    ids = {o["orderNumber"]: o["id"] for o in ct.orders()}
     for order in (*full, *part):
-        shown = ct.order(order.order.external_id)
+        shown = ct.order(ids[order.order_number])
         for delivery in shown.get("shippingInfo", {}).get("deliveries", []):
             tracking = ", ".join(p["trackingData"]["trackingId"] for p in delivery["parcels"])
             units = sum(item["quantity"] for item in delivery["items"])
@@ -174,7 +176,7 @@ def _dispatch(
             )
     for order in cancelled:
         raised = [
-            f"{r.kind} for {r.owner}" for r in engine.exceptions(order_id=order.order.external_id)
+            f"{r.kind} for {r.owner}" for r in engine.exceptions(order_id=ids[order.order_number])
         ]
         out.write(f"  {order.order_number}  cancelled in Prima: {', '.join(raised)}\n")
     again = engine.sync_dispatch()
