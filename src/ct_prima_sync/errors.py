@@ -29,6 +29,7 @@ CtPrimaSyncError
 │   ├── PrimaSoapMismatchError      Prima's SOAP layer refused the envelope (a SOAP Client fault):
 │   │                               the SOAP names or style do not fit the installation
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
+│       └── PrimaReplyTooLargeError a reply larger than max_reply_bytes, refused as it streamed
 ├── AlertDeliveryError              an alert did not reach one or more of its channels (webhook,
 │                                   e-mail); names the channels, never the alert's content
 └── StateError                      the state store failed or holds something unexpected
@@ -73,6 +74,7 @@ __all__ = [
     "PrimaProtocolError",
     "PrimaRateLimitedError",
     "PrimaRejectedError",
+    "PrimaReplyTooLargeError",
     "PrimaSoapMismatchError",
     "PrimaUnavailableError",
     "RateLimitedError",
@@ -312,6 +314,17 @@ class PrimaSoapMismatchError(PrimaError, ConfigurationError):
 
 class PrimaProtocolError(PrimaError):
     """Prima's reply is not well-formed XML, is hostile (entities, DTDs) or has the wrong shape."""
+
+
+class PrimaReplyTooLargeError(PrimaProtocolError):
+    """Prima's reply grew past ``OmlinkConfig.max_reply_bytes`` and was refused while it
+    streamed in (the rest was never read). ``limit`` is the cap in bytes, ``received`` how many
+    bytes had arrived (or the declared ``Content-Length``) when it was refused."""
+
+    def __init__(self, message: str, *, limit: int, received: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.received = received
 
 
 class AlertDeliveryError(CtPrimaSyncError):

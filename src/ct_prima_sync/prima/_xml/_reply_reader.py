@@ -28,6 +28,7 @@ from ._base import (
     parse_order_status,
 )
 from ._orders import read_sku
+from ._stream import stream_stock_rows
 from ._tree import Node, parse_document
 
 __all__ = ["ReplyReader"]
@@ -175,22 +176,22 @@ class ReplyReader(CodecBase):
         return self._decode(self.schema.request_types.order_status, text, read)
 
     def decode_ats_reply(self, text: str | bytes, *, skus: bool = False) -> list[StockLevel]:
-        """The stock rows of an ATS reply, in the order sent."""
+        """The stock rows of an ATS reply, in the order sent (rows named ``sku`` in any case:
+        ``SKU`` and ``sku`` were both seen). Read as the XML is parsed (``_stream``), so a
+        whole-catalogue reply costs memory for its rows, not for its tree."""
         names = self.schema.request_types
+        request_type = names.ats_skus if skus else names.ats_range
 
-        def read(root: Node) -> list[StockLevel]:
-            return [
-                StockLevel(
-                    sku=read_sku(row),
-                    available=row.integer("AvailableQuantity"),
-                    depot=row.text("Warehouse"),
-                    available_date=row.date("AvailableDate", self.schema.date_format),
-                )
-                for data in root.children("Data")
-                for row in data.children("sku")  # any case: "sku" and "SKU" rows were both seen
-            ]
+        def not_ok() -> list[StockLevel]:
+            self.reply_root(text, request_type)  # raises the rejection or protocol error
+            raise PrimaProtocolError(f"reply to {request_type} has no RequestStatus OK")
 
-        return self._decode(names.ats_skus if skus else names.ats_range, text, read)
+        return guard(
+            PrimaProtocolError,
+            lambda: stream_stock_rows(
+                text, self._names, self.schema.date_format, REPLY_ROOTS, not_ok
+            ),
+        )
 
     def _read_customer(self, node: Node) -> PrimaCustomer:
         return PrimaCustomer(
