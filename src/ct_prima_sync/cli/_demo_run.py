@@ -22,7 +22,7 @@ from typing import TextIO
 from ..engine import EngineConfig, SyncEngine
 from ..mapping import CarrierConfig, DispatchConfig
 from ..money import Money
-from ..prima import OmlinkClient, OmlinkConfig
+from ..prima import OmlinkClient, OmlinkConfig, OmlinkSchema
 from ..state import open_store
 from ..testing import FakeCommercetools, PrimaEmulator, PrimaOrder
 from ..testing.scenario import build_scenario, connect_commercetools
@@ -57,8 +57,14 @@ def run_demo(
     rng = random.Random(seed)  # noqa: S311 (demo data, not security)
     stock_the_shop(scenario.world, scenario.commercetools, rng)
     emulator = PrimaEmulator(scenario.world)
+    # The demo checks Prima's gross against commercetools' from the order totals, which only
+    # the opt-in extended order fields carry (a real installation may not take them).
     prima_config = OmlinkConfig(
-        endpoint=_EMULATOR_ENDPOINT, rate_limit=2000.0, burst=50, ats_per_depot=True
+        endpoint=_EMULATOR_ENDPOINT,
+        rate_limit=2000.0,
+        burst=50,
+        ats_per_depot=True,
+        schema=OmlinkSchema(extended_orders=True),
     )
     out.write(
         f"Seeded a commercetools fake with {orders} orders ({len(scenario.bad)} of them bad) and a "
