@@ -36,6 +36,7 @@ from ._models import (
 if TYPE_CHECKING:
     from ._client import OmlinkClient
     from ._config import OmlinkConfig, RetryPolicy
+    from ._encoding import decode_submit_reply, encode_sales_orders
     from ._error_codes import ErrorCodeMeaning, ErrorCodeTable, parse_error_codes
     from ._flow import ConcurrencyLimiter, FlowControl, ManualClock, RateLimiter
     from ._gateway import PrimaGateway
@@ -69,6 +70,8 @@ _LAZY = {
     "OmlinkClient": "._client",
     "OmlinkConfig": "._config",
     "RetryPolicy": "._config",
+    "decode_submit_reply": "._encoding",
+    "encode_sales_orders": "._encoding",
     "ErrorCodeMeaning": "._error_codes",
     "ErrorCodeTable": "._error_codes",
     "parse_error_codes": "._error_codes",
@@ -158,7 +161,9 @@ __all__ = [
     "WsdlMessage",
     "WsdlOperation",
     "WsdlParameter",
+    "decode_submit_reply",
     "describe_reply",
+    "encode_sales_orders",
     "parse_error_codes",
     "probe_prima",
     "propose_soap_names",
