@@ -190,8 +190,8 @@ class OrderFlow:
                         Problem.of(
                             ProblemKind.CUSTOMER_UNRESOLVED,
                             order_number=order.order_number,
-                            hint="map the customer, or enable customers.lookup_by_email / "
-                            "customers.create_missing",
+                            hint="map the customer, or enable customers.prima_matches (or the "
+                            "opt-in customers.lookup_by_email / customers.create_missing)",
                         )
                     ],
                 )
