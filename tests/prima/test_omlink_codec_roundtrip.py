@@ -236,7 +236,8 @@ REQUESTS: st.SearchStrategy[OmlinkRequest] = st.one_of(
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(request=REQUESTS)
 def test_every_request_reads_back_as_written(encoding: Encoding, request: OmlinkRequest) -> None:
-    codec = OmlinkCodec(OmlinkSchema(extended_orders=True), encoding=encoding)
+    schema = OmlinkSchema(extended_orders=True, ats_max_rows_attribute="MaxRows")
+    codec = OmlinkCodec(schema, encoding=encoding)
     text = codec.encode_request(request)
     assert text.startswith(f'<?xml version="1.0" encoding="{encoding.value}"?>')
     if encoding is Encoding.ISO_8859_1:

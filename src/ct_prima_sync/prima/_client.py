@@ -362,6 +362,14 @@ class OmlinkClient:
         return self._iter_catalogue(size)
 
     def _iter_catalogue(self, size: int) -> Iterator[StockLevel]:
+        if not self.config.schema.ats_max_rows_attribute:
+            # No row cap is known to the installation: the open range answers the whole
+            # catalogue at once (as real installations do); hand it on in chunks.
+            rows = self._levels(self._read(AtsRangeRequest(), self._codec.decode_ats_reply))
+            for start in range(0, len(rows), size):
+                yield from rows[start : start + size]
+            return
+
         def fetch(product_from: str, max_rows: int) -> list[StockLevel]:
             request = AtsRangeRequest(product_from=product_from, max_rows=max_rows)
             return self._read(request, self._codec.decode_ats_reply)

@@ -89,8 +89,10 @@ class OmlinkSchema:
     name to the installation's (``{"ExtTaxVal": "TaxValue"}``), for writing and reading alike;
     reading ignores case. Dates use ``date_format``; date-times ``datetime_format`` in UTC.
     ``ats_max_rows_attribute`` is the ``ProductAvailableToSell`` attribute that bounds a reply's
-    rows (site-specific; see ``docs/prima.md``). ``error_codes`` says what Prima's ``(E:nnn)``
-    codes mean (defaults: the codes a real installation gave).
+    rows, for paging the catalogue (site-specific, e.g. ``"MaxRows"``; see ``docs/prima.md``):
+    empty by default, since no public source knows one, and the whole catalogue then comes in
+    one reply (bounded by ``OmlinkConfig.max_reply_bytes``). ``error_codes`` says what Prima's
+    ``(E:nnn)`` codes mean (defaults: the codes a real installation gave).
 
     ``extended_orders`` sends, with each order, the fields no public source confirms
     (:data:`UNCONFIRMED_ORDER_FIELDS`: each line's and charge's ``NetValue``/``GrossValue``/
@@ -102,7 +104,7 @@ class OmlinkSchema:
     attribute_names: Mapping[str, str] = field(factory=dict, validator=_check_renames)
     date_format: str = "%d/%m/%Y"
     datetime_format: str = "%d/%m/%Y %H:%M:%S"
-    ats_max_rows_attribute: str = "MaxRows"
+    ats_max_rows_attribute: str = ""
     error_codes: ErrorCodeTable = field(factory=ErrorCodeTable)
     extended_orders: bool = False
 
