@@ -1,5 +1,5 @@
 """In its default configuration the library sends Prima only what public sources confirm: the
-order flow runs against an emulator in strict mode (which refuses every other request type and
+order flow and the stock flow run against an emulator in strict mode (which refuses every other request type and
 attribute, as a real installation would) over HTTP, with the omlink client as configured out of
 the box."""
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ct_prima_sync.engine import CustomerPolicy, SyncEngine
+from ct_prima_sync.engine import CustomerPolicy, StockRunStatus, SyncEngine
 from ct_prima_sync.errors import PrimaRejectedError
 from ct_prima_sync.prima import OmlinkClient, OmlinkConfig, OmlinkSchema
 from ct_prima_sync.state import ExceptionFilter, StateStore
@@ -34,15 +34,23 @@ def test_the_order_flow_passes_a_strict_prima_in_the_default_configuration(
 ) -> None:
     emulator = PrimaEmulator(scenario.world, strict=True)
     with _client(emulator) as prima:
-        summary = make_engine(store, prima=prima).sync_orders()
+        engine = make_engine(store, prima=prima)
+        summary = engine.sync_orders()
+        stock = engine.sync_stock()
 
     assert emulator.refused == []
+    assert (stock.status, stock.error, stock.ats_rows > 0) == (StockRunStatus.COMPLETED, None, True)
     assert summary.posted == len(scenario.good)
     assert {o.order_number for o in scenario.world.orders()} == set(scenario.good)
     kinds = {e.detail.get("order_number"): e.kind for e in store.list_exceptions(ExceptionFilter())}
     assert kinds == scenario.bad
     sent = {r.kind for r in scenario.world.requests()}
-    assert sent <= {PrimaRequestKind.SUBMIT_ORDERS, PrimaRequestKind.ORDER_STATUS}
+    assert sent <= {
+        PrimaRequestKind.SUBMIT_ORDERS,
+        PrimaRequestKind.ORDER_STATUS,
+        PrimaRequestKind.AVAILABLE_TO_SELL,
+        PrimaRequestKind.CATALOGUE_AVAILABLE_TO_SELL,
+    }
 
 
 def test_a_strict_prima_refuses_what_is_not_confirmed(scenario: SyncScenario) -> None:
