@@ -1,7 +1,7 @@
 """In its default configuration the library sends Prima only what public sources confirm: the
-order flow and the stock flow run against an emulator in strict mode (which refuses every other request type and
-attribute, as a real installation would) over HTTP, with the omlink client as configured out of
-the box."""
+order flow and the stock flow run against an emulator in strict mode (which refuses every other
+request type and attribute, as a real installation would) over HTTP, with the omlink client as
+configured out of the box."""
 
 from __future__ import annotations
 
