@@ -22,7 +22,7 @@ from typing import TextIO
 from ..engine import EngineConfig, SyncEngine
 from ..mapping import CarrierConfig, DispatchConfig
 from ..money import Money
-from ..prima import OmlinkClient, OmlinkConfig, OmlinkSchema
+from ..prima import OmlinkClient, OmlinkConfig
 from ..state import open_store
 from ..testing import FakeCommercetools, PrimaEmulator, PrimaOrder
 from ..testing.scenario import build_scenario, connect_commercetools
@@ -56,15 +56,11 @@ def run_demo(
     scenario = build_scenario(orders=orders, bad_every=bad_every, seed=seed)
     rng = random.Random(seed)  # noqa: S311 (demo data, not security)
     stock_the_shop(scenario.world, scenario.commercetools, rng)
-    emulator = PrimaEmulator(scenario.world)
-    # The demo checks Prima's gross against commercetools' from the order totals, which only
-    # the opt-in extended order fields carry (a real installation may not take them).
+    # Strict, as a real installation: it takes only what public sources confirm, and the one
+    # request the demo opts in to (despatch details, [engine.dispatch] despatch_details).
+    emulator = PrimaEmulator(scenario.world, strict=True, opted_in=frozenset({"despatch_details"}))
     prima_config = OmlinkConfig(
-        endpoint=_EMULATOR_ENDPOINT,
-        rate_limit=2000.0,
-        burst=50,
-        ats_per_depot=True,
-        schema=OmlinkSchema(extended_orders=True),
+        endpoint=_EMULATOR_ENDPOINT, rate_limit=2000.0, burst=50, ats_per_depot=True
     )
     out.write(
         f"Seeded a commercetools fake with {orders} orders ({len(scenario.bad)} of them bad) and a "
@@ -202,12 +198,16 @@ def _report(
     seconds: float,
     ct_gross: int,
 ) -> None:
+    # Prima's gross from what it received: the demo's mapping sends VAT-inclusive unit prices
+    # (each line's gross is price times quantity less its TrDisc) and VAT-inclusive charges.
     gross: dict[str, Money] = {}
     for prima_order in prima_orders:
-        totals = prima_order.order.totals
-        gross[totals.gross.currency] = gross.get(
-            totals.gross.currency, Money.zero(totals.gross.currency)
-        ) + (totals.gross)
+        order = prima_order.order
+        received = sum(
+            (line.price * line.quantity - line.discount for line in order.lines),
+            Money.zero(order.currency),
+        ) + sum((charge.value for charge in order.charges), Money.zero(order.currency))
+        gross[order.currency] = gross.get(order.currency, Money.zero(order.currency)) + received
     rate = posted / seconds if seconds else 0.0
     out.write(f"Posted {posted} sales orders to Prima in {seconds:.2f} s ({rate:.0f} orders/s).\n")
     for amount in gross.values():

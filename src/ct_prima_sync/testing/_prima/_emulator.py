@@ -81,8 +81,10 @@ class PrimaEmulator(ScenarioDriver):
     ``legacy_replies=True`` is answered in the older documented shapes instead.
 
     ``strict`` refuses, with an ERROR reply as a real installation would, every request type and
-    attribute no public source confirms (``_strict.py``); what it refused is listed in
-    :attr:`refused`. The library's default configuration passes it.
+    attribute no public source confirms (``_strict.py``), except the request types named in
+    ``opted_in`` (``RequestTypeNames`` field names, e.g. ``{"despatch_details"}``: what a
+    configuration opted in to); what it refused is listed in :attr:`refused`. The library's
+    default configuration passes it.
     """
 
     def __init__(
@@ -97,9 +99,11 @@ class PrimaEmulator(ScenarioDriver):
         sleep: Callable[[float], None] = time.sleep,
         timeout_hold: float = 5.0,
         strict: bool = False,
+        opted_in: frozenset[str] = frozenset(),
     ) -> None:
         self.world = world if world is not None else PrimaWorld()
         self.strict = strict
+        self.opted_in = frozenset(opted_in)
         self.refused: list[str] = []
         self._schema = schema or OmlinkSchema()
         self.faults = faults if faults is not None else PrimaFaultPlan()
@@ -162,7 +166,7 @@ class PrimaEmulator(ScenarioDriver):
         encoding = _declared_encoding(call.request.encode("utf-8"), outer)
         codec, envelope = self._codecs[encoding], self._envelopes[encoding]
         if self.strict:
-            unconfirmed = unconfirmed_parts(call.request, self._schema)
+            unconfirmed = unconfirmed_parts(call.request, self._schema, self.opted_in)
             if unconfirmed:
                 self.refused.extend(unconfirmed)
                 reply = codec.encode_error_reply(

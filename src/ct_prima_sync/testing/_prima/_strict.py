@@ -66,10 +66,14 @@ CONFIRMED_ATTRIBUTES: Final[Mapping[str, Mapping[str, frozenset[str]]]] = {
 CONFIRMED_REQUEST_TYPES: Final = frozenset(CONFIRMED_ATTRIBUTES)
 
 
-def unconfirmed_parts(text: str, schema: OmlinkSchema) -> list[str]:
+def unconfirmed_parts(
+    text: str, schema: OmlinkSchema, opted_in: frozenset[str] = frozenset()
+) -> list[str]:
     """What in the request ``text`` no public source confirms: its request type if that is not
-    one of the four documented ones, else every element and attribute it should not carry
-    (``"OrderLineData@NetValue"``, ``"OrderTaxData"``); empty when all is confirmed."""
+    one of the four documented ones (nor one of ``opted_in``, ``RequestTypeNames`` field names
+    such as ``"despatch_details"`` that a configuration opted in to), else every element and
+    attribute it should not carry (``"OrderLineData@NetValue"``, ``"OrderTaxData"``); empty when
+    all is confirmed."""
     names = Names(schema.attribute_names)
     try:
         root = parse_document(text, PayloadError)
@@ -79,6 +83,9 @@ def unconfirmed_parts(text: str, schema: OmlinkSchema) -> list[str]:
     request_type = next((v for k, v in attrs.items() if k == "requesttype"), "")
     kinds = {getattr(schema.request_types, kind).lower(): kind for kind in CONFIRMED_REQUEST_TYPES}
     kind = kinds.get(request_type.lower())
+    opted = {getattr(schema.request_types, name).lower() for name in opted_in}
+    if kind is None and request_type.lower() in opted:
+        return []
     if kind is None:
         return [f"RequestType {request_type}"]
     allowed = {
