@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from ct_prima_sync.cli._queue import reason
 from ct_prima_sync.engine import FakeClock, RetryBackoff, SyncEngine
 from ct_prima_sync.prima import OrderStatus, OrderStatusReport
 from ct_prima_sync.state import OrderStatus as Ledger
@@ -112,6 +113,10 @@ def test_an_order_refused_with_e548_is_finance_s_with_every_code_shown(
     assert "Stack Trace" not in problem.detail["message"]
     assert "Stack Trace" in problem.detail["raw_error"]
     assert scenario.world.orders() == []
+    shown = reason(problem)  # the line `ct-prima-sync exceptions` shows
+    assert "(E:194) There were no Valid Order Lines found" in shown
+    assert "(E:548) Price obtained from the Price Book" in shown
+    assert "DEV MODE" not in shown
 
 
 def test_unknown_codes_are_prima_rejected_listing_every_code(
