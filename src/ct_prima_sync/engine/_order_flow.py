@@ -122,6 +122,8 @@ class OrderFlow:
         self._depots = _DepotCache(prima, timedelta(seconds=config.depot_refresh_seconds))
         self._writer = ReferenceWriter(ct=ct, settings=config.write_back, clock=clock)
         self._codes = error_code_table(prima)
+        self._waiting: set[str] = set()
+        self._waiting_lock = threading.Lock()
 
     @property
     def worker(self) -> str:
@@ -154,6 +156,8 @@ class OrderFlow:
                 if found is not None:
                     return self._record_and_finish(record, order, found, Outcome.ALREADY_IN_PRIMA)
                 if self._may_be_in_flight(record):
+                    with self._waiting_lock:  # Prima answered: no sign of an outage
+                        self._waiting.add(order_id)
                     return self._fail(
                         record,
                         Problem.of(
@@ -211,6 +215,16 @@ class OrderFlow:
             raise
         except Exception as error:  # one bad order must never stop the others
             return self._fail(record, problem_from_error(error, stage=stage, table=self._codes))
+
+    def took_answer(self, order_id: str) -> bool:
+        """Whether the order's last :meth:`process` was put off only because its previous
+        submission may still be on its way, after Prima answered the status check: a retry that
+        is no sign of Prima being down (the circuit breaker does not count it). Asking forgets."""
+        with self._waiting_lock:
+            if order_id in self._waiting:
+                self._waiting.discard(order_id)
+                return True
+            return False
 
     def give_back(self, order_id: str) -> None:
         """Release this worker's lease on the order, if it still holds it (rule 5)."""
