@@ -216,7 +216,8 @@ def test_run_dispatch_as_a_program_writes_the_deliveries_prima_reports(tmp_path:
         again = _command("run", "dispatch", "--config", str(settings), env=env)
         assert again.returncode == 0, again.stderr
         assert "dispatch: 0 deliveries written" in again.stdout
-    order = scenario.commercetools.order(first.order.external_id)
+    ids = {o["orderNumber"]: o["id"] for o in scenario.commercetools.orders()}
+    order = scenario.commercetools.order(ids[first.order_number])
     (delivery,) = order["shippingInfo"]["deliveries"]
     assert delivery["parcels"][0]["trackingData"] == {"trackingId": "1ZCLI", "carrier": "DPD UK"}
     assert order["shipmentState"] == "Shipped"

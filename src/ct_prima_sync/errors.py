@@ -29,6 +29,7 @@ CtPrimaSyncError
 │   ├── PrimaSoapMismatchError      Prima's SOAP layer refused the envelope (a SOAP Client fault):
 │   │                               the SOAP names or style do not fit the installation
 │   └── PrimaProtocolError          a reply that is not well-formed, hostile or of the wrong shape
+│       └── PrimaReplyTooLargeError a reply larger than max_reply_bytes, refused as it streamed
 ├── UnknownKindError                an exception kind no flow raises (names the known ones)
 ├── AlertDeliveryError              an alert did not reach one or more of its channels (webhook,
 │                                   e-mail); names the channels, never the alert's content
@@ -48,6 +49,10 @@ message, an attribute that is rendered by ``repr`` or ``str``, or a chained exce
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .prima._models import PrimaErrorCode
 
 __all__ = [
     "AlertDeliveryError",
@@ -72,6 +77,7 @@ __all__ = [
     "PrimaProtocolError",
     "PrimaRateLimitedError",
     "PrimaRejectedError",
+    "PrimaReplyTooLargeError",
     "PrimaSoapMismatchError",
     "PrimaUnavailableError",
     "RateLimitedError",
@@ -262,14 +268,26 @@ class PrimaRateLimitedError(PrimaUnavailableError):
 class PrimaRejectedError(PrimaError):
     """Prima answered ``RequestStatus="ERROR"``: a business rejection, not a transport failure.
 
-    ``request_error`` is Prima's ``RequestError`` text; ``request_type`` the request that was sent.
+    ``request_error`` is Prima's error text as a person should read it (its "DEV MODE Stack
+    Trace" tails removed); ``raw_error`` the text exactly as sent; ``codes`` its ``(E:nnn)``
+    parts (:class:`~ct_prima_sync.prima.PrimaErrorCode`); ``request_type`` the request that was
+    sent.
     """
 
-    def __init__(self, request_error: str, *, request_type: str = "") -> None:
+    def __init__(
+        self,
+        request_error: str,
+        *,
+        request_type: str = "",
+        codes: Sequence[PrimaErrorCode] = (),
+        raw_error: str = "",
+    ) -> None:
         label = f"Prima rejected {request_type}" if request_type else "Prima rejected the request"
         super().__init__(f"{label}: {request_error}")
         self.request_error = request_error
         self.request_type = request_type
+        self.codes: tuple[PrimaErrorCode, ...] = tuple(codes)
+        self.raw_error = raw_error or request_error
 
 
 class PrimaSoapMismatchError(PrimaError, ConfigurationError):
@@ -300,6 +318,17 @@ class PrimaSoapMismatchError(PrimaError, ConfigurationError):
 
 class PrimaProtocolError(PrimaError):
     """Prima's reply is not well-formed XML, is hostile (entities, DTDs) or has the wrong shape."""
+
+
+class PrimaReplyTooLargeError(PrimaProtocolError):
+    """Prima's reply grew past ``OmlinkConfig.max_reply_bytes`` and was refused while it
+    streamed in (the rest was never read). ``limit`` is the cap in bytes, ``received`` how many
+    bytes had arrived (or the declared ``Content-Length``) when it was refused."""
+
+    def __init__(self, message: str, *, limit: int, received: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.received = received
 
 
 class AlertDeliveryError(CtPrimaSyncError):

@@ -23,6 +23,8 @@ from .conftest import assert_no_traceback, run_cli
 
 THRESHOLD = 3
 CONNECT, READ = 0.5, 1.0
+#: How long a submission may take to reach Prima: until then the sync never sends it again.
+REQUEST_TIMEOUT = 2.0
 
 
 @contextmanager
@@ -114,6 +116,7 @@ file = "mapping.toml"
 [engine]
 initial_cursor = "{since}"
 breaker_threshold = {THRESHOLD}
+prima_request_timeout = {REQUEST_TIMEOUT}
 """,
         encoding="utf-8",
     )
@@ -144,6 +147,9 @@ def test_a_dead_prima_stops_the_run_fast_with_one_exception_and_nothing_is_sent_
         assert outage["detail"]["orders_waiting"] == 300
 
         _settings(tmp_path, ct_url=ct_url, prima_url=prima_url, scenario=scenario)
+        # Submissions the dead Prima swallowed may still arrive until a request timeout after
+        # they began; only then does "unknown to Prima" prove they never will.
+        time.sleep(REQUEST_TIMEOUT)
         back = run_cli("run", "orders", "--format", "json", cwd=tmp_path)
         assert back.returncode == 0, back.stderr
         assert json.loads(back.stdout)["posted"] == 300

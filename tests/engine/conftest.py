@@ -40,6 +40,21 @@ def one_line_order(
     )
 
 
+def _confirmed(config: EngineConfig) -> bool:
+    """Whether ``config`` asks Prima only what public sources confirm: then the default Prima
+    of these tests is strict, refusing every other request as a real installation would."""
+    dispatch = config.dispatch
+    customers = config.customers
+    return not (
+        config.depots_from_prima
+        or customers.lookup_by_email
+        or customers.create_missing
+        or dispatch.despatch_details
+        or dispatch.cancel_in_prima
+        or dispatch.returns_to_prima
+    )
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     """Starts a day after the scenario's orders were placed."""
@@ -82,16 +97,18 @@ def make_engine(scenario: SyncScenario, clock: FakeClock) -> Iterator[EngineFact
     ) -> SyncEngine:
         ct = connect_commercetools(scenario.commercetools, sleep=lambda _s: None)
         clients.append(ct)
+        engine_config = EngineConfig(
+            worker_id=worker_id,
+            initial_cursor=scenario.first_order_at - timedelta(days=1),
+            **config,  # type: ignore[arg-type]
+        )
         return SyncEngine(
             commercetools=ct,
-            prima=prima or FakePrima(scenario.world, sleep=lambda _s: None),
+            prima=prima
+            or FakePrima(scenario.world, sleep=lambda _s: None, strict=_confirmed(engine_config)),
             store=store,
             mapping=mapping or scenario.mapping,  # type: ignore[arg-type]
-            config=EngineConfig(
-                worker_id=worker_id,
-                initial_cursor=scenario.first_order_at - timedelta(days=1),
-                **config,  # type: ignore[arg-type]
-            ),
+            config=engine_config,
             clock=clock,
             checkpoint=checkpoint,
         )

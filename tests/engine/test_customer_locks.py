@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from ct_prima_sync.engine import FakeClock, RetryBackoff, SyncEngine
+from ct_prima_sync.engine import CustomerPolicy, FakeClock, RetryBackoff, SyncEngine
 from ct_prima_sync.prima import CustomerDetails, PrimaCustomer
 from ct_prima_sync.state import OrderStatus, StateStore
 from ct_prima_sync.testing import FakePrima, PrimaWorld
@@ -18,6 +18,8 @@ from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
 from .conftest import one_line_order
 
 EngineFactory = Callable[..., SyncEngine]
+#: These tests are about the opt-in customer requests (CustomerFind / CustomerCreate).
+OPT_IN = CustomerPolicy(lookup_by_email=True, create_missing=True)
 
 GUEST = "same.guest@example.com"
 
@@ -64,7 +66,7 @@ def test_two_threads_of_one_engine_never_look_up_and_create_one_customer_togethe
     scenario: SyncScenario, store: StateStore, make_engine: EngineFactory
 ) -> None:
     prima = LookupBarrier(scenario.world)
-    engine = make_engine(store, prima=prima, concurrency=2, claim_batch=2)
+    engine = make_engine(store, customers=OPT_IN, prima=prima, concurrency=2, claim_batch=2)
 
     summary = engine.sync_orders(max_orders=2)
 
@@ -102,7 +104,9 @@ def test_the_next_attempt_at_the_order_takes_back_its_dead_workers_customer_lock
     scenario: SyncScenario, store: StateStore, make_engine: EngineFactory, clock: FakeClock
 ) -> None:
     hanging = HangingLookup(scenario.world)
-    dead = make_engine(store, prima=hanging, concurrency=1, claim_batch=1, lease_seconds=30)
+    dead = make_engine(
+        store, customers=OPT_IN, prima=hanging, concurrency=1, claim_batch=1, lease_seconds=30
+    )
     worker = threading.Thread(target=lambda: dead.sync_orders(max_orders=1), daemon=True)
     worker.start()
     assert hanging.hanging.wait(timeout=10)
@@ -114,9 +118,9 @@ def test_the_next_attempt_at_the_order_takes_back_its_dead_workers_customer_lock
         ]
         clock.advance(31)  # its order's lease runs out; its customer lock has not
 
-        summary = make_engine(store, worker_id="worker-2", concurrency=1).process_backlog(
-            max_orders=1
-        )
+        summary = make_engine(
+            store, customers=OPT_IN, worker_id="worker-2", concurrency=1
+        ).process_backlog(max_orders=1)
 
         assert summary.posted == 1, summary.problems
         assert store.get_order(stuck.order_id).status is OrderStatus.DONE  # type: ignore[union-attr]
@@ -134,12 +138,16 @@ def test_other_orders_of_the_customer_wait_only_as_long_as_one_prima_request_may
 ) -> None:
     hanging = HangingLookup(scenario.world)
     config = {"prima_request_timeout": 20.0, "retry": RetryBackoff(base_seconds=5, cap_seconds=5)}
-    dead = make_engine(store, prima=hanging, concurrency=1, claim_batch=1, **config)
+    dead = make_engine(
+        store, customers=OPT_IN, prima=hanging, concurrency=1, claim_batch=1, **config
+    )
     worker = threading.Thread(target=lambda: dead.sync_orders(max_orders=1), daemon=True)
     worker.start()
     assert hanging.hanging.wait(timeout=10)
     try:
-        other = make_engine(store, worker_id="worker-2", concurrency=1, claim_batch=1, **config)
+        other = make_engine(
+            store, customers=OPT_IN, worker_id="worker-2", concurrency=1, claim_batch=1, **config
+        )
         blocked = other.process_backlog(max_orders=1)
         assert blocked.problems == {"CUSTOMER_LOCKED": 1}
         # The lock lives one request timeout (20 s) and a margin; the lock wait and the retry

@@ -152,9 +152,6 @@ def test_without_despatch_details_the_fallback_sets_partial_then_ships_the_rest(
     assert {r.kind for r in scenario.world.requests()} == {
         PrimaRequestKind.SUBMIT_ORDERS,
         PrimaRequestKind.ORDER_STATUS,
-        PrimaRequestKind.LIST_DEPOTS,
-        PrimaRequestKind.FIND_CUSTOMER,
-        PrimaRequestKind.CREATE_CUSTOMER,
     }
 
 

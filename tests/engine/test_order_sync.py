@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from ct_prima_sync.engine import Alert, AlertLevel, FakeClock, RoutingNotifier, SyncEngine
+from ct_prima_sync.engine import (
+    Alert,
+    AlertLevel,
+    CustomerPolicy,
+    FakeClock,
+    RoutingNotifier,
+    SyncEngine,
+)
 from ct_prima_sync.mapping import MappingConfig
 from ct_prima_sync.state import OrderStatus, Owner, StateStore
 from ct_prima_sync.testing.scenario import SCENARIO_MAPPING_TOML, SyncScenario
@@ -152,7 +159,9 @@ def test_customers_are_created_in_prima_once_and_reused(
 ) -> None:
     # Four threads share the backlog; orders of one customer wait for each other's lookup
     # (tests/engine/test_customer_locks.py forces the interleaving that once created two).
-    summary = make_engine(store, concurrency=4).sync_orders()
+    # Customer requests are opt-in (the default lets Prima match: test_prima_customer_code.py).
+    opt_in = CustomerPolicy(lookup_by_email=True, create_missing=True)
+    summary = make_engine(store, concurrency=4, customers=opt_in).sync_orders()
 
     assert "CUSTOMER_LOCKED" not in summary.problems
     accounts = scenario.world.customers()

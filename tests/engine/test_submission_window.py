@@ -12,7 +12,13 @@ from ct_prima_sync.engine import FakeClock, RetryBackoff, RunSummary, SyncEngine
 from ct_prima_sync.errors import PrimaUnavailableError
 from ct_prima_sync.prima import OrderStatusReport, SalesOrder, SubmitResult
 from ct_prima_sync.state import OrderStatus, StateStore
-from ct_prima_sync.testing import FakePrima, PrimaWorld
+from ct_prima_sync.testing import (
+    FakePrima,
+    PrimaFault,
+    PrimaFaultKind,
+    PrimaRequestKind,
+    PrimaWorld,
+)
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
 
 EngineFactory = Callable[..., SyncEngine]
@@ -136,3 +142,24 @@ def test_unknown_to_prima_is_not_trusted_while_the_submission_may_still_arrive(
     order_id = scenario.commercetools.orders()[0]["id"]
     assert store.get_order(order_id).status is OrderStatus.DONE  # type: ignore[union-attr]
     assert engine.exceptions(order_id=order_id) == []
+
+
+def test_orders_waiting_out_their_submission_window_do_not_trip_the_breaker(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory, clock: FakeClock
+) -> None:
+    # The submission timed out unapplied; right after, Prima answers again: it does not know the
+    # order, which may still be on its way. Prima answered: no outage, the run goes on.
+    timing_out = FakePrima(scenario.world, sleep=lambda _s: None)
+    timing_out.faults.script(
+        PrimaRequestKind.SUBMIT_ORDERS, PrimaFault(kind=PrimaFaultKind.TIMEOUT, applied=False)
+    )
+    settings = {"breaker_threshold": 1, "prima_request_timeout": REQUEST_TIMEOUT}
+    assert make_engine(store, prima=timing_out, **settings).sync_orders().stopped is not None
+
+    clock.advance(5)
+    healthy = FakePrima(scenario.world, sleep=lambda _s: None)
+    again = make_engine(store, prima=healthy, **settings).process_backlog()
+
+    assert again.stopped is None
+    assert again.retrying == 1
+    assert scenario.world.orders() == []

@@ -20,6 +20,7 @@ from ct_prima_sync.prima import (
     ManualClock,
     OmlinkClient,
     OmlinkConfig,
+    OmlinkSchema,
     OrderStatus,
     PostalAddress,
     PrimaCustomer,
@@ -89,6 +90,7 @@ def client(
             ats_chunk_size=3,
             rate_limit=1000,
             burst=100,
+            schema=OmlinkSchema(extended_orders=True),  # every field round-trips
         )
         with OmlinkClient(config, http=http, sleep=clock.sleep, clock=clock) as client:
             yield client
@@ -145,12 +147,15 @@ def test_every_request_type_round_trips_over_loopback(
     assert world.journals() == [batch]
 
 
-def test_a_resent_order_is_recognised_as_a_duplicate(client: OmlinkClient) -> None:
+def test_a_resent_order_number_is_refused_with_e21(client: OmlinkClient) -> None:
     order = make_sales_order("CT-7", [(TEE, 1, "WH1")])
-    client.submit_orders([order])
+    [first] = client.submit_orders([order])
     [again] = client.submit_orders([order])
-    assert again.accepted
-    assert again.duplicate
+    assert first.accepted
+    assert not again.accepted
+    assert [c.code for c in again.error_codes] == ["E:21"]
+    assert "Stack Trace" not in again.error
+    assert "Stack Trace" in again.raw_error
 
 
 def test_a_business_rejection_comes_back_typed(client: OmlinkClient) -> None:

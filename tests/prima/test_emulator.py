@@ -259,7 +259,7 @@ def test_concurrent_submits_of_one_order_number_over_http_make_one_order() -> No
     def submit(http: httpx.Client) -> None:
         response = _post(http, SubmitOrdersRequest(orders=(order,), unique_ids=("u",)))
         [result] = OmlinkCodec().decode_submit_reply(_reply(response), ["WEB-1"])
-        results.append(result.duplicate)
+        results.append(not result.accepted and result.error_codes[0].code == "E:21")
 
     with emulator.serve() as url, httpx.Client(base_url=url) as http:
         threads = [threading.Thread(target=submit, args=(http,)) for _ in range(8)]

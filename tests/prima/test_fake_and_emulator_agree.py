@@ -100,13 +100,14 @@ def test_the_same_scenario_gives_the_same_answers(prima: Prima) -> None:
     results += gateway.submit_orders(
         [make_sales_order("WEB-1", [(TEE_M, 3, "WH1"), (CAP, 1, "WH2")])]
     )
-    assert [(r.accepted, r.duplicate) for r in results] == [
-        (True, False),
-        (True, False),
-        (False, False),
-        (True, True),
+    assert [(r.accepted, [c.code for c in r.error_codes]) for r in results] == [
+        (True, []),
+        (True, []),
+        (False, []),
+        (False, ["E:21"]),
     ]
-    assert results[0].prima_reference == results[3].prima_reference == "SO000001"
+    assert results[0].customer_code == driver.order("WEB-1").account_code
+    assert results[1].customer_code == "C100"
     assert "unknown product NOPE" in results[2].error
     assert gateway.order_status("WEB-3").status is OrderStatus.UNKNOWN_TO_PRIMA
 

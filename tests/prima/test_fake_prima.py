@@ -74,20 +74,23 @@ def test_an_accepted_order_gets_a_reference_and_is_outstanding(fake: FakePrima) 
     [result] = fake.submit_orders([make_sales_order("WEB-1", [(TEE_M, 2, "WH1")])])
     assert result.accepted
     assert not result.duplicate
+    assert result.customer_code == fake.world.order("WEB-1").account_code
     status = fake.order_status("WEB-1")
     assert status.status is OrderStatus.OUTSTANDING
-    assert status.prima_reference == result.prima_reference
+    assert status.prima_reference == "WEB-1"
 
 
-def test_a_second_submit_of_the_same_number_returns_the_first_order_and_allocates_nothing(
+def test_a_second_submit_of_the_same_number_is_refused_with_e21_and_allocates_nothing(
     fake: FakePrima,
 ) -> None:
     order = make_sales_order("WEB-1", [(TEE_M, 2, "WH1")])
-    [first] = fake.submit_orders([order])
+    fake.submit_orders([order])
     [second] = fake.submit_orders([order])
-    assert second.accepted
-    assert second.duplicate
-    assert second.prima_reference == first.prima_reference
+    assert not second.accepted
+    assert [c.code for c in second.error_codes] == ["E:21"]
+    assert (
+        second.error == "(E:21) Sales Order Header already exists with Order Number equal to WEB-1"
+    )
     assert fake.world.available(TEE_M, "WH1") == 8
     assert len(fake.world.orders()) == 1
     assert fake.order("WEB-1").submissions == 2

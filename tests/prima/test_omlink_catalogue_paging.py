@@ -8,8 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ct_prima_sync.errors import PayloadError, PrimaProtocolError
-from ct_prima_sync.prima import ManualClock, OmlinkClient, OmlinkConfig, SkuCode, StockLevel
+from ct_prima_sync.prima import (
+    ManualClock,
+    OmlinkClient,
+    OmlinkConfig,
+    OmlinkSchema,
+    SkuCode,
+    StockLevel,
+)
 from ct_prima_sync.prima._xml import AtsRangeRequest, OmlinkCodec, SoapEnvelope
+
+#: An installation that pages the catalogue with a row cap (no public source knows one).
+PAGING = OmlinkSchema(ats_max_rows_attribute="MaxRows")
 
 
 class CatalogueServer:
@@ -18,7 +28,7 @@ class CatalogueServer:
     def __init__(self, rows: list[StockLevel], *, honour_max_rows: bool = True) -> None:
         self.rows = sorted(rows, key=lambda r: (r.sku.product, r.sku.matrix, r.depot))
         self.honour = honour_max_rows
-        self.codec = OmlinkCodec()
+        self.codec = OmlinkCodec(PAGING)
         self.envelope = SoapEnvelope()
         self.asked: list[AtsRangeRequest] = []
 
@@ -41,6 +51,7 @@ def client_for(server: CatalogueServer, chunk: int, *, per_depot: bool = False) 
         ats_chunk_size=chunk,
         rate_limit=1000,
         ats_per_depot=per_depot,
+        schema=PAGING,
     )
     return OmlinkClient(
         config, transport=httpx.MockTransport(server), clock=clock, sleep=clock.sleep
@@ -115,3 +126,20 @@ def test_an_installation_without_depot_figures_gets_one_total_per_sku(
     assert {level.sku: level.available for level in got} == expected
     assert len(got) == len(expected)
     assert all(level.depot == "" for level in got)
+
+
+def test_without_a_row_cap_the_catalogue_comes_in_one_open_request() -> None:
+    rows = catalogue([3, 1, 4])
+    server = CatalogueServer(rows, honour_max_rows=False)
+    clock = ManualClock()
+    config = OmlinkConfig(endpoint="http://prima.test/x/x", ats_chunk_size=2, rate_limit=1000)
+    with OmlinkClient(
+        config, transport=httpx.MockTransport(server), clock=clock, sleep=clock.sleep
+    ) as client:
+        got = list(client.iter_available_to_sell())
+    assert len(server.asked) == 1
+    assert (server.asked[0].product_from, server.asked[0].max_rows) == ("", 0)
+    assert sorted(got, key=lambda r: (r.sku.product, r.sku.matrix)) == sorted(
+        (StockLevel(sku=r.sku, available=r.available) for r in rows),
+        key=lambda r: (r.sku.product, r.sku.matrix),
+    )

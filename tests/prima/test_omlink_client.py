@@ -31,6 +31,7 @@ from ct_prima_sync.prima import (
     ManualClock,
     OmlinkClient,
     OmlinkConfig,
+    OmlinkSchema,
     OrderStatus,
     OrderStatusReport,
     PrimaCustomer,
@@ -88,7 +89,7 @@ class MiniPrima:
                 return codec.encode_submit_reply(
                     [
                         SubmitResult(
-                            order_number=o.order_number, accepted=True, prima_reference="SO1"
+                            order_number=o.order_number, accepted=True, customer_code="C0000001"
                         )
                         for o in orders
                     ]
@@ -179,10 +180,11 @@ def test_the_client_is_a_prima_gateway(client: OmlinkClient) -> None:
 @pytest.mark.parametrize("encoding", list(Encoding))
 def test_every_gateway_call_gets_its_answer(encoding: Encoding) -> None:
     prima = MiniPrima(encoding)
-    with make_client(prima, encoding=encoding) as client:
+    extended = OmlinkSchema(extended_orders=True)  # every field round-trips
+    with make_client(prima, encoding=encoding, schema=extended) as client:
         order = make_sales_order("CT-1", [(TEE, 2, "WH1")], customer=CUSTOMER)
         assert client.submit_orders([order]) == [
-            SubmitResult(order_number="CT-1", accepted=True, prima_reference="SO1")
+            SubmitResult(order_number="CT-1", accepted=True, customer_code="C0000001")
         ]
         assert client.order_status("CT-1").status is OrderStatus.DESPATCHED
         assert client.despatch_details("CT-1").despatches[0].tracking_numbers == ("TRK1",)

@@ -56,7 +56,9 @@ def run_demo(
     scenario = build_scenario(orders=orders, bad_every=bad_every, seed=seed)
     rng = random.Random(seed)  # noqa: S311 (demo data, not security)
     stock_the_shop(scenario.world, scenario.commercetools, rng)
-    emulator = PrimaEmulator(scenario.world)
+    # Strict, as a real installation: it takes only what public sources confirm, and the one
+    # request the demo opts in to (despatch details, [engine.dispatch] despatch_details).
+    emulator = PrimaEmulator(scenario.world, strict=True, opted_in=frozenset({"despatch_details"}))
     prima_config = OmlinkConfig(
         endpoint=_EMULATOR_ENDPOINT, rate_limit=2000.0, burst=50, ats_per_depot=True
     )
@@ -163,8 +165,10 @@ def _dispatch(
         f"part, and cancelled {len(cancelled)}. One dispatch run asked Prima about "
         f"{summary.checked} orders and wrote {summary.deliveries} deliveries to commercetools:\n"
     )
+    # Prima keys orders by number only (no external id is sent by default).
+    ids = {o["orderNumber"]: o["id"] for o in ct.orders()}
     for order in (*full, *part):
-        shown = ct.order(order.order.external_id)
+        shown = ct.order(ids[order.order_number])
         for delivery in shown.get("shippingInfo", {}).get("deliveries", []):
             tracking = ", ".join(p["trackingData"]["trackingId"] for p in delivery["parcels"])
             units = sum(item["quantity"] for item in delivery["items"])
@@ -174,7 +178,7 @@ def _dispatch(
             )
     for order in cancelled:
         raised = [
-            f"{r.kind} for {r.owner}" for r in engine.exceptions(order_id=order.order.external_id)
+            f"{r.kind} for {r.owner}" for r in engine.exceptions(order_id=ids[order.order_number])
         ]
         out.write(f"  {order.order_number}  cancelled in Prima: {', '.join(raised)}\n")
     again = engine.sync_dispatch()
@@ -194,12 +198,16 @@ def _report(
     seconds: float,
     ct_gross: int,
 ) -> None:
+    # Prima's gross from what it received: the demo's mapping sends VAT-inclusive unit prices
+    # (each line's gross is price times quantity less its TrDisc) and VAT-inclusive charges.
     gross: dict[str, Money] = {}
     for prima_order in prima_orders:
-        totals = prima_order.order.totals
-        gross[totals.gross.currency] = gross.get(
-            totals.gross.currency, Money.zero(totals.gross.currency)
-        ) + (totals.gross)
+        order = prima_order.order
+        received = sum(
+            (line.price * line.quantity - line.discount for line in order.lines),
+            Money.zero(order.currency),
+        ) + sum((charge.value for charge in order.charges), Money.zero(order.currency))
+        gross[order.currency] = gross.get(order.currency, Money.zero(order.currency)) + received
     rate = posted / seconds if seconds else 0.0
     out.write(f"Posted {posted} sales orders to Prima in {seconds:.2f} s ({rate:.0f} orders/s).\n")
     for amount in gross.values():

@@ -12,8 +12,7 @@ from typing import Any, TextIO
 from ..errors import ConfigurationError
 from ..mapping import MappingConfig, MappingResult, map_order_json
 from ..mapping._json import MAX_ORDER_BYTES, read_order_text
-from ..prima import OmlinkCodec
-from ..prima._xml import SubmitOrdersRequest
+from ..prima import encode_sales_orders
 from ..state import ExceptionFilter, OrderRecord, OrderStatus
 from ._common import add_format, add_state, now, open_state, subparser
 from ._exits import EXIT_ISSUES, EXIT_OK, UsageError
@@ -234,9 +233,7 @@ def _run_map_order(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stde
     result = order if isinstance(order, MappingResult) else map_order_json(order, config)
     if args.format == "omlink" and result.sales_order is not None:
         # A preview: the order number stands in for the per-send UniqueId the client draws.
-        sales_order = result.sales_order
-        request = SubmitOrdersRequest(orders=(sales_order,), unique_ids=(sales_order.order_number,))
-        stdout.write(OmlinkCodec().encode_request(request))
+        stdout.write(encode_sales_orders([result.sales_order]))
         stdout.write("\n")
         return EXIT_OK
     if args.format == "omlink":

@@ -5,7 +5,9 @@ Rules, in the order a run meets them:
 1. Every order's outcome is observed. An order that ends "unavailable" (``PRIMA_UNAVAILABLE`` or
    ``PRIMA_AMBIGUOUS`` for Prima, ``CT_UNAVAILABLE`` for commercetools) counts one failure of its
    system; an order that reached Prima (posted, already there) resets both counts. Orders that
-   never spoke to either system (mapping issues) change nothing.
+   never spoke to either system (mapping issues) change nothing, nor does an order put off only
+   because its last submission may still be on its way, after Prima answered its status check
+   (``OrderFlow.took_answer``): Prima is answering.
 2. After ``threshold`` consecutive failures of one system the breaker trips: the run claims no
    more orders and the orders claimed but not started are released at once (no lease to wait for).
 3. The outage becomes ONE open exception of the system's kind with no order attached, counting

@@ -94,18 +94,27 @@ class RetryBackoff:
 class CustomerPolicy:
     """How an order's customer is found in Prima before the order is submitted.
 
-    In order: the customer map (state store), then Prima by e-mail (``lookup_by_email``), then a
-    new Prima account (``create_missing``). With neither, an unknown customer is an exception for
+    By default the customer map (state store), then Prima itself: the order goes with an empty
+    ``Customer`` and Prima matches or creates the account from the order's details, answering
+    its code (``prima_matches``), which the customer map keeps for the customer's next order.
+    ``lookup_by_email`` (a ``CustomerFind`` request) and ``create_missing`` (``CustomerCreate``)
+    are opt-in: no public source confirms those request types, so turn them on only where the
+    installation answers them. With all three off, an unknown customer is an exception for
     ecommerce. ``guest_account`` sends guest orders (no commercetools customer) to one account.
     ``company``: the Prima company whose accounts the customer map records for this engine (set
     per source from ``[sources.<name>] company_id``); an entry recorded for another company is
     not used, so a customer of two companies never gets the wrong one's account.
     """
 
-    lookup_by_email: bool = True
-    create_missing: bool = True
+    lookup_by_email: bool = False
+    create_missing: bool = False
     guest_account: str = ""
     company: str = ""
+    prima_matches: bool = True
+    """When no account is known or found: send the order with ``Customer=""`` and let Prima
+    match or create the account, then store the ``CustomerCode`` it answers in the customer map
+    (the next order of that customer goes with that account). Orders of such a customer are
+    sent one at a time under the customer's lock until the code is stored."""
 
 
 @frozen(kw_only=True)
@@ -142,6 +151,10 @@ class EngineConfig:
     write_back: WriteBack = WriteBack()
     dispatch: DispatchConfig = field(factory=DispatchConfig)
     """How the dispatch flow asks Prima and writes deliveries (``[engine.dispatch]``)."""
+    depots_from_prima: bool = False
+    """Check each order's depots against Prima's depot list (a ``DepotList`` request, which no
+    public source confirms: opt in only where the installation answers it). Off, the mapping's
+    ``[depots] valid`` list is the check."""
     depot_refresh_seconds: float = field(
         default=600.0, validator=_positive("depot_refresh_seconds")
     )
@@ -179,8 +192,9 @@ class EngineConfig:
         """Read the ``[engine]`` table of a configuration file."""
         known = {
             "worker_id", "lease_seconds", "claim_batch", "concurrency", "poll_overlap_seconds",
-            "cursor_name", "depot_refresh_seconds", "escalate_after_occurrences", "initial_cursor",
-            "breaker_threshold", "prima_request_timeout", "verify_older_than_seconds",
+            "cursor_name", "depots_from_prima", "depot_refresh_seconds",
+            "escalate_after_occurrences", "initial_cursor", "breaker_threshold",
+            "prima_request_timeout", "verify_older_than_seconds",
         }  # fmt: skip
         nested = {
             "eligibility", "retry", "customers", "write_back", "dispatch", "stock",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from attrs import evolve
 
 from ..commercetools import Order
@@ -17,7 +19,7 @@ from ._clock import Clock
 from ._config import CustomerPolicy
 from ._customer_lock import CustomerLock, CustomerLocks
 
-__all__ = ["resolve_account"]
+__all__ = ["customer_identity", "known_account", "remember_account", "resolve_account"]
 
 
 def _store_key(order: Order, details: CustomerDetails, secret: str) -> str | None:
@@ -26,6 +28,18 @@ def _store_key(order: Order, details: CustomerDetails, secret: str) -> str | Non
     if details.email:
         return customer_key_for_email(details.email, secret=secret)
     return None
+
+
+def customer_identity(
+    order: Order, details: CustomerDetails, secret: str
+) -> tuple[str | None, str | None]:
+    """The customer-map key of the order's customer (customer id, else the guest key) and the
+    name of the lock that serialises going to Prima for them (by e-mail, else the key); None
+    for each that the order gives nothing to build from."""
+    key = _store_key(order, details, secret)
+    email_key = customer_key_for_email(details.email, secret=secret) if details.email else None
+    name = email_key or key
+    return key, ("customer:" + name) if name else None
 
 
 def resolve_account(
@@ -40,12 +54,14 @@ def resolve_account(
     locks: CustomerLocks,
     key_secret: str,
 ) -> str | None:
-    """The Prima account code for the order's customer, or None when policy forbids finding one.
+    """The Prima account code for the order's customer; ``""`` to let Prima match or create the
+    account as it takes the order (``policy.prima_matches``); None when policy forbids both.
 
     In order: an account code the mapping already set (a configured custom field or customer
     number), the customer map, Prima by e-mail, the guest account for guest orders, a new Prima
-    account. Whatever is found is remembered in the customer map, so the next order of the same
-    customer costs no Prima call.
+    account, and last Prima's own matching (the order goes with ``Customer=""``; the engine
+    stores the ``CustomerCode`` Prima answers). Whatever is found is remembered in the customer
+    map, so the next order of the same customer costs no Prima call.
 
     Workers never create the same customer twice: going to Prima happens under a
     :class:`~._customer_lock.CustomerLock` named after the customer's e-mail (or key), held by
@@ -54,32 +70,46 @@ def resolve_account(
     found again by e-mail on the retry (keep ``lookup_by_email`` on when ``create_missing`` is
     on).
     """
-    key = _store_key(order, details, key_secret)
+    key, lock_name = customer_identity(order, details, key_secret)
     company = policy.company
-    known = _for_company(store.get_customer(key) if key else None, company)
+    known = known_account(store, key, company)
     if details.account_code:
         account = details.account_code
     elif known is not None:
         account = known
+    elif not (policy.lookup_by_email or policy.create_missing or policy.guest_account):
+        return "" if policy.prima_matches else None  # no customer request is configured
     else:
-        email_key = (
-            customer_key_for_email(details.email, secret=key_secret) if details.email else None
-        )
-        with locks.hold("customer:" + (email_key or key or ""), record) as lock:
-            known = _for_company(store.get_customer(key) if key else None, company)
+        with locks.hold(lock_name or "customer:", record) as lock:
+            known = known_account(store, key, company)
             account = known or _from_prima(order, details, prima, policy, lock)
             if account and key and known is None:
-                store.put_customer(key, _recorded(account, company), now=clock.now())
-        return account or None
+                remember_account(store, key, account, company=company, now=clock.now())
+        if account:
+            return account
+        return "" if policy.prima_matches else None
     if account and key and known != account:
         # A mapping already on record is not written again: a write per order was a sixth of
         # the ledger's commits on a busy run.
-        store.put_customer(key, _recorded(account, company), now=clock.now())
+        remember_account(store, key, account, company=company, now=clock.now())
     return account or None
 
 
 #: Between the Prima company and the account code in a customer map entry of a company.
 _COMPANY_MARK = "::"
+
+
+def known_account(store: StateStore, key: str | None, company: str) -> str | None:
+    """The account the customer map holds for ``key`` in Prima company ``company`` ("": the
+    only company), or None."""
+    return _for_company(store.get_customer(key) if key else None, company)
+
+
+def remember_account(
+    store: StateStore, key: str, account: str, *, company: str, now: datetime
+) -> None:
+    """Record ``account`` as the customer's in Prima company ``company`` ("": the only one)."""
+    store.put_customer(key, _recorded(account, company), now=now)
 
 
 def _recorded(account: str, company: str) -> str:

@@ -64,11 +64,27 @@ class PrimaErrorDetail(ExceptionDetail, total=False):
     """The library's description of the failure (never a payload)."""
 
 
+class PrimaCodeDetail(TypedDict):
+    """One ``(E:nnn) message`` part of a Prima refusal."""
+
+    code: str
+    message: str
+
+
 class PrimaRejectedDetail(ExceptionDetail, total=False):
-    """``PRIMA_REJECTED``: Prima answered with a ``RequestError``."""
+    """``PRIMA_REJECTED``, ``ORDER_NUMBER_COLLISION``, ``PRICE_BOOK_MISMATCH``: Prima refused
+    the order."""
 
     request_error: str
-    """Prima's error text, with its ``(E:nnn)`` code."""
+    """Prima's error text as people read it (each ``(E:nnn)`` part, no stack trace)."""
+    codes: list[PrimaCodeDetail]
+    """Every ``(E:nnn)`` part of the reply, in order."""
+    deciding_code: str | None
+    """The first code that is not a follow-on: the one that decided the kind and owner."""
+    raw_error: str
+    """Prima's whole text, stack-trace tails included, for whoever looks into Prima's side."""
+    why: str
+    """``ORDER_NUMBER_COLLISION``: why the number is taken to be another order's."""
 
 
 class CustomerDetail(ExceptionDetail, total=False):
@@ -135,8 +151,11 @@ class MappingIssuesDetail(ExceptionDetail, total=False):
     configuration."""
 
 
-class DepotDetail(ExceptionDetail, total=False):
-    """``UNKNOWN_DEPOT``: depots the mapping chose that Prima does not know."""
+class DepotDetail(MappingIssuesDetail, total=False):
+    """``UNKNOWN_DEPOT``: depots the mapping chose that Prima does not know. Checked against the
+    mapping's ``[depots] valid`` list (the default) it is a mapping issue (``issues``,
+    ``config_hash``); checked against Prima's own depot list (``depots_from_prima``) it names
+    the ``depots``."""
 
     depots: list[str]
 
@@ -147,6 +166,8 @@ DETAIL_TYPES: Final[Mapping[str, type[Any]]] = {
     ProblemKind.PRIMA_AMBIGUOUS.value: PrimaErrorDetail,
     ProblemKind.PRIMA_PROTOCOL.value: PrimaErrorDetail,
     ProblemKind.PRIMA_REJECTED.value: PrimaRejectedDetail,
+    ProblemKind.ORDER_NUMBER_COLLISION.value: PrimaRejectedDetail,
+    ProblemKind.PRICE_BOOK_MISMATCH.value: PrimaRejectedDetail,
     ProblemKind.CUSTOMER_UNRESOLVED.value: CustomerDetail,
     ProblemKind.CUSTOMER_LOCKED.value: ExceptionDetail,
     ProblemKind.CT_UNAVAILABLE.value: CommercetoolsApiDetail,

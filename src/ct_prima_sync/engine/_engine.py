@@ -775,7 +775,8 @@ class SyncEngine:
                 return Outcome.RELEASED
             order_span.set(outcome=str(outcome))
         error = None
-        if outcome is Outcome.RETRYING:
+        answered = self._flow.took_answer(record.order_id)
+        if outcome is Outcome.RETRYING and not answered:
             after = self._store.get_order(record.order_id)
             error = after.last_error if after is not None else None
         self._breaker.observe(record.order_id, outcome, error)

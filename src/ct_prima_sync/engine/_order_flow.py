@@ -38,19 +38,20 @@ from ..commercetools import CommercetoolsClient, Order
 from ..errors import ConfigurationError, LeaseLostError, PrimaError, PrimaUnavailableError
 from ..mapping import MappingConfig, MappingIssue, map_order
 from ..mapping._fingerprint import config_hash
-from ..prima import OrderStatus, PrimaGateway, SalesOrder
+from ..prima import OmlinkClient, OrderStatus, PrimaGateway, SalesOrder, SubmitResult
+from ..prima._error_codes import ErrorCodeMeaning, ErrorCodeTable
 from ..state import ExceptionFilter, OrderRecord, Owner, StateStore
 from ..state import OrderStatus as Ledger
 from ._clock import Clock
 from ._config import EngineConfig
-from ._customer_lock import CustomerLocks
-from ._customers import resolve_account
+from ._customer_lock import CustomerLock, CustomerLocks
+from ._customers import customer_identity, known_account, remember_account, resolve_account
 from ._details import with_order_number
-from ._problems import Problem, ProblemKind, problem_from_error
+from ._problems import Problem, ProblemKind, problem_from_error, refusal_problem
 from ._timing import Timing
 from ._write_back import ReferenceWriter
 
-__all__ = ["Checkpoint", "OrderFlow", "Outcome", "reference_in_prima"]
+__all__ = ["Checkpoint", "OrderFlow", "Outcome", "error_code_table", "reference_in_prima"]
 
 _log = logging.getLogger("ct_prima_sync.engine.orders")
 
@@ -125,6 +126,9 @@ class OrderFlow:
         self._checkpoint = checkpoint or _no_checkpoint
         self._depots = _DepotCache(prima, timedelta(seconds=config.depot_refresh_seconds))
         self._writer = ReferenceWriter(ct=ct, settings=config.write_back, clock=clock)
+        self._codes = error_code_table(prima)
+        self._waiting: set[str] = set()
+        self._waiting_lock = threading.Lock()
 
     @property
     def worker(self) -> str:
@@ -157,6 +161,8 @@ class OrderFlow:
                 if found is not None:
                     return self._record_and_finish(record, order, found, Outcome.ALREADY_IN_PRIMA)
                 if self._may_be_in_flight(record):
+                    with self._waiting_lock:  # Prima answered: no sign of an outage
+                        self._waiting.add(order_id)
                     return self._fail(
                         record,
                         Problem.of(
@@ -193,8 +199,8 @@ class OrderFlow:
                         Problem.of(
                             ProblemKind.CUSTOMER_UNRESOLVED,
                             order_number=self._number(order),
-                            hint="map the customer, or enable customers.lookup_by_email / "
-                            "customers.create_missing",
+                            hint="map the customer, or enable customers.prima_matches (or the "
+                            "opt-in customers.lookup_by_email / customers.create_missing)",
                         )
                     ],
                 )
@@ -203,13 +209,9 @@ class OrderFlow:
             )
             self._checkpoint("customer_resolved", order_id)
             stage = "submit"
-            record = self._store.begin_submission(
-                order_id,
-                worker_id=self.worker,
-                now=self._clock.now(),
-                lease_seconds=self._timing.submission_lease_seconds,
-            )
-            return self._submit(record, order, sales_order)
+            if not account:
+                return self._submit_for_prima_to_match(record, order, sales_order)
+            return self._begin_and_submit(record, order, sales_order)
         except LeaseLostError:
             _log.warning("lease lost; leaving the order to its new worker", extra=_ids(record))
             return Outcome.LOST_LEASE
@@ -217,7 +219,17 @@ class OrderFlow:
             self.give_back(record.order_id)
             raise
         except Exception as error:  # one bad order must never stop the others
-            return self._fail(record, problem_from_error(error, stage=stage))
+            return self._fail(record, problem_from_error(error, stage=stage, table=self._codes))
+
+    def took_answer(self, order_id: str) -> bool:
+        """Whether the order's last :meth:`process` was put off only because its previous
+        submission may still be on its way, after Prima answered the status check: a retry that
+        is no sign of Prima being down (the circuit breaker does not count it). Asking forgets."""
+        with self._waiting_lock:
+            if order_id in self._waiting:
+                self._waiting.discard(order_id)
+                return True
+            return False
 
     def give_back(self, order_id: str) -> None:
         """Release this worker's lease on the order, if it still holds it (rule 5)."""
@@ -262,6 +274,8 @@ class OrderFlow:
         ]
         if mapped.sales_order is None or problems:
             return None, problems
+        if not self._config.depots_from_prima:  # the mapping checked [depots] valid
+            return mapped.sales_order, []
         unknown = sorted(
             {line.warehouse for line in mapped.sales_order.lines}
             - self._depots.codes(self._clock.now())
@@ -293,9 +307,62 @@ class OrderFlow:
             return False
         return self._clock.now() < self._timing.unknown_is_final_at(started)
 
-    def _submit(self, record: OrderRecord, order: Order, sales_order: SalesOrder) -> Outcome:
+    def _begin_and_submit(
+        self,
+        record: OrderRecord,
+        order: Order,
+        sales_order: SalesOrder,
+        lock: CustomerLock | None = None,
+        customer_key: str | None = None,
+    ) -> Outcome:
+        # Whether an earlier submission of this order began is what makes E:21 "already there".
+        sent_before = record.submission_started_at is not None
+        record = self._store.begin_submission(
+            record.order_id,
+            worker_id=self.worker,
+            now=self._clock.now(),
+            lease_seconds=self._timing.submission_lease_seconds,
+        )
+        return self._submit(
+            record,
+            order,
+            sales_order,
+            sent_before=sent_before,
+            lock=lock,
+            customer_key=customer_key,
+        )
+
+    def _submit_for_prima_to_match(
+        self, record: OrderRecord, order: Order, sales_order: SalesOrder
+    ) -> Outcome:
+        """Send an order with ``Customer=""`` under the customer's lock, and remember the
+        account Prima answers, so that Prima never makes two accounts for one new customer:
+        the next order of the customer waits for the lock, then finds the account stored."""
+        key, lock_name = customer_identity(order, sales_order.customer, self._key_secret)
+        if lock_name is None:  # nothing to match on, nothing to remember
+            return self._begin_and_submit(record, order, sales_order)
+        with self._customer_locks.hold(lock_name, record) as lock:
+            known = known_account(self._store, key, self._config.customers.company)
+            if known is not None:
+                sales_order = evolve(
+                    sales_order, customer=evolve(sales_order.customer, account_code=known)
+                )
+            return self._begin_and_submit(record, order, sales_order, lock=lock, customer_key=key)
+
+    def _submit(
+        self,
+        record: OrderRecord,
+        order: Order,
+        sales_order: SalesOrder,
+        *,
+        sent_before: bool,
+        lock: CustomerLock | None = None,
+        customer_key: str | None = None,
+    ) -> Outcome:
         """Send a submission that ``begin_submission`` has recorded."""
         self._checkpoint("submitting", record.order_id)
+        if lock is not None:
+            lock.renew()
         try:
             (result,) = self._prima.submit_orders([sales_order])
         except PrimaUnavailableError as error:
@@ -309,20 +376,35 @@ class OrderFlow:
                 raise
             return self._record_and_finish(record, order, found, Outcome.ALREADY_IN_PRIMA)
         self._checkpoint("submitted", record.order_id)
+        duplicate = result.duplicate or (
+            not result.accepted
+            and self._codes.decide(result.error_codes) is ErrorCodeMeaning.DUPLICATE_ORDER_NUMBER
+        )
+        if duplicate:
+            return self._order_number_exists(record, order, result, sent_before=sent_before)
         if not result.accepted:
             return self._except(
                 record,
                 [
-                    Problem.of(
-                        ProblemKind.PRIMA_REJECTED,
+                    refusal_problem(
+                        result.error_codes,
+                        result.error,
+                        table=self._codes,
+                        raw_text=result.raw_error,
                         order_number=self._number(order),
-                        request_error=result.error,
                     )
                 ],
             )
-        outcome = Outcome.ALREADY_IN_PRIMA if result.duplicate else Outcome.POSTED
+        if not sales_order.customer.account_code and result.customer_code and customer_key:
+            remember_account(
+                self._store,
+                customer_key,
+                result.customer_code,
+                company=self._config.customers.company,
+                now=self._clock.now(),
+            )
         return self._record_and_finish(
-            record, order, result.prima_reference or sales_order.order_number, outcome
+            record, order, result.prima_reference or sales_order.order_number, Outcome.POSTED
         )
 
     def _number(self, order: Order) -> str | None:
@@ -330,6 +412,35 @@ class OrderFlow:
         if not order.order_number:
             return None
         return self._mapping.prima_order_number(order.order_number)
+
+    def _order_number_exists(
+        self, record: OrderRecord, order: Order, result: SubmitResult, *, sent_before: bool
+    ) -> Outcome:
+        """Prima says the order number exists (``E:21``, or the older ``DUPLICATE``). That is
+        this order only if an earlier submission of it began and Prima's status check finds it;
+        otherwise another shop, project or a renumbering may own the number, and nothing is
+        marked done."""
+        if sent_before:
+            found = self._reference_if_in_prima(order)
+            if found is not None:
+                reference = result.prima_reference or found
+                return self._record_and_finish(record, order, reference, Outcome.ALREADY_IN_PRIMA)
+        why = (
+            "Prima has the order number but its status check does not find the order"
+            if sent_before
+            else "this order was never sent before"
+        )
+        problem = refusal_problem(
+            result.error_codes,
+            result.error or "the order number already exists in Prima",
+            table=self._codes,
+            raw_text=result.raw_error,
+            order_number=self._number(order),
+            why=why,
+        )
+        if problem.kind != ProblemKind.ORDER_NUMBER_COLLISION:  # the older DUPLICATE shape
+            problem = Problem.of(ProblemKind.ORDER_NUMBER_COLLISION, **problem.detail)
+        return self._except(record, [problem])
 
     def _reference_if_in_prima(self, order: Order) -> str | None:
         number = self._mapping.prima_order_number(order.order_number or order.id)
@@ -407,6 +518,10 @@ class OrderFlow:
         now = self._clock.now()
         retry_at = now + timedelta(seconds=self._config.retry.delay(record.attempts))
         started = record.submission_started_at
+        if problem.kind == ProblemKind.PRIMA_AMBIGUOUS and started is None:
+            # The submission began after ``record`` was read: the ledger has its start.
+            current = self._store.get_order(record.order_id)
+            started = current.submission_started_at if current is not None else None
         if problem.kind == ProblemKind.PRIMA_AMBIGUOUS and started is not None:
             # Asking Prima again is pointless while the submission may still be on its way.
             retry_at = max(retry_at, self._timing.unknown_is_final_at(started))
@@ -435,6 +550,17 @@ class OrderFlow:
             extra={**_ids(record), "kind": problem.kind, "retry_at": retry_at.isoformat()},
         )
         return Outcome.RETRYING
+
+
+def error_code_table(prima: PrimaGateway) -> ErrorCodeTable:
+    """The error-code table of an :class:`~ct_prima_sync.prima.OmlinkClient` (looked through
+    wrapping gateways, as :func:`~._timing.prima_request_timeout` does); the default table for
+    other gateways."""
+    while isinstance(getattr(prima, "wrapped", None), PrimaGateway):
+        prima = prima.wrapped  # type: ignore[attr-defined]
+    if isinstance(prima, OmlinkClient):
+        return prima.config.schema.error_codes
+    return ErrorCodeTable()
 
 
 def reference_in_prima(prima: PrimaGateway, order_number: str) -> str | None:

@@ -9,6 +9,7 @@ person to fix the cause and replay the order.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Any, Final
 
 from attrs import frozen
@@ -22,10 +23,12 @@ from ..errors import (
     PrimaRejectedError,
     PrimaUnavailableError,
 )
+from ..prima import PrimaErrorCode
+from ..prima._error_codes import ErrorCodeMeaning, ErrorCodeTable
 from ..state import Owner
 from ._customer_lock import CustomerLockBusyError
 
-__all__ = ["Problem", "ProblemKind", "problem_from_error"]
+__all__ = ["Problem", "ProblemKind", "problem_from_error", "refusal_problem"]
 
 
 class ProblemKind(enum.StrEnum):
@@ -35,6 +38,12 @@ class ProblemKind(enum.StrEnum):
     PRIMA_AMBIGUOUS = "PRIMA_AMBIGUOUS"
     PRIMA_REJECTED = "PRIMA_REJECTED"
     PRIMA_PROTOCOL = "PRIMA_PROTOCOL"
+    ORDER_NUMBER_COLLISION = "ORDER_NUMBER_COLLISION"
+    """Prima already has an order with this number (``E:21``) and this order was never sent
+    before (or Prima's status check does not find it): another shop, project or a renumbering
+    may own the number."""
+    PRICE_BOOK_MISMATCH = "PRICE_BOOK_MISMATCH"
+    """Prima's price book disagrees with the order's VAT-inclusive prices (``E:548``)."""
     CUSTOMER_UNRESOLVED = "CUSTOMER_UNRESOLVED"
     CUSTOMER_LOCKED = "CUSTOMER_LOCKED"
     CT_UNAVAILABLE = "CT_UNAVAILABLE"
@@ -49,6 +58,8 @@ _RULES: Final[dict[ProblemKind, tuple[Owner, bool]]] = {
     ProblemKind.PRIMA_AMBIGUOUS: (Owner.OPERATIONS, True),
     ProblemKind.PRIMA_REJECTED: (Owner.OPERATIONS, False),
     ProblemKind.PRIMA_PROTOCOL: (Owner.OPERATIONS, True),
+    ProblemKind.ORDER_NUMBER_COLLISION: (Owner.OPERATIONS, False),
+    ProblemKind.PRICE_BOOK_MISMATCH: (Owner.FINANCE, False),
     ProblemKind.CUSTOMER_UNRESOLVED: (Owner.ECOMMERCE, False),
     ProblemKind.CUSTOMER_LOCKED: (Owner.OPERATIONS, True),
     ProblemKind.CT_UNAVAILABLE: (Owner.ECOMMERCE, True),
@@ -80,7 +91,54 @@ class Problem:
         return cls(kind=kind.value, owner=owner, transient=transient, detail=detail)
 
 
-def problem_from_error(error: BaseException, *, stage: str) -> Problem:
+_KIND_OF: Final = {
+    ErrorCodeMeaning.DUPLICATE_ORDER_NUMBER: ProblemKind.ORDER_NUMBER_COLLISION,
+    ErrorCodeMeaning.PRICE_BOOK_MISMATCH: ProblemKind.PRICE_BOOK_MISMATCH,
+}
+_HINTS: Final = {
+    ProblemKind.ORDER_NUMBER_COLLISION: "Prima already has an order with this number that this "
+    "sync never sent: find who owns it in Prima (another shop, project or a renumbering) before "
+    "replaying",
+    ProblemKind.PRICE_BOOK_MISMATCH: "the order's VAT-inclusive prices disagree with Prima's "
+    "price book: check the mapping's price basis (VatInclusive) against the price book",
+}
+
+
+def refusal_problem(
+    codes: Sequence[PrimaErrorCode],
+    short_text: str,
+    *,
+    table: ErrorCodeTable,
+    raw_text: str = "",
+    **detail: Any,
+) -> Problem:
+    """The problem for a Prima refusal, decided by its first code that is not a follow-on.
+
+    ``E:21`` (ORDER_NUMBER_COLLISION) is decided here only once the caller has ruled out that
+    the order is this one (``_order_flow``). Unknown codes, or only follow-on ones, are
+    PRIMA_REJECTED. The detail lists every code with its short message; the full text (with
+    Prima's stack-trace tails) is kept as ``raw_error``.
+    """
+    kind = _KIND_OF.get(table.decide(codes), ProblemKind.PRIMA_REJECTED)
+    listed = [{"code": c.code, "message": c.message} for c in codes]
+    deciding = table.deciding(codes)
+    message = f"Prima refused the order: {short_text}" if short_text else "Prima refused it"
+    if kind in _HINTS:
+        message = f"{message} ({_HINTS[kind]})"
+    return Problem.of(
+        kind,
+        **detail,
+        message=message,
+        request_error=short_text,
+        codes=listed,
+        deciding_code=deciding.code if deciding is not None else None,
+        raw_error=raw_text or short_text,
+    )
+
+
+def problem_from_error(
+    error: BaseException, *, stage: str, table: ErrorCodeTable | None = None
+) -> Problem:
     """Classify an exception raised while processing an order at ``stage``.
 
     Only the exception's type and the library's own messages (which never carry personal data)
@@ -96,8 +154,12 @@ def problem_from_error(error: BaseException, *, stage: str) -> Problem:
         )
         return Problem.of(kind, stage=stage, error=str(error))
     if isinstance(error, PrimaRejectedError):
-        return Problem.of(
-            ProblemKind.PRIMA_REJECTED, stage=stage, request_error=error.request_error
+        return refusal_problem(
+            error.codes,
+            error.request_error,
+            table=table or ErrorCodeTable(),
+            raw_text=error.raw_error,
+            stage=stage,
         )
     if isinstance(error, PrimaProtocolError):
         return Problem.of(ProblemKind.PRIMA_PROTOCOL, stage=stage, error=str(error))

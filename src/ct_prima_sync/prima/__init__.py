@@ -21,6 +21,7 @@ from ._models import (
     OrderStatusReport,
     PostalAddress,
     PrimaCustomer,
+    PrimaErrorCode,
     SalesOrder,
     SalesOrderCharge,
     SalesOrderLine,
@@ -35,6 +36,8 @@ from ._models import (
 if TYPE_CHECKING:
     from ._client import OmlinkClient
     from ._config import OmlinkConfig, RetryPolicy
+    from ._encoding import decode_submit_reply, encode_sales_orders
+    from ._error_codes import ErrorCodeMeaning, ErrorCodeTable, parse_error_codes
     from ._flow import ConcurrencyLimiter, FlowControl, ManualClock, RateLimiter
     from ._gateway import PrimaGateway
     from ._journal_csv import JOURNAL_COLUMNS, JournalCsvFormat, JournalCsvSink, write_journal_csv
@@ -54,12 +57,24 @@ if TYPE_CHECKING:
         propose_soap_names,
         read_wsdl,
     )
-    from ._xml import Encoding, OmlinkCodec, OmlinkSchema, RequestTypeNames, SoapNames
+    from ._xml import (
+        Encoding,
+        OmlinkCodec,
+        OmlinkSchema,
+        ReplyDialect,
+        RequestTypeNames,
+        SoapNames,
+    )
 
 _LAZY = {
     "OmlinkClient": "._client",
     "OmlinkConfig": "._config",
     "RetryPolicy": "._config",
+    "decode_submit_reply": "._encoding",
+    "encode_sales_orders": "._encoding",
+    "ErrorCodeMeaning": "._error_codes",
+    "ErrorCodeTable": "._error_codes",
+    "parse_error_codes": "._error_codes",
     "ConcurrencyLimiter": "._flow",
     "FlowControl": "._flow",
     "ManualClock": "._flow",
@@ -72,6 +87,7 @@ _LAZY = {
     "Encoding": "._xml",
     "OmlinkCodec": "._xml",
     "OmlinkSchema": "._xml",
+    "ReplyDialect": "._xml",
     "RequestTypeNames": "._xml",
     "SoapNames": "._xml",
     "PrimaOrderChanges": "._order_changes",
@@ -101,6 +117,8 @@ __all__ = [
     "DespatchDetails",
     "DespatchLine",
     "Encoding",
+    "ErrorCodeMeaning",
+    "ErrorCodeTable",
     "FlowControl",
     "JournalBatch",
     "JournalCsvFormat",
@@ -116,12 +134,14 @@ __all__ = [
     "OrderStatusReport",
     "PostalAddress",
     "PrimaCustomer",
+    "PrimaErrorCode",
     "PrimaGateway",
     "PrimaOrderChanges",
     "ProbeKind",
     "ProbeReport",
     "ProbeStep",
     "RateLimiter",
+    "ReplyDialect",
     "ReplyShape",
     "RequestTypeNames",
     "RetryPolicy",
@@ -141,7 +161,10 @@ __all__ = [
     "WsdlMessage",
     "WsdlOperation",
     "WsdlParameter",
+    "decode_submit_reply",
     "describe_reply",
+    "encode_sales_orders",
+    "parse_error_codes",
     "probe_prima",
     "propose_soap_names",
     "read_wsdl",

@@ -35,6 +35,7 @@ from ..errors import (
     PrimaProtocolError,
     PrimaRateLimitedError,
     PrimaRejectedError,
+    PrimaReplyTooLargeError,
     PrimaUnavailableError,
 )
 from ._ats import iter_catalogue_chunks, total_per_sku
@@ -160,16 +161,54 @@ class OmlinkClient:
         return headers
 
     def _post(self, body: bytes) -> httpx.Response:
-        if self._auth is None:  # leave a given httpx.Client's own auth alone
-            return self._http.post(
-                self.config.endpoint, content=body, headers=self._headers(), timeout=self._timeout
-            )
-        return self._http.post(
+        """POST ``body`` and read the reply, streaming, up to ``max_reply_bytes``."""
+        request = self._http.build_request(
+            "POST",
             self.config.endpoint,
             content=body,
             headers=self._headers(),
             timeout=self._timeout,
-            auth=self._auth,
+        )
+        if self._auth is None:  # leave a given httpx.Client's own auth alone
+            response = self._http.send(request, stream=True)
+        else:
+            response = self._http.send(request, stream=True, auth=self._auth)
+        try:
+            content = self._read_bounded(response)
+        finally:
+            response.close()
+        # The content is decoded already: its encoding and length headers no longer apply.
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=content, request=request
+        )
+
+    def _read_bounded(self, response: httpx.Response) -> bytes:
+        limit = self.config.max_reply_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large(int(declared))
+        chunks: list[bytes] = []
+        received = 0
+        for chunk in response.iter_bytes():
+            received += len(chunk)
+            if received > limit:
+                raise self._too_large(received)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, received: int) -> PrimaReplyTooLargeError:
+        limit = self.config.max_reply_bytes
+        return PrimaReplyTooLargeError(
+            f"Prima's reply is larger than max_reply_bytes ({limit} bytes; {received} had "
+            "arrived): refused without reading the rest; raise max_reply_bytes if replies this "
+            "large are expected",
+            limit=limit,
+            received=received,
         )
 
     def _send_once(self, request_type: str, body: bytes, attempt: int) -> bytes:
@@ -256,9 +295,10 @@ class OmlinkClient:
         return decode(self._envelope.unwrap_reply(body, request_type))
 
     def _write(self, request: OmlinkRequest, decode: Callable[[str], _T]) -> _T:
-        # Prima received the write; an unreadable answer leaves its effect unknown.
-        body, request_type = self._call(request, read_only=False)
+        # Prima received the write; an unreadable (or too large) answer leaves its effect unknown.
+        request_type = self._codec.request_type_of(request)
         try:
+            body, request_type = self._call(request, read_only=False)
             return decode(self._envelope.unwrap_reply(body, request_type))
         except PrimaProtocolError as exc:
             raise PrimaUnavailableError(
@@ -322,6 +362,14 @@ class OmlinkClient:
         return self._iter_catalogue(size)
 
     def _iter_catalogue(self, size: int) -> Iterator[StockLevel]:
+        if not self.config.schema.ats_max_rows_attribute:
+            # No row cap is known to the installation: the open range answers the whole
+            # catalogue at once (as real installations do); hand it on in chunks.
+            rows = self._levels(self._read(AtsRangeRequest(), self._codec.decode_ats_reply))
+            for start in range(0, len(rows), size):
+                yield from rows[start : start + size]
+            return
+
         def fetch(product_from: str, max_rows: int) -> list[StockLevel]:
             request = AtsRangeRequest(product_from=product_from, max_rows=max_rows)
             return self._read(request, self._codec.decode_ats_reply)

@@ -25,6 +25,11 @@ DEFAULT_BURST = 5
 DEFAULT_MAX_CONCURRENCY = 4
 DEFAULT_MAX_WAIT = 30.0
 DEFAULT_ATS_CHUNK_SIZE = 500
+#: The largest reply read: 64 MiB. A real whole-catalogue ATS reply was 645 KB for 5,395 SKUs
+#: (about 120 bytes a SKU), so the cap holds a catalogue of over half a million SKUs (a large
+#: retailer's, with room to spare) while bounding what one reply can cost in memory (the parse
+#: needs a few times the reply's size).
+DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 
 @frozen(kw_only=True)
@@ -66,6 +71,8 @@ class OmlinkConfig:
     without being sent. ``ats_per_depot`` says whether the installation reports ATS per depot
     (``Warehouse`` on each row); ``unknown_order_error`` narrows which ``OrderStatus`` ERROR text
     means "order not known" (empty: every ERROR does, as the public documentation says).
+    ``max_reply_bytes`` caps a reply's size: a larger one is refused while it streams in
+    (:class:`~ct_prima_sync.errors.PrimaReplyTooLargeError`), without reading the rest.
     """
 
     @classmethod
@@ -100,6 +107,7 @@ class OmlinkConfig:
     ats_chunk_size: int = DEFAULT_ATS_CHUNK_SIZE
     ats_per_depot: bool = False
     unknown_order_error: str = ""
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
 
     def __attrs_post_init__(self) -> None:
         parts = urlsplit(self.endpoint)
@@ -118,6 +126,8 @@ class OmlinkConfig:
             raise ConfigurationError("burst must be at least 1")
         if self.max_concurrency < 1:
             raise ConfigurationError("max_concurrency must be at least 1")
+        if self.max_reply_bytes < 1024:
+            raise ConfigurationError("max_reply_bytes must be at least 1024")
         if self.ats_chunk_size < 1:
             raise ConfigurationError("ats_chunk_size must be at least 1")
         if bool(self.password) and not self.username:

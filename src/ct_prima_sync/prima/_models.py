@@ -30,6 +30,7 @@ __all__ = [
     "OrderStatusReport",
     "PostalAddress",
     "PrimaCustomer",
+    "PrimaErrorCode",
     "SalesOrder",
     "SalesOrderCharge",
     "SalesOrderLine",
@@ -220,11 +221,32 @@ class SalesOrder:
 
 
 @frozen(kw_only=True)
+class PrimaErrorCode:
+    """One ``(E:nnn) message`` part of a Prima error text.
+
+    ``code`` is the code as Prima writes it (``"E:21"``); ``message`` the text after it, with the
+    "DEV MODE Stack Trace" tail Prima appends cut off (the full text stays in the raw error).
+    """
+
+    code: str
+    message: str
+
+
+@frozen(kw_only=True)
 class SubmitResult:
     """Prima's answer for one submitted order.
 
-    ``duplicate`` is True when Prima already had the order number (the earlier order stands).
-    ``error`` holds Prima's rejection text when ``accepted`` is False.
+    ``duplicate`` is True when Prima answered, in the older reply shape, that it already had the
+    order number (the earlier order stands). A real installation answers a duplicate order number
+    with a refusal carrying ``(E:21)`` instead: ``accepted`` False and the code in
+    ``error_codes``; what it means is the engine's decision (``docs/prima.md``).
+
+    ``error`` is Prima's rejection text as users should see it (stack-trace tails removed);
+    ``raw_error`` the text exactly as Prima sent it; ``error_codes`` its ``(E:nnn)`` parts.
+    ``customer_code`` is the account Prima matched or created for an order sent with an empty
+    ``Customer`` (``Data@CustomerCode``), empty when Prima named none. ``prima_reference`` is the
+    reference Prima gave the order, empty when its reply carries none (real installations answer
+    with the order number only: the order number is then the reference on record).
     """
 
     order_number: str
@@ -232,6 +254,9 @@ class SubmitResult:
     prima_reference: str = ""
     duplicate: bool = False
     error: str = ""
+    raw_error: str = field(default="", repr=False)
+    error_codes: tuple[PrimaErrorCode, ...] = ()
+    customer_code: str = ""
 
 
 class OrderStatus(enum.StrEnum):

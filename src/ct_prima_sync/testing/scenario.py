@@ -42,13 +42,14 @@ BAD_ORDER_KINDS: Final = (
     "PRIMA_REJECTED",
 )
 
-_SUPPLY_CHANNELS: Final = {"wh-main": "WH1", "wh-north": "WH2", "popup-store": "POPUP"}
+_SUPPLY_CHANNELS: Final = {"wh-main": "WH1", "wh-north": "WH2"}
 _ORDERS_PLACED_AT: Final = datetime(2026, 11, 20, 10, 15, 30, tzinfo=UTC)
 
 
 #: The mapping for scenario orders, as a mapping.toml: SKUs ``TEE1001-BLK-M`` are Prima product
 #: ``TEE1001`` with matrix codes (``BLK``, ``M``); supply channels map to Prima depots WH1 and WH2.
-#: POPUP is valid in the mapping but unknown to Prima: the engine's live depot check catches it.
+#: An order supplied from a channel the map does not list (a closed pop-up store) gets no depot:
+#: the mapping's depot check (``[depots] valid``) catches it before Prima is asked.
 SCENARIO_MAPPING_TOML: Final = """\
 currencies = ["EUR"]
 order_channel = "WEB"
@@ -65,8 +66,8 @@ template = "{product}-{colour}-{size}"
 
 [depots]
 default = "WH1"
-valid = ["WH1", "WH2", "POPUP"]
-supply_channels = { "wh-main" = "WH1", "wh-north" = "WH2", "popup-store" = "POPUP" }
+valid = ["WH1", "WH2"]
+supply_channels = { "wh-main" = "WH1", "wh-north" = "WH2" }
 
 [[taxes.codes]]
 rate = "0.19"
@@ -203,7 +204,7 @@ def build_scenario(
             world.set_stock(sku, depot.code, 100_000)
     ct = FakeCommercetools(seed=seed, clock=clock) if clock else FakeCommercetools(seed=seed)
     ct.add_channel("prima-export", roles=("OrderExport",))
-    for key in _SUPPLY_CHANNELS:
+    for key in (*_SUPPLY_CHANNELS, "popup-store"):  # the pop-up store is not in the map
         ct.add_channel(key, roles=("InventorySupply",))
     skus = list(catalogue.skus)
     good: list[str] = []

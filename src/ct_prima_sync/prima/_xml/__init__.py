@@ -5,6 +5,7 @@ The client uses the request builders and reply readers; the emulator in
 construction.
 """
 
+from ._base import ReplyDialect
 from ._codec import OmlinkCodec, parse_order_status
 from ._messages import (
     AtsRangeRequest,
@@ -40,6 +41,7 @@ __all__ = [
     "OrderReturnRequest",
     "OrderStatusRequest",
     "PostJournalRequest",
+    "ReplyDialect",
     "RequestTypeNames",
     "SoapCall",
     "SoapEnvelope",

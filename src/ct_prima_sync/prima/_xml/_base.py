@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import TypeVar
@@ -32,12 +33,13 @@ __all__ = [
     "SUBMIT_ERROR",
     "SUBMIT_OK",
     "CodecBase",
+    "ReplyDialect",
     "guard",
     "parse_order_status",
 ]
 
 _T = TypeVar("_T")
-REPLY_ROOTS = ("Reply", "Response", "Request")
+REPLY_ROOTS = ("Result", "Reply", "Response", "Request")
 SUBMIT_OK = "OK"
 SUBMIT_DUPLICATE = "DUPLICATE"
 SUBMIT_ERROR = "ERROR"
@@ -54,14 +56,32 @@ def parse_order_status(raw: str) -> OrderStatus:
     return OrderStatus.OTHER
 
 
+class ReplyDialect(enum.StrEnum):
+    """Which reply shapes the server half of the codec writes (the reader reads both).
+
+    ``RESULT`` is what a real installation answers (root ``Result`` with ``Company``, the
+    outcome of each order on its ``Data`` block, ``(E:nnn)`` texts in ``Error`` attributes, an
+    order number already there refused with ``E:21``); ``LEGACY`` the older documented shape
+    (root ``Reply``, ``Data@Result`` of ``OK``/``DUPLICATE``/``ERROR``, ``RequestError`` text).
+    """
+
+    RESULT = "result"
+    LEGACY = "legacy"
+
+
 class CodecBase:
     """The schema, encoding and element helpers every codec part uses."""
 
     def __init__(
-        self, schema: OmlinkSchema | None = None, encoding: Encoding = Encoding.ISO_8859_1
+        self,
+        schema: OmlinkSchema | None = None,
+        encoding: Encoding = Encoding.ISO_8859_1,
+        *,
+        dialect: ReplyDialect = ReplyDialect.RESULT,
     ) -> None:
         self.schema = schema or OmlinkSchema()
         self.encoding = Encoding(encoding)
+        self.dialect = ReplyDialect(dialect)
         self._names = Names(self.schema.attribute_names)
 
     # -- shared helpers -------------------------------------------------------------------------

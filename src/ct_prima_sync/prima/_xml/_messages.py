@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from attrs import field, frozen
 
 from ...errors import ConfigurationError
+from .._error_codes import ErrorCodeTable
 from .._models import CustomerDetails, JournalBatch, SalesOrder, SkuCode
 from .._order_changes import ReturnLine
 
 __all__ = [
+    "UNCONFIRMED_ORDER_FIELDS",
     "AtsRangeRequest",
     "AtsSkusRequest",
     "CancelOrderRequest",
@@ -34,6 +36,17 @@ __all__ = [
     "RequestTypeNames",
     "SubmitOrdersRequest",
 ]
+
+
+#: Order attributes and elements the library can send that no public source confirms: sent only
+#: with ``OmlinkSchema.extended_orders``.
+UNCONFIRMED_ORDER_FIELDS = frozenset(
+    {
+        "NetValue", "GrossValue", "TaxCode", "TaxRate", "ChargeReference", "OrderNetValue",
+        "OrderTaxValue", "OrderGrossValue", "OrderTaxData", "OrderDeliveryData", "ExternalId",
+        "CustomerExternalId",
+    }
+)  # fmt: skip
 
 
 @frozen(kw_only=True)
@@ -76,14 +89,24 @@ class OmlinkSchema:
     name to the installation's (``{"ExtTaxVal": "TaxValue"}``), for writing and reading alike;
     reading ignores case. Dates use ``date_format``; date-times ``datetime_format`` in UTC.
     ``ats_max_rows_attribute`` is the ``ProductAvailableToSell`` attribute that bounds a reply's
-    rows (site-specific; see ``docs/prima.md``).
+    rows, for paging the catalogue (site-specific, e.g. ``"MaxRows"``; see ``docs/prima.md``):
+    empty by default, since no public source knows one, and the whole catalogue then comes in
+    one reply (bounded by ``OmlinkConfig.max_reply_bytes``). ``error_codes`` says what Prima's
+    ``(E:nnn)`` codes mean (defaults: the codes a real installation gave).
+
+    ``extended_orders`` sends, with each order, the fields no public source confirms
+    (:data:`UNCONFIRMED_ORDER_FIELDS`: each line's and charge's ``NetValue``/``GrossValue``/
+    ``TaxCode``/``TaxRate``, the header's totals, ``OrderTaxData``, ``OrderDeliveryData``, the
+    external ids): off by default, since an installation may refuse what it does not know.
     """
 
     request_types: RequestTypeNames = RequestTypeNames()
     attribute_names: Mapping[str, str] = field(factory=dict, validator=_check_renames)
     date_format: str = "%d/%m/%Y"
     datetime_format: str = "%d/%m/%Y %H:%M:%S"
-    ats_max_rows_attribute: str = "MaxRows"
+    ats_max_rows_attribute: str = ""
+    error_codes: ErrorCodeTable = field(factory=ErrorCodeTable)
+    extended_orders: bool = False
 
 
 @frozen(kw_only=True)

@@ -1,16 +1,19 @@
 """Sales orders as ``MultiNewOrder`` ``Data`` blocks, in both directions.
 
 Documented attribute names are used where Prima's public examples show them (``OrderNumber``,
-``TPGUID``, ``OrderLineData@Price``, ...). The library also sends each line's and charge's net,
-tax and gross, its tax code and rate, and the order's totals, so Prima (and the reconciliation)
-can check them; those names (``NetValue``, ``GrossValue``, ``TaxCode``, ``TaxRate``,
-``OrderTaxData``, ``OrderDeliveryData``, ...) are defaults an installation can rename.
+``TPGUID``, ``OrderLineData@Price``, ...), and by default only those (plus the customer's contact
+fields, which the public sources describe without naming). With ``OmlinkSchema.extended_orders``
+the library also sends each line's and charge's net, tax and gross, its tax code and rate, the
+order's totals, the delivery address and the external ids, so Prima (and the reconciliation) can
+check them; those names (``NetValue``, ``GrossValue``, ``TaxCode``, ``TaxRate``, ``OrderTaxData``,
+``OrderDeliveryData``, ...) are defaults an installation can rename.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from .._models import (
     CustomerDetails,
@@ -23,8 +26,9 @@ from .._models import (
     SkuCode,
     TaxTotal,
 )
-from ._messages import OmlinkSchema
-from ._tree import Names, Node, format_bool, format_money, new_element
+from ._messages import UNCONFIRMED_ORDER_FIELDS, OmlinkSchema
+from ._tree import Names, Node, format_bool, format_money
+from ._tree import new_element as _new_element
 
 __all__ = [
     "address_attrs",
@@ -49,8 +53,29 @@ _DATA_KNOWN = frozenset(
 )  # fmt: skip
 
 
+#: Attributes confirmed on some elements but not on these (``ExtTaxVal`` is a line's).
+_UNCONFIRMED_ON = {"OrderChargeData": frozenset({"ExtTaxVal"})}
+
+
 def _opt(value: str) -> str | None:
     return value or None
+
+
+def _order_element(
+    names: Names,
+    tag: str,
+    attrs: dict[str, str | None],
+    parent: ET.Element,
+    schema: OmlinkSchema,
+) -> ET.Element | None:
+    """An element of an order; what no public source confirms only with ``extended_orders``."""
+    if schema.extended_orders:
+        return _new_element(names, tag, attrs, parent)
+    if tag in UNCONFIRMED_ORDER_FIELDS:
+        return None
+    dropped = UNCONFIRMED_ORDER_FIELDS | _UNCONFIRMED_ON.get(tag, frozenset())
+    kept = {k: v for k, v in attrs.items() if k not in dropped}
+    return _new_element(names, tag, kept, parent)
 
 
 def sku_attrs(sku: SkuCode) -> dict[str, str | None]:
@@ -130,7 +155,7 @@ def read_customer(node: Node) -> CustomerDetails:
 
 
 def _line(names: Names, parent: ET.Element, line: SalesOrderLine, schema: OmlinkSchema) -> None:
-    new_element(
+    _order_element(
         names,
         "OrderLineData",
         {
@@ -152,6 +177,7 @@ def _line(names: Names, parent: ET.Element, line: SalesOrderLine, schema: Omlink
             "DueDate": line.due_date.strftime(schema.date_format) if line.due_date else None,
         },
         parent,
+        schema,
     )
 
 
@@ -166,7 +192,7 @@ def _read_line(node: Node, currency: str, schema: OmlinkSchema) -> SalesOrderLin
         gross=node.money("GrossValue", currency),
         warehouse=node.text("Warehouse"),
         tax_code=node.text("TaxCode"),
-        tax_rate=node.decimal("TaxRate"),
+        tax_rate=node.decimal("TaxRate", Decimal(0)),
         discount=node.money("TrDisc", currency),
         promotion=node.text("Promotion"),
         line_reference=node.text("LineReference"),
@@ -197,7 +223,7 @@ def _read_charge(node: Node, currency: str) -> SalesOrderCharge:
         tax=node.money("ExtTaxVal", currency),
         gross=node.money("GrossValue", currency),
         tax_code=node.text("TaxCode"),
-        tax_rate=node.decimal("TaxRate"),
+        tax_rate=node.decimal("TaxRate", Decimal(0)),
         reference=node.text("ChargeReference"),
     )
 
@@ -248,12 +274,14 @@ def write_order(
         "CustomerRef": _opt(order.customer_reference),
         **customer_attrs(order.customer),
     }
-    for key, value in order.extra_attributes.items():
+    if not schema.extended_orders:
+        data_attrs = {k: v for k, v in data_attrs.items() if k not in UNCONFIRMED_ORDER_FIELDS}
+    for key, value in order.extra_attributes.items():  # configured: always sent
         data_attrs.setdefault(key, value)
-    data = new_element(names, "Data", data_attrs, parent)
+    data = _new_element(names, "Data", data_attrs, parent)
     when = _utc(order.order_date)
     totals = order.totals
-    new_element(
+    _order_element(
         names,
         "OrderHeaderData",
         {
@@ -267,25 +295,29 @@ def write_order(
             "OrderGrossValue": format_money(totals.gross),
         },
         data,
+        schema,
     )
     if order.invoice_address is not None or order.invoice_name:
         invoice = order.invoice_address or PostalAddress()
-        new_element(
+        _order_element(
             names,
             "OrderInvoiceData",
             {"InvoiceName": _opt(order.invoice_name), **address_attrs(invoice)},
             data,
+            schema,
         )
     if order.delivery_address is not None:
-        new_element(names, "OrderDeliveryData", address_attrs(order.delivery_address), data)
+        _order_element(
+            names, "OrderDeliveryData", address_attrs(order.delivery_address), data, schema
+        )
     for line in order.lines:
         _line(names, data, line, schema)
     for charge in order.charges:
-        new_element(names, "OrderChargeData", _charge_attrs(charge), data)
+        _order_element(names, "OrderChargeData", _charge_attrs(charge), data, schema)
     for payment in order.payments:
-        new_element(names, "OrderPaymentData", _payment_attrs(payment, schema), data)
+        _order_element(names, "OrderPaymentData", _payment_attrs(payment, schema), data, schema)
     for rate in totals.by_rate:
-        new_element(
+        _order_element(
             names,
             "OrderTaxData",
             {
@@ -295,6 +327,7 @@ def write_order(
                 "ExtTaxVal": format_money(rate.tax),
             },
             data,
+            schema,
         )
 
 
@@ -327,7 +360,7 @@ def read_order(data: Node, schema: OmlinkSchema) -> tuple[SalesOrder, str]:
             by_rate=tuple(
                 TaxTotal(
                     tax_code=n.text("TaxCode"),
-                    rate=n.decimal("TaxRate"),
+                    rate=n.decimal("TaxRate", Decimal(0)),
                     net=n.money("NetValue", currency),
                     tax=n.money("ExtTaxVal", currency),
                 )

@@ -20,6 +20,7 @@ from ._base import (
     SUBMIT_ERROR,
     SUBMIT_OK,
     CodecBase,
+    ReplyDialect,
 )
 from ._orders import sku_attrs
 from ._tree import format_bool
@@ -29,24 +30,64 @@ __all__ = ["ReplyWriter"]
 _T = TypeVar("_T")
 
 
+#: The ``Company`` a real installation's replies name (single-company installations answer 1).
+REPLY_COMPANY = "1"
+
+
 class ReplyWriter(CodecBase):
-    """Builds reply strings: OK with Data, or ERROR with RequestError."""
+    """Builds reply strings: OK with Data, or ERROR with the error text.
+
+    In the ``RESULT`` dialect (the default) they have the shapes a real installation gave, with
+    its attribute order (alphabetical); in ``LEGACY`` the older documented ones.
+    """
+
+    @property
+    def _real(self) -> bool:
+        return self.dialect is ReplyDialect.RESULT
 
     def _reply(self, request_type: str) -> ET.Element:
+        if self._real:
+            return self._root(
+                "Result",
+                {"Company": REPLY_COMPANY, "RequestStatus": "OK", "RequestType": request_type},
+            )
         return self._root(
             "Reply", {"RequestType": request_type, "RequestStatus": "OK", "RequestError": ""}
         )
 
     def encode_error_reply(self, request_type: str, request_error: str) -> str:
-        """A ``RequestStatus="ERROR"`` reply carrying ``request_error``."""
+        """A ``RequestStatus="ERROR"`` reply carrying ``request_error`` (the whole request
+        refused: ``Result@Error`` and a ``RequestError`` child's ``Error`` in the real shape)."""
+        if self._real:
+            root = self._root(
+                "Result",
+                {
+                    "Company": REPLY_COMPANY,
+                    "Error": request_error,
+                    "RequestStatus": "ERROR",
+                    "RequestType": request_type,
+                },
+            )
+            self._el(root, "RequestError", {"Error": request_error})
+            return self._serialize(root)
         root = self._root(
             "Reply",
             {"RequestType": request_type, "RequestStatus": "ERROR", "RequestError": request_error},
         )
         return self._serialize(root)
 
-    def encode_submit_reply(self, results: Sequence[SubmitResult]) -> str:
-        """The ``MultiNewOrder`` reply: one ``Data`` per order with its result."""
+    def encode_submit_reply(
+        self, results: Sequence[SubmitResult], unique_ids: Sequence[str] = ()
+    ) -> str:
+        """The ``MultiNewOrder`` reply: one ``Data`` per order with its result.
+
+        Real shape: no status on the root; each ``Data`` carries ``CustRef``, ``CustomerCode``,
+        ``OrderNumber``, ``RequestStatus``, ``TPGUID`` and ``UniqueID`` (the send's
+        ``unique_ids``, in order), and a refusal a ``RequestError`` child with the text in
+        ``Error``.
+        """
+        if self._real:
+            return self._encode_real_submit_reply(results, unique_ids)
         root = self._reply(self.schema.request_types.submit_orders)
         for result in results:
             outcome = SUBMIT_ERROR
@@ -59,9 +100,34 @@ class ReplyWriter(CodecBase):
                     "OrderNumber": result.order_number,
                     "Result": outcome,
                     "OrderReference": result.prima_reference or None,
-                    "Error": result.error or None,
+                    "Error": result.raw_error or result.error or None,
                 },
             )
+        return self._serialize(root)
+
+    def _encode_real_submit_reply(
+        self, results: Sequence[SubmitResult], unique_ids: Sequence[str]
+    ) -> str:
+        root = self._root(
+            "Result",
+            {"Company": REPLY_COMPANY, "RequestType": self.schema.request_types.submit_orders},
+        )
+        for index, result in enumerate(results):
+            unique_id = unique_ids[index] if index < len(unique_ids) else ""
+            data = self._el(
+                root,
+                "Data",
+                {
+                    "CustRef": "",
+                    "CustomerCode": result.customer_code,
+                    "OrderNumber": result.order_number,
+                    "RequestStatus": SUBMIT_OK if result.accepted else SUBMIT_ERROR,
+                    "TPGUID": result.order_number,
+                    "UniqueID": unique_id,
+                },
+            )
+            if not result.accepted:
+                self._el(data, "RequestError", {"Error": result.raw_error or result.error})
         return self._serialize(root)
 
     def encode_order_status_reply(self, report: OrderStatusReport) -> str:
@@ -77,7 +143,7 @@ class ReplyWriter(CodecBase):
             {
                 "OrderNumber": report.order_number,
                 "OrderStatus": report.raw or report.status.value,
-                "OrderReference": report.prima_reference or None,
+                "OrderReference": None if self._real else report.prima_reference or None,
             },
         )
         return self._serialize(root)
@@ -89,13 +155,30 @@ class ReplyWriter(CodecBase):
         data = self._el(root, "Data", {})
         for level in levels:
             when = level.available_date
+            date_text = when.strftime(self.schema.date_format) if when else None
+            if self._real:
+                # As seen: rows named SKU for MultiAvailableToSell, sku for the catalogue; every
+                # attribute present (empty when not set), alphabetical.
+                matrix = [*level.sku.matrix, "", "", "", ""][:4]
+                self._el(
+                    data,
+                    "SKU" if skus else "sku",
+                    {
+                        "AvailableDate": date_text or "",
+                        "AvailableQuantity": str(level.available),
+                        **{f"MtrxCode{i}": code for i, code in enumerate(matrix, start=1)},
+                        "Product": level.sku.product,
+                        "Warehouse": level.depot or None,
+                    },
+                )
+                continue
             self._el(
                 data,
                 "sku",
                 {
                     **sku_attrs(level.sku),
                     "AvailableQuantity": str(level.available),
-                    "AvailableDate": when.strftime(self.schema.date_format) if when else None,
+                    "AvailableDate": date_text,
                     "Warehouse": level.depot or None,
                 },
             )

@@ -56,11 +56,11 @@ def _classify(
     world: PrimaWorld, codec: OmlinkCodec, request: OmlinkRequest
 ) -> tuple[PrimaRequestKind, tuple[str, ...], Callable[[], str]]:
     match request:
-        case SubmitOrdersRequest(orders=orders):
+        case SubmitOrdersRequest(orders=orders, unique_ids=unique_ids):
             return (
                 PrimaRequestKind.SUBMIT_ORDERS,
                 tuple(o.order_number for o in orders),
-                lambda: codec.encode_submit_reply(world.submit_orders(orders)),
+                lambda: codec.encode_submit_reply(world.submit_orders(orders), unique_ids),
             )
         case OrderStatusRequest(order_number=number):
             return (

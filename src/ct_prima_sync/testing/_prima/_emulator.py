@@ -25,13 +25,21 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ...errors import PayloadError
-from ...prima._xml import Encoding, OmlinkCodec, OmlinkSchema, SoapEnvelope, SoapNames
+from ...prima._xml import (
+    Encoding,
+    OmlinkCodec,
+    OmlinkSchema,
+    ReplyDialect,
+    SoapEnvelope,
+    SoapNames,
+)
 from ._dispatch import Route, route
 from ._driving import ScenarioDriver
 from ._faults import PrimaFault, PrimaFaultKind, PrimaFaultPlan
 from ._hostile import bad_document, truncated
 from ._http import FAULT_HEADER, FaultRaisingTransport, serve_wsgi
 from ._rate_log import RequestRateLog
+from ._strict import unconfirmed_parts
 from ._world import PrimaWorld
 from ._wsdl import WsdlStyle, read_call, wsdl_for
 
@@ -70,6 +78,16 @@ class PrimaEmulator(ScenarioDriver):
     shorter read timeout sees a timeout; stopping the server releases it at once).
     ``arrivals`` records when each SOAP request arrived (:class:`RequestRateLog`), so a test can
     check the rate the clients sent from Prima's side.
+
+    Replies have the shapes a real installation gave (root ``Result``, each order's outcome on
+    its ``Data`` block, ``(E:nnn)`` refusals, ``SKU``/``sku`` stock rows); a world made with
+    ``legacy_replies=True`` is answered in the older documented shapes instead.
+
+    ``strict`` refuses, with an ERROR reply as a real installation would, every request type and
+    attribute no public source confirms (``_strict.py``), except the request types named in
+    ``opted_in`` (``RequestTypeNames`` field names, e.g. ``{"despatch_details"}``: what a
+    configuration opted in to); what it refused is listed in :attr:`refused`. The library's
+    default configuration passes it.
     """
 
     def __init__(
@@ -83,8 +101,14 @@ class PrimaEmulator(ScenarioDriver):
         wsdl_location: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout_hold: float = 5.0,
+        strict: bool = False,
+        opted_in: frozenset[str] = frozenset(),
     ) -> None:
         self.world = world if world is not None else PrimaWorld()
+        self.strict = strict
+        self.opted_in = frozenset(opted_in)
+        self.refused: list[str] = []
+        self._schema = schema or OmlinkSchema()
         self.faults = faults if faults is not None else PrimaFaultPlan()
         self.soap_names = soap_names or SoapNames()
         self.wsdl_style = wsdl_style or WsdlStyle.of(self.soap_names)
@@ -97,7 +121,8 @@ class PrimaEmulator(ScenarioDriver):
         self.timeout_hold = timeout_hold
         self._sleep = sleep
         self.arrivals = RequestRateLog()
-        self._codecs = {enc: OmlinkCodec(schema, enc) for enc in Encoding}
+        dialect = ReplyDialect.LEGACY if self.world.legacy_replies else ReplyDialect.RESULT
+        self._codecs = {enc: OmlinkCodec(schema, enc, dialect=dialect) for enc in Encoding}
         self._envelopes = {enc: SoapEnvelope(self.soap_names, enc) for enc in Encoding}
 
     # -- WSGI -------------------------------------------------------------------------------------
@@ -145,6 +170,16 @@ class PrimaEmulator(ScenarioDriver):
             return self._soap_fault(envelope, "Client", str(exc))
         encoding = _declared_encoding(call.request.encode("utf-8"), outer)
         codec, envelope = self._codecs[encoding], self._envelopes[encoding]
+        if self.strict:
+            unconfirmed = unconfirmed_parts(call.request, self._schema, self.opted_in)
+            if unconfirmed:
+                self.refused.extend(unconfirmed)
+                reply = codec.encode_error_reply(
+                    _request_type_of(call.request),
+                    "The XML may be Invalid or may contain invalid characters. Not known to "
+                    f"this installation: {', '.join(unconfirmed)}",
+                )
+                return self._ok(envelope, envelope.wrap_reply(reply, call.operation))
         try:
             request = codec.decode_request(call.request)
         except PayloadError as exc:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-from ...errors import ConfigurationError, PayloadError
+from ...errors import ConfigurationError, PayloadError, PrimaRejectedError
 from ...prima import (
     CustomerDetails,
     Depot,
@@ -29,6 +29,9 @@ from ._world import PrimaWorld
 __all__ = ["FakePrima"]
 
 _T = TypeVar("_T")
+_CONFIRMED = frozenset(
+    {"MultiNewOrder", "OrderStatus", "ProductAvailableToSell", "MultiAvailableToSell"}
+)
 
 
 class FakePrima(ScenarioDriver):
@@ -42,6 +45,9 @@ class FakePrima(ScenarioDriver):
     replies. It also takes the shop's cancellations and returns
     (:class:`~ct_prima_sync.prima.PrimaOrderChanges`, site-specific requests). Faults come from
     ``faults``; latency goes through ``sleep`` (inject a recorder in tests so nothing waits).
+    ``strict`` refuses, as an installation that does not have them would, the request types no
+    public source confirms (customer find and create, depot list, despatch details, journals,
+    cancellations, returns), listing them in :attr:`refused`.
     """
 
     def __init__(
@@ -50,10 +56,13 @@ class FakePrima(ScenarioDriver):
         *,
         faults: PrimaFaultPlan | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        strict: bool = False,
     ) -> None:
         self.world = world if world is not None else PrimaWorld()
         self.faults = faults if faults is not None else PrimaFaultPlan()
         self._sleep = sleep
+        self.strict = strict
+        self.refused: list[str] = []
 
     def _call(
         self,
@@ -62,6 +71,12 @@ class FakePrima(ScenarioDriver):
         request_type: str,
         apply: Callable[[], _T],
     ) -> _T:
+        if self.strict and request_type not in _CONFIRMED:
+            self.refused.append(request_type)
+            raise PrimaRejectedError(
+                f"RequestType {request_type} is not known to this installation",
+                request_type=request_type,
+            )
         fault = self.faults.next_fault(kind)
         if fault is None:
             self.world.record_request(kind, keys, applied=True)

@@ -25,6 +25,7 @@ from ...errors import (
     PrimaRejectedError,
     PrimaUnavailableError,
 )
+from ...prima._error_codes import parse_error_codes, short_error_text
 from ._requests import PrimaRequestKind
 
 __all__ = ["DEFAULT_LATENCY", "FiredPrimaFault", "PrimaFault", "PrimaFaultKind", "PrimaFaultPlan"]
@@ -137,7 +138,12 @@ class PrimaFault:
         if kind is PrimaFaultKind.LATENCY:
             return None
         if kind is PrimaFaultKind.ERROR_REPLY:
-            return PrimaRejectedError(self.message, request_type=request_type)
+            return PrimaRejectedError(
+                short_error_text(self.message),
+                request_type=request_type,
+                codes=parse_error_codes(self.message),
+                raw_error=self.message,
+            )
         if kind.is_hostile_reply and write:
             return PrimaUnavailableError(
                 f"{request_type}: simulated {kind.value} reply was unreadable; it may have been "

@@ -2,8 +2,9 @@
 
 Rules the world keeps (the tests hold it to them):
 
-1. An order number is accepted once. Submitting it again returns the existing order with
-   ``duplicate=True`` and allocates nothing more.
+1. An order number is accepted once. Submitting it again is refused with ``(E:21) Sales Order
+   Header already exists ...`` as a real installation answers (with ``legacy_replies``: accepted
+   with ``duplicate=True``, the older shape) and allocates nothing more.
 2. An order naming an unknown SKU, depot or customer account is rejected (a business error) and
    leaves no trace but the request log.
 3. Accepting an order allocates its lines: ATS (on hand minus allocated) falls by the quantities,
@@ -39,6 +40,7 @@ from ...prima import (
     StockLevel,
     SubmitResult,
 )
+from ...prima._error_codes import parse_error_codes, short_error_text
 from ...prima._xml import parse_order_status
 from ._journals import JournalBook
 from ._orders import OrderRecord, PrimaOrder, check_transition
@@ -52,11 +54,42 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# The "DEV MODE Stack Trace" tail a real installation appends to each (E:nnn) part.
+_TRACE = " DEV MODE Stack Trace: {procedure} omlink/neworder.p om/ordhdr.p om/ordval.p"
+
+
+def _coded(*parts: tuple[str, str]) -> str:
+    """A refusal text in the real installation's shape: ``(E:nnn) message`` parts, each with
+    its stack-trace tail, separated by newlines."""
+    return "\n".join(
+        f"({code}) {message}{_TRACE.format(procedure=code.replace(':', ''))}"
+        for code, message in parts
+    )
+
+
+def _refused(order_number: str, raw: str) -> SubmitResult:
+    return SubmitResult(
+        order_number=order_number,
+        accepted=False,
+        error=short_error_text(raw),
+        raw_error=raw,
+        error_codes=parse_error_codes(raw),
+    )
+
+
 class PrimaWorld:
     """Customers, products, depots, stock, sales orders and journals of one simulated Prima.
 
     ``per_depot_stock`` False makes stock queries answer one figure per SKU (``depot=""``), as
     installations that do not report per depot do. ``clock`` dates despatches.
+
+    Orders are answered as a real installation answers them: a duplicate order number is refused
+    with ``E:21``, an accepted order carries the account Prima used (``customer_code``) and no
+    reference of its own (the order number is the reference). ``legacy_replies`` answers in the
+    older shape instead (duplicates accepted with ``duplicate=True``, ``SO``-numbered references),
+    and makes the emulator write the older XML. ``price_book_vat_inclusive`` (None: not checked)
+    is whether the price book's prices include VAT: an order whose ``VatInclusive`` disagrees is
+    refused with ``E:194`` and ``E:548``, as a real installation refuses it.
     """
 
     def __init__(
@@ -65,8 +98,12 @@ class PrimaWorld:
         allow_backorders: bool = False,
         per_depot_stock: bool = True,
         clock: Callable[[], datetime] = _utc_now,
+        legacy_replies: bool = False,
+        price_book_vat_inclusive: bool | None = None,
     ) -> None:
         self.per_depot_stock = per_depot_stock
+        self.legacy_replies = legacy_replies
+        self.price_book_vat_inclusive = price_book_vat_inclusive
         self._clock = clock
         self._lock = threading.RLock()
         self._stock = StockBook(allow_backorders=allow_backorders)
@@ -214,35 +251,52 @@ class PrimaWorld:
             return [self._submit(order) for order in orders]
 
     def _submit(self, order: SalesOrder) -> SubmitResult:
-        existing = self._orders.get(order.order_number)
+        number = order.order_number
+        existing = self._orders.get(number)
         if existing is not None:
             existing.submissions += 1
+            if not self.legacy_replies:
+                return _refused(
+                    number,
+                    _coded(
+                        ("E:21", f"Sales Order Header already exists with Order Number equal "
+                         f"to {number}")
+                    ),
+                )  # fmt: skip
             return SubmitResult(
-                order_number=order.order_number,
+                order_number=number,
                 accepted=True,
                 prima_reference=existing.prima_reference,
                 duplicate=True,
             )
         problems = self._validate(order)
         if problems:
-            return SubmitResult(
-                order_number=order.order_number, accepted=False, error="; ".join(problems)
-            )
+            return SubmitResult(order_number=number, accepted=False, error="; ".join(problems))
+        book = self.price_book_vat_inclusive
+        if book is not None and book != order.vat_inclusive:
+            return _refused(
+                number,
+                _coded(
+                    ("E:194", f"There were no Valid Order Lines found for Order {number}"),
+                    ("E:548", "Price obtained from the Price Book has a different VAT Incl "
+                     "Prices Value to the Sales Order"),
+                ),
+            )  # fmt: skip
         account = order.customer.account_code or self._account_for(order.customer)
         for line in order.lines:
             self._stock.allocate(line.sku, line.warehouse, line.quantity)
         record = OrderRecord(
             order=order,
-            prima_reference=self._next("SO"),
+            prima_reference=self._next("SO") if self.legacy_replies else number,
             account_code=account,
             status=OrderStatus.ON_HOLD if order.hold else OrderStatus.OUTSTANDING,
         )
-        self._orders[order.order_number] = record
-        return SubmitResult(
-            order_number=order.order_number,
-            accepted=True,
-            prima_reference=record.prima_reference,
-        )
+        self._orders[number] = record
+        if self.legacy_replies:
+            return SubmitResult(
+                order_number=number, accepted=True, prima_reference=record.prima_reference
+            )
+        return SubmitResult(order_number=number, accepted=True, customer_code=account)
 
     def _validate(self, order: SalesOrder) -> list[str]:
         problems: list[str] = []
