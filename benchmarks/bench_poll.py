@@ -1,12 +1,12 @@
 """Peak memory of one order poll: ``SyncEngine.poll_orders`` reading N orders into a SQLite ledger.
 
-Each size runs in a fresh process of its own: the commercetools fake (mounted in-process) is
-filled with N orders by ``build_scenario``, then the peak resident set is reset
-(``/proc/self/clear_refs``) and the poll reads every order into the ledger. Printed per size: the
-whole process's peak, and the poll's own share (that peak less the resident set just before the
-poll; the fake's copy of the orders is commercetools' memory, not the engine's). Baseline: the
-smallest size. A poll whose memory stays flat has a share ratio near 1 however many orders it
-reads; one that holds every order grows with N.
+For each size, the commercetools fake is filled with N orders by ``build_scenario`` and served
+over HTTP by a process of its own (its copy of the orders, and its work answering each query, is
+commercetools' memory, not the engine's). A fresh engine process then polls every order into a
+SQLite ledger. Printed per size: the engine process's peak resident set, and the poll's own
+share (that peak less the resident set just before the poll, the peak being reset there through
+``/proc/self/clear_refs``). Baseline: the smallest size. A poll whose memory stays flat has a
+ratio near 1 however many orders it reads; one that holds every order grows with N.
 
 Every run checks that each order reached the ledger. Environment: ``BENCH_POLL_SIZES``
 (comma-separated order counts, default ``1000,20000``).
@@ -21,14 +21,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-_CHILD = (
+_SERVER = (
+    "import json, sys\n"
+    "from ct_prima_sync.testing.scenario import build_scenario\n"
+    "scenario = build_scenario(orders=int(sys.argv[1]), seed=1)\n"
+    "with scenario.commercetools.serve() as url:\n"
+    "    first = scenario.first_order_at.isoformat()\n"
+    "    print(json.dumps({'url': url, 'first': first}), flush=True)\n"
+    "    sys.stdin.read()\n"
+)
+_ENGINE = (
     "import json, sys\n"
     "from benchmarks.bench_poll import poll_in_this_process\n"
-    "print(json.dumps(poll_in_this_process(int(sys.argv[1]))))\n"
+    "print(json.dumps(poll_in_this_process(int(sys.argv[1]), sys.argv[2], sys.argv[3])))\n"
 )
 
 
@@ -48,29 +57,40 @@ def _reset_peak() -> bool:
     return True
 
 
-def poll_in_this_process(n: int) -> dict[str, Any]:
-    """Fill the fake with ``n`` orders, poll them into a SQLite ledger; the memory figures."""
+def poll_in_this_process(n: int, url: str, first_order_at: str) -> dict[str, Any]:
+    """Poll the ``n`` orders of the fake served at ``url`` into a SQLite ledger; the memory
+    figures of this process."""
     import gc
 
+    from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig
     from ct_prima_sync.engine import EngineConfig, SyncEngine
     from ct_prima_sync.state import open_store
-    from ct_prima_sync.testing import FakePrima
-    from ct_prima_sync.testing.scenario import build_scenario, connect_commercetools
+    from ct_prima_sync.testing import FakeCommercetools, FakePrima
+    from ct_prima_sync.testing.scenario import build_scenario
 
-    scenario = build_scenario(orders=n, seed=1)
+    local = build_scenario(orders=0, seed=1)  # the same mapping and catalogue, no orders
+    fake = FakeCommercetools()  # for its default project key and credentials
+    config = CommercetoolsConfig(
+        project_key=fake.project_key,
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        api_url=url,
+        auth_url=url,
+    )
+    del fake
     with (
         tempfile.TemporaryDirectory() as tmp,
         open_store(f"sqlite:///{tmp}/sync.db") as store,
-        connect_commercetools(scenario.commercetools) as commercetools,
+        CommercetoolsClient(config) as commercetools,
     ):
         engine = SyncEngine(
             commercetools=commercetools,
-            prima=FakePrima(scenario.world),
+            prima=FakePrima(local.world),
             store=store,
-            mapping=scenario.mapping,
+            mapping=local.mapping,
             config=EngineConfig(
                 worker_id="bench",
-                initial_cursor=scenario.first_order_at - timedelta(days=1),
+                initial_cursor=datetime.fromisoformat(first_order_at) - timedelta(days=1),
                 customer_key_secret="benchmark-installation-secret",  # noqa: S106
             ),
         )
@@ -87,14 +107,29 @@ def poll_in_this_process(n: int) -> dict[str, Any]:
     return {"n": n, "before_kb": before, "peak_kb": peak, "seconds": wall, "reset": reset}
 
 
-def _in_child(n: int) -> dict[str, Any]:
-    done = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
-        [sys.executable, "-c", _CHILD, str(n)],
-        capture_output=True,
+def _measure(n: int) -> dict[str, Any]:
+    """Serve ``n`` orders from one process and poll them from another."""
+    here = Path(__file__).parents[1]
+    with subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+        [sys.executable, "-c", _SERVER, str(n)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
-        check=True,
-        cwd=Path(__file__).parents[1],
-    )
+        cwd=here,
+    ) as server:
+        assert server.stdout is not None
+        assert server.stdin is not None
+        served = json.loads(server.stdout.readline())
+        try:
+            done = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+                [sys.executable, "-c", _ENGINE, str(n), served["url"], served["first"]],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=here,
+            )
+        finally:
+            server.stdin.close()
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -103,13 +138,13 @@ def main() -> None:
     """Poll each size of ``BENCH_POLL_SIZES`` in its own process; print peaks and ratios."""
     sizes = [int(s) for s in os.environ.get("BENCH_POLL_SIZES", "1000,20000").split(",")]
     one, five, _ = os.getloadavg()
-    print(f"peak RSS of one poll_orders into SQLite (load {one:.1f}/{five:.1f})")
+    print(f"peak RSS of one poll_orders over HTTP into SQLite (load {one:.1f}/{five:.1f})")
     base: dict[str, Any] | None = None
     for n in sizes:
-        r = _in_child(n)
+        r = _measure(n)
         share = r["peak_kb"] - r["before_kb"]
         line = (
-            f"  {n:>7,} orders: process peak {r['peak_kb'] / 1024:7.1f} MiB, "
+            f"  {n:>7,} orders: engine peak {r['peak_kb'] / 1024:7.1f} MiB, "
             f"poll's share {share / 1024:7.1f} MiB, {n / r['seconds']:6.0f} orders/s"
         )
         if not r["reset"]:
@@ -121,6 +156,7 @@ def main() -> None:
         base_share = base["peak_kb"] - base["before_kb"]
         print(
             f"{line}  ratio {share / base_share:.2f}x share, "
-            f"{r['peak_kb'] / base['peak_kb']:.2f}x process ({n / base['n']:.0f}x the orders)",
+            f"{r['peak_kb'] / base['peak_kb']:.2f}x engine process "
+            f"({n / base['n']:.0f}x the orders)",
             flush=True,
         )
