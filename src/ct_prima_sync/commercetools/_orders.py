@@ -77,7 +77,8 @@ class Orders:
 
         The overlap re-reads orders near the previous cursor, so the results repeat some of the
         previous round's: de-duplicate by id and version. Start with a cursor a little before the
-        time from which changes matter.
+        time from which changes matter. Every changed order is held at once:
+        :meth:`poll_modified_pages` holds one page.
         """
         predicate, since_vars = modified_since(cursor, overlap)
         merged: dict[str, QueryValue] = {**(variables or {}), **since_vars}
