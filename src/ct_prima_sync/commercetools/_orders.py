@@ -128,8 +128,10 @@ class Orders:
     ) -> Iterator[PollResult[Order]]:
         for raw in pages:
             orders = tuple(map(parse_order, raw))
+            del raw
             cursor = advance_cursor(cursor, (o.last_modified_at for o in orders))
             yield PollResult(items=orders, cursor=cursor)
+            del orders  # not held while the next page is fetched
 
     def update(
         self,

@@ -242,6 +242,7 @@ def _modified_pages(
         if len(results) < page_size:
             return
         last = (results[-1]["lastModifiedAt"], results[-1]["id"])
+        del page, results  # not held while the next page is fetched: one page in memory
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

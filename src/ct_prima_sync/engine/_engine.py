@@ -393,6 +393,7 @@ class SyncEngine:
                 held = at if held is None else min(held, at)
             cursor_at = hold_cursor(page.cursor, () if held is None else (held,))
             self._store.set_cursor(name, cursor_at.isoformat(), now=now)
+            del page, waiting  # not held while the next page is fetched
         _log.info("polled orders", extra={"seen": seen, "new": added, "not_yet_due": not_due})
         return added, not_due
 
