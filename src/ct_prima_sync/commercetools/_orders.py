@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 from ._actions import OrderUpdateAction, action_to_json
@@ -17,6 +17,7 @@ from ._query import (
     PollResult,
     QueryValue,
     advance_cursor,
+    iter_pages_by_modified,
     join_predicates,
     modified_since,
 )
@@ -76,7 +77,8 @@ class Orders:
 
         The overlap re-reads orders near the previous cursor, so the results repeat some of the
         previous round's: de-duplicate by id and version. Start with a cursor a little before the
-        time from which changes matter.
+        time from which changes matter. Every changed order is held at once:
+        :meth:`poll_modified_pages` holds one page.
         """
         predicate, since_vars = modified_since(cursor, overlap)
         merged: dict[str, QueryValue] = {**(variables or {}), **since_vars}
@@ -87,6 +89,49 @@ class Orders:
             items=orders,
             cursor=advance_cursor(cursor, (o.last_modified_at for o in orders)),
         )
+
+    def poll_modified_pages(
+        self,
+        cursor: datetime,
+        *,
+        overlap: timedelta = DEFAULT_POLL_OVERLAP,
+        where: str | None = None,
+        variables: Mapping[str, QueryValue] | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[PollResult[Order]]:
+        """:meth:`poll_modified` one page at a time, oldest modification first.
+
+        Each page's ``cursor`` is safe to store once that page's orders are handled: every order
+        modified before it has been on this page or an earlier one, and the next poll from it
+        reads the rest again. So a poll stopped after any page (a crash, a stop) loses nothing,
+        and memory holds one page however many orders changed. The first page is always yielded
+        (empty, with ``cursor`` unchanged, when nothing changed). As with :meth:`poll_modified`,
+        pages may repeat orders of the previous round: de-duplicate by id and version.
+        """
+        predicate, since_vars = modified_since(cursor, overlap)
+        merged: dict[str, QueryValue] = {**(variables or {}), **since_vars}
+
+        def fetch(params: list[tuple[str, str]]) -> Any:
+            return self._api.request("GET", "/orders", params=params)
+
+        pages = iter_pages_by_modified(
+            fetch,
+            where=join_predicates([where, predicate]),
+            variables=merged,
+            page_size=page_size,
+        )
+        return self._parsed_pages(cursor, pages)
+
+    @staticmethod
+    def _parsed_pages(
+        cursor: datetime, pages: Iterator[list[dict[str, Any]]]
+    ) -> Iterator[PollResult[Order]]:
+        for raw in pages:
+            orders = tuple(map(parse_order, raw))
+            del raw
+            cursor = advance_cursor(cursor, (o.last_modified_at for o in orders))
+            yield PollResult(items=orders, cursor=cursor)
+            del orders  # not held while the next page is fetched
 
     def update(
         self,

@@ -29,12 +29,14 @@ __all__ = [
     "chunked",
     "format_datetime",
     "iter_by_id",
+    "iter_pages_by_modified",
 ]
 
 T = TypeVar("T")
 
 MAX_PAGE_SIZE: Final = 500
 LAST_ID_VARIABLE: Final = "ctpsLastId"
+LAST_MODIFIED_VARIABLE: Final = "ctpsLastModified"
 _VARIABLE_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 Scalar = str | int | bool | datetime
@@ -170,6 +172,77 @@ def _pages(
         if len(results) < page_size:
             return
         last_id = results[-1]["id"]
+
+
+def iter_pages_by_modified(
+    fetch_page: Callable[[Params], Any],
+    *,
+    where: str | None = None,
+    variables: Mapping[str, QueryValue] | None = None,
+    expand: Sequence[str] = (),
+    page_size: int = MAX_PAGE_SIZE,
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield the results of a query page by page, oldest modification first.
+
+    Pages are sorted by ``lastModifiedAt asc, id asc`` and each next page asks for what comes
+    after the last result in that order (a keyset, as rule 1, never an offset), so once a page has
+    been handled, everything modified before its last result has been seen: a poll cursor may
+    move up to it. The first page is always yielded, empty or not. Bad arguments raise at once.
+    """
+    if isinstance(page_size, bool) or not isinstance(page_size, int):
+        raise ConfigurationError("page_size must be an integer")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ConfigurationError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    fixed = dict(variables or {})
+    for reserved in (LAST_ID_VARIABLE, LAST_MODIFIED_VARIABLE):
+        if reserved in fixed:
+            raise ConfigurationError(f"query variable name {reserved!r} is reserved")
+    build_query_params(where=where, variables=fixed)  # validates the variables now
+    return _modified_pages(fetch_page, where, fixed, expand, page_size)
+
+
+_AFTER_LAST = (
+    f"lastModifiedAt > :{LAST_MODIFIED_VARIABLE} or "
+    f"(lastModifiedAt = :{LAST_MODIFIED_VARIABLE} and id > :{LAST_ID_VARIABLE})"
+)
+
+
+def _modified_pages(
+    fetch_page: Callable[[Params], Any],
+    where: str | None,
+    variables: dict[str, QueryValue],
+    expand: Sequence[str],
+    page_size: int,
+) -> Iterator[list[dict[str, Any]]]:
+    last: tuple[str, str] | None = None
+    while True:
+        page_vars: dict[str, QueryValue] = dict(variables)
+        if last is not None:
+            page_vars[LAST_MODIFIED_VARIABLE], page_vars[LAST_ID_VARIABLE] = last
+        params = build_query_params(
+            where=join_predicates([where, _AFTER_LAST if last is not None else None]),
+            variables=page_vars,
+            expand=expand,
+            limit=page_size,
+            sort=("lastModifiedAt asc", "id asc"),
+        )
+        page = fetch_page(params)
+        results = page.get("results") if isinstance(page, Mapping) else None
+        if not isinstance(results, list):
+            raise PayloadError("paged query response has no results list", path="results")
+        for index, item in enumerate(results):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise PayloadError("result has no id", path=f"results[{index}].id")
+            if not isinstance(item.get("lastModifiedAt"), str):
+                raise PayloadError(
+                    "result has no lastModifiedAt", path=f"results[{index}].lastModifiedAt"
+                )
+        if results or last is None:
+            yield results
+        if len(results) < page_size:
+            return
+        last = (results[-1]["lastModifiedAt"], results[-1]["id"])
+        del page, results  # not held while the next page is fetched: one page in memory
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from ..commercetools import CommercetoolsClient, Order, parse_order
+from ..commercetools._query import chunked
 from ..errors import (
     AlertDeliveryError,
     CommercetoolsError,
@@ -94,6 +95,9 @@ _log = logging.getLogger("ct_prima_sync.engine")
 
 #: Orders written to the ledger per transaction when a poll brings many.
 _INGEST_PAGE = 500
+
+#: Polled orders kept for the run that follows (the rest are read again by id when worked).
+_SEEN_LIMIT = _INGEST_PAGE
 
 _MESSAGES_CURSOR = "messages.createdAt"
 _DEFAULT_CURSOR = EngineConfig().cursor_name
@@ -294,7 +298,7 @@ class SyncEngine:
             self._hold([(order, ready)])
             self._note_not_due(order, ready, summary)
             return ready
-        self._seen[order.id] = order
+        self._remember(order)
         return self._store.ingest(self._new_order(order), now=self._clock.now())
 
     @property
@@ -357,24 +361,47 @@ class SyncEngine:
         return self._poll_orders(overlap_seconds)[0]
 
     def _poll_orders(
-        self, overlap_seconds: float | None = None, summary: SummaryBuilder | None = None
+        self,
+        overlap_seconds: float | None = None,
+        summary: SummaryBuilder | None = None,
+        *,
+        placed: dict[str, datetime] | None = None,
     ) -> tuple[int, int]:
         """(new orders, orders not yet due); the others not ingested are counted in
-        ``summary``."""
+        ``summary``, and the creation time of each due order goes into ``placed`` if given.
+
+        Page by page, oldest modification first: each page is written to the ledger in a
+        transaction of its own, then the cursor is stored up to that page (held back to the
+        earliest order not yet due). A poll that stops after any page (a crash, an outage)
+        leaves a cursor from which the next poll reads again every order not yet in the ledger,
+        and memory holds one page however many orders changed."""
         now = self._clock.now()
-        cursor = cursor_start(
-            self._store, self._config.cursor_name, initial=self._config.initial_cursor, now=now
-        )
+        name = self._config.cursor_name
+        cursor = cursor_start(self._store, name, initial=self._config.initial_cursor, now=now)
         overlap = self._config.poll_overlap_seconds if overlap_seconds is None else overlap_seconds
-        result = self._ct.orders.poll_modified(cursor, overlap=timedelta(seconds=overlap))
-        added, waiting = self._ingest_polled(result.items, summary)
-        cursor_at = hold_cursor(result.cursor, (o.last_modified_at for o in waiting))
-        self._store.set_cursor(self._config.cursor_name, cursor_at.isoformat(), now=now)
-        _log.info(
-            "polled orders",
-            extra={"seen": len(result.items), "new": added, "not_yet_due": len(waiting)},
-        )
-        return added, len(waiting)
+        seen = added = not_due = 0
+        held: datetime | None = None  # the earliest modification of an order not yet due
+        for page in self._ct.orders.poll_modified_pages(
+            cursor, overlap=timedelta(seconds=overlap), page_size=_INGEST_PAGE
+        ):
+            new, waiting = self._ingest_polled(page.items, summary, placed=placed)
+            seen += len(page.items)
+            added += new
+            not_due += len(waiting)
+            for order in waiting:
+                at = order.last_modified_at
+                held = at if held is None else min(held, at)
+            cursor_at = hold_cursor(page.cursor, () if held is None else (held,))
+            self._store.set_cursor(name, cursor_at.isoformat(), now=now)
+            del page, waiting  # not held while the next page is fetched
+        _log.info("polled orders", extra={"seen": seen, "new": added, "not_yet_due": not_due})
+        return added, not_due
+
+    def _remember(self, order: Order) -> None:
+        """Keep a polled order for the run that follows, so that it need not be read again, up
+        to a bound: beyond it the order flow reads the order by id (memory stays flat)."""
+        if len(self._seen) < _SEEN_LIMIT or order.id in self._seen:
+            self._seen[order.id] = order
 
     def _ingest_polled(
         self,
@@ -382,6 +409,7 @@ class SyncEngine:
         summary: SummaryBuilder | None = None,
         *,
         checked: bool = False,
+        placed: dict[str, datetime] | None = None,
     ) -> tuple[int, list[Order]]:
         """Ingest a poll's eligible orders one page per transaction (one per order costs a
         commit each); a page with a clash falls back to one order at a time, as ``ingest_order``
@@ -405,7 +433,9 @@ class SyncEngine:
         for start in range(0, len(eligible), _INGEST_PAGE):
             page = eligible[start : start + _INGEST_PAGE]
             for order in page:
-                self._seen[order.id] = order
+                self._remember(order)
+                if placed is not None:
+                    placed[order.id] = order.created_at
             try:
                 added += self._store.ingest_many([self._new_order(o) for o in page], now=now)
             except DuplicateRecordError:
@@ -434,9 +464,11 @@ class SyncEngine:
             if overlap_seconds is None
             else overlap_seconds
         )
+        # Messages come in id order, not by time: the cursor can only move once all are read.
+        # They are taken one at a time, so memory holds one page of them however many came.
         latest = cursor
-        added = 0
-        waiting: list[datetime] = []
+        held: datetime | None = None  # the earliest message of an order not yet due
+        added = not_due = 0
         for message in self._ct.messages.query(
             types=("OrderCreated", "OrderImported"), since=cursor - overlap
         ):
@@ -446,12 +478,13 @@ class SyncEngine:
             order = message.order or self._ct.orders.get(order_id)
             outcome = self._ingest_one(order, summary)
             if outcome is Readiness.NOT_YET_DUE:
-                waiting.append(message.created_at)
+                held = message.created_at if held is None else min(held, message.created_at)
+                not_due += 1
             added += outcome is True
             latest = max(latest, message.created_at)
-        held = hold_cursor(latest, waiting)
-        self._store.set_cursor(self._messages_cursor, held.isoformat(), now=now)
-        return added, len(waiting)
+        cursor_at = hold_cursor(latest, () if held is None else (held,))
+        self._store.set_cursor(self._messages_cursor, cursor_at.isoformat(), now=now)
+        return added, not_due
 
     def handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
         """Take one subscription payload and sync the one order it is about.
@@ -767,7 +800,7 @@ class SyncEngine:
             attempt=record.attempts,
         ) as order_span:
             try:
-                outcome = self._flow.process(record, self._seen.get(record.order_id))
+                outcome = self._flow.process(record, self._seen.pop(record.order_id, None))
             except ConfigurationError as misfit:  # the flow gave the order back; stop the run
                 with self._misfit_lock:
                     self._misfit = self._misfit or misfit
@@ -818,8 +851,8 @@ class SyncEngine:
         age = self._config.verify_older_than_seconds
         if older_than_seconds is not None:
             age = older_than_seconds
-        self._poll_orders()
-        placed = {order_id: order.created_at for order_id, order in self._seen.items()}
+        placed: dict[str, datetime] = {}
+        self._poll_orders(placed=placed)
         self._seen.clear()
         return verify_unsent_orders(
             store=self._store,
@@ -860,11 +893,13 @@ class SyncEngine:
         def work() -> RunSummary:
             summary = SummaryBuilder(self._clock.now())
             try:
-                added, waiting = self._ingest_polled(
-                    list(self.orders_created_between(start, end)), summary
-                )
+                added = not_due = 0
+                for page in chunked(self.orders_created_between(start, end), _INGEST_PAGE):
+                    new, waiting = self._ingest_polled(page, summary)
+                    added += new
+                    not_due += len(waiting)
                 summary.count("ingested", added)
-                summary.count("not_yet_due", len(waiting))
+                summary.count("not_yet_due", not_due)
             except CommercetoolsError as error:
                 if isinstance(error, PayloadError):
                     raise
