@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -141,16 +140,30 @@ def test_only_one_holder_at_a_time_gets_the_lock_even_with_the_same_worker_id(
         assert after is not None
 
 
-def test_a_held_lock_is_renewed_while_the_block_runs(tmp_path: Path) -> None:
-    clock = FakeClock(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+def test_a_held_lock_is_renewed_while_the_block_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    clock = FakeClock(start)
     url = f"sqlite:///{tmp_path / 'sync.db'}"
     one, two = _engine(url, "a", clock), _engine(url, "b", clock)
     renewed = threading.Event()
+    renewed_later = threading.Event()
 
     with one.try_lock("poll", ttl_seconds=0.3) as held:  # renewed every 0.1 s of real time
         assert held is not None
+        renew = held.renew
+
+        def renew_and_note() -> None:
+            at = clock.now()
+            renew()
+            if at >= start + timedelta(seconds=0.2):
+                renewed_later.set()
+
+        monkeypatch.setattr(held, "renew", renew_and_note)
         clock.advance(0.2)
-        time.sleep(0.25)  # at least one renewal, at the fake clock's new time
+        # Wait for a renewal at the fake clock's new time (however busy the machine is).
+        assert renewed_later.wait(timeout=30)
         clock.advance(0.2)  # 0.4 s after the first take: only a renewal keeps it
         with two.try_lock("poll", ttl_seconds=0.3) as other:
             renewed.set()
