@@ -17,7 +17,8 @@ side, the highest number of requests in any one-second window (sliding) against 
 (a token bucket lets ``rate + burst`` through in one second at most) and the most times one order
 was submitted (1 means exactly once). The run stops with an error if an order did not reach
 Prima exactly once. Also printed: CPU-seconds per order spent in the workers and in this process
-(the two servers), which with the machine's cores bound what more workers can add.
+(the two servers), and how many of the machine's CPUs were busy during the run (PostgreSQL and
+anything else running included): together they bound what more workers can add.
 
 Environment: ``BENCH_WORKERS_N`` (orders per run, default 600), ``BENCH_WORKERS_COUNT`` (default
 4), ``BENCH_WORKERS_LATENCY_MS`` (default 20), ``BENCH_WORKERS_RATE`` (default 200),
@@ -37,8 +38,13 @@ from typing import Any
 
 from benchmarks.bench_engine import _engine, _load, _postgres
 from ct_prima_sync.state import open_store
-from ct_prima_sync.testing import FakePrima, PrimaEmulator, PrimaFault, PrimaFaultKind
-from ct_prima_sync.testing import PrimaFaultPlan
+from ct_prima_sync.testing import (
+    FakePrima,
+    PrimaEmulator,
+    PrimaFault,
+    PrimaFaultKind,
+    PrimaFaultPlan,
+)
 from ct_prima_sync.testing.scenario import build_scenario
 
 _SEED = 4
@@ -47,6 +53,17 @@ _WORKER = (
     "from benchmarks.bench_workers import work_backlog\n"
     "print(json.dumps(work_backlog(json.loads(sys.argv[1]))), flush=True)\n"
 )
+
+
+def _busy_seconds() -> float:
+    """CPU-seconds the whole machine has spent busy (not idle or waiting), from ``/proc/stat``."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    ticks = [int(f) for f in fields]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def work_backlog(job: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +155,7 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
                 assert proc.stdout is not None
                 if proc.stdout.readline().strip() != "ready":
                     raise SystemExit("a worker failed to start")
-            began, cpu = time.perf_counter(), time.process_time()
+            began, cpu, busy = time.perf_counter(), time.process_time(), _busy_seconds()
             for proc in procs:
                 assert proc.stdin is not None
                 proc.stdin.write("go\n")
@@ -150,6 +167,7 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
                     raise SystemExit(f"a worker failed (exit {proc.returncode})")
                 results.append(json.loads(out.strip().splitlines()[-1]))
             seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+            busy = _busy_seconds() - busy
     posted = sum(r["posted"] for r in results)
     counts = [scenario.world.submission_count(number) for number in scenario.good]
     if posted != len(scenario.good) or any(c != 1 for c in counts):
@@ -166,6 +184,7 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
         "worker_posted": [r["posted"] for r in results],
         "worker_cpu_ms": sum(r["cpu"] for r in results) / n * 1000,
         "server_cpu_ms": cpu / n * 1000,
+        "machine_busy": busy / seconds,
     }
 
 
@@ -177,7 +196,8 @@ def _line(label: str, r: dict[str, Any], job: dict[str, Any]) -> str:
         f"+ burst {job['burst']}; most submissions of one order {r['most_submissions']}; "
         f"posted per worker {r['worker_posted']}\n"
         f"  {'':<22} CPU per order: {r['worker_cpu_ms']:.1f} ms in the workers, "
-        f"{r['server_cpu_ms']:.1f} ms in this process (both fakes' servers)"
+        f"{r['server_cpu_ms']:.1f} ms in this process (both fakes' servers); machine busy "
+        f"{r['machine_busy']:.2f} of {os.cpu_count()} CPUs (PostgreSQL and anything else running)"
     )
 
 
