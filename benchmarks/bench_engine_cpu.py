@@ -110,7 +110,7 @@ _PHASES = (
     ("mapping/_order.py", "map_order", "map_order"),
     ("engine/_write_back.py", "write", "commercetools write-back"),
     ("commercetools/_client.py", "request", "commercetools client requests, all"),
-    ("engine/_order_flow.py", "_submit", "Prima submission (FakePrima) + its ledger writes"),
+    ("engine/_order_flow.py", "_submit", "submit to FakePrima, record, finish (incl. write-back)"),
     ("~", "<method 'execute' of 'sqlite3.Connection' objects>", "sqlite3 execute, all"),
     ("~", "<method 'commit' of 'sqlite3.Connection' objects>", "sqlite3 commit, all"),
 )
@@ -127,7 +127,7 @@ def print_profile(profile: cProfile.Profile, n: int) -> None:
     for suffix, name, label in _PHASES:
         for (filename, _, function), (_, calls, _, cum, _) in raw.items():
             if function == name and filename.endswith(suffix):
-                print(f"    {cum / n * 1e3:6.2f} ms/order  {calls / n:5.1f} calls/order  {label}")
+                print(f"    {cum / n * 1e3:6.2f} ms/order  {calls:6d} calls  {label}")
     print("  top 10 by own time:")
     top = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:10]
     for (filename, line, function), (_, calls, own, _, _) in top:

@@ -189,11 +189,13 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
 
 
 def _line(label: str, r: dict[str, Any], job: dict[str, Any]) -> str:
+    verdict = "within" if r["busiest"] <= job["rate"] + job["burst"] else "OVER THE BUDGET"
     return (
         f"  {label:<22} {r['orders_per_s']:6.1f} orders/s, {r['requests']} requests "
         f"({r['requests_per_s']:.0f}/s) in {r['seconds']:.1f} s; emulator: busiest 1-s window "
         f"{r['busiest']} (whole second {r['busiest_whole_second']}) vs budget {job['rate']:.0f}/s "
-        f"+ burst {job['burst']}; most submissions of one order {r['most_submissions']}; "
+        f"+ burst {job['burst']} ({verdict}); "
+        f"most submissions of one order {r['most_submissions']}; "
         f"posted per worker {r['worker_posted']}\n"
         f"  {'':<22} CPU per order: {r['worker_cpu_ms']:.1f} ms in the workers, "
         f"{r['server_cpu_ms']:.1f} ms in this process (both fakes' servers); machine busy "
