@@ -16,7 +16,9 @@ schema and emulator), same run. Printed per run: orders/s, requests/s and, from 
 side, the highest number of requests in any one-second window (sliding) against the budget
 (a token bucket lets ``rate + burst`` through in one second at most) and the most times one order
 was submitted (1 means exactly once). The run stops with an error if an order did not reach
-Prima exactly once. Also printed: CPU-seconds per order spent in the workers and in this process
+Prima exactly once. Also printed, per order: the workers' wall time, the part of it spent in the
+shared budget's store round trips (``reserve_request``, ``try_lock``, ``unlock``; not the waits
+the budget asks for), CPU-seconds per order spent in the workers and in this process
 (the two servers), and how many of the machine's CPUs were busy during the run (PostgreSQL and
 anything else running included): together they bound what more workers can add.
 
@@ -66,6 +68,21 @@ def _busy_seconds() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def _timed(obj: Any, names: tuple[str, ...], spent: list[float]) -> None:
+    """Wrap the methods ``names`` of ``obj`` so the seconds spent in them add up in ``spent``."""
+    for name in names:
+        method = getattr(obj, name)
+
+        def wrapper(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+
+        setattr(obj, name, wrapper)
+
+
 def work_backlog(job: dict[str, Any]) -> dict[str, Any]:
     """One worker process: open the store and clients, say ``ready``, wait for a line on stdin,
     work the backlog; the run's figures."""
@@ -109,12 +126,14 @@ def work_backlog(job: dict[str, Any]) -> dict[str, Any]:
                 customer_key_secret="benchmark-installation-secret",  # noqa: S106
             ),
         )
+        budget_spent = [0.0]  # the shared budget's own store round trips (not its waits)
+        _timed(store, ("reserve_request", "try_lock", "unlock"), budget_spent)
         print("ready", flush=True)
         sys.stdin.readline()
         started, cpu = time.perf_counter(), time.process_time()
         summary = engine.process_backlog()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {"posted": summary.posted, "seconds": seconds, "cpu": cpu}
+    return {"posted": summary.posted, "seconds": seconds, "cpu": cpu, "budget": budget_spent[0]}
 
 
 def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, Any]:
@@ -182,6 +201,8 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
         "most_submissions": max(counts),
         "seconds": seconds,
         "worker_posted": [r["posted"] for r in results],
+        "wall_ms": sum(r["seconds"] for r in results) / n * 1000,
+        "budget_ms": sum(r["budget"] for r in results) / n * 1000,
         "worker_cpu_ms": sum(r["cpu"] for r in results) / n * 1000,
         "server_cpu_ms": cpu / n * 1000,
         "machine_busy": busy / seconds,
@@ -197,7 +218,9 @@ def _line(label: str, r: dict[str, Any], job: dict[str, Any]) -> str:
         f"+ burst {job['burst']} ({verdict}); "
         f"most submissions of one order {r['most_submissions']}; "
         f"posted per worker {r['worker_posted']}\n"
-        f"  {'':<22} CPU per order: {r['worker_cpu_ms']:.1f} ms in the workers, "
+        f"  {'':<22} per order, summed over workers: {r['wall_ms']:.1f} ms wall, of which "
+        f"{r['budget_ms']:.1f} ms in the shared budget's store calls; CPU "
+        f"{r['worker_cpu_ms']:.1f} ms in the workers, "
         f"{r['server_cpu_ms']:.1f} ms in this process (both fakes' servers); machine busy "
         f"{r['machine_busy']:.2f} of {os.cpu_count()} CPUs (PostgreSQL and anything else running)"
     )
