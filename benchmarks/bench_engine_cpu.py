@@ -1,0 +1,178 @@
+"""Engine CPU per order on SQLite with the in-process fakes, against a minimal loop.
+
+The engine: ``SyncEngine.sync_orders`` (poll + process) with one worker at concurrency 1, the
+commercetools fake mounted in-process and ``FakePrima``, into a SQLite ledger; its rate is orders
+per CPU-second of this process, so the fakes' own work counts too (they run here; a deployment's
+commercetools and Prima do theirs elsewhere). The fakes' data is frozen out of the garbage
+collector while the engine runs, as in ``bench_engine``.
+
+Baseline, the least a ledger-keeping integration can do per order: decode the order's JSON text,
+``parse_order``, ``map_order``, and one SQLite commit (an INSERT of the order's id, number and
+gross into a WAL database with the ledger's own pragmas). Same orders, same run. The ratio is the
+engine's rate over the baseline's; 1.0 would be an engine that costs no more than that loop.
+
+``BENCH_ENGINE_CPU_PROFILE=1`` also prints the engine run's cProfile top 10 (by own time) and its
+own time per area (engine, state, the fakes, httpx, ...), to show where the CPU goes; the rates
+printed then are the unprofiled ones. Each side runs ``BENCH_ENGINE_CPU_REPEAT`` times (default
+2), taking turns; the best rate of each is compared. Environment: ``BENCH_ENGINE_CPU_N`` (orders,
+default 1000).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import pstats
+import sqlite3
+import tempfile
+import time
+from collections import defaultdict
+from typing import Any
+
+from benchmarks.bench_engine import _check_exactly_once, _engine, _load, _setup_frozen
+from ct_prima_sync.commercetools import parse_order
+from ct_prima_sync.mapping import map_order
+from ct_prima_sync.state import open_store
+from ct_prima_sync.testing import FakePrima
+from ct_prima_sync.testing.scenario import build_scenario
+
+
+def minimal_loop_rate(n: int, db_path: str) -> float:
+    """Orders per CPU-second of decode + parse + map + one SQLite commit per order."""
+    scenario = build_scenario(orders=n, seed=1)
+    texts = [json.dumps(order) for order in scenario.commercetools.orders()]
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE orders (order_id TEXT PRIMARY KEY, number TEXT, gross INTEGER)")
+    with _setup_frozen():
+        cpu = time.process_time()
+        for text in texts:
+            order = parse_order(json.loads(text))
+            result = map_order(order, scenario.mapping)
+            assert result.sales_order is not None
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "INSERT INTO orders VALUES (?, ?, ?)",
+                (order.id, order.order_number, order.total_price.minor_units),
+            )
+            conn.execute("COMMIT")
+        cpu = time.process_time() - cpu
+    conn.close()
+    return n / cpu
+
+
+def engine_rate(n: int, url: str, profile: cProfile.Profile | None = None) -> float:
+    """Orders per CPU-second of ``sync_orders`` on ``url`` with both fakes in-process."""
+    scenario = build_scenario(orders=n, seed=1)
+    with (
+        open_store(url) as store,
+        _engine(scenario, store, FakePrima(scenario.world)) as engine,
+        _setup_frozen(),
+    ):
+        if profile is not None:
+            profile.enable()
+        cpu = time.process_time()
+        summary = engine.sync_orders()
+        cpu = time.process_time() - cpu
+        if profile is not None:
+            profile.disable()
+    _check_exactly_once(scenario, summary.posted)
+    return n / cpu
+
+
+_AREAS = (
+    ("ct_prima_sync/testing/", "fakes (testing/)"),
+    ("ct_prima_sync/engine/", "engine/"),
+    ("ct_prima_sync/state/", "state/"),
+    ("ct_prima_sync/commercetools/", "commercetools/ client"),
+    ("ct_prima_sync/prima/", "prima/ client"),
+    ("ct_prima_sync/mapping/", "mapping/"),
+    ("ct_prima_sync/", "other ct_prima_sync"),
+    ("/httpx/", "httpx"),
+    ("/httpcore/", "httpcore"),
+    ("/json/", "json"),
+    ("/attr", "attrs/cattrs"),
+    ("/cattrs/", "attrs/cattrs"),
+)
+
+
+def _area(filename: str, function: str) -> str:
+    for needle, label in _AREAS:
+        if needle in filename:
+            return label
+    if filename == "~":
+        return "sqlite3" if "sqlite3" in function else "builtins"
+    return "other Python"
+
+
+_PHASES = (
+    ("engine/_engine.py", "_poll_orders", "poll (commercetools reads + ledger ingest)"),
+    ("mapping/_order.py", "map_order", "map_order"),
+    ("engine/_write_back.py", "write", "commercetools write-back"),
+    ("commercetools/_client.py", "request", "commercetools client requests, all"),
+    ("engine/_order_flow.py", "_submit", "submit to FakePrima, record, finish (incl. write-back)"),
+    ("~", "<method 'execute' of 'sqlite3.Connection' objects>", "sqlite3 execute, all"),
+    ("~", "<method 'commit' of 'sqlite3.Connection' objects>", "sqlite3 commit, all"),
+)
+
+
+def print_profile(profile: cProfile.Profile, n: int) -> None:
+    """Time per order in the main phases, the top 10 functions by own time, and own time per
+    area."""
+    stats = pstats.Stats(profile)
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(v[2] for v in raw.values())
+    print(f"  profile of the engine run: {total / n * 1e3:.2f} ms own time per order (profiled)")
+    print("  phases (cumulative, profiled; they overlap):")
+    for suffix, name, label in _PHASES:
+        for (filename, _, function), (_, calls, _, cum, _) in raw.items():
+            if function == name and filename.endswith(suffix):
+                print(f"    {cum / n * 1e3:6.2f} ms/order  {calls:6d} calls  {label}")
+    print("  top 10 by own time:")
+    top = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:10]
+    for (filename, line, function), (_, calls, own, _, _) in top:
+        where = filename.split("site-packages/")[-1].split("src/")[-1]
+        print(
+            f"    {own / n * 1e6:7.1f} us/order  {calls / n:6.1f} calls/order  "
+            f"{function} ({where}:{line})"
+        )
+    areas: dict[str, float] = defaultdict(float)
+    for (filename, _, function), (_, _, own, _, _) in raw.items():
+        areas[_area(filename, function)] += own
+    print("  own time per area:")
+    for label, own in sorted(areas.items(), key=lambda kv: kv[1], reverse=True):
+        print(f"    {own / total:5.1%}  {own / n * 1e6:7.1f} us/order  {label}")
+
+
+def main() -> None:
+    """Print the minimal loop's and the engine's orders per CPU-second, and their ratio."""
+    n = int(os.environ.get("BENCH_ENGINE_CPU_N", "1000"))
+    print(f"orders per CPU-second, {n} orders, SQLite, in-process fakes ({_load()})", flush=True)
+    repeat = int(os.environ.get("BENCH_ENGINE_CPU_REPEAT", "2"))
+    with tempfile.TemporaryDirectory() as tmp:
+        bases, rates = [], []
+        for i in range(repeat):  # taking turns, so a busy spell slows both alike
+            bases.append(minimal_loop_rate(n, f"{tmp}/minimal-{i}.db"))
+            rates.append(engine_rate(n, f"sqlite:///{tmp}/sync-{i}.db"))
+        base, rate = max(bases), max(rates)
+        print(
+            f"  baseline: decode+parse+map+1 commit {base:7.0f}/CPU-s "
+            f"(best of {', '.join(f'{b:.0f}' for b in bases)})",
+            flush=True,
+        )
+        print(
+            f"  engine, sqlite                     {rate:7.0f}/CPU-s "
+            f"(best of {', '.join(f'{r:.0f}' for r in rates)})   ratio {rate / base:.2f} "
+            f"({_load()})",
+            flush=True,
+        )
+        if os.environ.get("BENCH_ENGINE_CPU_PROFILE"):
+            profile = cProfile.Profile()
+            engine_rate(n, f"sqlite:///{tmp}/profiled.db", profile)
+            print_profile(profile, n)
+
+
+if __name__ == "__main__":
+    main()

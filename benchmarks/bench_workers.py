@@ -1,0 +1,259 @@
+"""Four PostgreSQL worker processes against one, the Prima emulator over HTTP with latency.
+
+This process builds a backlog (``build_scenario``), polls it into a fresh PostgreSQL schema, and
+serves the commercetools fake and the Prima emulator over loopback HTTP; the emulator sleeps
+``BENCH_WORKERS_LATENCY_MS`` on every request. Then ``W`` worker processes (``python -c``, each
+its own engine, store connection, omlink client and worker id, at concurrency 1) work the backlog
+with ``SyncEngine.process_backlog``. Their omlink clients share one request budget through the
+store (``request_budget``, as ``ct-prima-sync run`` sets up): ``BENCH_WORKERS_RATE`` requests per
+second, burst ``BENCH_WORKERS_BURST``, at most ``BENCH_WORKERS_CONCURRENCY`` in flight. The
+budget is set above what one worker at concurrency 1 can send through the latency, so one
+worker cannot fill it and more workers can add throughput until it is reached.
+
+Timed: from the moment every worker has started (imports done, store and clients open) until the
+last one has finished its backlog. Baseline: one worker on the same setup (a fresh backlog,
+schema and emulator), same run. Printed per run: orders/s, requests/s and, from the emulator's
+side, the highest number of requests in any one-second window (sliding) against the budget
+(a token bucket lets ``rate + burst`` through in one second at most) and the most times one order
+was submitted (1 means exactly once). The run stops with an error if an order did not reach
+Prima exactly once. Also printed, per order: the workers' wall time, the part of it spent in the
+shared budget's store round trips (``reserve_request``, ``try_lock``, ``unlock``; not the waits
+the budget asks for), CPU-seconds per order spent in the workers and in this process
+(the two servers), and how many of the machine's CPUs were busy during the run (PostgreSQL and
+anything else running included): together they bound what more workers can add.
+
+Environment: ``BENCH_WORKERS_N`` (orders per run, default 600), ``BENCH_WORKERS_COUNT`` (default
+4), ``BENCH_WORKERS_LATENCY_MS`` (default 20), ``BENCH_WORKERS_RATE`` (default 200),
+``BENCH_WORKERS_BURST`` (default 5), ``BENCH_WORKERS_CONCURRENCY`` (default 8),
+``CT_PRIMA_SYNC_TEST_POSTGRES_URL`` (as in ``bench_engine``; skipped if unreachable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_engine import _engine, _load, _postgres
+from ct_prima_sync.state import open_store
+from ct_prima_sync.testing import (
+    FakePrima,
+    PrimaEmulator,
+    PrimaFault,
+    PrimaFaultKind,
+    PrimaFaultPlan,
+)
+from ct_prima_sync.testing.scenario import build_scenario
+
+_SEED = 4
+_WORKER = (
+    "import json, sys\n"
+    "from benchmarks.bench_workers import work_backlog\n"
+    "print(json.dumps(work_backlog(json.loads(sys.argv[1]))), flush=True)\n"
+)
+
+
+def _busy_seconds() -> float:
+    """CPU-seconds the whole machine has spent busy (not idle or waiting), from ``/proc/stat``."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    ticks = [int(f) for f in fields]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(obj: Any, names: tuple[str, ...], spent: list[float]) -> None:
+    """Wrap the methods ``names`` of ``obj`` so the seconds spent in them add up in ``spent``."""
+    for name in names:
+        method = getattr(obj, name)
+
+        def wrapper(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+
+        setattr(obj, name, wrapper)
+
+
+def work_backlog(job: dict[str, Any]) -> dict[str, Any]:
+    """One worker process: open the store and clients, say ``ready``, wait for a line on stdin,
+    work the backlog; the run's figures."""
+    from datetime import datetime, timedelta
+
+    from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig
+    from ct_prima_sync.engine import EngineConfig, SyncEngine, request_budget
+    from ct_prima_sync.prima import OmlinkClient, OmlinkConfig
+    from ct_prima_sync.testing import FakeCommercetools
+
+    local = build_scenario(orders=0, seed=_SEED)  # the same mapping, no orders
+    fake = FakeCommercetools()  # for its default project key and credentials
+    ct_config = CommercetoolsConfig(
+        project_key=fake.project_key,
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        api_url=job["ct_url"],
+        auth_url=job["ct_url"],
+    )
+    prima_config = OmlinkConfig(
+        endpoint=f"{job['prima_url']}/omlink/omlink",
+        rate_limit=job["rate"],
+        burst=job["burst"],
+        max_concurrency=job["concurrency"],
+    )
+    with (
+        open_store(job["store_url"]) as store,
+        CommercetoolsClient(ct_config) as commercetools,
+        OmlinkClient(prima_config, flow=request_budget(store, prima_config)) as prima,
+    ):
+        engine = SyncEngine(
+            commercetools=commercetools,
+            prima=prima,
+            store=store,
+            mapping=local.mapping,
+            config=EngineConfig(
+                worker_id=job["worker_id"],
+                concurrency=1,
+                claim_batch=2,
+                initial_cursor=datetime.fromisoformat(job["first"]) - timedelta(days=1),
+                customer_key_secret="benchmark-installation-secret",  # noqa: S106
+            ),
+        )
+        budget_spent = [0.0]  # the shared budget's own store round trips (not its waits)
+        _timed(store, ("reserve_request", "try_lock", "unlock"), budget_spent)
+        print("ready", flush=True)
+        sys.stdin.readline()
+        started, cpu = time.perf_counter(), time.process_time()
+        summary = engine.process_backlog()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"posted": summary.posted, "seconds": seconds, "cpu": cpu, "budget": budget_spent[0]}
+
+
+def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, Any]:
+    """``workers`` processes on a fresh backlog of ``n`` orders; the run's figures."""
+    scenario = build_scenario(orders=n, seed=_SEED)
+    faults = PrimaFaultPlan()
+    faults.random(0, {PrimaFault(kind=PrimaFaultKind.LATENCY, delay=latency): 1.0})
+    emulator = PrimaEmulator(scenario.world, faults=faults)
+    here = Path(__file__).parents[1]
+    with _postgres() as url:
+        if url is None:
+            return {}
+        with open_store(url) as store, _engine(scenario, store, FakePrima(scenario.world)) as e:
+            polled = e.poll_orders()
+        if polled != n:
+            raise SystemExit(f"the poll found {polled} of {n} orders")
+        with scenario.commercetools.serve() as ct_url, emulator.serve() as prima_url:
+            procs = []
+            for i in range(workers):
+                spec = {
+                    **job,
+                    "store_url": url,
+                    "ct_url": ct_url,
+                    "prima_url": prima_url,
+                    "worker_id": f"worker-{i}",
+                    "first": scenario.first_order_at.isoformat(),
+                }
+                procs.append(
+                    subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+                        [sys.executable, "-c", _WORKER, json.dumps(spec)],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        text=True,
+                        cwd=here,
+                    )
+                )
+            for proc in procs:
+                assert proc.stdout is not None
+                if proc.stdout.readline().strip() != "ready":
+                    raise SystemExit("a worker failed to start")
+            began, cpu, busy = time.perf_counter(), time.process_time(), _busy_seconds()
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            results = []
+            for proc in procs:
+                out, _ = proc.communicate(timeout=600)
+                if proc.returncode != 0:
+                    raise SystemExit(f"a worker failed (exit {proc.returncode})")
+                results.append(json.loads(out.strip().splitlines()[-1]))
+            seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+            busy = _busy_seconds() - busy
+    posted = sum(r["posted"] for r in results)
+    counts = [scenario.world.submission_count(number) for number in scenario.good]
+    if posted != len(scenario.good) or any(c != 1 for c in counts):
+        raise SystemExit(f"not exactly once: posted {posted}, submissions per order {set(counts)}")
+    per_second = emulator.arrivals.per_second()
+    return {
+        "orders_per_s": n / seconds,
+        "requests": emulator.arrivals.total,
+        "requests_per_s": emulator.arrivals.total / seconds,
+        "busiest": emulator.arrivals.busiest(1.0),
+        "busiest_whole_second": max(per_second, default=0),
+        "most_submissions": max(counts),
+        "seconds": seconds,
+        "worker_posted": [r["posted"] for r in results],
+        "wall_ms": sum(r["seconds"] for r in results) / n * 1000,
+        "budget_ms": sum(r["budget"] for r in results) / n * 1000,
+        "worker_cpu_ms": sum(r["cpu"] for r in results) / n * 1000,
+        "server_cpu_ms": cpu / n * 1000,
+        "machine_busy": busy / seconds,
+    }
+
+
+def _line(label: str, r: dict[str, Any], job: dict[str, Any]) -> str:
+    verdict = "within" if r["busiest"] <= job["rate"] + job["burst"] else "OVER THE BUDGET"
+    return (
+        f"  {label:<22} {r['orders_per_s']:6.1f} orders/s, {r['requests']} requests "
+        f"({r['requests_per_s']:.0f}/s) in {r['seconds']:.1f} s; emulator: busiest 1-s window "
+        f"{r['busiest']} (whole second {r['busiest_whole_second']}) vs budget {job['rate']:.0f}/s "
+        f"+ burst {job['burst']} ({verdict}); "
+        f"most submissions of one order {r['most_submissions']}; "
+        f"posted per worker {r['worker_posted']}\n"
+        f"  {'':<22} per order, summed over workers: {r['wall_ms']:.1f} ms wall, of which "
+        f"{r['budget_ms']:.1f} ms in the shared budget's store calls; CPU "
+        f"{r['worker_cpu_ms']:.1f} ms in the workers, "
+        f"{r['server_cpu_ms']:.1f} ms in this process (both fakes' servers); machine busy "
+        f"{r['machine_busy']:.2f} of {os.cpu_count()} CPUs (PostgreSQL and anything else running)"
+    )
+
+
+def main() -> None:
+    """Print one worker's and ``BENCH_WORKERS_COUNT`` workers' rates and their ratio."""
+    n = int(os.environ.get("BENCH_WORKERS_N", "600"))
+    workers = int(os.environ.get("BENCH_WORKERS_COUNT", "4"))
+    latency = float(os.environ.get("BENCH_WORKERS_LATENCY_MS", "20")) / 1000
+    job = {
+        "rate": float(os.environ.get("BENCH_WORKERS_RATE", "200")),
+        "burst": int(os.environ.get("BENCH_WORKERS_BURST", "5")),
+        "concurrency": int(os.environ.get("BENCH_WORKERS_CONCURRENCY", "8")),
+    }
+    print(
+        f"PostgreSQL worker processes vs one, {n} orders per run, emulator over HTTP sleeping "
+        f"{latency * 1000:.0f} ms per request, shared budget {job['rate']:.0f} requests/s burst "
+        f"{job['burst']} max {job['concurrency']} in flight, concurrency 1 per worker ({_load()})",
+        flush=True,
+    )
+    one = run(n, 1, job, latency)
+    if not one:
+        return
+    print(_line("baseline: 1 worker", one, job), flush=True)
+    many = run(n, workers, job, latency)
+    print(_line(f"{workers} workers", many, job), flush=True)
+    print(
+        f"  ratio {many['orders_per_s'] / one['orders_per_s']:.2f}x one worker's orders/s "
+        f"({_load()})",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
