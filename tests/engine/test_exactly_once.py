@@ -95,6 +95,7 @@ def test_a_crash_at_any_step_then_a_restart_neither_loses_nor_duplicates(
             store, prima=_every_first_submission_fails(scenario), breaker_threshold=1000
         ).sync_orders()
         assert first.retrying == len(scenario.good) + 2  # the two Prima rejects too
+        assert first.backlog == first.retrying  # waiting for their retry is still waiting
     clock.advance(DEFAULT_PRIMA_REQUEST_TIMEOUT + RetryBackoff().cap_seconds)
     with open_store(url) as store:
         crashing = make_engine(store, checkpoint=_crash_at(step, nth=7), concurrency=1)

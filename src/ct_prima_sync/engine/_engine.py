@@ -30,7 +30,6 @@ from ..state import (
     ExceptionRecord,
     NewOrder,
     OrderRecord,
-    OrderStatus,
     Owner,
     PostingBatch,
     StateStore,
@@ -45,7 +44,7 @@ from ._dispatch_run import DispatchRun
 from ._dispatch_summary import DispatchSummary
 from ._flow_runs import track_flow_run
 from ._golive import RehearsalReport, rehearse
-from ._health import HealthPolicy, HealthReport, health_report
+from ._health import WAITING, HealthPolicy, HealthReport, health_report
 from ._held_recheck import read_orders, stale_held
 from ._ingest import (
     HOLDS,
@@ -105,15 +104,6 @@ _ALERTS_CHECKED = "alerts.checkedAt"
 _FINISHED_SWEPT = "exceptions.finishedSweptAt"
 #: How often a run looks for exceptions left open on finished orders (it reads every open one).
 _SWEEP_SECONDS = 300.0
-
-_WAITING = (
-    OrderStatus.NEW,
-    OrderStatus.CLAIMED,
-    OrderStatus.MAPPED,
-    OrderStatus.CUSTOMER_RESOLVED,
-    OrderStatus.SUBMITTING,
-    OrderStatus.SUBMITTED,
-)
 
 
 class SyncEngine:
@@ -817,7 +807,7 @@ class SyncEngine:
 
     def _backlog(self) -> int:
         counts = self._store.count_orders_by_status()
-        return sum(counts.get(status, 0) for status in _WAITING)
+        return sum(counts.get(status, 0) for status in WAITING)
 
     def _log_progress(self, summary: SummaryBuilder) -> None:
         if not _log.isEnabledFor(logging.INFO):  # the backlog count scans the ledger

@@ -28,10 +28,11 @@ class RunSummary:
     ``not_yet_due``: eligible orders seen but left for later because they are younger than
     ``min_age_seconds`` or dated after the engine's clock (polling reads them again until they
     are due; a host feeding :meth:`SyncEngine.handle_message` must redeliver them or also poll);
-    ``backlog``: orders still waiting when the run ended; ``problems``: exception kinds seen, with
-    counts; ``alerts_sent`` / ``alerts_failed``: alerts delivered to every channel of their owner,
-    and alerts that did not reach one or more (logged; the run goes on). ``stopped`` says why a
-    run ended early: ``"PRIMA_UNAVAILABLE"`` or ``"CT_UNAVAILABLE"`` (the circuit breaker tripped;
+    ``backlog``: orders still waiting when the run ended, retries not yet due included (the
+    same count as ``health``); ``problems``: exception kinds seen, with counts; ``alerts_sent``
+    / ``alerts_failed``: alerts delivered to every channel of their owner, and alerts that did
+    not reach one or more (logged; the run goes on). ``stopped`` says why a run ended early:
+    ``"PRIMA_UNAVAILABLE"`` or ``"CT_UNAVAILABLE"`` (the circuit breaker tripped;
     ``outage_exception_id`` is the one exception recorded for the outage) or ``"requested"``
     (``SyncEngine.request_stop``, a signal); None when it ran to the end.
 
