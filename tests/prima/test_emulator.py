@@ -121,6 +121,17 @@ def test_an_unknown_order_status_is_an_error_reply(http: httpx.Client) -> None:
         OmlinkCodec().decode_order_status_reply(_reply(response))
 
 
+def test_arrivals_are_recorded_with_their_request_type(
+    http: httpx.Client, emulator: PrimaEmulator
+) -> None:
+    _post(http, OrderStatusRequest(order_number="NOPE"))
+    _post(http, DepotListRequest())
+    _post(http, OrderStatusRequest(order_number="NOPE"))
+    http.post("/", content=b"<hello/>")
+    seen = emulator.arrivals
+    assert (seen.total, seen.of_type("OrderStatus"), seen.of_type("DepotList")) == (4, 2, 1)
+
+
 def test_a_body_that_is_not_soap_gets_a_soap_client_fault(http: httpx.Client) -> None:
     response = http.post("/", content=b"<hello/>")
     assert response.status_code == 500

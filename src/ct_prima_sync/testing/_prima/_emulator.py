@@ -161,13 +161,14 @@ class PrimaEmulator(ScenarioDriver):
 
     def handle_soap(self, body: bytes) -> _Reply:
         """Answer one SOAP request body: (status, headers, body)."""
-        self.arrivals.record()
         outer = _declared_encoding(body, Encoding.ISO_8859_1)
         envelope = self._envelopes[outer]
         try:
             call = read_call(body, self.soap_names, self.wsdl_style)
         except PayloadError as exc:
+            self.arrivals.record()  # a request all the same, of no type
             return self._soap_fault(envelope, "Client", str(exc))
+        self.arrivals.record(_request_type_of(call.request))
         encoding = _declared_encoding(call.request.encode("utf-8"), outer)
         codec, envelope = self._codecs[encoding], self._envelopes[encoding]
         if self.strict:
