@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ct_prima_sync.engine import EligibilityRules, FakeClock, SyncEngine, _engine
+from ct_prima_sync.engine import EligibilityRules, FakeClock, SyncEngine, _order_ingest
 from ct_prima_sync.state import OrderStatus, StateStore
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
 
@@ -27,7 +27,7 @@ class CrashError(Exception):
 
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_engine, "_INGEST_PAGE", PAGE)
+    monkeypatch.setattr(_order_ingest, "INGEST_PAGE", PAGE)
 
 
 @pytest.fixture
@@ -163,6 +163,6 @@ def test_the_run_keeps_at_most_a_page_of_polled_orders(
     _place(scenario, ct_now, ORDERS)
     engine = make_engine(store)
     engine.poll_orders()
-    assert len(engine._seen) <= _engine._SEEN_LIMIT
+    assert len(engine._seen) <= _order_ingest.SEEN_LIMIT
     assert engine.sync_orders().posted == ORDERS
     assert engine._seen == {}

@@ -7,19 +7,16 @@ import enum
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from ..commercetools import CommercetoolsClient, Order, parse_order
-from ..commercetools._query import chunked
+from ..commercetools import CommercetoolsClient, Order
 from ..errors import (
-    AlertDeliveryError,
     CommercetoolsError,
     ConfigurationError,
-    DuplicateRecordError,
     NotFoundError,
     PayloadError,
 )
@@ -28,7 +25,6 @@ from ..prima import PrimaGateway
 from ..state import (
     ExceptionFilter,
     ExceptionRecord,
-    NewOrder,
     OrderRecord,
     Owner,
     PostingBatch,
@@ -36,6 +32,7 @@ from ..state import (
     installation_secret,
 )
 from ._adaptive import AimdRate, paced
+from ._alerts import alert_owners
 from ._batch_leases import BatchLeases
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
 from ._clock import Clock, SystemClock
@@ -45,26 +42,20 @@ from ._dispatch_summary import DispatchSummary
 from ._flow_runs import track_flow_run
 from ._golive import RehearsalReport, rehearse
 from ._health import WAITING, HealthPolicy, HealthReport, health_report
-from ._held_recheck import read_orders, stale_held
 from ._ingest import (
-    HOLDS,
     Readiness,
-    cursor_start,
-    held_order,
-    hold_cursor,
-    ineligible_rule,
-    is_future_dated,
-    new_order,
     readiness,
 )
 from ._locks import LeaseLock
 from ._locks import try_lock as _try_lock
-from ._notify import Alert, AlertLevel, LoggingNotifier, Notifier
+from ._message_order import message_order, record_order_not_found
+from ._notify import LoggingNotifier, Notifier
 from ._order_flow import Checkpoint, OrderFlow, Outcome
+from ._order_ingest import OrderIngest
 from ._payloads import IgnoredPayload, OrderPayload, read_payload
 from ._postings_config import PostingsConfig
 from ._postings_run import PostingRun, PostingSummary
-from ._problems import Problem, ProblemKind
+from ._problems import ProblemKind
 from ._queue import (
     check_kind,
     list_exceptions,
@@ -73,6 +64,7 @@ from ._queue import (
     resolve_finished_exceptions,
 )
 from ._reconcile_run import ReconciliationReport, reconcile_period
+from ._recorded_runs import record_dispatch, record_postings, record_shadow
 from ._stock_config import StockIngest
 from ._stock_flow import StockFlow
 from ._stock_run import run_stock
@@ -92,15 +84,6 @@ Progress = Callable[[int, int], None]
 
 _log = logging.getLogger("ct_prima_sync.engine")
 
-#: Orders written to the ledger per transaction when a poll brings many.
-_INGEST_PAGE = 500
-
-#: Polled orders kept for the run that follows (the rest are read again by id when worked).
-_SEEN_LIMIT = _INGEST_PAGE
-
-_MESSAGES_CURSOR = "messages.createdAt"
-_DEFAULT_CURSOR = EngineConfig().cursor_name
-_ALERTS_CHECKED = "alerts.checkedAt"
 _FINISHED_SWEPT = "exceptions.finishedSweptAt"
 #: How often a run looks for exceptions left open on finished orders (it reads every open one).
 _SWEEP_SECONDS = 300.0
@@ -164,6 +147,14 @@ class SyncEngine:
         )
         self._owned: contextlib.ExitStack | None = None
         self._seen: dict[str, Order] = {}
+        self._ingest = OrderIngest(
+            ct=commercetools,
+            store=store,
+            mapping=mapping,
+            config=self._config,
+            clock=self._clock,
+            seen=self._seen,
+        )
         self._trace_parent: Any = None
         self._stock = StockFlow(
             ct=commercetools,
@@ -278,68 +269,7 @@ class SyncEngine:
         as is an order waiting for payment: the stock flow counts its units as sold until it is
         ingested or seen no longer eligible (docs/stock.md).
         """
-        return self._ingest_one(order) is True
-
-    def _ingest_one(self, order: Order, summary: SummaryBuilder | None = None) -> Readiness | bool:
-        """True or False as :meth:`ingest_order` answers for a due order; the readiness of one
-        that is not due (counted in ``summary``)."""
-        ready = readiness(order, self._config.eligibility, self._clock.now())
-        if ready is not Readiness.DUE:
-            self._hold([(order, ready)])
-            self._note_not_due(order, ready, summary)
-            return ready
-        self._remember(order)
-        return self._store.ingest(self._new_order(order), now=self._clock.now())
-
-    @property
-    def _messages_cursor(self) -> str:
-        """The messages poll's cursor: one per order cursor, so that engines of several sources
-        sharing a store keep theirs apart."""
-        name = self._config.cursor_name
-        return _MESSAGES_CURSOR if name == _DEFAULT_CURSOR else f"{_MESSAGES_CURSOR}/{name}"
-
-    def _new_order(self, order: Order) -> NewOrder:
-        return new_order(order, self._mapping.depots, prefix=self._mapping.order_number_prefix)
-
-    def _note_not_due(self, order: Order, ready: Readiness, summary: SummaryBuilder | None) -> None:
-        """Leave a trace of an order seen and not ingested: the rule that rules it out, or, for
-        one dated after the engine's clock, a warning (a clock is wrong)."""
-        now = self._clock.now()
-        if ready is Readiness.INELIGIBLE:
-            rule = ineligible_rule(order, self._config.eligibility) or "unknown"
-            if summary is not None:
-                summary.skipped(rule)
-        elif ready is Readiness.AWAITING_PAYMENT:
-            # Held (its lines count as pending stock) until a payment changes it.
-            if summary is not None:
-                summary.skipped("payment_states")
-        elif is_future_dated(order, now):
-            _log.warning(
-                "order %s was created after this engine's clock (by %.0f s): one of the clocks "
-                "is wrong; the order waits until the engine's clock passes its creation time",
-                order.id,
-                (order.created_at - now).total_seconds(),
-                extra={"order_id": order.id},
-            )
-            if summary is not None:
-                summary.count("future_dated")
-
-    def _hold(self, seen: Sequence[tuple[Order, Readiness]], *, checked: bool = False) -> None:
-        """Keep the lines of the orders held back (not yet due, waiting for payment) for the
-        stock flow's pending figure, and stop counting those seen out of scope (cancelled, another
-        store's). Due orders leave the held ones as the ledger ingests them. ``checked``: the
-        orders were just read again by id (``_recheck_held``)."""
-        now = self._clock.now()
-        held = [
-            held_order(order, HOLDS[ready], self._mapping.depots)
-            for order, ready in seen
-            if ready in HOLDS
-        ]
-        gone = [order.id for order, ready in seen if ready is Readiness.INELIGIBLE]
-        if held:
-            self._store.hold_orders(held, now=now, checked=checked)
-        if gone:
-            self._store.release_held(gone)
+        return self._ingest.ingest_one(order) is True
 
     def poll_orders(self, *, overlap_seconds: float | None = None) -> int:
         """Read orders modified since the stored cursor (with the overlap window, by default the
@@ -348,133 +278,14 @@ class SyncEngine:
         The cursor never passes an order that is not yet due: it is held at the earliest such
         order's modification time, so the next polls read it again until it is due.
         """
-        return self._poll_orders(overlap_seconds)[0]
-
-    def _poll_orders(
-        self,
-        overlap_seconds: float | None = None,
-        summary: SummaryBuilder | None = None,
-        *,
-        placed: dict[str, datetime] | None = None,
-    ) -> tuple[int, int]:
-        """(new orders, orders not yet due); the others not ingested are counted in
-        ``summary``, and the creation time of each due order goes into ``placed`` if given.
-
-        Page by page, oldest modification first: each page is written to the ledger in a
-        transaction of its own, then the cursor is stored up to that page (held back to the
-        earliest order not yet due). A poll that stops after any page (a crash, an outage)
-        leaves a cursor from which the next poll reads again every order not yet in the ledger,
-        and memory holds one page however many orders changed."""
-        now = self._clock.now()
-        name = self._config.cursor_name
-        cursor = cursor_start(self._store, name, initial=self._config.initial_cursor, now=now)
-        overlap = self._config.poll_overlap_seconds if overlap_seconds is None else overlap_seconds
-        seen = added = not_due = 0
-        held: datetime | None = None  # the earliest modification of an order not yet due
-        for page in self._ct.orders.poll_modified_pages(
-            cursor, overlap=timedelta(seconds=overlap), page_size=_INGEST_PAGE
-        ):
-            new, waiting = self._ingest_polled(page.items, summary, placed=placed)
-            seen += len(page.items)
-            added += new
-            not_due += len(waiting)
-            for order in waiting:
-                at = order.last_modified_at
-                held = at if held is None else min(held, at)
-            cursor_at = hold_cursor(page.cursor, () if held is None else (held,))
-            self._store.set_cursor(name, cursor_at.isoformat(), now=now)
-            del page, waiting  # not held while the next page is fetched
-        _log.info("polled orders", extra={"seen": seen, "new": added, "not_yet_due": not_due})
-        return added, not_due
-
-    def _remember(self, order: Order) -> None:
-        """Keep a polled order for the run that follows, so that it need not be read again, up
-        to a bound: beyond it the order flow reads the order by id (memory stays flat)."""
-        if len(self._seen) < _SEEN_LIMIT or order.id in self._seen:
-            self._seen[order.id] = order
-
-    def _ingest_polled(
-        self,
-        orders: Sequence[Order],
-        summary: SummaryBuilder | None = None,
-        *,
-        checked: bool = False,
-        placed: dict[str, datetime] | None = None,
-    ) -> tuple[int, list[Order]]:
-        """Ingest a poll's eligible orders one page per transaction (one per order costs a
-        commit each); a page with a clash falls back to one order at a time, as ``ingest_order``
-        would have met it. The orders held back are kept for the stock flow (``_hold``).
-        Returns how many were new and the orders not yet due."""
-        now = self._clock.now()
-        rules = self._config.eligibility
-        eligible: list[Order] = []
-        waiting: list[Order] = []
-        others: list[tuple[Order, Readiness]] = []
-        for order in orders:
-            ready = readiness(order, rules, now)
-            if ready is Readiness.DUE:
-                eligible.append(order)
-                continue
-            if ready is Readiness.NOT_YET_DUE:
-                waiting.append(order)
-            others.append((order, ready))
-            self._note_not_due(order, ready, summary)
-        added = 0
-        for start in range(0, len(eligible), _INGEST_PAGE):
-            page = eligible[start : start + _INGEST_PAGE]
-            for order in page:
-                self._remember(order)
-                if placed is not None:
-                    placed[order.id] = order.created_at
-            try:
-                added += self._store.ingest_many([self._new_order(o) for o in page], now=now)
-            except DuplicateRecordError:
-                added += sum(self._store.ingest(self._new_order(o), now=now) for o in page)
-        self._hold(others, checked=checked)
-        return added, waiting
+        return self._ingest.poll_orders(overlap_seconds)[0]
 
     def poll_messages(self, *, overlap_seconds: float | None = None) -> int:
         """Read ``OrderCreated`` and ``OrderImported`` messages since the stored cursor (with the
         overlap window) into the ledger; returns how many orders were new. An alternative to
         :meth:`poll_orders` for projects with messages enabled: it sees new orders only. As with
         polling, the cursor never passes the message of an order that is not yet due."""
-        return self._poll_messages(overlap_seconds)[0]
-
-    def _poll_messages(
-        self, overlap_seconds: float | None = None, summary: SummaryBuilder | None = None
-    ) -> tuple[int, int]:
-        """(new orders, orders not yet due); the others not ingested are counted in
-        ``summary``."""
-        now = self._clock.now()
-        cursor = cursor_start(
-            self._store, self._messages_cursor, initial=self._config.initial_cursor, now=now
-        )
-        overlap = timedelta(
-            seconds=self._config.poll_overlap_seconds
-            if overlap_seconds is None
-            else overlap_seconds
-        )
-        # Messages come in id order, not by time: the cursor can only move once all are read.
-        # They are taken one at a time, so memory holds one page of them however many came.
-        latest = cursor
-        held: datetime | None = None  # the earliest message of an order not yet due
-        added = not_due = 0
-        for message in self._ct.messages.query(
-            types=("OrderCreated", "OrderImported"), since=cursor - overlap
-        ):
-            order_id = message.resource.id
-            if message.resource.type_id != "order" or not order_id:
-                continue
-            order = message.order or self._ct.orders.get(order_id)
-            outcome = self._ingest_one(order, summary)
-            if outcome is Readiness.NOT_YET_DUE:
-                held = message.created_at if held is None else min(held, message.created_at)
-                not_due += 1
-            added += outcome is True
-            latest = max(latest, message.created_at)
-        cursor_at = hold_cursor(latest, () if held is None else (held,))
-        self._store.set_cursor(self._messages_cursor, cursor_at.isoformat(), now=now)
-        return added, not_due
+        return self._ingest.poll_messages(overlap_seconds)[0]
 
     def handle_message(self, payload: Mapping[str, Any]) -> RunSummary:
         """Take one subscription payload and sync the one order it is about.
@@ -504,48 +315,17 @@ class SyncEngine:
             summary.count("ignored")
             summary.ignored_reason = target.reason
             return self._finish_run(summary)
-        order: Order | None = None
-        if target.order is not None:
-            try:
-                order = parse_order(target.order)
-            except PayloadError:
-                order = None  # a message that carries a bad copy: read the order itself
-        if order is None:
-            try:
-                order = self._ct.orders.get(target.order_id)
-            except NotFoundError as error:
-                self._order_not_found(target, error)
-                return self._finish_run(summary)
-        outcome = self._ingest_one(order, summary)
+        try:
+            order = message_order(self._ct, target)
+        except NotFoundError as error:
+            record_order_not_found(self._store, self._mapping, target, error, now=self._clock.now())
+            return self._finish_run(summary)
+        outcome = self._ingest.ingest_one(order, summary)
         summary.count("ingested", int(outcome is True))
         summary.count("not_yet_due", int(outcome is Readiness.NOT_YET_DUE))
         if isinstance(outcome, Readiness):
             return self._finish_run(summary)
         return self._drain(summary, max_orders=None, only=order.id)
-
-    def _order_not_found(self, target: OrderPayload, error: NotFoundError) -> None:
-        """Queue the order a message named and commercetools no longer has."""
-        order_id = target.order_id
-        known = self._store.get_order(order_id)
-        detail: dict[str, Any] = {"stage": "message", "correlation_id": error.correlation_id}
-        if known is not None and known.order_number:
-            detail["order_number"] = known.order_number
-        elif target.order_number:
-            detail["order_number"] = self._mapping.prima_order_number(target.order_number)
-        problem = Problem.of(ProblemKind.CT_ORDER_NOT_FOUND, **detail)
-        self._store.record_exception(
-            kind=problem.kind,
-            owner=problem.owner,
-            detail=problem.detail,
-            now=self._clock.now(),
-            order_id=order_id,
-            transient=problem.transient,
-        )
-        _log.warning(
-            "order %s named by a subscription message is not in commercetools (deleted?)",
-            order_id,
-            extra={"order_id": order_id, "correlation_id": error.correlation_id},
-        )
 
     # -- the order flow ----------------------------------------------------------------------------
     def sync_orders(
@@ -581,9 +361,9 @@ class SyncEngine:
         summary = SummaryBuilder(self._clock.now())
         try:
             added, waiting = (
-                self._poll_messages(summary=summary)
+                self._ingest.poll_messages(summary=summary)
                 if from_messages
-                else self._poll_orders(summary=summary)
+                else self._ingest.poll_orders(summary=summary)
             )
         except CommercetoolsError as error:
             if isinstance(error, PayloadError):
@@ -842,7 +622,7 @@ class SyncEngine:
         if older_than_seconds is not None:
             age = older_than_seconds
         placed: dict[str, datetime] = {}
-        self._poll_orders(placed=placed)
+        self._ingest.poll_orders(placed=placed)
         self._seen.clear()
         return verify_unsent_orders(
             store=self._store,
@@ -883,11 +663,9 @@ class SyncEngine:
         def work() -> RunSummary:
             summary = SummaryBuilder(self._clock.now())
             try:
-                added = not_due = 0
-                for page in chunked(self.orders_created_between(start, end), _INGEST_PAGE):
-                    new, waiting = self._ingest_polled(page, summary)
-                    added += new
-                    not_due += len(waiting)
+                added, not_due = self._ingest.ingest_all(
+                    self.orders_created_between(start, end), summary
+                )
                 summary.count("ingested", added)
                 summary.count("not_yet_due", not_due)
             except CommercetoolsError as error:
@@ -928,13 +706,7 @@ class SyncEngine:
 
         if not record:
             return go()
-        with track_flow_run(self._store, "shadow", clock=self._clock) as run:
-            report = go()
-            self._store.put_shadow_orders(report.records)
-            run.add(report.counts())
-            if report.stopped is not None:
-                run.fail(f"{report.stopped}: the shadow run stopped early")
-            return report
+        return record_shadow(go, store=self._store, clock=self._clock)
 
     # -- the dispatch flow -------------------------------------------------------------------------
     def sync_dispatch(self) -> DispatchSummary:
@@ -954,29 +726,13 @@ class SyncEngine:
             checkpoint=self._checkpoint,
             should_stop=self._stop.is_set,
         )
-        with (
-            track_flow_run(self._store, "dispatch", clock=self._clock) as flow_run,
-            span("ct_prima_sync.run", flow="dispatch") as run_span,
-        ):
-            try:
-                summary = run.run()
-            finally:
-                self._stop.clear()
-            if summary.skipped:  # another worker is running dispatch: its run is the record
-                flow_run.skip()
-                return summary
-            self._alert(summary.started_at)
-            counts = {
-                k: v
-                for k, v in summary.as_dict().items()
-                if isinstance(v, int) and not isinstance(v, bool) and k != "open"
-            }
-            flow_run.add(counts)
-            run_span.set(**counts, stopped=summary.stopped)
-            if summary.stopped is not None:
-                flow_run.fail(f"{summary.stopped}: the dispatch run stopped early")
-                run_span.error(summary.stopped)
-        return summary
+        return record_dispatch(
+            run,
+            store=self._store,
+            clock=self._clock,
+            alert=self._alert,
+            finished=self._stop.clear,
+        )
 
     # -- finance postings --------------------------------------------------------------------------
     @property
@@ -1012,21 +768,7 @@ class SyncEngine:
             clock=self._clock,
             worker_id=self._config.worker_id,
         )
-        with track_flow_run(self._store, "postings", clock=self._clock) as flow_run:
-            summary = run.run(chosen)
-            if summary.stopped == "running":
-                flow_run.skip()
-                return summary
-            flow_run.add(
-                {
-                    "orders_read": summary.orders_read,
-                    "entries_batched": summary.entries_batched,
-                    "batches_posted": summary.posted,
-                }
-            )
-            if summary.stopped is not None:
-                flow_run.fail(f"{summary.stopped}: the postings run stopped early")
-        return summary
+        return record_postings(run, chosen, store=self._store, clock=self._clock)
 
     def confirm_batch_posted(self, batch_id: str, *, reference: str = "") -> PostingBatch:
         """Record that Prima has a closed batch (finance checked that Prima imported its file
@@ -1120,33 +862,7 @@ class SyncEngine:
             added = self.poll_messages(overlap_seconds=overlap)
         else:
             added = self.poll_orders(overlap_seconds=overlap)
-        return added + (self._recheck_held() if first else 0)
-
-    def _recheck_held(self) -> int:
-        """Read again the held orders no ingest has seen for ``held_recheck_seconds`` and take
-        each as an ingest would; release those commercetools no longer has. Returns how many
-        entered the ledger."""
-        now = self._clock.now()
-        stale = stale_held(
-            self._store, now=now, every_seconds=self._config.stock.held_recheck_seconds
-        )
-        if not stale:
-            return 0
-        found = read_orders(self._ct, stale)
-        gone = [order_id for order_id in stale if order_id not in found]
-        if gone:
-            self._store.release_held(gone)
-        added, waiting = self._ingest_polled(list(found.values()), checked=True)
-        _log.info(
-            "held orders read again",
-            extra={
-                "read": len(stale),
-                "gone": len(gone),
-                "new": added,
-                "not_yet_due": len(waiting),
-            },
-        )
-        return added
+        return added + (self._ingest.recheck_held() if first else 0)
 
     # -- exceptions --------------------------------------------------------------------------------
     def exceptions(
@@ -1204,63 +920,16 @@ class SyncEngine:
     def _alert(
         self, run_started: datetime, summary: SummaryBuilder | None = None
     ) -> list[ExceptionRecord]:
-        """Alert owners: NEW for exceptions first seen in this run, ESCALATED for those that
-        reached ``escalate_after_occurrences`` in this run or grew older than the escalation age
-        since the previous check. Returns the exceptions this run touched. A notifier that fails
-        is logged and counted (in ``summary``: ``alerts_failed``); the run goes on."""
-        now = self._clock.now()
-        threshold = self._config.escalate_after_occurrences
-        age = timedelta(seconds=self._config.retry.escalate_after_seconds)
-        checked = self._store.get_cursor(_ALERTS_CHECKED)
-        since = datetime.fromisoformat(checked.value) if checked else run_started
-        touched = []
-        for record in self._store.list_exceptions(ExceptionFilter()):
-            this_run = record.last_seen >= run_started
-            if this_run:
-                touched.append(record)
-            if this_run and record.occurrences == 1:
-                level = AlertLevel.NEW
-            elif (this_run and record.occurrences == threshold) or (
-                since < record.first_seen + age <= now
-            ):
-                level = AlertLevel.ESCALATED
-            else:
-                continue
-            alert = Alert(
-                owner=record.owner,
-                level=level,
-                kind=record.kind,
-                exception_id=record.exception_id,
-                order_id=record.order_id,
-                occurrences=record.occurrences,
-                message=_describe(record),
-                order_number=self._order_number(record),
-            )
-            try:
-                self._notifier.notify(alert)
-            except Exception as error:  # a failing notifier never breaks a run
-                if summary is not None:
-                    summary.count("alerts_failed")
-                if not isinstance(error, AlertDeliveryError):  # RoutingNotifier logged it
-                    _log.error(
-                        "alert not delivered: %s",
-                        type(error).__name__,
-                        extra={"exception_id": alert.exception_id, "owner": str(alert.owner)},
-                    )
-            else:
-                if summary is not None:
-                    summary.count("alerts_sent")
-        self._store.set_cursor(_ALERTS_CHECKED, now.isoformat(), now=now)
-        return touched
-
-    def _order_number(self, record: ExceptionRecord) -> str | None:
-        number = record.detail.get("order_number") if isinstance(record.detail, dict) else None
-        if isinstance(number, str) and number:
-            return number
-        if record.order_id:
-            order = self._store.get_order(record.order_id)
-            return order.order_number if order is not None else None
-        return None
+        """Alert the owners of the exceptions of a run (:func:`alert_owners`); returns the
+        exceptions this run touched."""
+        return alert_owners(
+            self._store,
+            self._notifier,
+            config=self._config,
+            now=self._clock.now(),
+            run_started=run_started,
+            summary=summary,
+        )
 
     # -- monitoring --------------------------------------------------------------------------------
     def health(self, policy: HealthPolicy | None = None) -> HealthReport:
@@ -1273,17 +942,3 @@ class SyncEngine:
             cursor_name=self._config.cursor_name,
             policy=policy,
         )
-
-
-def _describe(record: ExceptionRecord) -> str:
-    number = record.detail.get("order_number") if isinstance(record.detail, dict) else None
-    if number:
-        subject = f"order {number}"
-    elif record.order_id:
-        subject = f"order id {record.order_id}"
-    elif record.subject:
-        subject = record.subject
-    else:
-        subject = "every order waiting"
-    hint = record.detail.get("message") or record.detail.get("request_error") or ""
-    return f"{subject}: {record.kind}" + (f" ({hint})" if hint else "")
