@@ -108,7 +108,7 @@ def _area(filename: str, function: str) -> str:
 
 
 _PHASES = (
-    ("engine/_engine.py", "_poll_orders", "poll (commercetools reads + ledger ingest)"),
+    ("engine/_order_ingest.py", "poll_orders", "poll (commercetools reads + ledger ingest)"),
     ("mapping/_order.py", "map_order", "map_order"),
     ("engine/_write_back.py", "write", "commercetools write-back"),
     ("commercetools/_client.py", "request", "commercetools client requests, all"),
