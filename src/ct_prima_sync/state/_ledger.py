@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from ..errors import InvalidTransitionError, LeaseLostError
+from ._common import check_seconds
 from ._records import MAX_ERROR_LENGTH, NewOrder, OrderRecord, OrderStatus, utc
 
 S = OrderStatus
@@ -85,9 +86,9 @@ def is_claimable(record: OrderRecord, now: datetime) -> bool:
 
 
 def lease_until(now: datetime, lease_seconds: float) -> datetime:
-    """When a lease taken at ``now`` for ``lease_seconds`` ends."""
-    if lease_seconds <= 0:
-        raise InvalidTransitionError("lease_seconds must be positive")
+    """When a lease taken at ``now`` for ``lease_seconds`` ends; a duration that is not positive
+    is a :class:`~ct_prima_sync.errors.StateError`."""
+    check_seconds(lease_seconds, "lease_seconds")
     return utc(now, "now") + timedelta(seconds=lease_seconds)
 
 

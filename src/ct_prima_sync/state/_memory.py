@@ -13,7 +13,7 @@ import attrs
 
 from ..errors import DuplicateRecordError, StateError
 from . import _claim, _ledger
-from ._common import check_limit, check_seconds, json_detail, merge_lines
+from ._common import check_limit, json_detail, merge_lines
 from ._memory_budget import MemoryBudgetMixin
 from ._memory_dispatch import MemoryDispatchMixin
 from ._memory_held import MemoryHeldMixin
@@ -148,7 +148,6 @@ class MemoryStore(
         self, worker_id: str, *, lease_seconds: float, limit: int, now: datetime
     ) -> list[OrderRecord]:
         check_limit(limit)
-        check_seconds(lease_seconds, "lease_seconds")
         now = utc(now, "now")
         until = _ledger.lease_until(now, lease_seconds)
         with self._lock:
@@ -162,7 +161,6 @@ class MemoryStore(
     def claim_order(
         self, order_id: str, worker_id: str, *, lease_seconds: float, now: datetime
     ) -> OrderRecord | None:
-        check_seconds(lease_seconds, "lease_seconds")
         now = utc(now, "now")
         until = _ledger.lease_until(now, lease_seconds)
         with self._lock:
@@ -177,7 +175,6 @@ class MemoryStore(
     def renew_lease(
         self, order_id: str, *, worker_id: str, lease_seconds: float, now: datetime
     ) -> OrderRecord:
-        check_seconds(lease_seconds, "lease_seconds")
         until = _ledger.lease_until(now, lease_seconds)
         return self._update(
             order_id, lambda r: _ledger.renew(r, worker_id=worker_id, until=until, now=now)
@@ -213,7 +210,6 @@ class MemoryStore(
     ) -> OrderRecord:
         until = None
         if lease_seconds is not None:
-            check_seconds(lease_seconds, "lease_seconds")
             until = _ledger.lease_until(now, lease_seconds)
         return self._update(
             order_id,

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import DuplicateRecordError, StateError
 from . import _ledger
 from ._claim import BRANCHES, ClaimBranch, claim_order
-from ._common import check_limit, check_seconds, merge_lines
+from ._common import check_limit, merge_lines
 from ._records import NewOrder, OrderLine, OrderRecord, OrderStatus, utc
 from ._sql_base import ORDER_COLUMNS, Row, Tx, chunks
 from ._sql_held import SqlHeldMixin
@@ -159,7 +159,6 @@ class SqlOrdersMixin(SqlHeldMixin):
     ) -> list[OrderRecord]:
         """See :meth:`StateStore.claim`."""
         check_limit(limit)
-        check_seconds(lease_seconds, "lease_seconds")
         now = utc(now, "now")
         until = _ledger.lease_until(now, lease_seconds)
         t_now, t_until = self.ts_in(now), self.ts_in(until)
@@ -171,7 +170,6 @@ class SqlOrdersMixin(SqlHeldMixin):
         self, order_id: str, worker_id: str, *, lease_seconds: float, now: datetime
     ) -> OrderRecord | None:
         """See :meth:`StateStore.claim_order`."""
-        check_seconds(lease_seconds, "lease_seconds")
         now = utc(now, "now")
         until = _ledger.lease_until(now, lease_seconds)
         with self._write() as tx:
@@ -189,7 +187,6 @@ class SqlOrdersMixin(SqlHeldMixin):
         self, order_id: str, *, worker_id: str, lease_seconds: float, now: datetime
     ) -> OrderRecord:
         """See :meth:`StateStore.renew_lease`."""
-        check_seconds(lease_seconds, "lease_seconds")
         until = _ledger.lease_until(now, lease_seconds)
         return self._update(
             order_id, lambda r: _ledger.renew(r, worker_id=worker_id, until=until, now=now)
@@ -228,7 +225,6 @@ class SqlOrdersMixin(SqlHeldMixin):
         """See :meth:`StateStore.begin_submission`."""
         until = None
         if lease_seconds is not None:
-            check_seconds(lease_seconds, "lease_seconds")
             until = _ledger.lease_until(now, lease_seconds)
         return self._update(
             order_id,
