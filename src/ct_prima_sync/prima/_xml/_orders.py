@@ -27,7 +27,7 @@ from .._models import (
     TaxTotal,
 )
 from ._messages import UNCONFIRMED_ORDER_FIELDS, OmlinkSchema
-from ._tree import Names, Node, format_bool, format_money
+from ._tree import Names, Node, format_bool, format_money, format_rate
 from ._tree import new_element as _new_element
 
 __all__ = [
@@ -168,7 +168,7 @@ def _line(names: Names, parent: ET.Element, line: SalesOrderLine, schema: Omlink
             "GrossValue": format_money(line.gross),
             "Warehouse": line.warehouse,
             "TaxCode": line.tax_code,
-            "TaxRate": str(line.tax_rate),
+            "TaxRate": format_rate(line.tax_rate),
             "TrDisc": format_money(line.discount),
             "Promotion": _opt(line.promotion),
             "LineReference": _opt(line.line_reference),
@@ -210,7 +210,7 @@ def _charge_attrs(charge: SalesOrderCharge) -> dict[str, str | None]:
         "ExtTaxVal": format_money(charge.tax),
         "GrossValue": format_money(charge.gross),
         "TaxCode": charge.tax_code,
-        "TaxRate": str(charge.tax_rate),
+        "TaxRate": format_rate(charge.tax_rate),
         "ChargeReference": _opt(charge.reference),
     }
 
@@ -322,7 +322,7 @@ def write_order(
             "OrderTaxData",
             {
                 "TaxCode": rate.tax_code,
-                "TaxRate": str(rate.rate),
+                "TaxRate": format_rate(rate.rate),
                 "NetValue": format_money(rate.net),
                 "ExtTaxVal": format_money(rate.tax),
             },

@@ -29,6 +29,7 @@ __all__ = [
     "Node",
     "format_bool",
     "format_money",
+    "format_rate",
     "new_element",
     "parse_document",
     "serialize",
@@ -248,6 +249,12 @@ class Node:
 def format_bool(value: bool) -> str:
     """Prima's Yes/No."""
     return "Yes" if value else "No"
+
+
+def format_rate(rate: Decimal) -> str:
+    """A tax rate in plain positional notation: ``str(Decimal)`` writes ``0E-7`` or ``2E+1`` for
+    some values, which Prima's number parsing need not read."""
+    return format(abs(rate) if rate.is_zero() else rate, "f")
 
 
 def format_money(amount: Money) -> str:
