@@ -198,16 +198,14 @@ class SharedBudget(FlowControl):
         when none came within ``max_wait`` seconds (nothing is held then)."""
         deadline = None if max_wait is None else self._clock.now() + timedelta(seconds=max_wait)
         owner = f"{self._owner}-{uuid.uuid4().hex[:8]}"
-        lock = self._take_concurrency(deadline, owner)
-        if lock is False:
+        lock = self._acquire(deadline, owner, self.first(request_type))
+        if lock is None:
             yield False
             return
         try:
-            granted = self._take_rate(deadline, self.first(request_type))
-            if granted:
-                with self._counted:
-                    self.granted[request_type or ""] += 1
-            yield granted
+            with self._counted:
+                self.granted[request_type or ""] += 1
+            yield True
         finally:
             if isinstance(lock, str):
                 self.store.unlock(lock, owner=owner)
@@ -217,26 +215,15 @@ class SharedBudget(FlowControl):
             return None
         return max((deadline - self._clock.now()).total_seconds(), 0.0)
 
-    def _take_concurrency(self, deadline: datetime | None, owner: str) -> str | bool:
-        """The lock name of the concurrency slot taken, True if there is no cap, False if none
-        freed up in time."""
-        if self.max_concurrency is None:
-            return True
-        first = random.randrange(self.max_concurrency)  # noqa: S311  (spreads contention only)
+    def _acquire(self, deadline: datetime | None, owner: str, priority: bool) -> str | bool | None:
+        """A concurrency slot (its lock name; True if there is no cap) held once the rate lets
+        the request go; None when that did not happen in time. A request that may not go first
+        gives its concurrency slot back while it waits for the rate, so it never holds one a
+        submission could use."""
         while True:
-            for i in range(self.max_concurrency):
-                lock = f"{self.name}:in-flight:{(first + i) % self.max_concurrency}"
-                if self.store.try_lock(
-                    lock, owner=owner, ttl_seconds=self.slot_seconds, now=self._clock.now()
-                ):
-                    return lock
-            left = self._left(deadline)
-            if left is not None and left <= 0:
-                return False
-            self._clock.sleep(self._poll if left is None else min(self._poll, left))
-
-    def _take_rate(self, deadline: datetime | None, priority: bool) -> bool:
-        while True:
+            lock = self._take_concurrency(deadline, owner, priority)
+            if lock is False:
+                return None
             rate = self.current_rate
             interval = 1.0 / rate
             left = self._left(deadline)
@@ -252,10 +239,38 @@ class SharedBudget(FlowControl):
             if wait is not None:
                 if wait > 0:
                     self._clock.sleep(wait)
-                return True
+                return lock
+            if isinstance(lock, str):
+                self.store.unlock(lock, owner=owner)
             if priority or (left is not None and left <= interval):
-                return False
+                return None
             self._clock.sleep(interval if left is None else min(interval, left))
+
+    def _take_concurrency(
+        self, deadline: datetime | None, owner: str, priority: bool
+    ) -> str | bool:
+        """The lock name of the concurrency slot taken, True if there is no cap, False if none
+        freed up in time. With a cap of two or more, one slot is kept for the requests that go
+        first."""
+        if self.max_concurrency is None:
+            return True
+        slots = (
+            self.max_concurrency
+            if priority or self.max_concurrency == 1
+            else (self.max_concurrency - 1)
+        )
+        first = random.randrange(slots)  # noqa: S311  (spreads contention only)
+        while True:
+            for i in range(slots):
+                lock = f"{self.name}:in-flight:{(first + i) % slots}"
+                if self.store.try_lock(
+                    lock, owner=owner, ttl_seconds=self.slot_seconds, now=self._clock.now()
+                ):
+                    return lock
+            left = self._left(deadline)
+            if left is not None and left <= 0:
+                return False
+            self._clock.sleep(self._poll if left is None else min(self._poll, left))
 
     def pause(self, seconds: float) -> None:
         """Hold every worker's later requests back for ``seconds`` (Prima's Retry-After)."""
