@@ -55,6 +55,14 @@ def _positive(name: str) -> Any:
     return check
 
 
+def _not_negative(name: str) -> Any:
+    def check(_instance: object, _attribute: object, value: float) -> None:
+        if value < 0:
+            raise ConfigurationError(f"submission_flow: {name} must not be negative")
+
+    return check
+
+
 @frozen(kw_only=True)
 class SubmissionFlow:
     """How adaptive flow control paces order submissions (``[engine.submission_flow]``).
@@ -64,7 +72,8 @@ class SubmissionFlow:
     ``min_rate``: the floor; ``decrease``: the factor a sign of trouble multiplies the rate by
     (between 0 and 1); ``increase``: submissions per second added back per second of normal
     answers; ``latency_factor``: a reply this many times slower than the running average counts
-    as trouble; ``hold_seconds``: the least time between two cuts.
+    as trouble, if it also took ``slow_seconds`` or more (the jitter of replies that come back
+    in milliseconds is not trouble); ``hold_seconds``: the least time between two cuts.
     """
 
     max_rate: float = field(default=DEFAULT_RATE_LIMIT, validator=_positive("max_rate"))
@@ -73,6 +82,7 @@ class SubmissionFlow:
     increase: float = field(default=0.5, validator=_positive("increase"))
     latency_factor: float = field(default=3.0, validator=_positive("latency_factor"))
     hold_seconds: float = field(default=1.0, validator=_positive("hold_seconds"))
+    slow_seconds: float = field(default=0.5, validator=_not_negative("slow_seconds"))
 
     def __attrs_post_init__(self) -> None:
         if self.decrease >= 1:
@@ -131,6 +141,7 @@ class AimdRate:
             slow = (
                 self._latency is not None
                 and self._replies >= _WARM_UP
+                and latency >= self.config.slow_seconds
                 and latency > self.config.latency_factor * self._latency
             )
             self._replies += 1
@@ -306,7 +317,11 @@ class SharedRate:
         did not answer. A cut is written to the store for every worker."""
         with self._lock:
             average, replies = self._latency.get(request_type, (seconds, 0))
-            slow = replies >= _WARM_UP and seconds > self.config.latency_factor * average
+            slow = (
+                replies >= _WARM_UP
+                and seconds >= self.config.slow_seconds
+                and seconds > self.config.latency_factor * average
+            )
             if not slow and not struggled:
                 average = seconds if replies == 0 else average + _SMOOTHING * (seconds - average)
             self._latency[request_type] = (average, replies + 1)
