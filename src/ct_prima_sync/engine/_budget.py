@@ -9,7 +9,9 @@ however many workers run:
 - the rate limit is one row per budget (``StateStore.reserve_request``): each request reserves
   its moment under the row's lock, then waits outside it;
 - the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
-  the length of one request and expiring on their own if a worker dies holding one;
+  the length of one request and expiring on their own if a worker dies holding one; a request
+  that may not go first holds none while it waits for the rate, and with a cap of two or more
+  one row is kept for those that go first;
 - order submission goes first, by *flow* (:class:`~ct_prima_sync.prima.RequestFlow`, which
   the engine's flows attach to their calls: :func:`~ct_prima_sync.prima.for_flow`): a request
   of a flow in ``priority_flows`` (the order flow: its ``MultiNewOrder``, its customer searches
