@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from ..engine import SystemClock, compare_with_prima
-from ..prima import OmlinkClient
+from ..engine import SystemClock, compare_with_prima, request_budget
+from ..prima import OmlinkClient, RequestFlow, for_flow
 from ..state import open_store
 from ._common import add_format, add_settings, load, moment, positive_int, subparser
 from ._exits import EXIT_ISSUES, EXIT_OK, UsageError
@@ -43,10 +43,14 @@ def _run_shadow_report(args: argparse.Namespace, _in: TextIO, out: TextIO, _err:
     with (
         open_store(settings.state_url, busy_timeout=settings.state.busy_timeout, create=False)
         as store,
-        OmlinkClient(settings.prima) as prima,
+        OmlinkClient(settings.prima, flow=request_budget(store, settings.prima)) as prima,
     ):  # fmt: skip
         report = compare_with_prima(
-            store, prima, now=SystemClock().now(), since=args.since, limit=args.limit
+            store,
+            for_flow(prima, RequestFlow.RECONCILE),
+            now=SystemClock().now(),
+            since=args.since,
+            limit=args.limit,
         )
     if args.format == "json":
         write_json(report.as_dict(all_rows=args.all), out)

@@ -11,7 +11,7 @@ import os
 from typing import Any, TextIO
 
 from ..commercetools import CommercetoolsClient
-from ..engine import SyncEngine, VerifyReport
+from ..engine import SyncEngine, VerifyReport, request_budget
 from ..prima import OmlinkClient
 from ..settings import Settings
 from ..state import StateStore, installation_secret, migrate_state
@@ -97,7 +97,11 @@ def _verify(settings: Settings, store: StateStore, older_than: float | None) -> 
         raise UsageError(
             "--verify-against-prima needs [commercetools], [prima] and [mapping] in the settings"
         )
-    with CommercetoolsClient(ct_config) as commercetools, OmlinkClient(prima_config) as prima:
+    budget = request_budget(store, prima_config)  # shared with any worker already running
+    with (
+        CommercetoolsClient(ct_config) as commercetools,
+        OmlinkClient(prima_config, flow=budget) as prima,
+    ):
         engine = SyncEngine(
             commercetools=commercetools,
             prima=prima,

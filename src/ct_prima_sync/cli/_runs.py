@@ -216,7 +216,12 @@ def open_engine(
         else contextlib.nullcontext(),
         open_store(settings.state_url, busy_timeout=settings.state.busy_timeout) as store,
         CommercetoolsClient(ct_config) as commercetools,
-        OmlinkClient(prima_config, flow=request_budget(store, prima_config, clock=clock)) as omlink,
+        OmlinkClient(
+            prima_config,
+            flow=request_budget(
+                store, prima_config, adaptive=settings.engine.submission_flow, clock=clock
+            ),
+        ) as omlink,
     ):
         prima: PrimaGateway = omlink
         if hold:

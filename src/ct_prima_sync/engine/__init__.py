@@ -3,8 +3,8 @@ postings) and its
 configuration and results; health, alert channels, going live (dry, shadow and hold runs) and
 personal-data retention."""
 
-from ._adaptive import AimdRate, SubmissionFlow
-from ._budget import SharedBudget, request_budget
+from ._adaptive import AimdRate, RateState, SharedRate, SubmissionFlow
+from ._budget import SharedBudget, request_budget, shared_budget_of
 from ._channels import (
     AlertRoutes,
     EmailNotifier,
@@ -111,6 +111,7 @@ __all__ = [
     "PrimaRejectedDetail",
     "Problem",
     "ProblemKind",
+    "RateState",
     "ReconciliationReport",
     "RehearsalReport",
     "RetentionPolicy",
@@ -119,6 +120,7 @@ __all__ = [
     "RunSummary",
     "ShadowPrima",
     "SharedBudget",
+    "SharedRate",
     "SmtpConfig",
     "SmtpSecurity",
     "StockIngest",
@@ -141,6 +143,7 @@ __all__ = [
     "read_prima_export",
     "request_budget",
     "scrub_detail",
+    "shared_budget_of",
     "tracing_available",
     "track_flow_run",
 ]

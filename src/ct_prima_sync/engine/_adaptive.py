@@ -15,11 +15,23 @@ The rate never falls below ``min_rate``. The controller (:class:`AimdRate`) is p
 the time and the outcome of each request and says how long to wait before the next; the engine's
 clock drives it, so tests run it on a fake clock. ``RunSummary.submission_rate`` reports the rate
 at the end of a run, ``RunSummary.submissions_per_second`` the rate the run actually achieved.
+
+**Shared by every worker.** With the shared request budget (``request_budget(store, config,
+adaptive=...)``, as ``SyncEngine.from_settings`` and the command set it up) the rate is not one
+process's: it is the rate of the whole budget, kept in the store (:class:`SharedRate`, the cursor
+``<budget>:adaptive-rate``), so a 429 one worker sees slows every worker and every flow at once,
+and they recover together. Growth needs no write (the rate is a function of the time since the
+last cut); a cut is one cursor write, and two workers cutting at once write the same figure, so
+the last writer winning costs nothing. Order submission keeps going first within the lowered
+rate (the budget's priority by flow).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from attrs import field, frozen
@@ -27,15 +39,26 @@ from attrs import field, frozen
 from ..errors import ConfigurationError, PrimaUnavailableError
 from ..prima import PrimaGateway
 from ..prima._config import DEFAULT_RATE_LIMIT
+from ..state import StateStore
 from ._clock import Clock
 
-__all__ = ["AimdRate", "SubmissionFlow", "paced"]
+__all__ = ["AimdRate", "RateState", "SharedRate", "SubmissionFlow", "paced"]
+
+_log = logging.getLogger("ct_prima_sync.engine")
 
 
 def _positive(name: str) -> Any:
     def check(_instance: object, _attribute: object, value: float) -> None:
         if not value > 0:
             raise ConfigurationError(f"submission_flow: {name} must be positive")
+
+    return check
+
+
+def _not_negative(name: str) -> Any:
+    def check(_instance: object, _attribute: object, value: float) -> None:
+        if value < 0:
+            raise ConfigurationError(f"submission_flow: {name} must not be negative")
 
     return check
 
@@ -49,7 +72,8 @@ class SubmissionFlow:
     ``min_rate``: the floor; ``decrease``: the factor a sign of trouble multiplies the rate by
     (between 0 and 1); ``increase``: submissions per second added back per second of normal
     answers; ``latency_factor``: a reply this many times slower than the running average counts
-    as trouble; ``hold_seconds``: the least time between two cuts.
+    as trouble, if it also took ``slow_seconds`` or more (the jitter of replies that come back
+    in milliseconds is not trouble); ``hold_seconds``: the least time between two cuts.
     """
 
     max_rate: float = field(default=DEFAULT_RATE_LIMIT, validator=_positive("max_rate"))
@@ -58,6 +82,7 @@ class SubmissionFlow:
     increase: float = field(default=0.5, validator=_positive("increase"))
     latency_factor: float = field(default=3.0, validator=_positive("latency_factor"))
     hold_seconds: float = field(default=1.0, validator=_positive("hold_seconds"))
+    slow_seconds: float = field(default=0.5, validator=_not_negative("slow_seconds"))
 
     def __attrs_post_init__(self) -> None:
         if self.decrease >= 1:
@@ -116,6 +141,7 @@ class AimdRate:
             slow = (
                 self._latency is not None
                 and self._replies >= _WARM_UP
+                and latency >= self.config.slow_seconds
                 and latency > self.config.latency_factor * self._latency
             )
             self._replies += 1
@@ -175,3 +201,147 @@ def paced(prima: PrimaGateway, rate: AimdRate, clock: Clock) -> PrimaGateway:
     """``prima`` with its order submissions paced by ``rate`` on ``clock`` (every other call goes
     straight through)."""
     return cast("PrimaGateway", _Paced(prima, rate, clock))
+
+
+# -- shared through the store --------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class RateState:
+    """The shared rate as the store keeps it: ``rate`` requests per second at ``since`` (the last
+    cut), growing by ``increase`` per second from then on up to the ceiling; ``cut_at`` when it
+    was last cut (None: never). Pure: :meth:`rate_at` and :meth:`cut` do the AIMD arithmetic."""
+
+    rate: float
+    since: datetime
+    cut_at: datetime | None = None
+
+    def rate_at(self, now: datetime, config: SubmissionFlow, ceiling: float) -> float:
+        """The rate allowed at ``now``: what it was cut to, plus the growth since."""
+        elapsed = max((now - self.since).total_seconds(), 0.0)
+        return max(config.min_rate, min(ceiling, self.rate + config.increase * elapsed))
+
+    @staticmethod
+    def cut(
+        state: RateState | None, now: datetime, config: SubmissionFlow, ceiling: float
+    ) -> RateState | None:
+        """The state after a sign of trouble at ``now``; None when the last cut is less than
+        ``hold_seconds`` old (one cut per episode, however many workers report it)."""
+        held = timedelta(seconds=config.hold_seconds)
+        if state is not None and state.cut_at is not None and now - state.cut_at < held:
+            return None
+        current = ceiling if state is None else state.rate_at(now, config, ceiling)
+        return RateState(
+            rate=max(config.min_rate, current * config.decrease), since=now, cut_at=now
+        )
+
+    def dumps(self) -> str:
+        """The cursor value."""
+        return json.dumps(
+            {
+                "rate": self.rate,
+                "since": self.since.isoformat(),
+                "cut_at": None if self.cut_at is None else self.cut_at.isoformat(),
+            }
+        )
+
+    @staticmethod
+    def loads(value: str) -> RateState | None:
+        """The state of a cursor value; None for one this version cannot read (it starts over
+        at the ceiling, the state a budget starts in)."""
+        try:
+            raw = json.loads(value)
+            cut_at = raw.get("cut_at")
+            return RateState(
+                rate=float(raw["rate"]),
+                since=datetime.fromisoformat(raw["since"]),
+                cut_at=None if cut_at is None else datetime.fromisoformat(cut_at),
+            )
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+
+#: How long a worker uses the shared rate it read before reading it again (seconds).
+DEFAULT_REFRESH_SECONDS = 0.25
+
+
+class SharedRate:
+    """The AIMD rate of the budget ``name``, shared by every worker through ``store``.
+
+    ``ceiling``: the highest rate (the budget's ``rate_limit``, or ``config.max_rate`` if lower),
+    which is also where an unused budget starts. Replies that came back ``latency_factor`` times
+    slower than this process's running average for their request type count as trouble, like a
+    429 or a 503 (:meth:`observe`). The rate read from the store is reused for
+    ``refresh_seconds`` (a cut made here is seen here at once). Thread-safe.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        name: str,
+        config: SubmissionFlow,
+        *,
+        ceiling: float,
+        clock: Clock,
+        refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
+    ) -> None:
+        self.store = store
+        self.cursor = f"{name}:adaptive-rate"
+        self.config = config
+        self.ceiling = min(ceiling, config.max_rate)
+        self._clock = clock
+        self._refresh = timedelta(seconds=refresh_seconds)
+        self._lock = threading.Lock()
+        self._state: RateState | None = None
+        self._read_at: datetime | None = None
+        self._latency: dict[str, tuple[float, int]] = {}
+        self.cuts = 0
+        """Cuts this process made (the others' are in the store)."""
+
+    def _current(self, now: datetime) -> RateState | None:
+        if self._read_at is None or now - self._read_at >= self._refresh or now < self._read_at:
+            cursor = self.store.get_cursor(self.cursor)
+            self._state = None if cursor is None else RateState.loads(cursor.value)
+            self._read_at = now
+        return self._state
+
+    def rate(self) -> float:
+        """The rate every worker's requests share now (per second)."""
+        now = self._clock.now()
+        with self._lock:
+            state = self._current(now)
+        return self.ceiling if state is None else state.rate_at(now, self.config, self.ceiling)
+
+    def observe(self, request_type: str, *, seconds: float, struggled: bool) -> None:
+        """One request came back after ``seconds``; ``struggled``: Prima refused it for now or
+        did not answer. A cut is written to the store for every worker."""
+        with self._lock:
+            average, replies = self._latency.get(request_type, (seconds, 0))
+            slow = (
+                replies >= _WARM_UP
+                and seconds >= self.config.slow_seconds
+                and seconds > self.config.latency_factor * average
+            )
+            if not slow and not struggled:
+                average = seconds if replies == 0 else average + _SMOOTHING * (seconds - average)
+            self._latency[request_type] = (average, replies + 1)
+        if slow or struggled:
+            self._cut()
+
+    def _cut(self) -> None:
+        now = self._clock.now()
+        with self._lock:
+            cursor = self.store.get_cursor(self.cursor)  # the freshest, whatever the cache says
+            state = None if cursor is None else RateState.loads(cursor.value)
+            cut = RateState.cut(state, now, self.config, self.ceiling)
+            if cut is None:
+                self._state, self._read_at = state, now
+                return
+            self.store.set_cursor(self.cursor, cut.dumps(), now=now)
+            self._state, self._read_at = cut, now
+            self.cuts += 1
+        _log.warning(
+            "Prima is struggling: the shared request rate is cut to %.2f per second",
+            cut.rate,
+            extra={"prima_rate": round(cut.rate, 3)},
+        )

@@ -9,11 +9,25 @@ however many workers run:
 - the rate limit is one row per budget (``StateStore.reserve_request``): each request reserves
   its moment under the row's lock, then waits outside it;
 - the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
-  the length of one request and expiring on their own if a worker dies holding one;
-- order submission goes first: a request whose type is in ``priority_requests`` reserves the
-  next moment and waits its turn; any other (dispatch polling, stock reads, journal postings)
-  only goes when the bucket holds ``headroom`` tokens more than it needs, and never reserves more
-  than one interval ahead, so it can never make a submission queue behind it.
+  the length of one request and expiring on their own if a worker dies holding one; a request
+  that may not go first holds none while it waits for the rate, and with a cap of two or more
+  one row is kept for those that go first;
+- order submission goes first, by *flow* (:class:`~ct_prima_sync.prima.RequestFlow`, which
+  the engine's flows attach to their calls: :func:`~ct_prima_sync.prima.for_flow`): a request
+  of a flow in ``priority_flows`` (the order flow: its ``MultiNewOrder``, its customer searches
+  and creations, its ``OrderStatus`` checks) reserves the next moment and waits its turn; any
+  other (dispatch polling with its own ``OrderStatus`` and ``DespatchDetails``, stock reads,
+  journal postings) only goes when the bucket holds ``headroom`` tokens more than it needs, and
+  never reserves more than one interval ahead, so it can never make a submission queue behind
+  it. A request no flow claims is judged by its type (``priority_requests``);
+- with ``adaptive`` (``[engine.submission_flow]``), the rate is not fixed: it is an AIMD rate
+  kept in the store (:class:`~ct_prima_sync.engine.SharedRate`) that a 429, a 503, a timeout
+  or a reply much slower than usual, seen by any worker, cuts for every worker, and that grows
+  back while Prima answers normally.
+
+What Prima sees with N workers: at most ``burst + rate * t`` requests in any ``t`` seconds, for
+any N (the rate being the adaptive one when it is lower), and at most ``max_concurrency`` at
+once.
 
 :func:`request_budget` picks the limiter for a store: the shared one for SQL stores, the client's
 in-process limiter for the memory store (one process; nothing to share).
@@ -22,17 +36,32 @@ in-process limiter for the memory store (one process; nothing to share).
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
+import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from ..errors import ConfigurationError
-from ..prima import ConcurrencyLimiter, FlowControl, OmlinkConfig, RateLimiter
+from ..prima import (
+    ConcurrencyLimiter,
+    FlowControl,
+    OmlinkClient,
+    OmlinkConfig,
+    PrimaGateway,
+    RateLimiter,
+    RequestFlow,
+    current_request_flow,
+)
 from ..state import MemoryStore, StateStore
+from ._adaptive import SharedRate, SubmissionFlow
 from ._clock import Clock, SystemClock
 
-__all__ = ["SharedBudget", "request_budget"]
+__all__ = ["SharedBudget", "request_budget", "shared_budget_of"]
+
+_log = logging.getLogger("ct_prima_sync.engine")
 
 #: How long a request may hold a concurrency slot before it counts as abandoned (a worker that
 #: died mid-request), unless the client's timeouts say otherwise (:meth:`SharedBudget.for_omlink`).
@@ -46,10 +75,13 @@ DEFAULT_POLL_SECONDS = 0.05
 class SharedBudget(FlowControl):
     """Prima's rate limit and concurrency cap, shared through ``store`` by every worker.
 
-    ``rate`` requests per second, up to ``burst`` at once, at most ``max_concurrency`` in flight;
-    ``priority_requests`` are the request types that go first (see the module docstring).
-    ``name`` keys the budget in the store: workers talking to one Prima installation must use the
-    same name and the same figures. Time comes from ``clock`` (its ``sleep`` does the waiting).
+    ``rate`` requests per second, up to ``burst`` at once, at most ``max_concurrency`` in flight
+    (``submit_request`` names the order submission's request type, for run summaries);
+    requests of the flows in ``priority_flows`` go first, and of a request no flow claims, those
+    whose type is in ``priority_requests`` (see the module docstring). ``adaptive``: the rate
+    adapts to how Prima answers, for every worker at once (at most ``rate``). ``name`` keys the
+    budget in the store: workers talking to one Prima installation must use the same name and
+    the same figures. Time comes from ``clock`` (its ``sleep`` does the waiting).
     """
 
     def __init__(
@@ -60,7 +92,10 @@ class SharedBudget(FlowControl):
         burst: int = 1,
         max_concurrency: int | None = None,
         priority_requests: frozenset[str] = frozenset(),
+        priority_flows: frozenset[RequestFlow] = frozenset({RequestFlow.ORDERS}),
         headroom: float = 1.0,
+        adaptive: SubmissionFlow | None = None,
+        submit_request: str | None = None,
         name: str = "prima",
         clock: Clock | None = None,
         slot_seconds: float = DEFAULT_SLOT_SECONDS,
@@ -81,12 +116,24 @@ class SharedBudget(FlowControl):
         self.burst = burst
         self.max_concurrency = max_concurrency
         self.priority_requests = priority_requests
+        self.priority_flows = frozenset(RequestFlow(flow) for flow in priority_flows)
         self.headroom = headroom
         self.name = name
         self._clock = clock or SystemClock()
         self.slot_seconds = slot_seconds
         self._poll = poll_seconds
         self._owner = owner or uuid.uuid4().hex[:12]
+        self.adaptive = adaptive
+        self.shared_rate = (
+            None
+            if adaptive is None
+            else SharedRate(store, name, adaptive, ceiling=self.rate_limit, clock=self._clock)
+        )
+        self._counted = threading.Lock()
+        self.granted: Counter[str] = Counter()
+        """Requests this process let through, by request type (for run summaries)."""
+        self.submit_request = submit_request
+        """The request type that submits orders (counted as submissions in run summaries)."""
 
     def __repr__(self) -> str:
         return (
@@ -94,15 +141,28 @@ class SharedBudget(FlowControl):
             f"max_concurrency={self.max_concurrency})"
         )
 
+    @property
+    def current_rate(self) -> float:
+        """The rate every worker's requests share now: ``rate_limit``, or the adaptive rate
+        when that is lower."""
+        return self.rate_limit if self.shared_rate is None else self.shared_rate.rate()
+
     @classmethod
     def for_omlink(
-        cls, store: StateStore, config: OmlinkConfig, *, clock: Clock | None = None
+        cls,
+        store: StateStore,
+        config: OmlinkConfig,
+        *,
+        adaptive: SubmissionFlow | None = None,
+        clock: Clock | None = None,
     ) -> SharedBudget:
-        """The budget of ``config`` (``rate_limit``, ``burst``, ``max_concurrency``), with order
-        submissions and the customer searches and creations an order's submission waits for
-        first (``OrderStatus`` is not among them: dispatch polling sends it by the thousand). A
-        concurrency slot left by a worker that died mid-request frees itself once the longest
-        request the client allows (``max_wait + connect_timeout + read_timeout``) has passed."""
+        """The budget of ``config`` (``rate_limit``, ``burst``, ``max_concurrency``), with the
+        order flow first; a request no flow claims goes first when it is an order submission
+        or a customer search or creation an order's submission waits for (``OrderStatus`` is
+        not among them: dispatch polling sends it by the thousand). ``adaptive``: see the
+        class. A concurrency slot left by a worker that died mid-request frees itself once the
+        longest request the client allows (``max_wait + connect_timeout + read_timeout``) has
+        passed."""
         names = config.schema.request_types
         longest = config.max_wait + config.connect_timeout + config.read_timeout
         return cls(
@@ -113,9 +173,24 @@ class SharedBudget(FlowControl):
             priority_requests=frozenset(
                 {names.submit_orders, names.customer_find, names.customer_create}
             ),
+            adaptive=adaptive,
+            submit_request=names.submit_orders,
             clock=clock,
             slot_seconds=longest + _SLOT_MARGIN,
         )
+
+    def submissions(self) -> int:
+        """Order submissions this process let through so far."""
+        with self._counted:
+            return self.granted[self.submit_request or ""] if self.submit_request else 0
+
+    def first(self, request_type: str | None) -> bool:
+        """Whether a request of ``request_type`` made now goes first: by the flow it belongs
+        to (:func:`~ct_prima_sync.prima.current_request_flow`), else by its type."""
+        flow = current_request_flow()
+        if flow is not None:
+            return flow in self.priority_flows
+        return request_type in self.priority_requests
 
     @contextlib.contextmanager
     def slot(
@@ -125,12 +200,14 @@ class SharedBudget(FlowControl):
         when none came within ``max_wait`` seconds (nothing is held then)."""
         deadline = None if max_wait is None else self._clock.now() + timedelta(seconds=max_wait)
         owner = f"{self._owner}-{uuid.uuid4().hex[:8]}"
-        lock = self._take_concurrency(deadline, owner)
-        if lock is False:
+        lock = self._acquire(deadline, owner, self.first(request_type))
+        if lock is None:
             yield False
             return
         try:
-            yield self._take_rate(deadline, request_type in self.priority_requests)
+            with self._counted:
+                self.granted[request_type or ""] += 1
+            yield True
         finally:
             if isinstance(lock, str):
                 self.store.unlock(lock, owner=owner)
@@ -140,15 +217,54 @@ class SharedBudget(FlowControl):
             return None
         return max((deadline - self._clock.now()).total_seconds(), 0.0)
 
-    def _take_concurrency(self, deadline: datetime | None, owner: str) -> str | bool:
+    def _acquire(self, deadline: datetime | None, owner: str, priority: bool) -> str | bool | None:
+        """A concurrency slot (its lock name; True if there is no cap) held once the rate lets
+        the request go; None when that did not happen in time. A request that may not go first
+        gives its concurrency slot back while it waits for the rate, so it never holds one a
+        submission could use."""
+        while True:
+            lock = self._take_concurrency(deadline, owner, priority)
+            if lock is False:
+                return None
+            rate = self.current_rate
+            interval = 1.0 / rate
+            left = self._left(deadline)
+            horizon = left if priority else min(interval, left if left is not None else interval)
+            wait = self.store.reserve_request(
+                self.name,
+                rate=rate,
+                burst=self.burst,
+                now=self._clock.now(),
+                headroom=0.0 if priority else self.headroom,
+                max_wait=horizon,
+            )
+            if wait is not None:
+                if wait > 0:
+                    self._clock.sleep(wait)
+                return lock
+            if isinstance(lock, str):
+                self.store.unlock(lock, owner=owner)
+            if priority or (left is not None and left <= interval):
+                return None
+            self._clock.sleep(interval if left is None else min(interval, left))
+
+    def _take_concurrency(
+        self, deadline: datetime | None, owner: str, priority: bool
+    ) -> str | bool:
         """The lock name of the concurrency slot taken, True if there is no cap, False if none
-        freed up in time."""
+        freed up in time. With a cap of two or more, one slot is kept for the requests that go
+        first."""
         if self.max_concurrency is None:
             return True
-        first = random.randrange(self.max_concurrency)  # noqa: S311  (spreads contention only)
+        slots = (
+            self.max_concurrency
+            if priority or self.max_concurrency == 1
+            else (self.max_concurrency - 1)
+        )
+        first = random.randrange(slots)  # noqa: S311  (spreads contention only)
         while True:
-            for i in range(self.max_concurrency):
-                lock = f"{self.name}:in-flight:{(first + i) % self.max_concurrency}"
+            for i in range(slots):
+                lock = f"{self.name}:in-flight:{(first + i) % slots}"
                 if self.store.try_lock(
                     lock, owner=owner, ttl_seconds=self.slot_seconds, now=self._clock.now()
                 ):
@@ -158,47 +274,53 @@ class SharedBudget(FlowControl):
                 return False
             self._clock.sleep(self._poll if left is None else min(self._poll, left))
 
-    def _take_rate(self, deadline: datetime | None, priority: bool) -> bool:
-        interval = 1.0 / self.rate_limit
-        while True:
-            left = self._left(deadline)
-            horizon = left if priority else min(interval, left if left is not None else interval)
-            wait = self.store.reserve_request(
-                self.name,
-                rate=self.rate_limit,
-                burst=self.burst,
-                now=self._clock.now(),
-                headroom=0.0 if priority else self.headroom,
-                max_wait=horizon,
-            )
-            if wait is not None:
-                if wait > 0:
-                    self._clock.sleep(wait)
-                return True
-            if priority or (left is not None and left <= interval):
-                return False
-            self._clock.sleep(interval if left is None else min(interval, left))
-
     def pause(self, seconds: float) -> None:
         """Hold every worker's later requests back for ``seconds`` (Prima's Retry-After)."""
         self.store.pause_requests(
             self.name,
             seconds=seconds,
-            rate=self.rate_limit,
+            rate=self.current_rate,
             burst=self.burst,
             now=self._clock.now(),
         )
 
+    def observe(self, request_type: str, *, seconds: float, struggled: bool) -> None:
+        """With ``adaptive``: a 429, 503, timeout or unusually slow reply cuts the shared rate
+        for every worker. A store that fails here is logged, never raised: the request's own
+        outcome (perhaps an ambiguous submission) is what the caller must see."""
+        if self.shared_rate is None:
+            return
+        try:
+            self.shared_rate.observe(request_type, seconds=seconds, struggled=struggled)
+        except Exception:
+            _log.exception("could not record how Prima answered in the shared budget")
+
 
 def request_budget(
-    store: StateStore, config: OmlinkConfig, *, clock: Clock | None = None
+    store: StateStore,
+    config: OmlinkConfig,
+    *,
+    adaptive: SubmissionFlow | None = None,
+    clock: Clock | None = None,
 ) -> FlowControl:
     """The limiter an :class:`~ct_prima_sync.prima.OmlinkClient` on ``store`` should use
     (``OmlinkClient(config, flow=request_budget(store, config))``): shared through the store for
-    SQLite and PostgreSQL, the client's own in-process limiter for the memory store."""
+    SQLite and PostgreSQL, the client's own in-process limiter for the memory store.
+    ``adaptive`` (``EngineConfig.submission_flow``) makes a shared budget's rate adapt for every
+    worker; on the memory store the engine adapts its own submissions instead."""
     if isinstance(store, MemoryStore):
         return FlowControl(
             RateLimiter(config.rate_limit, config.burst),
             ConcurrencyLimiter(config.max_concurrency),
         )
-    return SharedBudget.for_omlink(store, config, clock=clock)
+    return SharedBudget.for_omlink(store, config, adaptive=adaptive, clock=clock)
+
+
+def shared_budget_of(prima: PrimaGateway) -> SharedBudget | None:
+    """The shared budget the requests of ``prima`` go through (looking through gateways that
+    wrap another, as the go-live and flow views do), or None."""
+    while isinstance(getattr(prima, "wrapped", None), PrimaGateway):
+        prima = prima.wrapped  # type: ignore[attr-defined]
+    if isinstance(prima, OmlinkClient) and isinstance(prima.flow, SharedBudget):
+        return prima.flow
+    return None

@@ -18,6 +18,7 @@ from ..errors import ConfigurationError
 from ..prima import OmlinkClient
 from ..settings import Settings, load_settings
 from ..state import CUSTOMER_KEY_SECRET_ENV, open_store
+from ._budget import request_budget
 from ._clock import Clock
 from ._notify import LoggingNotifier, Notifier, RoutingNotifier
 
@@ -78,7 +79,9 @@ def build_engine(
             open_store(settings.state_url, busy_timeout=settings.state.busy_timeout)
         )
         commercetools = opened.enter_context(CommercetoolsClient(settings.commercetools))
-        prima = opened.enter_context(OmlinkClient(settings.prima))
+        # every worker's requests share one budget through the store (docs/engine.md)
+        budget = request_budget(store, settings.prima, adaptive=config.submission_flow, clock=clock)
+        prima = opened.enter_context(OmlinkClient(settings.prima, flow=budget))
         if notifier is None:
             notifier = settings.alerts.notifier() if settings.alerts else LoggingNotifier()
             if isinstance(notifier, RoutingNotifier):

@@ -21,7 +21,7 @@ from ..errors import (
     PayloadError,
 )
 from ..mapping import MappingConfig, PostingPeriod, PrimaListedOrder
-from ..prima import PrimaGateway
+from ..prima import PrimaGateway, RequestFlow, for_flow
 from ..state import (
     ExceptionFilter,
     ExceptionRecord,
@@ -35,6 +35,7 @@ from ._adaptive import AimdRate, paced
 from ._alerts import alert_owners
 from ._batch_leases import BatchLeases
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
+from ._budget import shared_budget_of
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
 from ._dispatch_run import DispatchRun
@@ -132,11 +133,17 @@ class SyncEngine:
         self._misfit: ConfigurationError | None = None
         self._misfit_lock = threading.Lock()
         flow_config = self._config.submission_flow
-        self._aimd = None if flow_config is None else AimdRate(flow_config)
+        # A shared budget that adapts paces every worker's requests itself; otherwise the
+        # engine paces its own submissions (one process: the memory store, a host's client).
+        self._budget = shared_budget_of(prima)
+        adapts = self._budget is not None and self._budget.shared_rate is not None
+        self._aimd = None if flow_config is None or adapts else AimdRate(flow_config)
         submitting = prima if self._aimd is None else paced(prima, self._aimd, self._clock)
         self._flow = OrderFlow(
             ct=commercetools,
-            prima=guarded(submitting, lambda: self._breaker.tripped is not None),
+            prima=guarded(
+                for_flow(submitting, RequestFlow.ORDERS), lambda: self._breaker.tripped is not None
+            ),
             store=store,
             mapping=mapping,
             config=self._config,
@@ -158,7 +165,7 @@ class SyncEngine:
         self._trace_parent: Any = None
         self._stock = StockFlow(
             ct=commercetools,
-            prima=prima,
+            prima=for_flow(prima, RequestFlow.STOCK),
             store=store,
             stock=mapping.stock,
             config=self._config.stock,
@@ -392,14 +399,15 @@ class SyncEngine:
             span("ct_prima_sync.run", flow="orders", worker=self._config.worker_id) as run_span,
         ):
             self._trace_parent = run_span.context
-            sent = 0 if self._aimd is None else self._aimd.sent
+            sent = self._submissions_sent()
             try:
                 summary = work()
             finally:
                 self._trace_parent = None
-            if self._aimd is not None:
+            rate = self._submission_rate()
+            if rate is not None:
                 summary = summary.with_submission_rate(
-                    self._aimd.rate, submissions=self._aimd.sent - sent
+                    rate, submissions=self._submissions_sent() - sent
                 )
             run.add(summary.counts())
             run_span.set(**summary.counts(), backlog=summary.backlog, stopped=summary.stopped)
@@ -414,6 +422,20 @@ class SyncEngine:
                 run.fail(reason)
                 run_span.error(reason)
             return summary
+
+    def _submission_rate(self) -> float | None:
+        """With adaptive flow control, the rate allowed now: every worker's shared rate when
+        the budget adapts for all of them, else this engine's own; None without it."""
+        if self._aimd is not None:
+            return self._aimd.rate
+        if self._config.submission_flow is not None and self._budget is not None:
+            return self._budget.current_rate
+        return None
+
+    def _submissions_sent(self) -> int:
+        if self._aimd is not None:
+            return self._aimd.sent
+        return 0 if self._budget is None else self._budget.submissions()
 
     def _stopped_by_outage(self, summary: SummaryBuilder, kind: ProblemKind) -> RunSummary:
         outage = record_outage(
@@ -626,7 +648,7 @@ class SyncEngine:
         self._seen.clear()
         return verify_unsent_orders(
             store=self._store,
-            prima=self._prima,
+            prima=for_flow(self._prima, RequestFlow.ORDERS),
             worker_id=self._config.worker_id,
             lease_seconds=self._timing.submission_lease_seconds,
             older_than=timedelta(seconds=age),
@@ -718,7 +740,7 @@ class SyncEngine:
         one runs, the others return a summary with ``skipped`` (docs/dispatch.md)."""
         run = DispatchRun(
             ct=self._ct,
-            prima=self._prima,
+            prima=for_flow(self._prima, RequestFlow.DISPATCH),
             store=self._store,
             mapping=self._mapping,
             config=self._config,
@@ -761,7 +783,7 @@ class SyncEngine:
         chosen = self.posting_period(period)
         run = PostingRun(
             ct=self._ct,
-            prima=self._prima,
+            prima=for_flow(self._prima, RequestFlow.POSTINGS),
             store=self._store,
             mapping=self._mapping,
             config=self.postings,
@@ -803,7 +825,7 @@ class SyncEngine:
         now = self._clock.now()
         return reconcile_period(
             ct=self._ct,
-            prima=self._prima,
+            prima=for_flow(self._prima, RequestFlow.RECONCILE),
             store=self._store,
             mapping=self._mapping,
             config=self.postings,

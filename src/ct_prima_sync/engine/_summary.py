@@ -45,8 +45,9 @@ class RunSummary:
     wrong; each is logged at WARNING.
     (``SyncEngine.request_stop``, a signal); None when it ran to the end. With adaptive flow
     control (``EngineConfig.submission_flow``), ``submission_rate`` is the submission rate it
-    allowed when the run ended and ``submissions`` the requests it let through in the run (the
-    effective rate: :attr:`submissions_per_second`); None and 0 without it.
+    allowed when the run ended (with the shared budget of a SQL store, the rate every worker
+    shares) and ``submissions`` the requests it let through in the run (the effective rate:
+    :attr:`submissions_per_second`); None and 0 without it.
     """
 
     started_at: datetime

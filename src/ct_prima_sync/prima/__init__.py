@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         propose_soap_names,
         read_wsdl,
     )
+    from ._request_flow import RequestFlow, current_request_flow, for_flow, request_flow
     from ._xml import (
         Encoding,
         OmlinkCodec,
@@ -92,6 +93,10 @@ _LAZY = {
     "SoapNames": "._xml",
     "PrimaOrderChanges": "._order_changes",
     "ReturnLine": "._order_changes",
+    "RequestFlow": "._request_flow",
+    "current_request_flow": "._request_flow",
+    "for_flow": "._request_flow",
+    "request_flow": "._request_flow",
     "ProbeKind": "._probe",
     "ProbeReport": "._probe",
     "ProbeStep": "._probe",
@@ -143,6 +148,7 @@ __all__ = [
     "RateLimiter",
     "ReplyDialect",
     "ReplyShape",
+    "RequestFlow",
     "RequestTypeNames",
     "RetryPolicy",
     "ReturnLine",
@@ -161,12 +167,15 @@ __all__ = [
     "WsdlMessage",
     "WsdlOperation",
     "WsdlParameter",
+    "current_request_flow",
     "decode_submit_reply",
     "describe_reply",
     "encode_sales_orders",
+    "for_flow",
     "parse_error_codes",
     "probe_prima",
     "propose_soap_names",
     "read_wsdl",
+    "request_flow",
     "write_journal_csv",
 ]

@@ -123,6 +123,12 @@ class OmlinkClient:
         self._lock = threading.Lock()
         self._auth = httpx.BasicAuth(config.username, config.password) if config.username else None
 
+    @property
+    def flow(self) -> FlowControl:
+        """The limiter every request of this client goes through (the one given as ``flow``, or
+        the in-process one built from the configuration)."""
+        return self._flow
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def __enter__(self) -> OmlinkClient:
@@ -218,6 +224,8 @@ class OmlinkClient:
             )
         started = self._clock()
         outcome = "error"
+        sent_at: float | None = None  # when the request went out (after its slot)
+        struggled = False
         try:
             with self._flow.slot(self.config.max_wait, request_type) as granted:
                 if not granted:
@@ -227,9 +235,11 @@ class OmlinkClient:
                         may_have_been_applied=False,
                     )
                 try:
+                    sent_at = self._clock()
                     response = self._post(body)
                 except httpx.TransportError as exc:
                     outcome = type(exc).__name__
+                    struggled = True
                     raise classify_transport_error(exc, request_type) from None
                 except RuntimeError:  # httpx: the HTTP client was closed; nothing was sent
                     raise PrimaUnavailableError(
@@ -249,11 +259,15 @@ class OmlinkClient:
                         pass
                 if isinstance(error, PrimaRateLimitedError) and error.retry_after:
                     self._flow.pause(error.retry_after)
+                struggled = isinstance(error, PrimaUnavailableError)
                 if error is not None:
                     raise error
             return response.content
         finally:
-            millis = round((self._clock() - started) * 1000, 1)
+            ended = self._clock()
+            if sent_at is not None and outcome != "error":
+                self._flow.observe(request_type, seconds=ended - sent_at, struggled=struggled)
+            millis = round((ended - started) * 1000, 1)
             self._log.info(
                 "prima request %s attempt %d: %s in %.0f ms",
                 request_type,

@@ -164,3 +164,8 @@ class FlowControl:
         """Hold every later request back for ``seconds``."""
         if self.rate is not None:
             self.rate.pause(seconds)
+
+    def observe(self, request_type: str, *, seconds: float, struggled: bool) -> None:
+        """Told after each request that went out: how long Prima took (``seconds``) and whether
+        it struggled (``struggled``: a 429 or 503, another 5xx, a timeout, no connection). This
+        limiter keeps its fixed rate; an adaptive one (the engine's shared budget) slows down."""

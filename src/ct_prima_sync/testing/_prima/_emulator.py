@@ -16,6 +16,7 @@ the application marks them with the ``X-Prima-Emulator-Fault`` header, and
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +39,7 @@ from ._driving import ScenarioDriver
 from ._faults import PrimaFault, PrimaFaultKind, PrimaFaultPlan
 from ._hostile import bad_document, truncated
 from ._http import FAULT_HEADER, FaultRaisingTransport, serve_wsgi
-from ._rate_log import RequestRateLog
+from ._rate_log import RequestRateLog, ServerRateLimit
 from ._strict import unconfirmed_parts
 from ._world import PrimaWorld
 from ._wsdl import WsdlStyle, read_call, wsdl_for
@@ -76,8 +77,11 @@ class PrimaEmulator(ScenarioDriver):
     set it to mimic one that names an internal host). Latency goes through ``sleep``;
     ``timeout_hold`` is how long a served timeout fault holds the connection (a client with a
     shorter read timeout sees a timeout; stopping the server releases it at once).
-    ``arrivals`` records when each SOAP request arrived (:class:`RequestRateLog`), so a test can
-    check the rate the clients sent from Prima's side.
+    ``arrivals`` records when each SOAP request arrived and which were answered 429
+    (:class:`RequestRateLog`), so a test or a benchmark can check the rate the clients sent from
+    Prima's side. ``rate_limit`` (and ``rate_burst``) puts a gateway's rate limit in front of the
+    service: a request beyond it is answered 429 with ``Retry-After`` and not applied;
+    :meth:`limit_rate` changes it while the emulator serves.
 
     Replies have the shapes a real installation gave (root ``Result``, each order's outcome on
     its ``Data`` block, ``(E:nnn)`` refusals, ``SKU``/``sku`` stock rows); a world made with
@@ -103,6 +107,8 @@ class PrimaEmulator(ScenarioDriver):
         timeout_hold: float = 5.0,
         strict: bool = False,
         opted_in: frozenset[str] = frozenset(),
+        rate_limit: float | None = None,
+        rate_burst: int = 1,
     ) -> None:
         self.world = world if world is not None else PrimaWorld()
         self.strict = strict
@@ -121,9 +127,18 @@ class PrimaEmulator(ScenarioDriver):
         self.timeout_hold = timeout_hold
         self._sleep = sleep
         self.arrivals = RequestRateLog()
+        self._limit: ServerRateLimit | None = None
+        self.limit_rate(rate_limit, burst=rate_burst)
         dialect = ReplyDialect.LEGACY if self.world.legacy_replies else ReplyDialect.RESULT
         self._codecs = {enc: OmlinkCodec(schema, enc, dialect=dialect) for enc in Encoding}
         self._envelopes = {enc: SoapEnvelope(self.soap_names, enc) for enc in Encoding}
+
+    def limit_rate(self, rate: float | None, *, burst: int = 1) -> None:
+        """From now on answer 429 to requests beyond ``rate`` per second (``burst`` at once);
+        None: no limit."""
+        self._limit = (
+            None if rate is None else ServerRateLimit(rate, burst, clock=self.arrivals.clock)
+        )
 
     # -- WSGI -------------------------------------------------------------------------------------
 
@@ -168,7 +183,17 @@ class PrimaEmulator(ScenarioDriver):
         except PayloadError as exc:
             self.arrivals.record()  # a request all the same, of no type
             return self._soap_fault(envelope, "Client", str(exc))
-        self.arrivals.record(_request_type_of(call.request))
+        request_type = _request_type_of(call.request)
+        self.arrivals.record(request_type)
+        limit = self._limit
+        wait = 0.0 if limit is None else limit.admit()
+        if wait > 0:
+            self.arrivals.record_rate_limited(request_type)
+            headers = [
+                ("Retry-After", str(max(1, math.ceil(wait)))),
+                ("Content-Type", "text/plain"),
+            ]
+            return "429 Too Many Requests", headers, b"rate limited"
         encoding = _declared_encoding(call.request.encode("utf-8"), outer)
         codec, envelope = self._codecs[encoding], self._envelopes[encoding]
         if self.strict:
@@ -213,6 +238,7 @@ class PrimaEmulator(ScenarioDriver):
             error = codec.encode_error_reply(chosen.request_type, fault.message)
             return self._ok(envelope, envelope.wrap_reply(error, operation))
         if kind is PrimaFaultKind.RATE_LIMITED:
+            self.arrivals.record_rate_limited(chosen.request_type)
             headers = [("Retry-After", str(fault.retry_after)), ("Content-Type", "text/plain")]
             return "429 Too Many Requests", headers, b"rate limited"
         if kind is PrimaFaultKind.SERVER_ERROR:

@@ -1,0 +1,218 @@
+"""Worker processes of every flow (order submission, the order flow's status checks, dispatch
+polling, stock reads) share one Prima budget on PostgreSQL, against the emulator over HTTP
+behind a gateway rate limit: seen from the emulator's side no second carries more than the
+budget and no request is refused with a 429; the order flow gets the budget while the others
+wait, by flow and not by request type (the order flow's OrderStatus goes first, dispatch's
+waits); and with adaptive flow control a 429 burst slows every worker at once, and they recover
+together."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from ct_prima_sync.prima import OmlinkClient, OmlinkConfig, SkuCode
+from ct_prima_sync.testing import PrimaEmulator, PrimaWorld, make_sales_order
+
+pytestmark = pytest.mark.slow
+
+TEE = SkuCode(product="TEE1", matrix=("BLK", "M"))
+RATE, BURST = 8.0, 2
+
+_WORKER = """
+import json, sys, threading, time
+from collections import Counter
+from ct_prima_sync.engine import SubmissionFlow, request_budget
+from ct_prima_sync.errors import CtPrimaSyncError
+from ct_prima_sync.prima import OmlinkClient, OmlinkConfig, RequestFlow, SkuCode, request_flow
+from ct_prima_sync.state import open_store
+from ct_prima_sync.testing import make_sales_order
+
+endpoint, state_url, role, name, rate, burst, seconds, adaptive = sys.argv[1:9]
+tee = SkuCode(product="TEE1", matrix=("BLK", "M"))
+config = OmlinkConfig(endpoint=endpoint, rate_limit=float(rate), burst=int(burst),
+                      max_concurrency=4, max_wait=5.0)
+flow = (SubmissionFlow(max_rate=float(rate), decrease=0.25, increase=0.5, hold_seconds=1.0)
+        if adaptive == "adaptive" else None)
+done, kinds, errors, samples = [], Counter(), Counter(), []
+with open_store(state_url) as store:
+    budget = request_budget(store, config, adaptive=flow)
+    with OmlinkClient(config, flow=budget) as client:
+        print("ready", flush=True)
+        start = float(sys.stdin.readline())
+        time.sleep(max(0.0, start - time.time()))
+
+        def sample():  # the rate this worker would send at, ten times a second
+            while time.time() < start + float(seconds):
+                samples.append((time.time(), budget.current_rate))
+                time.sleep(0.1)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        n = 0
+        with request_flow(RequestFlow("dispatch" if role == "dispatch" else
+                                      "stock" if role == "stock" else "orders")):
+            while time.time() < start + float(seconds):
+                n += 1
+                try:
+                    if role == "orders":
+                        kind = "MultiNewOrder"
+                        client.submit_orders([make_sales_order(f"{name}-{n}", [(tee, 1, "WH1")])])
+                    elif role in ("orders-status", "dispatch"):
+                        status = n % 2 or role == "orders-status"
+                        kind = "OrderStatus" if status else "DespatchDetails"
+                        if kind == "OrderStatus":
+                            client.order_status("SEED-1")
+                        else:
+                            client.despatch_details("SEED-1")
+                    else:
+                        kind = "MultiAvailableToSell"
+                        client.available_to_sell([tee])
+                    done.append(time.time())
+                    kinds[kind] += 1
+                except CtPrimaSyncError as error:
+                    errors[type(error).__name__] += 1
+        sampler.join()
+print(json.dumps({"role": role, "done": done, "kinds": kinds, "errors": errors,
+                  "samples": samples}))
+"""
+
+
+def _emulator() -> PrimaEmulator:
+    world = PrimaWorld()
+    world.add_depot("WH1", "Main")
+    world.add_product(TEE)
+    world.set_stock(TEE, "WH1", 100_000)
+    emulator = PrimaEmulator(world)
+    with OmlinkClient(
+        OmlinkConfig(endpoint="http://prima.test/omlink"), transport=emulator.transport()
+    ) as seed:
+        seed.submit_orders([make_sales_order("SEED-1", [(TEE, 1, "WH1")])])
+    emulator.arrivals.clear()
+    return emulator
+
+
+@contextmanager
+def _workers(
+    url: str, state_url: str, roles: list[str], seconds: float, adaptive: bool
+) -> Iterator[tuple[float, list[dict[str, Any]]]]:
+    """Start one process per role, all ready before any sends; yields (the moment they start
+    sending, wall clock; a list filled with their reports when they are done)."""
+    procs = [
+        subprocess.Popen(  # noqa: S603  (this interpreter, a constant script)
+            [
+                sys.executable,
+                "-c",
+                _WORKER,
+                f"{url}/omlink/omlink",
+                state_url,
+                role,
+                f"{role}{i}",
+                str(RATE),
+                str(BURST),
+                str(seconds),
+                "adaptive" if adaptive else "fixed",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i, role in enumerate(roles)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+    start = time.time() + 0.5
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{start}\n")
+        proc.stdin.flush()
+    reports: list[dict[str, Any]] = []
+    yield start, reports
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+
+
+def _in(times: list[float], lo: float, hi: float) -> int:
+    return sum(1 for t in times if lo <= t < hi)
+
+
+def test_every_flow_shares_the_budget_and_order_submission_goes_first(postgres_url: str) -> None:
+    emulator = _emulator()
+    # Prima's gateway allows the budget (a little slack for network jitter) and refuses beyond.
+    emulator.limit_rate(RATE, burst=BURST + 2)
+    seconds = 8.0
+    roles = ["orders"] * 3 + ["orders-status", "dispatch", "dispatch", "stock"]
+    with (
+        emulator.serve() as url,
+        _workers(url, postgres_url, roles, seconds, False) as (
+            start,
+            reports,
+        ),
+    ):
+        pass
+    seen = emulator.arrivals
+    assert seen.busiest(1.0) <= BURST + RATE, seen.report()
+    assert seen.rate_limited == 0, seen.report()
+    lo, hi = start + 1.0, start + seconds - 1.0
+    window = hi - lo
+    by_role: dict[str, int] = {}
+    for report in reports:
+        by_role[report["role"]] = by_role.get(report["role"], 0) + _in(report["done"], lo, hi)
+        assert not report["errors"], report["errors"]
+    order_flow = by_role["orders"] + by_role["orders-status"]
+    assert order_flow >= 0.8 * RATE * window, by_role
+    # By flow, not by type: the order flow's OrderStatus checks went, dispatch's waited.
+    assert by_role["orders-status"] >= 2 * max(1, by_role["dispatch"]), by_role
+    assert by_role["dispatch"] + by_role["stock"] <= 0.2 * RATE * window, by_role
+    numbers = [o.order_number for o in emulator.world.orders()]
+    assert len(numbers) == len(set(numbers))
+
+
+def test_a_429_burst_slows_every_worker_and_they_recover_together(postgres_url: str) -> None:
+    emulator = _emulator()
+    seconds, burst_at = 12.0, 3.0
+    roles = ["orders", "orders", "dispatch", "stock"]
+    with (
+        emulator.serve() as url,
+        _workers(url, postgres_url, roles, seconds, True) as (
+            start,
+            reports,
+        ),
+    ):
+        time.sleep(max(0.0, start + burst_at - time.time()))  # real processes: real time
+        burst_mono = emulator.arrivals.clock()
+        emulator.limit_rate(0.5, burst=1)  # Prima is overloaded for a second: 429s
+        time.sleep(1.0)
+        emulator.limit_rate(None)
+        after, after_mono = time.time(), emulator.arrivals.clock()
+    seen = emulator.arrivals
+    assert seen.rate_limited > 0
+    assert seen.busiest(1.0) <= BURST + RATE, seen.report()
+    # Seen from Prima: the full budget before, about a quarter of it after the burst.
+    assert seen.between(burst_mono - 2.0, burst_mono) >= 0.8 * RATE * 2
+    assert seen.between(after_mono + 1.0, after_mono + 3.0) <= 0.5 * RATE * 2 + BURST
+    for report in reports:
+        samples = report["samples"]
+        before = [r for t, r in samples if start + 1.0 <= t < start + burst_at]
+        backed_off = [r for t, r in samples if start + burst_at <= t < after + 2.0]
+        last = [r for t, r in samples if t >= start + seconds - 1.0]
+        assert before, report["role"]
+        assert backed_off, report["role"]
+        assert last, report["role"]
+        assert min(before) == pytest.approx(RATE), "full rate before the burst"
+        # Whether or not this worker met a 429 itself, its rate was cut with everyone's...
+        assert min(backed_off) <= 0.5 * RATE, (report["role"], report["errors"])
+        # ...and grew back with everyone's (0.5 per second).
+        assert min(last) >= min(backed_off) + 2.0, report["role"]
+    finals = [report["samples"][-1][1] for report in reports]
+    assert max(finals) - min(finals) <= 1.0, "every worker at the same shared rate"
