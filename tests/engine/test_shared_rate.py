@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ct_prima_sync.engine import (
+    AimdRate,
     FakeClock,
     RateState,
     SharedBudget,
@@ -191,3 +192,12 @@ def test_an_engine_from_settings_shares_the_adaptive_budget_and_reports_its_rate
     assert other_summary.submission_rate == pytest.approx(summary.submission_rate, rel=0.05)
     with open_store(f"sqlite:///{tmp_path / 'sync.db'}") as store:
         assert store.get_cursor("prima:adaptive-rate") is not None
+
+
+def test_without_max_rate_the_ceiling_follows_the_budget(store: StateStore) -> None:
+    flow = SubmissionFlow(increase=1.0, hold_seconds=1.0)
+    shared = SharedRate(store, "prima", flow, ceiling=40.0, clock=FakeClock(T0))
+    assert shared.ceiling == 40.0
+    assert AimdRate(flow, rate_limit=12.0).ceiling == 12.0
+    assert AimdRate(flow).ceiling == 5.0  # no client known: the omlink client's default
+    assert AimdRate(SubmissionFlow(max_rate=8.0), rate_limit=12.0).ceiling == 8.0

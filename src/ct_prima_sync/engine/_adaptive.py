@@ -55,6 +55,14 @@ def _positive(name: str) -> Any:
     return check
 
 
+def _positive_or_none(name: str) -> Any:
+    def check(_instance: object, _attribute: object, value: float | None) -> None:
+        if value is not None and not value > 0:
+            raise ConfigurationError(f"submission_flow: {name} must be positive")
+
+    return check
+
+
 def _not_negative(name: str) -> Any:
     def check(_instance: object, _attribute: object, value: float) -> None:
         if value < 0:
@@ -67,8 +75,9 @@ def _not_negative(name: str) -> Any:
 class SubmissionFlow:
     """How adaptive flow control paces order submissions (``[engine.submission_flow]``).
 
-    ``max_rate``: the ceiling and the starting rate, in submissions per second (set it to what
-    Prima's budget allows for orders; default: the omlink client's default rate limit, 5);
+    ``max_rate``: the ceiling and the starting rate, in requests per second; unset (the default),
+    the ceiling is the Prima client's ``rate_limit`` (the shared budget's, with a SQL store), so
+    raising ``rate_limit`` raises it too; set, the ceiling is the lower of the two;
     ``min_rate``: the floor; ``decrease``: the factor a sign of trouble multiplies the rate by
     (between 0 and 1); ``increase``: submissions per second added back per second of normal
     answers; ``latency_factor``: a reply this many times slower than the running average counts
@@ -76,7 +85,7 @@ class SubmissionFlow:
     in milliseconds is not trouble); ``hold_seconds``: the least time between two cuts.
     """
 
-    max_rate: float = field(default=DEFAULT_RATE_LIMIT, validator=_positive("max_rate"))
+    max_rate: float | None = field(default=None, validator=_positive_or_none("max_rate"))
     min_rate: float = field(default=0.1, validator=_positive("min_rate"))
     decrease: float = field(default=0.5, validator=_positive("decrease"))
     increase: float = field(default=0.5, validator=_positive("increase"))
@@ -84,10 +93,17 @@ class SubmissionFlow:
     hold_seconds: float = field(default=1.0, validator=_positive("hold_seconds"))
     slow_seconds: float = field(default=0.5, validator=_not_negative("slow_seconds"))
 
+    def ceiling_under(self, rate_limit: float | None) -> float:
+        """The highest rate under a client or budget ``rate_limit`` (None: not known, so
+        ``max_rate``, or the omlink client's default rate limit)."""
+        if rate_limit is None:
+            return DEFAULT_RATE_LIMIT if self.max_rate is None else self.max_rate
+        return rate_limit if self.max_rate is None else min(rate_limit, self.max_rate)
+
     def __attrs_post_init__(self) -> None:
         if self.decrease >= 1:
             raise ConfigurationError("submission_flow: decrease must be below 1")
-        if self.min_rate > self.max_rate:
+        if self.max_rate is not None and self.min_rate > self.max_rate:
             raise ConfigurationError("submission_flow: min_rate must not exceed max_rate")
         if self.latency_factor <= 1:
             raise ConfigurationError("submission_flow: latency_factor must be above 1")
@@ -102,10 +118,12 @@ _SMOOTHING = 0.2
 class AimdRate:
     """The AIMD state machine over times in seconds (any monotonic origin). Thread-safe."""
 
-    def __init__(self, config: SubmissionFlow) -> None:
+    def __init__(self, config: SubmissionFlow, *, rate_limit: float | None = None) -> None:
         self.config = config
+        self.ceiling = config.ceiling_under(rate_limit)
+        """The highest rate: ``max_rate``, or the client's ``rate_limit`` if lower or unset."""
         self._lock = threading.Lock()
-        self._rate = config.max_rate
+        self._rate = self.ceiling
         self._next_at: float | None = None
         self._grown_at: float | None = None
         self._cut_at: float | None = None
@@ -132,7 +150,7 @@ class AimdRate:
     def _grow(self, now: float) -> None:
         if self._grown_at is not None and now > self._grown_at:
             grown = self._rate + self.config.increase * (now - self._grown_at)
-            self._rate = min(self.config.max_rate, grown)
+            self._rate = min(self.ceiling, grown)
         self._grown_at = now
 
     def succeeded(self, now: float, latency: float) -> None:
@@ -268,7 +286,8 @@ DEFAULT_REFRESH_SECONDS = 0.25
 class SharedRate:
     """The AIMD rate of the budget ``name``, shared by every worker through ``store``.
 
-    ``ceiling``: the highest rate (the budget's ``rate_limit``, or ``config.max_rate`` if lower),
+    ``ceiling``: the highest rate (the budget's ``rate_limit``, or ``config.max_rate`` if set and
+    lower),
     which is also where an unused budget starts. Replies that came back ``latency_factor`` times
     slower than this process's running average for their request type count as trouble, like a
     429 or a 503 (:meth:`observe`). The rate read from the store is reused for
@@ -288,7 +307,7 @@ class SharedRate:
         self.store = store
         self.cursor = f"{name}:adaptive-rate"
         self.config = config
-        self.ceiling = min(ceiling, config.max_rate)
+        self.ceiling = config.ceiling_under(ceiling)
         self._clock = clock
         self._refresh = timedelta(seconds=refresh_seconds)
         self._lock = threading.Lock()

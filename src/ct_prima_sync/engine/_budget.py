@@ -316,6 +316,17 @@ def request_budget(
     return SharedBudget.for_omlink(store, config, adaptive=adaptive, clock=clock)
 
 
+def client_rate_limit(prima: PrimaGateway) -> float | None:
+    """The rate limit the requests of ``prima`` are held to: its shared budget's, else its omlink
+    client's own ``rate_limit`` (looking through wrapping gateways); None for other gateways."""
+    budget = shared_budget_of(prima)
+    if budget is not None:
+        return budget.rate_limit
+    while isinstance(getattr(prima, "wrapped", None), PrimaGateway):
+        prima = prima.wrapped  # type: ignore[attr-defined]
+    return prima.config.rate_limit if isinstance(prima, OmlinkClient) else None
+
+
 def shared_budget_of(prima: PrimaGateway) -> SharedBudget | None:
     """The shared budget the requests of ``prima`` go through (looking through gateways that
     wrap another, as the go-live and flow views do), or None."""

@@ -35,7 +35,7 @@ from ._adaptive import AimdRate, paced
 from ._alerts import alert_owners
 from ._batch_leases import BatchLeases
 from ._breaker import CircuitBreaker, guarded, record_outage, resolve_outages
-from ._budget import shared_budget_of
+from ._budget import client_rate_limit, shared_budget_of
 from ._clock import Clock, SystemClock
 from ._config import EngineConfig
 from ._dispatch_run import DispatchRun
@@ -137,7 +137,11 @@ class SyncEngine:
         # engine paces its own submissions (one process: the memory store, a host's client).
         self._budget = shared_budget_of(prima)
         adapts = self._budget is not None and self._budget.shared_rate is not None
-        self._aimd = None if flow_config is None or adapts else AimdRate(flow_config)
+        self._aimd = (
+            None
+            if flow_config is None or adapts
+            else AimdRate(flow_config, rate_limit=client_rate_limit(prima))
+        )
         submitting = prima if self._aimd is None else paced(prima, self._aimd, self._clock)
         self._flow = OrderFlow(
             ct=commercetools,
