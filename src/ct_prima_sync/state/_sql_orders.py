@@ -144,15 +144,16 @@ class SqlOrdersMixin(SqlHeldMixin):
                     tx.run(_DELETE_LINES, (order.order_id,))
                     self._insert_lines(tx, order.order_id, lines)
             return False
-        if order.order_number is not None:
-            taken = tx.one(
-                "SELECT order_id FROM orders WHERE order_number = ?", (order.order_number,)
-            )
-            if taken is not None:
-                raise DuplicateRecordError(
-                    f"order number {order.order_number} already belongs to another order"
-                )
-        inserted = tx.run(_INSERT_ORDER, self.order_params(record)) == 1
+        try:
+            inserted = tx.run(_INSERT_ORDER, self.order_params(record)) == 1
+        except Exception as error:
+            # The unique order number refuses a number another order has (no SELECT first): the
+            # row itself is new, as read above, and has no Prima reference yet.
+            if order.order_number is None or not self.is_unique_violation(error):
+                raise
+            raise DuplicateRecordError(
+                f"order number {order.order_number} already belongs to another order"
+            ) from None
         if inserted:
             self._insert_lines(tx, order.order_id, lines)
         return inserted
