@@ -38,9 +38,9 @@ def _get_tracer() -> Any:
 
 def _recording_tracer() -> Any:
     """The tracer, or None while its spans could record nothing: without the API, or while the
-    host has configured no tracer provider (the API then hands out non-recording spans, and
-    making them cost an order as much as a ledger write). The check is made for every span, so
-    a provider the host sets later is used from then on."""
+    host has configured no tracer provider (the API then hands out non-recording spans, which
+    still cost CPU on every order). The check is made for every span, so a provider the host
+    sets later is used from then on."""
     tracer = _get_tracer()
     if tracer is None or _trace is None:
         return tracer
