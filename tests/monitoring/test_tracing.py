@@ -72,3 +72,20 @@ def test_without_opentelemetry_nothing_is_traced_and_runs_go_on(
     assert not _tracing.tracing_available()
     assert make_engine(sqlite_store).sync_orders(max_orders=5).processed == 5
     assert spans.get_finished_spans() == ()
+
+
+def test_no_span_is_made_until_the_host_configures_a_tracer_provider(
+    monkeypatch: pytest.MonkeyPatch, spans: InMemorySpanExporter
+) -> None:
+    configured = trace.get_tracer_provider()
+    monkeypatch.setattr(trace, "get_tracer_provider", trace.ProxyTracerProvider)
+    with _tracing.span("ct_prima_sync.order", order_number="100001") as unrecorded:
+        assert unrecorded.context is None
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: configured)
+    with _tracing.span("ct_prima_sync.order", order_number="100002") as recorded:
+        assert recorded.context is not None
+    assert [
+        s.attributes["ct_prima_sync.order_number"]
+        for s in spans.get_finished_spans()
+        if s.attributes
+    ] == ["100002"]

@@ -40,7 +40,7 @@ def test_ingesting_an_order_twice_keeps_one_row_and_the_newest_version(store: St
 
 def test_an_order_number_belongs_to_one_order_only(store: StateStore) -> None:
     store.ingest(order(1, number="N-1"), now=at(0))
-    with pytest.raises(DuplicateRecordError):
+    with pytest.raises(DuplicateRecordError, match="order number N-1 already belongs"):
         store.ingest(order(2, number="N-1"), now=at(0))
     assert store.get_order("order-00002") is None
 

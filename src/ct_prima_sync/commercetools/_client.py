@@ -271,7 +271,7 @@ class CommercetoolsClient:
         response = self._http.request(
             method,
             url,
-            params=list(params),
+            params=list(params) or None,  # None: the URL is parsed once, not again for no query
             json=json,
             headers=headers,
             timeout=self._timeout,
@@ -282,8 +282,10 @@ class CommercetoolsClient:
     def _log_response(
         self, response: httpx.Response, started: float, extra: dict[str, object], attempt: int
     ) -> None:
-        elapsed_ms = round((self._monotonic() - started) * 1000)
         level = logging.DEBUG if response.status_code < 400 else logging.INFO
+        if not _log.isEnabledFor(level):
+            return
+        elapsed_ms = round((self._monotonic() - started) * 1000)
         _log.log(
             level,
             "commercetools %s %s -> %s in %d ms",

@@ -129,7 +129,32 @@ def call_with_retries(
 
     Returns the last response even when it is a retryable status and the attempts ran out (the
     caller decodes it into a typed error); re-raises the last transport exception likewise.
+
+    The first attempt runs before any retry machinery is built: most requests end there (an
+    answer that is no reason to try again), and only the others go on through tenacity, with
+    that first outcome as their attempt 1.
     """
+    first: Outcome
+    try:
+        first = attempt()
+    except httpx.TransportError as error:
+        if not is_retryable(error, idempotent=idempotent):
+            raise
+        first = error
+    else:
+        if not is_retryable(first, idempotent=idempotent):
+            return first
+    replayed = False
+
+    def again() -> httpx.Response:
+        nonlocal replayed
+        if replayed:
+            return attempt()
+        replayed = True
+        if isinstance(first, BaseException):
+            raise first
+        return first
+
     waits: dict[int, float | None] = {}
 
     def outcome_of(state: tenacity.RetryCallState) -> Outcome:
@@ -176,5 +201,5 @@ def call_with_retries(
         retry_error_callback=give_up,
         reraise=True,
     )
-    response: httpx.Response = retrying(attempt)
+    response: httpx.Response = retrying(again)
     return response

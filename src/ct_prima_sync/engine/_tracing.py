@@ -18,10 +18,11 @@ __all__ = ["Span", "span", "tracing_available"]
 
 _UNSET: Final = object()
 _tracer: Any = _UNSET
+_trace: Any = None  # the ``opentelemetry.trace`` module, once ``_get_tracer`` found it
 
 
 def _get_tracer() -> Any:
-    global _tracer  # noqa: PLW0603 (one lazily looked-up tracer per process)
+    global _tracer, _trace  # noqa: PLW0603 (one lazily looked-up tracer per process)
     if _tracer is _UNSET:
         try:
             from opentelemetry import trace  # noqa: PLC0415 (an optional extra)
@@ -30,8 +31,22 @@ def _get_tracer() -> Any:
         else:
             from .. import __version__  # noqa: PLC0415
 
+            _trace = trace
             _tracer = trace.get_tracer("ct_prima_sync", __version__)
     return _tracer
+
+
+def _recording_tracer() -> Any:
+    """The tracer, or None while its spans could record nothing: without the API, or while the
+    host has configured no tracer provider (the API then hands out non-recording spans, which
+    still cost CPU on every order). The check is made for every span, so a provider the host
+    sets later is used from then on."""
+    tracer = _get_tracer()
+    if tracer is None or _trace is None:
+        return tracer
+    if isinstance(_trace.get_tracer_provider(), _trace.ProxyTracerProvider):
+        return None
+    return tracer
 
 
 def tracing_available() -> bool:
@@ -77,7 +92,7 @@ def span(
 ) -> Iterator[Span]:
     """A span named ``name`` around the block; ``parent`` is another span's :attr:`Span.context`
     (default: the current span of this thread)."""
-    tracer = _get_tracer()
+    tracer = _recording_tracer()
     if tracer is None:
         yield Span()
         return

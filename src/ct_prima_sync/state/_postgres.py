@@ -201,6 +201,9 @@ class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixi
     def date_in(self, value: date | None) -> Any:
         return value
 
+    def is_unique_violation(self, error: Exception) -> bool:
+        return isinstance(error, pg_errors.UniqueViolation)
+
     def json_in(self, text: str) -> Any:
         return Jsonb(json.loads(text))
 

@@ -87,6 +87,11 @@ class SqlBase(abc.ABC):
         """A stored JSON value as a dict."""
 
     @abc.abstractmethod
+    def is_unique_violation(self, error: Exception) -> bool:
+        """Whether ``error``, raised by the driver inside a transaction, is a unique constraint
+        refusing a row (the transaction is then to be rolled back)."""
+
+    @abc.abstractmethod
     def close(self) -> None:
         """Release connections. Idempotent."""
 

@@ -29,6 +29,10 @@ _UPDATE_ORDER = (
     "gross_minor = ?, ct_version = ?, created_at = ?, updated_at = ? WHERE order_id = ?"
 )
 _SELECT_ORDER = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = ?"
+_COLUMNS = tuple(column.strip() for column in ORDER_COLUMNS.split(","))
+#: ``UPDATE`` statements that set only some columns, by the positions (in ``ORDER_COLUMNS``) of
+#: the columns they set: built on first use, a handful in all (one per kind of change).
+_PARTIAL_UPDATES: dict[tuple[int, ...], str] = {}
 _INSERT_LINE = "INSERT INTO order_lines (order_id, sku, depot, quantity) VALUES (?, ?, ?, ?)"
 _DELETE_LINES = "DELETE FROM order_lines WHERE order_id = ?"
 #: Pending units per SKU and depot: the ledger's lines and the held orders' lines.
@@ -85,14 +89,31 @@ class SqlOrdersMixin(SqlHeldMixin):
             raise StateError(f"unknown order {order_id}")
         return self.order_from_row(row)
 
-    def _store_order(self, tx: Tx, record: OrderRecord) -> None:
+    def _store_order(self, tx: Tx, record: OrderRecord, before: OrderRecord | None = None) -> None:
+        """Write ``record`` over its row; with ``before`` (the row as this transaction read it)
+        only the columns that changed, so that the indexes over the others are left alone (an
+        ``UPDATE`` that sets an indexed column rewrites that index's entry, changed or not)."""
         params = self.order_params(record)
-        tx.run(_UPDATE_ORDER, (*params[1:], params[0]))
+        if before is None:
+            tx.run(_UPDATE_ORDER, (*params[1:], params[0]))
+            return
+        old = self.order_params(before)
+        changed = tuple(i for i in range(1, len(params)) if params[i] != old[i])
+        if not changed:
+            return
+        sql = _PARTIAL_UPDATES.get(changed)
+        if sql is None:
+            sets = ", ".join(f"{_COLUMNS[i]} = ?" for i in changed)
+            sql = _PARTIAL_UPDATES.setdefault(
+                changed, f"UPDATE orders SET {sets} WHERE order_id = ?"
+            )
+        tx.run(sql, (*(params[i] for i in changed), params[0]))
 
     def _update(self, order_id: str, change: Callable[[OrderRecord], OrderRecord]) -> OrderRecord:
         with self._write() as tx:
-            updated = change(self._lock_order(tx, order_id))
-            self._store_order(tx, updated)
+            current = self._lock_order(tx, order_id)
+            updated = change(current)
+            self._store_order(tx, updated, current)
             return updated
 
     def ingest(self, order: NewOrder, *, now: datetime) -> bool:
@@ -115,22 +136,24 @@ class SqlOrdersMixin(SqlHeldMixin):
         record = _ledger.new_record(order, now)
         row = tx.one(_SELECT_ORDER + self.for_update, (order.order_id,))
         if row is not None:
-            updated = _ledger.ingest_update(self.order_from_row(row), order, now)
+            current = self.order_from_row(row)
+            updated = _ledger.ingest_update(current, order, now)
             if updated is not None:
-                self._store_order(tx, updated)
+                self._store_order(tx, updated, current)
                 if updated.prima_reference is None:
                     tx.run(_DELETE_LINES, (order.order_id,))
                     self._insert_lines(tx, order.order_id, lines)
             return False
-        if order.order_number is not None:
-            taken = tx.one(
-                "SELECT order_id FROM orders WHERE order_number = ?", (order.order_number,)
-            )
-            if taken is not None:
-                raise DuplicateRecordError(
-                    f"order number {order.order_number} already belongs to another order"
-                )
-        inserted = tx.run(_INSERT_ORDER, self.order_params(record)) == 1
+        try:
+            inserted = tx.run(_INSERT_ORDER, self.order_params(record)) == 1
+        except Exception as error:
+            # The unique order number refuses a number another order has (no SELECT first): the
+            # row itself is new, as read above, and has no Prima reference yet.
+            if order.order_number is None or not self.is_unique_violation(error):
+                raise
+            raise DuplicateRecordError(
+                f"order number {order.order_number} already belongs to another order"
+            ) from None
         if inserted:
             self._insert_lines(tx, order.order_id, lines)
         return inserted
@@ -180,7 +203,7 @@ class SqlOrdersMixin(SqlHeldMixin):
             if not _ledger.is_claimable(record, now):
                 return None
             claimed = _ledger.claim_record(record, worker_id, until, now)
-            self._store_order(tx, claimed)
+            self._store_order(tx, claimed, record)
             return claimed
 
     def renew_lease(
@@ -236,15 +259,16 @@ class SqlOrdersMixin(SqlHeldMixin):
     ) -> OrderRecord:
         """See :meth:`StateStore.record_prima_reference`."""
         with self._write() as tx:
+            current = self._lock_order(tx, order_id)
             updated = _ledger.record_reference(
-                self._lock_order(tx, order_id), worker_id=worker_id, reference=reference, now=now
+                current, worker_id=worker_id, reference=reference, now=now
             )
             holder = tx.one("SELECT order_id FROM orders WHERE prima_reference = ?", (reference,))
             if holder is not None and holder[0] != order_id:
                 raise DuplicateRecordError(
                     f"Prima reference {reference} is already recorded for another order"
                 )
-            self._store_order(tx, updated)
+            self._store_order(tx, updated, current)
             tx.run(
                 "UPDATE exceptions SET resolved_at = ?, resolution_note = ? "
                 "WHERE order_id = ? AND resolved_at IS NULL",

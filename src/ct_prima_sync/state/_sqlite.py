@@ -210,6 +210,9 @@ class SqliteStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin,
     def ts_out(self, value: Any) -> datetime:
         return datetime.fromisoformat(value)
 
+    def is_unique_violation(self, error: Exception) -> bool:
+        return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
     def json_in(self, text: str) -> Any:
         return text
 
