@@ -1,6 +1,7 @@
 """A poll reads orders page by page and stores its cursor after each page: stopped after any page
 (a crash, an outage), the next poll reads again every order the ledger does not have yet, and
-nothing is lost or sent twice. Pages are five orders here so that a poll has several."""
+nothing is lost or sent twice. So does the poll of the messages API (``OrderCreated``), with its
+own cursor. Pages are five orders (or messages) here so that a poll has several."""
 
 from __future__ import annotations
 
@@ -55,8 +56,18 @@ def _ledger(store: StateStore) -> set[str | None]:
     return {r.order_number for r in store.list_orders(list(OrderStatus))}
 
 
-def _cursor(store: StateStore) -> datetime:
-    stored = store.get_cursor("orders.lastModifiedAt")
+_CURSORS = {"orders": "orders.lastModifiedAt", "messages": "messages.createdAt"}
+
+
+def _poll(engine: SyncEngine, source: str) -> int:
+    """One poll of ``source`` without the overlap window: how many orders were new."""
+    if source == "messages":
+        return engine.poll_messages(overlap_seconds=0)
+    return engine.poll_orders(overlap_seconds=0)
+
+
+def _cursor(store: StateStore, source: str = "orders") -> datetime:
+    stored = store.get_cursor(_CURSORS[source])
     assert stored is not None
     return datetime.fromisoformat(stored.value)
 
@@ -76,6 +87,7 @@ def _crash_on_call(
     monkeypatch.setattr(store, method, crashing)
 
 
+@pytest.mark.parametrize("source", ["orders", "messages"])
 @pytest.mark.parametrize("after_page", [0, 1, 3])
 @pytest.mark.parametrize(
     "where",
@@ -83,6 +95,7 @@ def _crash_on_call(
 )
 def test_a_poll_that_crashes_after_a_page_loses_nothing_and_sends_nothing_twice(
     *,
+    source: str,
     after_page: int,
     where: str,
     scenario: SyncScenario,
@@ -97,22 +110,25 @@ def test_a_poll_that_crashes_after_a_page_loses_nothing_and_sends_nothing_twice(
     with monkeypatch.context() as patch:
         _crash_on_call(store, method, after_page + 1, patch)
         with pytest.raises(CrashError):
-            crashing.poll_orders(overlap_seconds=0)
+            _poll(crashing, source)
 
     in_ledger = _ledger(store)
     written = after_page + (method == "set_cursor")
     assert len(in_ledger) == PAGE * written
     missing = [o for o in scenario.commercetools.orders() if o["orderNumber"] not in in_ledger]
     if after_page:  # no cursor is stored before the first page is in the ledger
-        cursor = _cursor(store)
+        cursor = _cursor(store, source)
+        # (an order's OrderCreated message is stamped with its lastModifiedAt)
         assert all(datetime.fromisoformat(o["lastModifiedAt"]) >= cursor for o in missing)
+    else:
+        assert store.get_cursor(_CURSORS[source]) is None
 
     # The next poll, without the overlap window, reads the rest; a run sends each order once.
     engine = make_engine(store)
-    added = engine.poll_orders(overlap_seconds=0)
+    added = _poll(engine, source)
     assert added == ORDERS - len(in_ledger)
     assert len(_ledger(store)) == ORDERS
-    summary = engine.sync_orders()
+    summary = engine.sync_orders(from_messages=source == "messages")
     assert summary.posted == ORDERS
     numbers = [o["orderNumber"] for o in scenario.commercetools.orders()]
     assert all(scenario.world.submission_count(n) == 1 for n in numbers)
@@ -166,3 +182,44 @@ def test_the_run_keeps_at_most_a_page_of_polled_orders(
     assert len(engine._seen) <= _order_ingest.SEEN_LIMIT
     assert engine.sync_orders().posted == ORDERS
     assert engine._seen == {}
+
+
+def test_the_messages_cursor_is_stored_after_each_page_and_never_passes_an_order_not_yet_due(
+    *,
+    scenario: SyncScenario,
+    ct_now: list[datetime],
+    clock: FakeClock,
+    store: StateStore,
+    make_engine: EngineFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ct_now[0] = clock.now() - timedelta(seconds=60)
+    young = one_line_order(scenario, "YOUNG", email="young@example.com", seed=900)
+    young["createdAt"] = ct_now[0].isoformat().replace("+00:00", "Z")
+    held_at = datetime.fromisoformat(scenario.commercetools.add_order(young)["lastModifiedAt"])
+    for n in range(12):
+        ct_now[0] += timedelta(seconds=1)
+        order = one_line_order(scenario, f"OLD-{n}", email=f"old{n}@example.com", seed=n)
+        order["createdAt"] = (clock.now() - timedelta(hours=3)).isoformat().replace("+00:00", "Z")
+        scenario.commercetools.add_order(order)
+    engine = make_engine(store, eligibility=EligibilityRules(min_age_seconds=600))
+    stored: list[str] = []
+    real = store.set_cursor
+
+    def spy(name: str, value: str, **kwargs: Any) -> None:
+        if name == "messages.createdAt":
+            stored.append(value)
+        real(name, value, **kwargs)
+
+    monkeypatch.setattr(store, "set_cursor", spy)
+    assert engine.poll_messages(overlap_seconds=0) == 12
+    assert len(stored) == 3  # one cursor per page: 5, 5 and 3 messages
+    assert all(datetime.fromisoformat(v) == held_at for v in stored)
+    assert "YOUNG" not in _ledger(store)
+
+    clock.advance(600)
+    assert engine.poll_messages(overlap_seconds=0) == 1
+    assert "YOUNG" in _ledger(store)
+    clock.advance(600)
+    assert engine.poll_messages(overlap_seconds=0) == 0
+    assert _cursor(store, "messages") > held_at

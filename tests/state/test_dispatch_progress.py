@@ -109,6 +109,23 @@ def test_due_orders_come_most_overdue_first_then_oldest(store: StateStore) -> No
     assert store.count_due_dispatch(now=at(49)) == 0
 
 
+def test_due_orders_are_paged_after_the_last_one_of_the_previous_page(store: StateStore) -> None:
+    records = [followed(store, n, seconds=n) for n in range(1, 8)]
+    for record in records:  # three share one due time, so pages split a tie
+        n = int(record.order_id[-1])
+        store.save_dispatch(attrs.evolve(record, next_check_at=at(50 + 10 * (n % 3))), now=at(10))
+    everything = [r.order_id for r in store.due_dispatch(now=at(100), limit=10)]
+    paged: list[str] = []
+    after = None
+    while page := store.due_dispatch(now=at(100), limit=2, after=after):
+        paged += [r.order_id for r in page]
+        last = page[-1]
+        assert last.next_check_at is not None
+        after = (last.next_check_at, last.accepted_at, last.order_id)
+    assert paged == everything
+    assert len(paged) == 7
+
+
 def test_a_save_needs_the_revision_it_read(store: StateStore) -> None:
     record = followed(store, 1)
     saved = store.save_dispatch(attrs.evolve(record, checks=1), now=at(1))

@@ -7,13 +7,21 @@ often than the retention. ``sequenceNumber`` counts per resource, not per projec
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from ..errors import ConfigurationError
 from ._models import Message
 from ._models.parse import parse_message
 from ._protocol import Api
-from ._query import MAX_PAGE_SIZE, QueryValue, join_predicates
+from ._query import (
+    MAX_PAGE_SIZE,
+    PollResult,
+    QueryValue,
+    advance_cursor,
+    iter_pages_by_time,
+    join_predicates,
+)
 
 __all__ = ["Messages"]
 
@@ -61,3 +69,52 @@ class Messages:
             "messages", where=join_predicates(predicates), variables=variables, page_size=page_size
         )
         return map(parse_message, raw)
+
+    def poll_created_pages(
+        self,
+        cursor: datetime,
+        *,
+        types: Sequence[str] = (),
+        overlap: timedelta = timedelta(0),
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[PollResult[Message]]:
+        """Messages of these ``types`` created at or after ``cursor - overlap``, one page at a
+        time, oldest first (``createdAt``, then id).
+
+        Each page's ``cursor`` (the latest ``createdAt`` so far, never before ``cursor``) is safe
+        to store once that page's messages are handled: every message created before it has been
+        on this page or an earlier one. So a poll stopped after any page loses nothing, and
+        memory holds one page. The first page is always yielded (empty when nothing came). The
+        overlap re-reads messages near the cursor (query results are eventually consistent):
+        de-duplicate by resource.
+        """
+        if overlap < timedelta(0):
+            raise ConfigurationError("overlap must not be negative")
+        predicates: list[str | None] = ["createdAt >= :since"]
+        variables: dict[str, QueryValue] = {"since": cursor - overlap}
+        if types:
+            predicates.append("type in :types")
+            variables["types"] = list(types)
+
+        def fetch(params: list[tuple[str, str]]) -> Any:
+            return self._api.request("GET", "/messages", params=params)
+
+        pages = iter_pages_by_time(
+            fetch,
+            field="createdAt",
+            where=join_predicates(predicates),
+            variables=variables,
+            page_size=page_size,
+        )
+        return _parsed_pages(cursor, pages)
+
+
+def _parsed_pages(
+    cursor: datetime, pages: Iterator[list[dict[str, Any]]]
+) -> Iterator[PollResult[Message]]:
+    for raw in pages:
+        messages = tuple(map(parse_message, raw))
+        del raw
+        cursor = advance_cursor(cursor, (m.created_at for m in messages))
+        yield PollResult(items=messages, cursor=cursor)
+        del messages  # not held while the next page is fetched

@@ -30,6 +30,7 @@ __all__ = [
     "format_datetime",
     "iter_by_id",
     "iter_pages_by_modified",
+    "iter_pages_by_time",
 ]
 
 T = TypeVar("T")
@@ -189,42 +190,68 @@ def iter_pages_by_modified(
     been handled, everything modified before its last result has been seen: a poll cursor may
     move up to it. The first page is always yielded, empty or not. Bad arguments raise at once.
     """
+    return iter_pages_by_time(
+        fetch_page,
+        field="lastModifiedAt",
+        where=where,
+        variables=variables,
+        expand=expand,
+        page_size=page_size,
+    )
+
+
+def iter_pages_by_time(
+    fetch_page: Callable[[Params], Any],
+    *,
+    field: str,
+    where: str | None = None,
+    variables: Mapping[str, QueryValue] | None = None,
+    expand: Sequence[str] = (),
+    page_size: int = MAX_PAGE_SIZE,
+) -> Iterator[list[dict[str, Any]]]:
+    """:func:`iter_pages_by_modified` by another timestamp ``field`` (``createdAt`` for
+    messages): pages sorted by ``<field> asc, id asc``, each next one after the last result."""
     if isinstance(page_size, bool) or not isinstance(page_size, int):
         raise ConfigurationError("page_size must be an integer")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ConfigurationError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    if field not in ("lastModifiedAt", "createdAt"):
+        raise ConfigurationError("field must be lastModifiedAt or createdAt")
     fixed = dict(variables or {})
     for reserved in (LAST_ID_VARIABLE, LAST_MODIFIED_VARIABLE):
         if reserved in fixed:
             raise ConfigurationError(f"query variable name {reserved!r} is reserved")
     build_query_params(where=where, variables=fixed)  # validates the variables now
-    return _modified_pages(fetch_page, where, fixed, expand, page_size)
+    return _time_pages(fetch_page, field, where, fixed, expand, page_size)
 
 
-_AFTER_LAST = (
-    f"lastModifiedAt > :{LAST_MODIFIED_VARIABLE} or "
-    f"(lastModifiedAt = :{LAST_MODIFIED_VARIABLE} and id > :{LAST_ID_VARIABLE})"
-)
+def _after_last(field: str) -> str:
+    return (
+        f"{field} > :{LAST_MODIFIED_VARIABLE} or "
+        f"({field} = :{LAST_MODIFIED_VARIABLE} and id > :{LAST_ID_VARIABLE})"
+    )
 
 
-def _modified_pages(
+def _time_pages(  # noqa: PLR0917 (internal helper, called once)
     fetch_page: Callable[[Params], Any],
+    field: str,
     where: str | None,
     variables: dict[str, QueryValue],
     expand: Sequence[str],
     page_size: int,
 ) -> Iterator[list[dict[str, Any]]]:
     last: tuple[str, str] | None = None
+    after_last = _after_last(field)
     while True:
         page_vars: dict[str, QueryValue] = dict(variables)
         if last is not None:
             page_vars[LAST_MODIFIED_VARIABLE], page_vars[LAST_ID_VARIABLE] = last
         params = build_query_params(
-            where=join_predicates([where, _AFTER_LAST if last is not None else None]),
+            where=join_predicates([where, after_last if last is not None else None]),
             variables=page_vars,
             expand=expand,
             limit=page_size,
-            sort=("lastModifiedAt asc", "id asc"),
+            sort=(f"{field} asc", "id asc"),
         )
         page = fetch_page(params)
         results = page.get("results") if isinstance(page, Mapping) else None
@@ -233,15 +260,13 @@ def _modified_pages(
         for index, item in enumerate(results):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 raise PayloadError("result has no id", path=f"results[{index}].id")
-            if not isinstance(item.get("lastModifiedAt"), str):
-                raise PayloadError(
-                    "result has no lastModifiedAt", path=f"results[{index}].lastModifiedAt"
-                )
+            if not isinstance(item.get(field), str):
+                raise PayloadError(f"result has no {field}", path=f"results[{index}].{field}")
         if results or last is None:
             yield results
         if len(results) < page_size:
             return
-        last = (results[-1]["lastModifiedAt"], results[-1]["id"])
+        last = (results[-1][field], results[-1]["id"])
         del page, results  # not held while the next page is fetched: one page in memory
 
 

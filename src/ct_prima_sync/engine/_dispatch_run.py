@@ -7,13 +7,18 @@ one order twice. The lock is renewed between phases and batches; a run that lost
 run asked to stop (``SyncEngine.request_stop``) finishes the order in hand and returns.
 
 1. **Take on.** Ledger orders with a Prima reference and no despatch record get one (at most
-   ``take_on_per_run`` a run), with the order's shippable lines as commercetools shows them. An
-   order already changed since it was ingested, cancelled or deleted is reported at once.
-2. **Review.** Orders modified in commercetools since the previous run (one paged query, with
-   the engine's overlap window) are compared with their record: cancellations, edits and returns
-   are passed on (``_dispatch_flow.DispatchFlow.pass_on``).
+   ``take_on_per_run`` a run, 50 at a time), with the order's shippable lines as commercetools
+   shows them. An order already changed since it was ingested, cancelled or deleted is reported
+   at once.
+2. **Review.** Orders modified in commercetools since the previous run (a query paged by
+   ``lastModifiedAt``, with the engine's overlap window) are compared with their record:
+   cancellations, edits and returns are passed on (``_dispatch_flow.DispatchFlow.pass_on``); the
+   cursor is stored after each page.
 3. **Check.** The due orders, most overdue first, up to ``max_checks_per_run`` Prima requests
-   (``mapping.plan_checks``), in batches; each is one ``DispatchFlow.check``.
+   (``mapping.plan_checks``), read from the store a batch at a time; each is one
+   ``DispatchFlow.check``.
+
+Memory holds one page or batch of orders whatever the number followed or changed.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from ..state import (
 )
 from ._clock import Clock
 from ._config import EngineConfig
-from ._dispatch_flow import Checkpoint, DispatchFlow, RunStopped, returns_recorded
+from ._dispatch_flow import CheckOutcome, Checkpoint, DispatchFlow, RunStopped, returns_recorded
 from ._dispatch_summary import DispatchSummary, DispatchSummaryBuilder
 from ._ingest import cursor_start
 from ._locks import LeaseLock, LockLostError
@@ -57,8 +62,10 @@ _log = logging.getLogger("ct_prima_sync.engine.dispatch")
 
 DISPATCH_LOCK = "dispatch"
 DISPATCH_CURSOR = "dispatch.lastModifiedAt"
-#: Orders read by id per commercetools query when taking orders on.
+#: Orders taken on per page: read by id in one commercetools query, followed in one transaction.
 _READ_PAGE = 50
+#: Changed orders reviewed per page of the commercetools query.
+_REVIEW_PAGE = 500
 
 
 def _baseline(
@@ -174,11 +181,23 @@ class DispatchRun:
         return found
 
     def _take_on(
-        self, flow: DispatchFlow, summary: DispatchSummaryBuilder, _lock: LeaseLock
+        self, flow: DispatchFlow, summary: DispatchSummaryBuilder, lock: LeaseLock
     ) -> None:
-        pending = self._store.untracked_orders(limit=self._config.take_on_per_run)
-        if not pending:
-            return
+        """Up to ``take_on_per_run`` orders, a page at a time: each page's orders are read from
+        commercetools and followed in one transaction before the next page is read."""
+        left = self._config.take_on_per_run
+        while left > 0:
+            pending = self._store.untracked_orders(limit=min(left, _READ_PAGE))
+            if not pending:
+                return
+            if left < self._config.take_on_per_run:
+                lock.renew()
+            self._take_on_page(flow, summary, pending)
+            left -= len(pending)
+
+    def _take_on_page(
+        self, flow: DispatchFlow, summary: DispatchSummaryBuilder, pending: list[OrderRecord]
+    ) -> None:
         now = self._clock.now()
         since = self._config.follow_since
         old = [p for p in pending if since is not None and self._accepted_at(p) < since]
@@ -239,30 +258,39 @@ class DispatchRun:
             self._checkpoint(step, order_id)
 
     # -- 2. review changes made in commercetools -------------------------------------------------
-    def _review(
-        self, flow: DispatchFlow, summary: DispatchSummaryBuilder, _lock: LeaseLock
-    ) -> None:
+    def _review(self, flow: DispatchFlow, summary: DispatchSummaryBuilder, lock: LeaseLock) -> None:
+        """The orders changed since the previous run, a page at a time, oldest change first;
+        the cursor is stored after each page, so a run stopped midway resumes from there."""
         if not self._config.watch_commercetools:
             return
         now = self._clock.now()
         cursor = cursor_start(
             self._store, DISPATCH_CURSOR, initial=self._engine.initial_cursor, now=now
         )
-        result = self._ct.orders.poll_modified(
-            cursor, overlap=timedelta(seconds=self._engine.poll_overlap_seconds)
+        pages = self._ct.orders.poll_modified_pages(
+            cursor,
+            overlap=timedelta(seconds=self._engine.poll_overlap_seconds),
+            page_size=_REVIEW_PAGE,
         )
-        latest: dict[str, Order] = {}
-        for order in result.items:
-            if order.id not in latest or order.version > latest[order.id].version:
-                latest[order.id] = order
-        records = self._store.get_dispatches(latest)
-        for order_id, order in latest.items():
-            record = records.get(order_id)
-            if record is None or record.state in (DispatchState.CANCELLED, DispatchState.CLOSED):
-                continue
-            if self._review_one(flow, record, order):
-                summary.count("reviewed")
-        self._store.set_cursor(DISPATCH_CURSOR, result.cursor.isoformat(), now=now)
+        for number, page in enumerate(pages):
+            if number:
+                lock.renew()
+            latest: dict[str, Order] = {}
+            for order in page.items:
+                if order.id not in latest or order.version > latest[order.id].version:
+                    latest[order.id] = order
+            records = self._store.get_dispatches(latest)
+            for order_id, order in latest.items():
+                record = records.get(order_id)
+                if record is None or record.state in (
+                    DispatchState.CANCELLED,
+                    DispatchState.CLOSED,
+                ):
+                    continue
+                if self._review_one(flow, record, order):
+                    summary.count("reviewed")
+            self._store.set_cursor(DISPATCH_CURSOR, page.cursor.isoformat(), now=now)
+            del page, latest, records  # not held while the next page is fetched
 
     def _review_one(self, flow: DispatchFlow, record: DispatchRecord, order: Order) -> bool:
         following = record.state is DispatchState.OPEN
@@ -302,35 +330,57 @@ class DispatchRun:
 
     # -- 3. ask Prima about the due orders -------------------------------------------------------
     def _check(self, flow: DispatchFlow, summary: DispatchSummaryBuilder, lock: LeaseLock) -> None:
+        """The due orders, most overdue first, a batch at a time from the store (``after`` the
+        previous batch's last), until the run's budget of Prima requests is spent."""
         now = self._clock.now()
         schedule = self._config.schedule
         budget = schedule.max_checks_per_run
-        due = self._store.due_dispatch(now=now, limit=budget)
-        plan = plan_checks(due, now=now, schedule=schedule)
-        summary.count(
-            "deferred", max(self._store.count_due_dispatch(now=now) - len(plan.order_ids), 0)
-        )
-        by_id = {record.order_id: record for record in due}
-        used = 0
-        for batch_number, batch in enumerate(plan.batches):
-            if batch_number:
+        due_now = self._store.count_due_dispatch(now=now)
+        chosen = min(due_now, budget)  # the orders this run asks about, budget permitting
+        summary.count("deferred", due_now - chosen)
+        used = asked = 0
+        after: tuple[datetime, datetime, str] | None = None
+        # Orders asked about in this run: one due again at once (a schedule interval of 0) and
+        # paged again after its new due time is not asked twice. At most ``chosen`` ids.
+        done: set[str] = set()
+        while asked < chosen:
+            due = self._store.due_dispatch(
+                now=now, limit=min(schedule.batch_size, chosen - asked), after=after
+            )
+            if not due:
+                return
+            if after is not None:
                 lock.renew()
-            for order_id in batch:
+            last = due[-1]
+            assert last.next_check_at is not None  # due records have one
+            after = (last.next_check_at, last.accepted_at, last.order_id)
+            plan = plan_checks(
+                [r for r in due if r.order_id not in done], now=now, schedule=schedule
+            )
+            by_id = {record.order_id: record for record in due}
+            for order_id in plan.order_ids:
                 if self._should_stop():
                     summary.stopped = "requested"
                     return
                 if used >= budget:
-                    summary.count("deferred")
-                    continue
+                    summary.count("deferred", chosen - asked)
+                    return
+                asked += 1
+                done.add(order_id)
                 outcome = flow.check(by_id[order_id])
                 used += outcome.requests
-                summary.count("checked", outcome.requests)
-                summary.count("deliveries", outcome.deliveries)
-                if outcome.outcome is DispatchOutcome.SHIPPED:
-                    summary.count("shipped")
-                elif outcome.outcome is DispatchOutcome.PARTIAL:
-                    summary.count("partial")
-                elif outcome.outcome is DispatchOutcome.CANCELLED:
-                    summary.count("cancelled")
-                else:
-                    summary.count("waiting")
+                self._count(summary, outcome)
+            del due, by_id, plan  # not held while the next batch is read
+
+    @staticmethod
+    def _count(summary: DispatchSummaryBuilder, outcome: CheckOutcome) -> None:
+        summary.count("checked", outcome.requests)
+        summary.count("deliveries", outcome.deliveries)
+        if outcome.outcome is DispatchOutcome.SHIPPED:
+            summary.count("shipped")
+        elif outcome.outcome is DispatchOutcome.PARTIAL:
+            summary.count("partial")
+        elif outcome.outcome is DispatchOutcome.CANCELLED:
+            summary.count("cancelled")
+        else:
+            summary.count("waiting")

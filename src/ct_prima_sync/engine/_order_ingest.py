@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from ..commercetools import CommercetoolsClient, Order
+from ..commercetools import CommercetoolsClient, Message, Order
 from ..commercetools._query import chunked
 from ..errors import DuplicateRecordError
 from ..mapping import MappingConfig
@@ -226,7 +226,14 @@ class OrderIngest:
         self, overlap_seconds: float | None = None, summary: SummaryBuilder | None = None
     ) -> tuple[int, int]:
         """(new orders, orders not yet due); the others not ingested are counted in
-        ``summary``."""
+        ``summary``.
+
+        Page by page, oldest message first (``createdAt``, then id), as :meth:`poll_orders`
+        does: each page's orders (read by id when the message does not carry the order) are
+        written to the ledger in a transaction, then the messages cursor is stored up to that
+        page (held back to the earliest message of an order not yet due). A poll that stops
+        after any page resumes from the last page that is in the ledger, and memory holds one
+        page however many messages came."""
         now = self._clock.now()
         cursor = cursor_start(
             self._store, self._messages_cursor, initial=self._config.initial_cursor, now=now
@@ -236,27 +243,46 @@ class OrderIngest:
             if overlap_seconds is None
             else overlap_seconds
         )
-        # Messages come in id order, not by time: the cursor can only move once all are read.
-        # They are taken one at a time, so memory holds one page of them however many came.
-        latest = cursor
         held: datetime | None = None  # the earliest message of an order not yet due
-        added = not_due = 0
-        for message in self._ct.messages.query(
-            types=("OrderCreated", "OrderImported"), since=cursor - overlap
+        seen = added = not_due = 0
+        for page in self._ct.messages.poll_created_pages(
+            cursor,
+            types=("OrderCreated", "OrderImported"),
+            overlap=overlap,
+            page_size=INGEST_PAGE,
         ):
+            orders = self._message_orders(page.items)
+            new, waiting = self.ingest_polled([order for order, _ in orders.values()], summary)
+            seen += len(orders)
+            added += new
+            not_due += len(waiting)
+            for order in waiting:
+                at = orders[order.id][1]
+                held = at if held is None else min(held, at)
+            cursor_at = hold_cursor(page.cursor, () if held is None else (held,))
+            self._store.set_cursor(self._messages_cursor, cursor_at.isoformat(), now=now)
+            del page, orders, waiting  # not held while the next page is fetched
+        _log.info(
+            "polled order messages", extra={"seen": seen, "new": added, "not_yet_due": not_due}
+        )
+        return added, not_due
+
+    def _message_orders(self, messages: Iterable[Message]) -> dict[str, tuple[Order, datetime]]:
+        """The orders one page of messages is about (read by id when a message does not carry
+        its order), each with its earliest message's time; the latest version of each."""
+        found: dict[str, tuple[Order, datetime]] = {}
+        for message in messages:
             order_id = message.resource.id
             if message.resource.type_id != "order" or not order_id:
                 continue
-            order = message.order or self._ct.orders.get(order_id)
-            outcome = self.ingest_one(order, summary)
-            if outcome is Readiness.NOT_YET_DUE:
-                held = message.created_at if held is None else min(held, message.created_at)
-                not_due += 1
-            added += outcome is True
-            latest = max(latest, message.created_at)
-        cursor_at = hold_cursor(latest, () if held is None else (held,))
-        self._store.set_cursor(self._messages_cursor, cursor_at.isoformat(), now=now)
-        return added, not_due
+            known = found.get(order_id)
+            order = message.order or (known[0] if known else self._ct.orders.get(order_id))
+            if known is not None:
+                newer = order if order.version > known[0].version else known[0]
+                found[order_id] = (newer, min(known[1], message.created_at))
+            else:
+                found[order_id] = (order, message.created_at)
+        return found
 
     def recheck_held(self) -> int:
         """Read again the held orders no ingest has seen for ``held_recheck_seconds`` and take

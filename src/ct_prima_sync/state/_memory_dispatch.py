@@ -68,15 +68,25 @@ class MemoryDispatchMixin:
             self._open()
             return {i: self._dispatch[i] for i in order_ids if i in self._dispatch}
 
-    def due_dispatch(self, *, now: datetime, limit: int) -> list[DispatchRecord]:
+    def due_dispatch(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        after: tuple[datetime, datetime, str] | None = None,
+    ) -> list[DispatchRecord]:
         check_limit(limit)
         now = utc(now, "now")
+        if after is not None:
+            after = (utc(after[0], "after"), utc(after[1], "after"), after[2])
         with self._lock:
             self._open()
             due = [
                 r
                 for r in self._dispatch.values()
-                if r.next_check_at is not None and r.next_check_at <= now
+                if r.next_check_at is not None
+                and r.next_check_at <= now
+                and (after is None or due_order(r) > after)
             ]
             return sorted(due, key=due_order)[:limit]
 

@@ -343,9 +343,17 @@ class StateStore(Protocol):
         """The despatch records of the given orders; orders not followed are absent."""
         ...
 
-    def due_dispatch(self, *, now: datetime, limit: int) -> list[DispatchRecord]:
+    def due_dispatch(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        after: tuple[datetime, datetime, str] | None = None,
+    ) -> list[DispatchRecord]:
         """Up to ``limit`` open records whose ``next_check_at`` is due at ``now``: most overdue
-        first, then the oldest order, then by order id."""
+        first, then the oldest order, then by order id. ``after`` pages through them: only the
+        records whose (``next_check_at``, ``accepted_at``, ``order_id``) come after it (the last
+        record of the previous page), through the same index."""
         ...
 
     def count_due_dispatch(self, *, now: datetime) -> int:

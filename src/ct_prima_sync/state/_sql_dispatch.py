@@ -203,14 +203,29 @@ class SqlDispatchMixin(SqlBase):
                 found.update((r.order_id, r) for r in self._records(tx, rows))
         return found
 
-    def due_dispatch(self, *, now: datetime, limit: int) -> list[DispatchRecord]:
+    def due_dispatch(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        after: tuple[datetime, datetime, str] | None = None,
+    ) -> list[DispatchRecord]:
         """See :meth:`StateStore.due_dispatch`."""
         check_limit(limit)
+        params: list[Any] = [self.ts_in(utc(now, "now"))]
+        page = ""
+        if after is not None:
+            page = " AND (next_check_at, accepted_at, order_id) > (?, ?, ?)"
+            params += [
+                self.ts_in(utc(after[0], "after")),
+                self.ts_in(utc(after[1], "after")),
+                after[2],
+            ]
         with self._read() as tx:
             rows = tx.all(
-                f"{_SELECT} WHERE state = 'open' AND next_check_at <= ? "
+                f"{_SELECT} WHERE state = 'open' AND next_check_at <= ?{page} "
                 "ORDER BY next_check_at, accepted_at, order_id LIMIT ?",
-                (self.ts_in(utc(now, "now")), limit),
+                (*params, limit),
             )
             return self._records(tx, rows)
 

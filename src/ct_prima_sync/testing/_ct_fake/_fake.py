@@ -242,8 +242,10 @@ class FakeCommercetools:
                     "replaces one (update_order changes it)"
                 )
             number = order.get("orderNumber")
-            if number is not None and any(
-                o.get("orderNumber") == number for o in existing.values()
+            if number is not None and (
+                target.order_numbered(number)
+                if isinstance(number, str)
+                else any(o.get("orderNumber") == number for o in existing.values())
             ):
                 raise ValueError(f"the fake already has an order numbered {number!r}")
             completed = complete_order(self._store, order)
@@ -339,6 +341,7 @@ class FakeCommercetools:
             target = self._project(project)
             order = target.get("orders", order_id)
             del target.resources["orders"][order_id]
+            target.changed("orders", order, None)
             self._store.record(target, "orders", order, [("OrderDeleted", {"order": SELF})])
 
     # -- inventory background processes -------------------------------------------------------

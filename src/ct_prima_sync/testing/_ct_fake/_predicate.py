@@ -24,9 +24,14 @@ from typing import Any
 
 from ct_prima_sync.errors import ValidationError
 
-__all__ = ["Predicate", "parse_predicate", "sort_key"]
+__all__ = ["DATETIME", "Predicate", "Shape", "parse_predicate", "parse_where", "sort_key"]
 
 Predicate = Callable[[Any], bool]
+
+Shape = tuple[Any, ...] | None
+"""What a predicate says about top-level fields, as far as a sorted index can use it:
+``("cmp", field, op, literal)``, ``("and", parts)``, ``("or", parts)``; ``None`` for anything
+else (negations, nested fields, ``in``, ``contains``, ``is defined``), which tells nothing."""
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -39,7 +44,7 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_DATETIME = DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _MISSING = object()
 
 
@@ -92,42 +97,52 @@ class _Tokens:
 
 
 class _Parser:
+    """Recursive descent over the tokens; each rule returns the predicate and its :data:`Shape`."""
+
     def __init__(self, text: str, variables: Mapping[str, Sequence[str]]) -> None:
         self.tokens = _Tokens(text)
         self.variables = variables
 
-    def parse(self) -> Predicate:
+    def parse(self) -> tuple[Predicate, Shape]:
         predicate = self.disjunction()
         if self.tokens.peek() is not None:
             raise _invalid(f"unexpected {_shown(self.tokens.take())}")
         return predicate
 
-    def disjunction(self) -> Predicate:
+    def disjunction(self) -> tuple[Predicate, Shape]:
         parts = [self.conjunction()]
         while self.tokens.peek_word() == "or":
             self.tokens.take()
             parts.append(self.conjunction())
         if len(parts) == 1:
             return parts[0]
-        return lambda item: any(part(item) for part in parts)
+        checks = [check for check, _ in parts]
+        return (
+            lambda item: any(check(item) for check in checks),
+            ("or", tuple(shape for _, shape in parts)),
+        )
 
-    def conjunction(self) -> Predicate:
+    def conjunction(self) -> tuple[Predicate, Shape]:
         parts = [self.negation()]
         while self.tokens.peek_word() == "and":
             self.tokens.take()
             parts.append(self.negation())
         if len(parts) == 1:
             return parts[0]
-        return lambda item: all(part(item) for part in parts)
+        checks = [check for check, _ in parts]
+        return (
+            lambda item: all(check(item) for check in checks),
+            ("and", tuple(shape for _, shape in parts)),
+        )
 
-    def negation(self) -> Predicate:
+    def negation(self) -> tuple[Predicate, Shape]:
         if self.tokens.peek_word() == "not":
             self.tokens.take()
-            inner = self.negation()
-            return lambda item: not inner(item)
+            inner, _ = self.negation()
+            return (lambda item: not inner(item)), None
         return self.primary()
 
-    def primary(self) -> Predicate:
+    def primary(self) -> tuple[Predicate, Shape]:
         token = self.tokens.peek()
         if token == ("punct", "("):
             self.tokens.take()
@@ -140,16 +155,17 @@ class _Parser:
             raise _invalid(f"expected a field name, found {_shown(token)}")
         return self.field_predicate(name)
 
-    def field_predicate(self, name: str) -> Predicate:
+    def field_predicate(self, name: str) -> tuple[Predicate, Shape]:
         token = self.tokens.peek()
         if token == ("punct", "("):
             self.tokens.take()
-            nested = self.disjunction()
+            nested, _ = self.disjunction()
             self.tokens.expect(")")
-            return _nested(name, nested)
+            return _nested(name, nested), None
         if token is not None and token[0] == "op":
             self.tokens.take()
-            return _compare(name, token[1], self.value())
+            literal = self.value()
+            return _compare(name, token[1], literal), ("cmp", name, token[1], literal)
         word = self.tokens.peek_word()
         if word == "is":
             self.tokens.take()
@@ -157,23 +173,23 @@ class _Parser:
             if negated:
                 self.tokens.take()
             self.tokens.expect("defined")
-            return _defined(name, negated=negated)
+            return _defined(name, negated=negated), None
         if word == "not" and self.tokens.peek_word(1) == "in":
             self.tokens.take()
             self.tokens.take()
             values = self.value_list()
             member = _member(name, values)
-            return lambda item: not member(item)
+            return (lambda item: not member(item)), None
         if word == "in":
             self.tokens.take()
-            return _member(name, self.value_list())
+            return _member(name, self.value_list()), None
         if word == "contains":
             self.tokens.take()
             mode = self.tokens.peek_word()
             if mode in ("any", "all"):
                 self.tokens.take()
-                return _contains(name, self.value_list(), every=mode == "all")
-            return _contains(name, [self.value()], every=True)
+                return _contains(name, self.value_list(), every=mode == "all"), None
+            return _contains(name, [self.value()], every=True), None
         raise _invalid(f"expected an operator after {name!r}")
 
     def value_list(self) -> list[Any]:
@@ -221,6 +237,14 @@ def parse_predicate(text: str, variables: Mapping[str, Sequence[str]] | None = N
 
     Raises :class:`ValidationError` (400 ``InvalidInput``) for a predicate outside the subset.
     """
+    return parse_where(text, variables)[0]
+
+
+def parse_where(
+    text: str, variables: Mapping[str, Sequence[str]] | None = None
+) -> tuple[Predicate, Shape]:
+    """:func:`parse_predicate`, with the predicate's :data:`Shape` (what a query may use to skip
+    resources no result can be: ``_query``'s sorted index)."""
     return _Parser(text, variables or {}).parse()
 
 

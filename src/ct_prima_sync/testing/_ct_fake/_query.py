@@ -1,19 +1,31 @@
 """Query endpoints: ``where`` (several are ANDed), ``sort``, ``limit``, ``offset``, ``withTotal``.
 
 ``expand`` is accepted and ignored: references stay references.
+
+A query sorted by ascending fields whose values are all timestamps or all plain text (``id``,
+``createdAt``, ``lastModifiedAt``: how the client pages) is answered from a :class:`SortedIndex`
+that the store keeps until the resources of that kind change: the ``where`` predicates' lower
+bound on the sort fields (``lastModifiedAt > :t or (lastModifiedAt = :t and id > :id)``, a
+keyset) is found by bisection, and without ``withTotal`` the scan stops once the page is full.
+So a poll of N orders in pages costs about N, not N squared, and every answer is the one the
+full filter and sort would give: the bound only skips resources no predicate can accept.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
+
+from attrs import frozen
 
 from ct_prima_sync.errors import ValidationError
 
-from ._predicate import Predicate, parse_predicate, sort_key
+from ._predicate import DATETIME, Predicate, Shape, parse_where, sort_key
 
-__all__ = ["MAX_LIMIT", "MAX_OFFSET", "run_query"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "SortedIndex", "build_index", "run_query"]
 
 MAX_LIMIT = 500
 MAX_OFFSET = 10_000
@@ -37,7 +49,8 @@ def _integer(params: Mapping[str, Sequence[str]], name: str, default: int, top: 
     return number
 
 
-def _sorted(results: list[dict[str, Any]], specs: Sequence[str]) -> list[dict[str, Any]]:
+def _sort_specs(specs: Sequence[str]) -> list[tuple[str, bool]]:
+    """(field, descending) of each ``sort`` parameter, or the API's 400."""
     parsed: list[tuple[str, bool]] = []
     for spec in specs:
         parts = spec.split()
@@ -46,6 +59,167 @@ def _sorted(results: list[dict[str, Any]], specs: Sequence[str]) -> list[dict[st
         ):
             raise _bad(f"Malformed parameter: sort: {spec!r}.")
         parsed.append((parts[0], len(parts) == 2 and parts[1].lower() == "desc"))
+    return parsed
+
+
+_TIME, _TEXT = "time", "text"
+
+
+def _instant(value: Any) -> datetime | None:
+    """An aware timestamp as the predicates compare it, or None."""
+    if not isinstance(value, str) or not DATETIME.match(value):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+def _column(values: list[Any]) -> tuple[str, list[Any]] | None:
+    """The kind of a sort field whose every value is an aware timestamp (``time``, the instants)
+    or text that is no timestamp (``text``, the strings); None for anything mixed."""
+    if not all(type(v) is str for v in values):
+        return None
+    instants = [_instant(v) for v in values]
+    if all(i is not None for i in instants):
+        return _TIME, instants
+    if not any(DATETIME.match(v) for v in values):
+        return _TEXT, values
+    return None
+
+
+@frozen
+class SortedIndex:
+    """Resources in the order of ascending sort ``fields`` (ties in the order given), with each
+    one's sort values as the predicates compare them (``kinds``: ``time`` or ``text``)."""
+
+    fields: tuple[str, ...]
+    kinds: tuple[str, ...]
+    keys: list[tuple[Any, ...]]
+    items: list[dict[str, Any]]
+
+
+def build_index(resources: list[dict[str, Any]], fields: tuple[str, ...]) -> SortedIndex | None:
+    """The index of ``resources`` by ``fields``, or None when a field's values are of mixed kinds
+    (the query then filters and sorts everything, as before)."""
+    kinds: list[str] = []
+    columns: list[list[Any]] = []
+    for field in fields:
+        column = _column([r.get(field) for r in resources])
+        if column is None:
+            return None
+        kinds.append(column[0])
+        columns.append(column[1])
+    order = sorted(range(len(resources)), key=lambda i: tuple(c[i] for c in columns))
+    return SortedIndex(
+        fields=fields,
+        kinds=tuple(kinds),
+        keys=[tuple(c[i] for c in columns) for i in order],
+        items=[resources[i] for i in order],
+    )
+
+
+Bound = tuple[tuple[Any, ...], bool]
+"""A lower bound on the sort values: a prefix and whether it is strict (``True``: every result's
+values begin after the prefix; ``False``: at or after it)."""
+
+
+def _literal_key(literal: Any, kind: str) -> Any:
+    """A predicate literal as the index keeps values of ``kind``; None when it cannot bound
+    (a comparison the predicates would make another way)."""
+    if kind == _TIME:
+        return _instant(literal)
+    if isinstance(literal, str) and not DATETIME.match(literal):
+        return literal
+    return None
+
+
+def _compare_bounds(a: Bound, b: Bound) -> int:
+    """Order bounds by where they start: -1 when ``a`` starts before ``b``."""
+    (pa, strict_a), (pb, strict_b) = a, b
+    for x, y in zip(pa, pb, strict=False):
+        if x != y:
+            return -1 if x < y else 1
+    if len(pa) == len(pb):
+        return (strict_a > strict_b) - (strict_a < strict_b)
+    if len(pa) < len(pb):  # a's prefix is b's: strict a starts after everything b starts at
+        return 1 if strict_a else -1
+    return -1 if strict_b else 1
+
+
+def _field_bound(shape: Shape, index: SortedIndex, at: int) -> tuple[Any, bool] | None:
+    """(key, strict) when ``shape`` is ``fields[at] > | >= | = literal``."""
+    if shape is None or shape[0] != "cmp":
+        return None
+    _, field, op, literal = shape
+    if field != index.fields[at] or op not in (">", ">=", "="):
+        return None
+    key = _literal_key(literal, index.kinds[at])
+    return None if key is None else (key, op == ">")
+
+
+def _flat(shape: Shape) -> list[Shape]:
+    if shape is not None and shape[0] == "and":
+        return [part for inner in shape[1] for part in _flat(inner)]
+    return [shape]
+
+
+def lower_bound(shape: Shape, index: SortedIndex) -> Bound | None:
+    """A bound every resource ``shape`` accepts is at or after, or None when it implies none.
+
+    ``f1 > a`` bounds by ``(a,)`` strictly; ``f1 = a and f2 > b`` by ``(a, b)``; an ``and``
+    takes its highest bound, an ``or`` its lowest (when every part has one)."""
+    if shape is None:
+        return None
+    if shape[0] == "cmp":
+        found = _field_bound(shape, index, 0)
+        return None if found is None else ((found[0],), found[1])
+    if shape[0] == "or":
+        bounds = [lower_bound(part, index) for part in shape[1]]
+        if not bounds or any(b is None for b in bounds):
+            return None
+        return min((b for b in bounds if b is not None), key=functools.cmp_to_key(_compare_bounds))
+    if shape[0] != "and":
+        return None
+    parts = _flat(shape)
+    candidates = [b for b in (lower_bound(part, index) for part in parts) if b is not None]
+    prefix: list[Any] = []
+    for at in range(len(index.fields) - 1):
+        exact = next(
+            (
+                found[0]
+                for part in parts
+                if part is not None
+                and part[2:3] == ("=",)
+                and (found := _field_bound(part, index, at)) is not None
+            ),
+            None,
+        )
+        if exact is None:
+            break
+        prefix.append(exact)
+        for part in parts:
+            found = _field_bound(part, index, at + 1)
+            if found is not None:
+                candidates.append(((*prefix, found[0]), found[1]))
+    if not candidates:
+        return None
+    return max(candidates, key=functools.cmp_to_key(_compare_bounds))
+
+
+def _start(index: SortedIndex, bound: Bound | None) -> int:
+    """The position of the first resource at or after ``bound``."""
+    if bound is None:
+        return 0
+    prefix, strict = bound
+    if strict:
+        return bisect.bisect_right(index.keys, prefix, key=lambda key: key[: len(prefix)])
+    return bisect.bisect_left(index.keys, prefix)
+
+
+def _sorted(results: list[dict[str, Any]], specs: Sequence[str]) -> list[dict[str, Any]]:
+    parsed = _sort_specs(specs)
 
     def compare(left: dict[str, Any], right: dict[str, Any]) -> int:
         for field, descending in parsed:
@@ -62,10 +236,13 @@ def run_query(
     resources: list[dict[str, Any]],
     params: Mapping[str, Sequence[str]],
     view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    index: Callable[[tuple[str, ...]], SortedIndex | None] | None = None,
 ) -> dict[str, Any]:
     """Answer a query endpoint: a PagedQueryResponse for ``params`` over ``resources``.
 
     ``view`` adds query-only fields a predicate may name but the representation does not show.
+    ``index`` gives the :class:`SortedIndex` of the same resources by some fields (None when it
+    has none); a query sorted by ascending fields is answered from it.
     """
     limit = _integer(params, "limit", DEFAULT_LIMIT, MAX_LIMIT)
     offset = _integer(params, "offset", 0, MAX_OFFSET)
@@ -74,17 +251,39 @@ def run_query(
         for name, values in params.items()
         if name.startswith("var.")
     }
-    predicates: list[Predicate] = [
-        parse_predicate(text, variables) for text in params.get("where", ())
-    ]
+    parsed = [parse_where(text, variables) for text in params.get("where", ())]
+    predicates: list[Predicate] = [check for check, _ in parsed]
+    with_total = params.get("withTotal", ["true"])[-1].lower() != "false"
+    specs = _sort_specs(params.get("sort", ()))
+    sorted_by = _ascending(specs) if index is not None else None
+    found = index(sorted_by) if index is not None and sorted_by else None
     see = view or (lambda item: item)
-    matching = [item for item in resources if all(check(see(item)) for check in predicates)]
-    if params.get("sort"):
-        matching = _sorted(matching, params["sort"])
+    if found is not None:
+        bounds = [b for b in (lower_bound(shape, found) for _, shape in parsed) if b is not None]
+        start = _start(found, max(bounds, key=functools.cmp_to_key(_compare_bounds), default=None))
+        wanted = None if with_total else offset + limit
+        matching: list[dict[str, Any]] = []
+        items = found.items
+        for at in range(start, len(items)):
+            item = items[at]
+            if all(check(see(item)) for check in predicates):
+                matching.append(item)
+                if wanted is not None and len(matching) >= wanted:
+                    break
+    else:
+        matching = [item for item in resources if all(check(see(item)) for check in predicates)]
+        if specs:
+            matching = _sorted(matching, params["sort"])
     page = matching[offset : offset + limit]
     body: dict[str, Any] = {"limit": limit, "offset": offset, "count": len(page)}
-    with_total = params.get("withTotal", ["true"])[-1].lower() != "false"
     if with_total:
         body["total"] = len(matching)
     body["results"] = page
     return body
+
+
+def _ascending(specs: list[tuple[str, bool]]) -> tuple[str, ...] | None:
+    """The sort fields when every one is ascending (an index can answer), else None."""
+    if not specs or any(descending for _, descending in specs):
+        return None
+    return tuple(field for field, _ in specs)

@@ -47,14 +47,12 @@ def order_from_import(store: Store, project: Project, draft: Any) -> Resource:
     if not isinstance(draft, dict) or not isinstance(draft.get("totalPrice"), dict):
         raise invalid_input("An order import draft needs a 'totalPrice'.")
     order = dict(draft)
-    if isinstance(order.get("orderNumber"), str):
-        for existing in project.resources["orders"].values():
-            if existing.get("orderNumber") == order["orderNumber"]:
-                raise ValidationError(
-                    "An order with this orderNumber already exists.",
-                    status_code=400,
-                    codes=["DuplicateField"],
-                )
+    if isinstance(order.get("orderNumber"), str) and project.order_numbered(order["orderNumber"]):
+        raise ValidationError(
+            "An order with this orderNumber already exists.",
+            status_code=400,
+            codes=["DuplicateField"],
+        )
     return complete_order(store, order)
 
 
@@ -204,7 +202,14 @@ def route(
     handlers: dict[tuple[bool, str], Callable[[], tuple[int, Any]]] = {
         (False, "GET"): lambda: (
             200,
-            run_query(store.queryable(project, kind), call.params, _VIEWS.get(kind)),
+            run_query(
+                store.queryable(project, kind),
+                call.params,
+                _VIEWS.get(kind),
+                None
+                if kind in _VIEWS
+                else (lambda fields: store.sorted_index(project, kind, fields)),
+            ),
         ),
         (False, "POST"): lambda: _create(store, project, kind, call),
         (True, "GET"): lambda: (200, _lookup(project, kind, selector)),

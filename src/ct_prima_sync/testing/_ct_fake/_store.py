@@ -32,6 +32,8 @@ import httpx
 
 from ct_prima_sync.errors import ConcurrentModificationError, NotFoundError
 
+from ._query import SortedIndex, build_index
+
 __all__ = [
     "SELF",
     "MessageDraft",
@@ -151,7 +153,10 @@ def not_found(kind: str, identifier: str) -> NotFoundError:
 
 
 class Project:
-    """One commercetools project: resources by kind, in creation order."""
+    """One commercetools project: resources by kind, in creation order.
+
+    Whatever adds, replaces or removes a resource calls :meth:`changed` (the store does), so
+    that the sorted indexes of that kind are built again and order numbers stay found."""
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -159,6 +164,37 @@ class Project:
         self.sequence: dict[str, int] = {}
         # What carts can hold: SKU -> (unit price in minor units, currency, tax rate as text).
         self.catalogue: dict[str, tuple[int, str, str]] = {}
+        # Changes per kind (sorted indexes are kept for one generation) and, per order number,
+        # the id of the order that has it.
+        self.generation: dict[str, int] = dict.fromkeys(TYPE_IDS, 0)
+        self._numbers: dict[str, list[str]] = {}
+
+    def changed(self, kind: str, old: Resource | None, new: Resource | None) -> None:
+        """Note that a resource of ``kind`` went from ``old`` to ``new`` (None: absent)."""
+        self.generation[kind] += 1
+        if kind != "orders":
+            return
+        before = old.get("orderNumber") if old is not None else None
+        after = new.get("orderNumber") if new is not None else None
+        if before == after:
+            return
+        if old is not None and isinstance(before, str):
+            ids = self._numbers.get(before, [])
+            if old["id"] in ids:
+                ids.remove(old["id"])
+            if not ids:
+                self._numbers.pop(before, None)
+        if new is not None and isinstance(after, str):
+            self._numbers.setdefault(after, []).append(new["id"])
+
+    def order_numbered(self, number: str) -> Resource | None:
+        """The first order with this ``orderNumber``, or None."""
+        orders = self.resources["orders"]
+        for order_id in self._numbers.get(number, ()):
+            found = orders.get(order_id)
+            if found is not None and found.get("orderNumber") == number:
+                return found
+        return None
 
     def all(self, kind: str) -> list[Resource]:
         """Every resource of ``kind`` in creation order."""
@@ -173,6 +209,11 @@ class Project:
 
     def find(self, kind: str, field: str, value: Any) -> Resource:
         """The first resource whose top-level ``field`` equals ``value``, or the API's 404."""
+        if kind == "orders" and field == "orderNumber" and isinstance(value, str):
+            numbered = self.order_numbered(value)
+            if numbered is None:
+                raise not_found(kind, f"{field}={value}")
+            return numbered
         for resource in self.resources[kind].values():
             if resource.get(field) == value:
                 return resource
@@ -204,6 +245,24 @@ class Store:
         # With a query lag: per (project, kind, id) the versions queries may still show, oldest
         # first, each with the moment it becomes visible (None: visible already).
         self._versions: dict[tuple[str, str, str], list[tuple[datetime, Resource]]] = {}
+        # Sorted indexes per (project, kind, sort fields), with the generation they were built at.
+        self._indexes: dict[tuple[str, str, tuple[str, ...]], tuple[int, SortedIndex | None]] = {}
+
+    def sorted_index(
+        self, project: Project, kind: str, fields: tuple[str, ...]
+    ) -> SortedIndex | None:
+        """Queries' index of ``kind`` by ``fields`` (see ``_query``), built again after every
+        change of that kind; None while queries still show older versions (a query lag)."""
+        if self._versions:
+            return None
+        key = (project.key, kind, fields)
+        generation = project.generation[kind]
+        cached = self._indexes.get(key)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        built = build_index(project.all(kind), fields)
+        self._indexes[key] = (generation, built)
+        return built
 
     # -- eventual consistency (rule 5) ---------------------------------------------------------
 
@@ -308,7 +367,9 @@ class Store:
         resource["version"] = 1
         resource.setdefault("createdAt", now)
         resource["lastModifiedAt"] = now
+        previous = project.resources[kind].get(resource["id"])
         project.resources[kind][resource["id"]] = resource
+        project.changed(kind, previous, resource)
         self._track(project, kind, resource, visible_now=visible_now)
         self.record(project, kind, resource, messages)
         return resource
@@ -330,6 +391,7 @@ class Store:
         updated["version"] = resource["version"] + 1
         updated["lastModifiedAt"] = self.now()
         project.resources[kind][updated["id"]] = updated
+        project.changed(kind, resource, updated)
         self._track(project, kind, updated, previous=resource)
         self.record(project, kind, updated, messages)
         return updated
@@ -339,6 +401,7 @@ class Store:
         removed = project.resources[kind].pop(resource_id, None)
         if removed is None:
             raise not_found(kind, resource_id)
+        project.changed(kind, removed, None)
         self._versions.pop((project.key, kind, resource_id), None)
         return removed
 
@@ -367,6 +430,7 @@ class Store:
                 },
             }
             project.resources["messages"][message["id"]] = message
+            project.changed("messages", None, message)
             self._track(project, "messages", message)
 
 
