@@ -15,7 +15,7 @@ import attrs
 import pytest
 
 from ct_prima_sync.engine import EngineConfig, FakeClock, SyncEngine
-from ct_prima_sync.errors import PrimaRejectedError
+from ct_prima_sync.errors import ConfigurationError, PrimaRejectedError
 from ct_prima_sync.mapping import map_order
 from ct_prima_sync.prima import OmlinkClient, OmlinkConfig, SalesOrder, SubmitResult
 from ct_prima_sync.state import (
@@ -271,3 +271,45 @@ def test_the_happy_path_costs_few_commits_per_order(
     per_order = commits.count / 200
     print(f"commits per order, {batch} per request: {per_order:.2f}")
     assert per_order <= most
+
+
+def test_the_batch_size_is_read_from_the_engine_settings_and_must_be_positive() -> None:
+    assert EngineConfig.from_dict({"submit_batch_size": 10}).submit_batch_size == 10
+    assert EngineConfig().submit_batch_size == 25
+    with pytest.raises(ConfigurationError, match="submit_batch_size"):
+        EngineConfig.from_dict({"submit_batch_size": 0})
+
+
+def test_one_failed_request_is_one_failure_for_the_circuit_breaker_whatever_it_carried(
+    known: SyncScenario, store: StateStore, make_engine: EngineFactory
+) -> None:
+    plan = PrimaFaultPlan()
+    plan.on_nth(PrimaRequestKind.SUBMIT_ORDERS, 1, PrimaFault(kind=PrimaFaultKind.CONNECTION_RESET))
+    prima = FakePrima(known.world, faults=plan, sleep=lambda _s: None)
+    engine = make_engine(
+        store, prima=prima, submit_batch_size=5, claim_batch=10, breaker_threshold=2
+    )
+
+    summary = engine.sync_orders()
+
+    assert summary.stopped is None, "five orders of one failed request are not an outage"
+    assert summary.retrying == 5
+    assert summary.posted == len(known.good) - 5
+
+
+def test_requests_failing_in_a_row_stop_the_run_as_an_outage(
+    known: SyncScenario, store: StateStore, make_engine: EngineFactory
+) -> None:
+    plan = PrimaFaultPlan()
+    plan.random(1, {PrimaFault(kind=PrimaFaultKind.CONNECTION_RESET): 1.0})
+    prima = FakePrima(known.world, faults=plan, sleep=lambda _s: None)
+    engine = make_engine(
+        store, prima=prima, submit_batch_size=5, claim_batch=20, breaker_threshold=2, concurrency=1
+    )
+
+    summary = engine.sync_orders()
+
+    assert summary.stopped == "PRIMA_UNAVAILABLE"
+    assert len(_requests(known, PrimaRequestKind.SUBMIT_ORDERS)) == 2
+    assert summary.retrying == 10
+    assert summary.posted == 0

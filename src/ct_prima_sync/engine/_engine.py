@@ -586,8 +586,15 @@ class SyncEngine:
         def send(chunk: list[Prepared]) -> None:
             for member in chunk:
                 leases.start(member.record)
-            for member, outcome in zip(chunk, self._send(chunk), strict=True):
-                tally(self._observed(member.record, outcome))
+            outcomes = self._send(chunk)
+            # One request: its failures count once towards the circuit breaker.
+            self._breaker.observe_request(
+                self._observation(member.record, outcome)
+                for member, outcome in zip(chunk, outcomes, strict=True)
+                if outcome is not Outcome.RELEASED
+            )
+            for outcome in outcomes:
+                tally(outcome)
 
         ready = [p for p in (pool.map if pool else map)(prepare, claimed) if p is not None]
         requests = chunks_to_send(ready, self._config.submit_batch_size)
@@ -658,13 +665,20 @@ class SyncEngine:
         """Tell the circuit breaker how the order's attempt ended."""
         if outcome is Outcome.RELEASED:
             return outcome
+        self._breaker.observe(*self._observation(record, outcome))
+        return outcome
+
+    def _observation(
+        self, record: OrderRecord, outcome: Outcome
+    ) -> tuple[str, Outcome, str | None]:
+        """What the circuit breaker is told of the order's attempt: its id, outcome and, for a
+        retry that was no answer from Prima, the error on record."""
         error = None
         answered = self._flow.took_answer(record.order_id)
         if outcome is Outcome.RETRYING and not answered:
             after = self._store.get_order(record.order_id)
             error = after.last_error if after is not None else None
-        self._breaker.observe(record.order_id, outcome, error)
-        return outcome
+        return record.order_id, outcome, error
 
     def _backlog(self) -> int:
         counts = self._store.count_orders_by_status()
