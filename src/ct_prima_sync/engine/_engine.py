@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self
 
 from ..commercetools import CommercetoolsClient, Order
 from ..errors import (
@@ -72,15 +72,13 @@ from ._stock_run import run_stock
 from ._stock_summary import StockRunStatus, StockRunSummary
 from ._summary import RunSummary, SummaryBuilder
 from ._timing import Timing, prima_request_timeout
-from ._tracing import span
+from ._tracing import Span, span, start_span
 from ._verify import VerifyReport, verify_unsent_orders
 
 if TYPE_CHECKING:
     from ._build import SettingsSource
 
 __all__ = ["HealthReport", "Progress", "SyncEngine"]
-
-_Step = TypeVar("_Step")
 
 #: Called as orders finish with (orders done in this run, orders to do when it started).
 Progress = Callable[[int, int], None]
@@ -134,6 +132,9 @@ class SyncEngine:
         )
         self._misfit: ConfigurationError | None = None
         self._misfit_lock = threading.Lock()
+        # The spans of orders prepared and waiting for their batched request's answer.
+        self._order_spans: dict[str, Span] = {}
+        self._spans_lock = threading.Lock()
         flow_config = self._config.submission_flow
         self._aimd = None if flow_config is None else AimdRate(flow_config)
         submitting = prima if self._aimd is None else paced(prima, self._aimd, self._clock)
@@ -593,7 +594,8 @@ class SyncEngine:
                 for member, outcome in zip(chunk, outcomes, strict=True)
                 if outcome is not Outcome.RELEASED
             )
-            for outcome in outcomes:
+            for member, outcome in zip(chunk, outcomes, strict=True):
+                self._end_span(member.record.order_id, outcome)
                 tally(outcome)
 
         ready = [p for p in (pool.map if pool else map)(prepare, claimed) if p is not None]
@@ -607,20 +609,47 @@ class SyncEngine:
                 record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
             )
             return Outcome.RELEASED
-        outcome: Outcome = self._traced(
+        outcome = self._traced(
             record, lambda: self._flow.process(record, self._seen.pop(record.order_id, None))
         )
         return self._observed(record, outcome)
 
     def _prepare(self, record: OrderRecord) -> Prepared | Outcome:
+        """Prepare one order in its span, which stays open until its request is answered
+        (:meth:`_end_span`)."""
         if self._should_stop():
             self._store.release_lease(
                 record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
             )
             return Outcome.RELEASED
-        return self._traced(
-            record, lambda: self._flow.prepare(record, self._seen.pop(record.order_id, None))
+        order_span = start_span(
+            "ct_prima_sync.order",
+            parent=self._trace_parent,
+            order_number=record.order_number,
+            order_id=record.order_id,
+            attempt=record.attempts,
         )
+        with self._spans_lock:
+            self._order_spans[record.order_id] = order_span
+        result: Prepared | Outcome
+        try:
+            result = self._flow.prepare(record, self._seen.pop(record.order_id, None))
+        except ConfigurationError as misfit:  # the flow gave the order back; stop the run
+            self._note_misfit(misfit)
+            result = Outcome.RELEASED
+        except BaseException:
+            self._end_span(record.order_id, None)
+            raise
+        if isinstance(result, Outcome):
+            self._end_span(record.order_id, result)
+        return result
+
+    def _end_span(self, order_id: str, outcome: Outcome | None) -> None:
+        with self._spans_lock:
+            order_span = self._order_spans.pop(order_id, None)
+        if order_span is not None:
+            order_span.set(outcome=None if outcome is None else str(outcome))
+            order_span.end()
 
     def _send(self, chunk: Sequence[Prepared]) -> list[Outcome]:
         """Send one request's orders; every one is given back if the run is stopping."""
@@ -639,7 +668,7 @@ class SyncEngine:
             batch_span.set(posted=sum(o is Outcome.POSTED for o in outcomes))
         return outcomes
 
-    def _traced(self, record: OrderRecord, step: Callable[[], _Step]) -> _Step | Outcome:
+    def _traced(self, record: OrderRecord, step: Callable[[], Outcome]) -> Outcome:
         """Run one order's ``step`` in its span; a misfit stops the run (the order given back)."""
         with span(
             "ct_prima_sync.order",
@@ -654,7 +683,7 @@ class SyncEngine:
                 self._note_misfit(misfit)
                 order_span.set(outcome=str(Outcome.RELEASED))
                 return Outcome.RELEASED
-            order_span.set(outcome=str(result) if isinstance(result, Outcome) else "prepared")
+            order_span.set(outcome=str(result))
         return result
 
     def _note_misfit(self, misfit: ConfigurationError) -> None:

@@ -159,6 +159,15 @@ class _Chunk:
             for member in live:
                 self._settled(member, "submit", _raiser(error))
             return
+        if len(results) != len(live):  # not an answer for each: as good as none at all
+            self._ask_each(
+                live,
+                PrimaUnavailableError(
+                    f"Prima answered {len(results)} results for {len(live)} orders",
+                    may_have_been_applied=True,
+                ),
+            )
+            return
         self._answered(live, results)
 
     def _ask_each(self, live: Sequence[Prepared], error: PrimaUnavailableError) -> None:
