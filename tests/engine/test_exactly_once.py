@@ -3,6 +3,7 @@ crashes, timeouts, lost replies, retries and duplicate messages happen."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,13 @@ import pytest
 from ct_prima_sync.commercetools import CommercetoolsClient
 from ct_prima_sync.engine import EngineConfig, FakeClock, RetryBackoff, SyncEngine
 from ct_prima_sync.engine._timing import DEFAULT_PRIMA_REQUEST_TIMEOUT
-from ct_prima_sync.state import OrderStatus, Owner, StateStore, open_store
+from ct_prima_sync.state import (
+    CUSTOMER_KEY_SECRET_ENV,
+    OrderStatus,
+    Owner,
+    StateStore,
+    open_store,
+)
 from ct_prima_sync.testing import (
     FakeCommercetools,
     FakePrima,
@@ -21,9 +28,18 @@ from ct_prima_sync.testing import (
     PrimaFaultPlan,
     PrimaRequestKind,
 )
-from ct_prima_sync.testing.scenario import SyncScenario, build_scenario, connect_commercetools
+from ct_prima_sync.testing.scenario import (
+    SyncScenario,
+    build_scenario,
+    connect_commercetools,
+    remember_customers,
+)
 
 EngineFactory = Callable[..., SyncEngine]
+
+#: Every order in a request of its own, and several per ``MultiNewOrder`` (the customers then
+#: known, so that their orders go in batched requests: see ``_batched``).
+BATCH_SIZES = pytest.mark.parametrize("batch", [1, 5], ids=["alone", "batched"])
 
 STEPS = (
     "claimed",
@@ -69,6 +85,21 @@ def _assert_exactly_once(scenario: SyncScenario, store: StateStore) -> None:
         assert order is None or order.prima_reference is None, (record.kind, order)
 
 
+def _batched(scenario: SyncScenario, store: StateStore, batch: int, clock: FakeClock) -> None:
+    """With batches, every customer's account known, so that orders go several per request
+    (a customer's first order goes alone, for Prima to match)."""
+    if batch > 1:
+        remember_customers(
+            scenario, store, secret=os.environ[CUSTOMER_KEY_SECRET_ENV], now=clock.now()
+        )
+
+
+def _assert_requests_carried(scenario: SyncScenario, batch: int) -> None:
+    """The submissions went up to ``batch`` orders per request, several together."""
+    sizes = {len(r.keys) for r in scenario.world.requests(PrimaRequestKind.SUBMIT_ORDERS)}
+    assert max(sizes) == batch
+
+
 def _every_first_submission_fails(scenario: SyncScenario) -> FakePrima:
     """A Prima that drops the connection before the first submission of every order arrives."""
     plan = PrimaFaultPlan()
@@ -80,9 +111,12 @@ def _every_first_submission_fails(scenario: SyncScenario) -> FakePrima:
     return FakePrima(scenario.world, faults=plan, sleep=lambda _s: None)
 
 
+@BATCH_SIZES
 @pytest.mark.parametrize("step", STEPS)
 def test_a_crash_at_any_step_then_a_restart_neither_loses_nor_duplicates(
     step: str,
+    batch: int,
+    *,
     scenario: SyncScenario,
     make_engine: EngineFactory,
     clock: FakeClock,
@@ -90,22 +124,29 @@ def test_a_crash_at_any_step_then_a_restart_neither_loses_nor_duplicates(
 ) -> None:
     url = f"sqlite:///{tmp_path_factory.mktemp('crash')}/sync.db"
     with open_store(url) as store:
+        _batched(scenario, store, batch, clock)
         # Every order failed once before, so each one reaching Prima has an exception to close.
         first = make_engine(
-            store, prima=_every_first_submission_fails(scenario), breaker_threshold=1000
+            store,
+            prima=_every_first_submission_fails(scenario),
+            breaker_threshold=1000,
+            submit_batch_size=batch,
         ).sync_orders()
         assert first.retrying == len(scenario.good) + 2  # the two Prima rejects too
         assert first.backlog == first.retrying  # waiting for their retry is still waiting
     clock.advance(DEFAULT_PRIMA_REQUEST_TIMEOUT + RetryBackoff().cap_seconds)
     with open_store(url) as store:
-        crashing = make_engine(store, checkpoint=_crash_at(step, nth=7), concurrency=1)
+        crashing = make_engine(
+            store, checkpoint=_crash_at(step, nth=7), concurrency=1, submit_batch_size=batch
+        )
         with pytest.raises(Crash):
             crashing.process_backlog()
     clock.advance(EngineConfig().lease_seconds + 1)  # the dead worker's lease runs out
     with open_store(url) as store:
-        summary = make_engine(store, worker_id="worker-2").sync_orders()
+        summary = make_engine(store, worker_id="worker-2", submit_batch_size=batch).sync_orders()
         assert summary.backlog == 0
         _assert_exactly_once(scenario, store)
+    _assert_requests_carried(scenario, batch)
     for order in scenario.commercetools.orders():
         if order["orderNumber"] in scenario.good:
             assert len(order["syncInfo"]) == 1, "written back twice"
@@ -123,13 +164,23 @@ def test_a_crash_at_any_step_then_a_restart_neither_loses_nor_duplicates(
     ],
     ids=lambda f: f"{f.kind.value}-{'applied' if f.applies_request else 'not-applied'}",
 )
+@BATCH_SIZES
 def test_an_ambiguous_or_failed_submission_is_checked_with_prima_before_any_resend(
-    fault: PrimaFault, scenario: SyncScenario, store: StateStore, make_engine: EngineFactory
+    fault: PrimaFault,
+    batch: int,
+    *,
+    scenario: SyncScenario,
+    store: StateStore,
+    make_engine: EngineFactory,
+    clock: FakeClock,
 ) -> None:
+    _batched(scenario, store, batch, clock)
     plan = PrimaFaultPlan()
     plan.on_nth(PrimaRequestKind.SUBMIT_ORDERS, 1, fault)
     prima = FakePrima(scenario.world, faults=plan, sleep=lambda _s: None)
-    engine = make_engine(store, prima=prima, retry=RetryBackoff(base_seconds=1))
+    engine = make_engine(
+        store, prima=prima, retry=RetryBackoff(base_seconds=1), submit_batch_size=batch
+    )
 
     engine.sync_orders()
     # "Unknown to Prima" counts only once the failed submission can no longer be on its way.
@@ -138,10 +189,12 @@ def test_an_ambiguous_or_failed_submission_is_checked_with_prima_before_any_rese
 
     _assert_exactly_once(scenario, store)
     assert plan.fired, "the fault never fired"
+    _assert_requests_carried(scenario, batch)
 
 
+@BATCH_SIZES
 def test_randomised_faults_over_a_thousand_orders_lose_and_duplicate_nothing(
-    clock: FakeClock, make_engine: EngineFactory
+    batch: int, clock: FakeClock, make_engine: EngineFactory
 ) -> None:
     scenario = build_scenario(orders=1000, bad_every=0, seed=11)
     rng = random.Random(2026)
@@ -161,6 +214,7 @@ def test_randomised_faults_over_a_thousand_orders_lose_and_duplicate_nothing(
     ct_fake = scenario.commercetools
     ct_fake.faults.randomly(seed=5, probability=0.03)  # 5xx, 429 and resets on commercetools too
     with open_store("memory://") as store:
+        _batched(scenario, store, batch, clock)
         engine = SyncEngine(
             commercetools=_client(ct_fake),
             prima=prima,
@@ -170,6 +224,7 @@ def test_randomised_faults_over_a_thousand_orders_lose_and_duplicate_nothing(
                 worker_id="w",
                 initial_cursor=scenario.first_order_at - timedelta(days=1),
                 retry=RetryBackoff(base_seconds=5, cap_seconds=60),
+                submit_batch_size=batch,
             ),
             clock=clock,
         )
@@ -186,6 +241,7 @@ def test_randomised_faults_over_a_thousand_orders_lose_and_duplicate_nothing(
             clock.advance(120)
         assert plan.fired, "the fault plan never fired"
         _assert_exactly_once(scenario, store)
+    _assert_requests_carried(scenario, batch)
 
 
 def _client(fake: FakeCommercetools) -> CommercetoolsClient:

@@ -304,6 +304,54 @@ class StoresAgree(RuleBasedStateMachine):
             )
         )
 
+    @rule(
+        ns=st.lists(st.sampled_from(ORDERS), max_size=4),
+        worker=WORKERS,
+        lease=st.one_of(st.none(), LEASES),
+        again=st.booleans(),
+    )
+    def begin_submissions(self, ns: list[int], worker: str, lease: int | None, again: bool) -> None:
+        self._same(
+            lambda s: s.begin_submissions(
+                [f"order-{n:05d}" for n in ns],
+                worker_id=worker,
+                now=self.now,
+                lease_seconds=lease,
+                again=again,
+            )
+        )
+
+    @precondition(lambda self: bool(self.leased))
+    @rule(data=st.data(), lease=st.one_of(st.none(), LEASES))
+    def begin_leased_together(self, data: st.DataObject, lease: int | None) -> None:
+        worker = data.draw(st.sampled_from(self.leased))[1]
+        ids = [order_id for order_id, holder in self.leased if holder == worker]
+        self._same(
+            lambda s: s.begin_submissions(ids, worker_id=worker, now=self.now, lease_seconds=lease)
+        )
+
+    @rule(
+        pairs=st.lists(
+            st.tuples(st.sampled_from(ORDERS), st.sampled_from(["SO-1", "SO-2", "SO-3", ""])),
+            max_size=4,
+        ),
+        worker=WORKERS,
+    )
+    def record_references(self, pairs: list[tuple[int, str]], worker: str) -> None:
+        self._same(
+            lambda s: s.record_prima_references(
+                [(f"order-{n:05d}", ref) for n, ref in pairs], worker_id=worker, now=self.now
+            )
+        )
+
+    @precondition(lambda self: bool(self.leased))
+    @rule(data=st.data())
+    def record_leased_together(self, data: st.DataObject) -> None:
+        worker = data.draw(st.sampled_from(self.leased))[1]
+        ids = [order_id for order_id, holder in self.leased if holder == worker]
+        pairs = [(order_id, f"SO-{order_id[-1]}") for order_id in ids]
+        self._same(lambda s: s.record_prima_references(pairs, worker_id=worker, now=self.now))
+
     @rule(n=st.sampled_from(ORDERS), worker=WORKERS, lease=LEASES)
     def claim_one(self, n: int, worker: str, lease: int) -> None:
         order_id = f"order-{n:05d}"

@@ -41,12 +41,26 @@ class BatchLeases:
     def start(self, record: OrderRecord) -> OrderRecord:
         """``record``'s order starts now: renew the waiting ones that need it; returns the
         order's record as last renewed."""
+        return self._renew_due(record, keep=False)
+
+    def prepare(self, record: OrderRecord) -> OrderRecord:
+        """``record``'s order is prepared now to go in a batched request later: renew the
+        waiting ones that need it; the order itself keeps waiting (its lease renewed as the
+        others start) until :meth:`start` when its request goes. Returns its record as last
+        renewed."""
+        return self._renew_due(record, keep=True)
+
+    def _renew_due(self, record: OrderRecord, *, keep: bool) -> OrderRecord:
         now = self._clock.now()
         with self._lock:
-            current = self._waiting.pop(record.order_id, record)
+            if keep:
+                current = self._waiting.setdefault(record.order_id, record)
+            else:
+                current = self._waiting.pop(record.order_id, record)
             due = [
                 r for r in self._waiting.values()
-                if self._timing.needs_renewal(r.lease_expires_at, now)
+                if r.order_id != record.order_id
+                and self._timing.needs_renewal(r.lease_expires_at, now)
             ]  # fmt: skip
         for waiting in due:
             try:

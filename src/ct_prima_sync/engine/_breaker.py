@@ -8,6 +8,8 @@ Rules, in the order a run meets them:
    never spoke to either system (mapping issues) change nothing, nor does an order put off only
    because its last submission may still be on its way, after Prima answered its status check
    (``OrderFlow.took_answer``): Prima is answering.
+   The orders of one batched request count once, as that one request: a single failed
+   ``MultiNewOrder`` of 25 orders is one failure of Prima, not 25 (``observe_request``).
 2. After ``threshold`` consecutive failures of one system the breaker trips: the run claims no
    more orders and the orders claimed but not started are released at once (no lease to wait for).
 3. The outage becomes ONE open exception of the system's kind with no order attached, counting
@@ -55,24 +57,37 @@ class CircuitBreaker:
         self._threshold = threshold
         self._lock = threading.Lock()
         self._streaks: dict[ProblemKind, list[str]] = {k: [] for k in _SYSTEM}
+        self._failures: dict[ProblemKind, int] = dict.fromkeys(_SYSTEM, 0)
         self._answered: set[ProblemKind] = set()
         self.tripped: ProblemKind | None = None
 
     def observe(self, order_id: str, outcome: Outcome, error_kind: str | None) -> None:
         """Take one order's outcome (``error_kind``: the ledger's error for a retried order)."""
+        self.observe_request([(order_id, outcome, error_kind)])
+
+    def observe_request(self, outcomes: Iterable[tuple[str, Outcome, str | None]]) -> None:
+        """Take the outcomes of the orders of one request, as :meth:`observe` takes one's: any
+        order that reached Prima resets the counts; the failures count once per system."""
+        outcomes = list(outcomes)
         with self._lock:
-            if outcome in (Outcome.POSTED, Outcome.ALREADY_IN_PRIMA):
+            if any(o in (Outcome.POSTED, Outcome.ALREADY_IN_PRIMA) for _, o, _e in outcomes):
                 for kind, streak in self._streaks.items():
                     streak.clear()
+                    self._failures[kind] = 0
                     self._answered.add(kind)
                 return
-            system = _FAILURE_KINDS.get(error_kind or "") if outcome is Outcome.RETRYING else None
-            if system is None:
-                return
-            streak = self._streaks[system]
-            streak.append(order_id)
-            if self.tripped is None and len(streak) >= self._threshold:
-                self.tripped = system
+            failed: set[ProblemKind] = set()
+            for order_id, outcome, error_kind in outcomes:
+                system = (
+                    _FAILURE_KINDS.get(error_kind or "") if outcome is Outcome.RETRYING else None
+                )
+                if system is not None:
+                    self._streaks[system].append(order_id)
+                    failed.add(system)
+            for system in failed:
+                self._failures[system] += 1
+                if self.tripped is None and self._failures[system] >= self._threshold:
+                    self.tripped = system
 
     def streak(self, kind: ProblemKind) -> list[str]:
         """The orders of the current run of failures of ``kind``'s system."""

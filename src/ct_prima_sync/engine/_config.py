@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 DEFAULT_ORDER_STATES: Final = frozenset({"Open", "Confirmed"})
+#: Orders per ``MultiNewOrder`` (``benchmarks/bench_drain.py`` measures the choice).
+DEFAULT_SUBMIT_BATCH_SIZE: Final = 25
 
 
 def _default_worker_id() -> str:
@@ -141,6 +143,14 @@ class EngineConfig:
     lease_seconds: float = field(default=300.0, validator=_positive("lease_seconds"))
     claim_batch: int = field(default=50, validator=_positive("claim_batch"))
     concurrency: int = field(default=4, validator=_positive("concurrency"))
+    submit_batch_size: int = field(
+        default=DEFAULT_SUBMIT_BATCH_SIZE, validator=_positive("submit_batch_size")
+    )
+    """Orders sent together in one ``MultiNewOrder`` (one request, one rate-limit token; Prima
+    answers per order). 1 sends each order in a request of its own. Orders for Prima to match a
+    customer (``Customer=""``) always go alone. A request takes orders of one claim batch only:
+    with ``claim_batch`` at least ``submit_batch_size x concurrency`` every thread fills its
+    requests (docs/engine.md)."""
     poll_overlap_seconds: float = field(default=120.0, validator=_positive("poll_overlap_seconds"))
     initial_cursor: datetime | None = None
     """Where polling starts the first time (default: a day before the first run)."""
@@ -191,7 +201,8 @@ class EngineConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> EngineConfig:
         """Read the ``[engine]`` table of a configuration file."""
         known = {
-            "worker_id", "lease_seconds", "claim_batch", "concurrency", "poll_overlap_seconds",
+            "worker_id", "lease_seconds", "claim_batch", "concurrency", "submit_batch_size",
+            "poll_overlap_seconds",
             "cursor_name", "depots_from_prima", "depot_refresh_seconds",
             "escalate_after_occurrences", "initial_cursor", "breaker_threshold",
             "prima_request_timeout", "verify_older_than_seconds",

@@ -7,7 +7,7 @@ import enum
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -51,6 +51,7 @@ from ._locks import LeaseLock
 from ._locks import try_lock as _try_lock
 from ._message_order import message_order, record_order_not_found
 from ._notify import LoggingNotifier, Notifier
+from ._order_batch import Prepared, chunks_to_send
 from ._order_flow import Checkpoint, OrderFlow, Outcome
 from ._order_ingest import OrderIngest
 from ._payloads import IgnoredPayload, OrderPayload, read_payload
@@ -72,7 +73,7 @@ from ._stock_run import run_stock
 from ._stock_summary import StockRunStatus, StockRunSummary
 from ._summary import RunSummary, SummaryBuilder
 from ._timing import Timing, prima_request_timeout
-from ._tracing import span
+from ._tracing import Span, span, start_span
 from ._verify import VerifyReport, verify_unsent_orders
 
 if TYPE_CHECKING:
@@ -132,6 +133,9 @@ class SyncEngine:
         )
         self._misfit: ConfigurationError | None = None
         self._misfit_lock = threading.Lock()
+        # The spans of orders prepared and waiting for their batched request's answer.
+        self._order_spans: dict[str, Span] = {}
+        self._spans_lock = threading.Lock()
         flow_config = self._config.submission_flow
         # A shared budget that adapts paces every worker's requests itself; otherwise the
         # engine paces its own submissions (one process: the memory store, a host's client).
@@ -482,8 +486,7 @@ class SyncEngine:
         if max_orders is not None:
             total = min(total, max_orders)
 
-        def work(record: OrderRecord) -> Outcome:
-            outcome = self._process(record)
+        def tally(outcome: Outcome) -> Outcome:
             summary.count(str(outcome))
             if progress is not None and outcome is not Outcome.RELEASED:
                 progress(
@@ -492,6 +495,8 @@ class SyncEngine:
                     total,
                 )
             return outcome
+
+        batch_size = self._config.submit_batch_size
 
         # One worker thread would only add hand-offs: with concurrency 1 the caller's thread works.
         pool = (
@@ -517,14 +522,18 @@ class SyncEngine:
                     clock=self._clock,
                 )
 
-                def start(record: OrderRecord, leases: BatchLeases = leases) -> Outcome:
-                    return work(leases.start(record))
+                if batch_size > 1:
+                    self._work_in_requests(claimed, leases, pool, tally)
+                else:
 
-                outcomes: Iterable[Outcome] = (
-                    pool.map(start, claimed) if pool else map(start, claimed)
-                )
-                for _outcome in outcomes:
-                    pass
+                    def start(record: OrderRecord, leases: BatchLeases = leases) -> Outcome:
+                        return tally(self._process(leases.start(record)))
+
+                    outcomes: Iterable[Outcome] = (
+                        pool.map(start, claimed) if pool else map(start, claimed)
+                    )
+                    for _outcome in outcomes:
+                        pass
                 processed += len(claimed)
                 self._log_progress(summary)
                 if only is not None:
@@ -582,12 +591,111 @@ class SyncEngine:
             misfit, self._misfit = self._misfit, None
         return misfit
 
+    def _work_in_requests(
+        self,
+        claimed: Sequence[OrderRecord],
+        leases: BatchLeases,
+        pool: ThreadPoolExecutor | None,
+        tally: Callable[[Outcome], Outcome],
+    ) -> None:
+        """Work a claim batch in batched requests: prepare its orders (in the pool), then send
+        them up to ``submit_batch_size`` per ``MultiNewOrder`` (the requests in the pool too)."""
+
+        def prepare(record: OrderRecord) -> Prepared | None:
+            record = leases.prepare(record)
+            prepared = self._prepare(record)
+            if isinstance(prepared, Outcome):
+                leases.start(record)  # done with: no longer kept alive
+                tally(self._observed(record, prepared))
+                return None
+            return prepared
+
+        def send(chunk: list[Prepared]) -> None:
+            for member in chunk:
+                leases.start(member.record)
+            outcomes = self._send(chunk)
+            # One request: its failures count once towards the circuit breaker.
+            self._breaker.observe_request(
+                self._observation(member.record, outcome)
+                for member, outcome in zip(chunk, outcomes, strict=True)
+                if outcome is not Outcome.RELEASED
+            )
+            for member, outcome in zip(chunk, outcomes, strict=True):
+                self._end_span(member.record.order_id, outcome)
+                tally(outcome)
+
+        ready = [p for p in (pool.map if pool else map)(prepare, claimed) if p is not None]
+        requests = chunks_to_send(ready, self._config.submit_batch_size)
+        for _sent in (pool.map if pool else map)(send, requests):
+            pass
+
     def _process(self, record: OrderRecord) -> Outcome:
         if self._should_stop():
             self._store.release_lease(
                 record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
             )
             return Outcome.RELEASED
+        outcome = self._traced(
+            record, lambda: self._flow.process(record, self._seen.pop(record.order_id, None))
+        )
+        return self._observed(record, outcome)
+
+    def _prepare(self, record: OrderRecord) -> Prepared | Outcome:
+        """Prepare one order in its span, which stays open until its request is answered
+        (:meth:`_end_span`)."""
+        if self._should_stop():
+            self._store.release_lease(
+                record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
+            )
+            return Outcome.RELEASED
+        order_span = start_span(
+            "ct_prima_sync.order",
+            parent=self._trace_parent,
+            order_number=record.order_number,
+            order_id=record.order_id,
+            attempt=record.attempts,
+        )
+        with self._spans_lock:
+            self._order_spans[record.order_id] = order_span
+        result: Prepared | Outcome
+        try:
+            result = self._flow.prepare(record, self._seen.pop(record.order_id, None))
+        except ConfigurationError as misfit:  # the flow gave the order back; stop the run
+            self._note_misfit(misfit)
+            result = Outcome.RELEASED
+        except BaseException:
+            self._end_span(record.order_id, None)
+            raise
+        if isinstance(result, Outcome):
+            self._end_span(record.order_id, result)
+        return result
+
+    def _end_span(self, order_id: str, outcome: Outcome | None) -> None:
+        with self._spans_lock:
+            order_span = self._order_spans.pop(order_id, None)
+        if order_span is not None:
+            order_span.set(outcome=None if outcome is None else str(outcome))
+            order_span.end()
+
+    def _send(self, chunk: Sequence[Prepared]) -> list[Outcome]:
+        """Send one request's orders; every one is given back if the run is stopping."""
+        if self._should_stop():
+            for member in chunk:
+                self._flow.give_back(member.record.order_id)
+            return [Outcome.RELEASED] * len(chunk)
+        with span(
+            "ct_prima_sync.submit_batch", parent=self._trace_parent, orders=len(chunk)
+        ) as batch_span:
+            try:
+                outcomes = self._flow.submit_batch(chunk)
+            except ConfigurationError as misfit:  # the flow gave them back; stop the run
+                self._note_misfit(misfit)
+                return [Outcome.RELEASED] * len(chunk)
+            batch_span.set(posted=sum(o is Outcome.POSTED for o in outcomes))
+        return outcomes
+
+    def _traced(self, record: OrderRecord, step: Callable[[], Outcome]) -> Outcome:
+        """Run one order's ``step`` in its span; a misfit stops the run (the order given back)."""
         with span(
             "ct_prima_sync.order",
             parent=self._trace_parent,
@@ -596,20 +704,36 @@ class SyncEngine:
             attempt=record.attempts,
         ) as order_span:
             try:
-                outcome = self._flow.process(record, self._seen.pop(record.order_id, None))
+                result = step()
             except ConfigurationError as misfit:  # the flow gave the order back; stop the run
-                with self._misfit_lock:
-                    self._misfit = self._misfit or misfit
+                self._note_misfit(misfit)
                 order_span.set(outcome=str(Outcome.RELEASED))
                 return Outcome.RELEASED
-            order_span.set(outcome=str(outcome))
+            order_span.set(outcome=str(result))
+        return result
+
+    def _note_misfit(self, misfit: ConfigurationError) -> None:
+        with self._misfit_lock:
+            self._misfit = self._misfit or misfit
+
+    def _observed(self, record: OrderRecord, outcome: Outcome) -> Outcome:
+        """Tell the circuit breaker how the order's attempt ended."""
+        if outcome is Outcome.RELEASED:
+            return outcome
+        self._breaker.observe(*self._observation(record, outcome))
+        return outcome
+
+    def _observation(
+        self, record: OrderRecord, outcome: Outcome
+    ) -> tuple[str, Outcome, str | None]:
+        """What the circuit breaker is told of the order's attempt: its id, outcome and, for a
+        retry that was no answer from Prima, the error on record."""
         error = None
         answered = self._flow.took_answer(record.order_id)
         if outcome is Outcome.RETRYING and not answered:
             after = self._store.get_order(record.order_id)
             error = after.last_error if after is not None else None
-        self._breaker.observe(record.order_id, outcome, error)
-        return outcome
+        return record.order_id, outcome, error
 
     def _backlog(self) -> int:
         counts = self._store.count_orders_by_status()

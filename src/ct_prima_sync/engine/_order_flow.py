@@ -26,10 +26,9 @@ Exactly-once rules (design invariant 2), in the order the code meets them:
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from attrs import evolve
@@ -47,28 +46,25 @@ from ._config import EngineConfig
 from ._customer_lock import CustomerLock, CustomerLocks
 from ._customers import customer_identity, known_account, remember_account, resolve_account
 from ._details import with_order_number
+from ._order_batch import Prepared, submit_chunk
+from ._outcome import Outcome
 from ._problems import Problem, ProblemKind, problem_from_error, refusal_problem
 from ._timing import Timing
 from ._write_back import ReferenceWriter
 
-__all__ = ["Checkpoint", "OrderFlow", "Outcome", "error_code_table", "reference_in_prima"]
+__all__ = [
+    "Checkpoint",
+    "OrderFlow",
+    "Outcome",
+    "Prepared",
+    "error_code_table",
+    "reference_in_prima",
+]
 
 _log = logging.getLogger("ct_prima_sync.engine.orders")
 
 #: Called at every step boundary with (step, order id); tests raise from it to simulate a crash.
 Checkpoint = Callable[[str, str], None]
-
-
-class Outcome(enum.StrEnum):
-    """How one attempt at one order ended."""
-
-    POSTED = "posted"
-    ALREADY_IN_PRIMA = "already_in_prima"
-    EXCEPTED = "excepted"
-    RETRYING = "retrying"
-    LOST_LEASE = "lost_lease"
-    RELEASED = "released"
-    """Claimed but not started: the run stopped (outage, signal) and gave the lease back."""
 
 
 def _no_checkpoint(_step: str, _order_id: str) -> None:
@@ -132,10 +128,47 @@ class OrderFlow:
 
     @property
     def worker(self) -> str:
+        """The worker id every ledger write of this flow is made under."""
         return self._config.worker_id
 
+    @property
+    def store(self) -> StateStore:
+        """The state store."""
+        return self._store
+
+    @property
+    def prima(self) -> PrimaGateway:
+        """The Prima gateway submissions go through."""
+        return self._prima
+
+    @property
+    def clock(self) -> Clock:
+        """The flow's clock."""
+        return self._clock
+
+    @property
+    def timing(self) -> Timing:
+        """Leases and waits that follow from Prima's request timeout."""
+        return self._timing
+
+    def checkpoint(self, step: str, order_id: str) -> None:
+        """Pass the step boundary ``step`` of ``order_id`` (tests crash there)."""
+        self._checkpoint(step, order_id)
+
     def process(self, record: OrderRecord, order: Order | None = None) -> Outcome:
-        """Take one claimed order as far as it will go.
+        """Take one claimed order as far as it will go: :meth:`prepare`, then :meth:`send_one`.
+
+        Raises nothing but a :class:`ConfigurationError`, after giving the order back (rule 5).
+        """
+        prepared = self.prepare(record, order)
+        if isinstance(prepared, Outcome):
+            return prepared
+        return self.send_one(prepared)
+
+    def prepare(self, record: OrderRecord, order: Order | None = None) -> Prepared | Outcome:
+        """Everything before the submission of one claimed order: read it, settle an earlier
+        ambiguous submission with Prima, map it, resolve its customer. Returns the order ready
+        to send, or how its attempt ended (already in Prima, an exception, a retry).
 
         Raises nothing but a :class:`ConfigurationError`, after giving the order back (rule 5).
         """
@@ -208,18 +241,63 @@ class OrderFlow:
                 sales_order, customer=evolve(sales_order.customer, account_code=account)
             )
             self._checkpoint("customer_resolved", order_id)
-            stage = "submit"
-            if not account:
+            return Prepared(record=record, order=order, sales_order=sales_order)
+        except Exception as error:  # one bad order must never stop the others
+            return self.settle(record, error, stage)
+
+    def send_one(self, prepared: Prepared) -> Outcome:
+        """Submit one prepared order in a request of its own (an order whose customer Prima is
+        to match goes under the customer's lock).
+
+        Raises nothing but a :class:`ConfigurationError`, after giving the order back (rule 5).
+        """
+        record, order, sales_order = prepared.record, prepared.order, prepared.sales_order
+        try:
+            if prepared.matching:
                 return self._submit_for_prima_to_match(record, order, sales_order)
             return self._begin_and_submit(record, order, sales_order)
-        except LeaseLostError:
+        except Exception as error:  # one bad order must never stop the others
+            return self.settle(record, error, "submit")
+
+    def resend(self, prepared: Prepared, sent_before: bool) -> Outcome:
+        """Send alone an order whose batched request Prima refused as a whole and whose status
+        check found it unknown: its submission begins again (a new start, the lease extended),
+        then it goes in a request of its own. ``sent_before``: whether a submission of it began
+        before that batch."""
+        begun = self._store.begin_submissions(
+            [prepared.record.order_id],
+            worker_id=self.worker,
+            now=self._clock.now(),
+            lease_seconds=self._timing.submission_lease_seconds,
+            again=True,
+        )
+        if not begun:
+            _log.warning(
+                "lease lost; leaving the order to its new worker", extra=_ids(prepared.record)
+            )
+            return Outcome.LOST_LEASE
+        return self._submit(begun[0], prepared.order, prepared.sales_order, sent_before=sent_before)
+
+    def submit_batch(self, members: Sequence[Prepared]) -> list[Outcome]:
+        """Submit prepared orders (none of them for Prima to match a customer) in one request,
+        exactly once per order (``_order_batch``); one outcome per member, in order.
+
+        Raises nothing but a :class:`ConfigurationError`, after giving back the members not
+        settled yet (rule 5).
+        """
+        return submit_chunk(self, members)
+
+    def settle(self, record: OrderRecord, error: Exception, stage: str) -> Outcome:
+        """How an error met at ``stage`` ends the order's attempt (rules 3 to 5): a lost lease
+        leaves it alone, a :class:`ConfigurationError` gives it back and is raised again, any
+        other error goes to the exception queue (a retry or an exception for its owner)."""
+        if isinstance(error, LeaseLostError):
             _log.warning("lease lost; leaving the order to its new worker", extra=_ids(record))
             return Outcome.LOST_LEASE
-        except ConfigurationError:
+        if isinstance(error, ConfigurationError):
             self.give_back(record.order_id)
-            raise
-        except Exception as error:  # one bad order must never stop the others
-            return self._fail(record, problem_from_error(error, stage=stage, table=self._codes))
+            raise error
+        return self._fail(record, problem_from_error(error, stage=stage, table=self._codes))
 
     def took_answer(self, order_id: str) -> bool:
         """Whether the order's last :meth:`process` was put off only because its previous
@@ -368,14 +446,41 @@ class OrderFlow:
         except PrimaUnavailableError as error:
             if not error.may_have_been_applied:
                 raise
-            try:
-                found = self._reference_if_in_prima(order)
-            except PrimaError:
-                raise error from None  # still ambiguous: the status check did not settle it
-            if found is None:
-                raise
-            return self._record_and_finish(record, order, found, Outcome.ALREADY_IN_PRIMA)
+            return self.ask_after_unanswered(record, order, error)
         self._checkpoint("submitted", record.order_id)
+        answer = self.answered(
+            record, order, sales_order, result, sent_before=sent_before, customer_key=customer_key
+        )
+        if isinstance(answer, Outcome):
+            return answer
+        return self._record_and_finish(record, order, answer, Outcome.POSTED)
+
+    def ask_after_unanswered(
+        self, record: OrderRecord, order: Order, error: PrimaUnavailableError
+    ) -> Outcome:
+        """A submission of the order may have been applied but got no answer: ask Prima. Found:
+        recorded and finished; unknown, or the question unanswered: ``error`` is raised again
+        (the order is ambiguous until a later status check settles it)."""
+        try:
+            found = self._reference_if_in_prima(order)
+        except PrimaError:
+            raise error from None  # still ambiguous: the status check did not settle it
+        if found is None:
+            raise error
+        return self._record_and_finish(record, order, found, Outcome.ALREADY_IN_PRIMA)
+
+    def answered(
+        self,
+        record: OrderRecord,
+        order: Order,
+        sales_order: SalesOrder,
+        result: SubmitResult,
+        *,
+        sent_before: bool,
+        customer_key: str | None = None,
+    ) -> Outcome | str:
+        """Prima's answer for one order of a submission: the outcome when it settles the order
+        (the number exists, a refusal), else the Prima reference to record."""
         duplicate = result.duplicate or (
             not result.accepted
             and self._codes.decide(result.error_codes) is ErrorCodeMeaning.DUPLICATE_ORDER_NUMBER
@@ -403,9 +508,7 @@ class OrderFlow:
                 company=self._config.customers.company,
                 now=self._clock.now(),
             )
-        return self._record_and_finish(
-            record, order, result.prima_reference or sales_order.order_number, Outcome.POSTED
-        )
+        return result.prima_reference or sales_order.order_number
 
     def _number(self, order: Order) -> str | None:
         """The order's number as Prima (and the ledger) know it, with the source's prefix."""

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
-__all__ = ["Span", "span", "tracing_available"]
+__all__ = ["Span", "span", "start_span", "tracing_available"]
 
 _UNSET: Final = object()
 _tracer: Any = _UNSET
@@ -76,6 +76,11 @@ class Span:
 
         self._span.set_status(Status(StatusCode.ERROR, description))
 
+    def end(self) -> None:
+        """End a span of :func:`start_span` (from any thread)."""
+        if self._span is not None:
+            self._span.end()
+
     @property
     def context(self) -> Any:
         """The context that makes a span started in another thread a child of this one."""
@@ -100,3 +105,17 @@ def span(
         handle = Span(otel_span)
         handle.set(**attributes)
         yield handle
+
+
+def start_span(
+    name: str, *, parent: Any = None, **attributes: str | int | float | bool | None
+) -> Span:
+    """A span named ``name`` started now and ended by :meth:`Span.end`, from any thread (an
+    order's span opens as it is prepared and ends once its batched request is answered); it is
+    not made the thread's current span."""
+    tracer = _get_tracer()
+    if tracer is None:
+        return Span()
+    handle = Span(tracer.start_span(name, context=parent))
+    handle.set(**attributes)
+    return handle

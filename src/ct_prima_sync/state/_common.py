@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..errors import StateError
+from ..errors import DuplicateRecordError, StateError
 from ._records import OrderLine
 
 
@@ -74,3 +74,13 @@ def merge_lines(lines: Iterable[OrderLine]) -> dict[tuple[str, str], int]:
         key = (line.sku, line.depot)
         merged[key] = merged.get(key, 0) + quantity
     return {key: units for key, units in merged.items() if units > 0}
+
+
+def check_references(references: Sequence[tuple[str, str]]) -> None:
+    """A batch of ``(order id, Prima reference)`` names each order and each reference once."""
+    orders = [order_id for order_id, _ in references]
+    if len(set(orders)) != len(orders):
+        raise StateError("an order is named twice in one batch of Prima references")
+    given = [reference for _, reference in references if reference]
+    if len(set(given)) != len(given):
+        raise DuplicateRecordError("a Prima reference is given twice in one batch")

@@ -167,14 +167,25 @@ _SUBMISSION_FROM = frozenset({S.CLAIMED, S.MAPPED, S.CUSTOMER_RESOLVED})
 
 
 def begin_submission(
-    record: OrderRecord, *, worker_id: str, now: datetime, until: datetime | None = None
+    record: OrderRecord,
+    *,
+    worker_id: str,
+    now: datetime,
+    until: datetime | None = None,
+    again: bool = False,
 ) -> OrderRecord:
     """Mark the moment before the order goes to Prima: -> ``submitting``. With ``until`` the
     lease is extended to it (never shortened) in the same write, so that a submission starts
-    with enough lease left to finish."""
+    with enough lease left to finish.
+
+    ``again``: the order may already be ``submitting``, its last request answered by Prima
+    refusing it as a whole (nothing of it applied) and a status check finding the order unknown;
+    the new submission's start replaces the old one, so the wait before "unknown" counts as
+    final is measured from the request that may still be on its way."""
     now = utc(now, "now")
     check_lease(record, worker_id, now)
-    if record.status not in _SUBMISSION_FROM:
+    allowed = _SUBMISSION_FROM | {S.SUBMITTING} if again else _SUBMISSION_FROM
+    if record.status not in allowed:
         raise InvalidTransitionError(
             f"order {record.order_id}: cannot start a submission from {record.status}"
         )

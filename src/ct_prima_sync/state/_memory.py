@@ -11,9 +11,9 @@ from typing import Any, Self
 
 import attrs
 
-from ..errors import DuplicateRecordError, StateError
+from ..errors import DuplicateRecordError, LeaseLostError, StateError
 from . import _claim, _ledger
-from ._common import check_limit, json_detail, merge_lines
+from ._common import check_limit, check_references, json_detail, merge_lines
 from ._memory_budget import MemoryBudgetMixin
 from ._memory_dispatch import MemoryDispatchMixin
 from ._memory_held import MemoryHeldMixin
@@ -216,31 +216,85 @@ class MemoryStore(
             lambda r: _ledger.begin_submission(r, worker_id=worker_id, now=now, until=until),
         )
 
+    def begin_submissions(
+        self,
+        order_ids: Sequence[str],
+        *,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float | None = None,
+        again: bool = False,
+    ) -> list[OrderRecord]:
+        until = None if lease_seconds is None else _ledger.lease_until(now, lease_seconds)
+        with self._lock:
+            self._open()
+            begun: dict[str, OrderRecord] = {}
+            for order_id in sorted(set(order_ids)):
+                try:
+                    begun[order_id] = _ledger.begin_submission(
+                        self._order(order_id), worker_id=worker_id, now=now, until=until,
+                        again=again,
+                    )  # fmt: skip
+                except LeaseLostError:
+                    continue
+            self._orders.update(begun)
+            return [begun[i] for i in dict.fromkeys(order_ids) if i in begun]
+
     def record_prima_reference(
         self, order_id: str, *, worker_id: str, reference: str, now: datetime
     ) -> OrderRecord:
+        return self._record_references(
+            [(order_id, reference)], worker_id=worker_id, now=now, skip_lost=False
+        )[0]
+
+    def record_prima_references(
+        self, references: Sequence[tuple[str, str]], *, worker_id: str, now: datetime
+    ) -> list[OrderRecord]:
+        check_references(references)
+        return self._record_references(references, worker_id=worker_id, now=now, skip_lost=True)
+
+    def _record_references(
+        self,
+        references: Sequence[tuple[str, str]],
+        *,
+        worker_id: str,
+        now: datetime,
+        skip_lost: bool,
+    ) -> list[OrderRecord]:
         with self._lock:
             self._open()
-            record = self._order(order_id)
-            updated = _ledger.record_reference(
-                record, worker_id=worker_id, reference=reference, now=now
-            )
-            holder = self._references.get(reference)
-            if holder is not None and holder != order_id:
-                raise DuplicateRecordError(
-                    f"Prima reference {reference} is already recorded for another order"
-                )
-            self._references[reference] = order_id
-            self._orders[order_id] = updated
-            note = _ledger.in_prima_note(reference)
-            for exception_id, open_problem in list(self._exceptions.items()):
-                if open_problem.is_open and open_problem.order_id == order_id:
-                    self._exceptions[exception_id] = attrs.evolve(
-                        open_problem, resolved_at=updated.updated_at, resolution_note=note
+            recorded: dict[str, OrderRecord] = {}
+            for order_id, reference in sorted(references):
+                try:
+                    recorded[order_id] = _ledger.record_reference(
+                        self._order(order_id), worker_id=worker_id, reference=reference, now=now
                     )
-            self._lines.pop(order_id, None)
-            self._drop_held([order_id])
-            return updated
+                except LeaseLostError:
+                    if not skip_lost:
+                        raise
+            for order_id, reference in references:
+                holder = self._references.get(reference)
+                if order_id in recorded and holder is not None and holder != order_id:
+                    raise DuplicateRecordError(
+                        f"Prima reference {reference} is already recorded for another order"
+                    )
+            for order_id, reference in references:
+                if order_id in recorded:
+                    self._keep_reference(recorded[order_id], reference)
+            return [recorded[i] for i, _ in references if i in recorded]
+
+    def _keep_reference(self, updated: OrderRecord, reference: str) -> None:
+        order_id = updated.order_id
+        self._references[reference] = order_id
+        self._orders[order_id] = updated
+        note = _ledger.in_prima_note(reference)
+        for exception_id, open_problem in list(self._exceptions.items()):
+            if open_problem.is_open and open_problem.order_id == order_id:
+                self._exceptions[exception_id] = attrs.evolve(
+                    open_problem, resolved_at=updated.updated_at, resolution_note=note
+                )
+        self._lines.pop(order_id, None)
+        self._drop_held([order_id])
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
         return self._update(order_id, lambda r: _ledger.requeue(r, now=now))

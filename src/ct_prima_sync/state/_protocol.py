@@ -142,6 +142,36 @@ class StateStore(Protocol):
         them now), all in one transaction."""
         ...
 
+    def begin_submissions(
+        self,
+        order_ids: Sequence[str],
+        *,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float | None = None,
+        again: bool = False,
+    ) -> list[OrderRecord]:
+        """:meth:`begin_submission` for every order of one batched request, in one transaction.
+
+        The lease is checked per order: an order whose lease the caller no longer holds is left
+        out (its new worker has it) and the others begin. Returns the orders that began, in the
+        order given. Any other refusal (an unknown order, a status no submission starts from)
+        refuses the whole call and changes nothing. ``again``: an order already ``submitting``
+        (the request that carried it was refused as a whole and Prima's status check does not
+        know it) begins a new submission, its start moved to ``now``."""
+        ...
+
+    def record_prima_references(
+        self, references: Sequence[tuple[str, str]], *, worker_id: str, now: datetime
+    ) -> list[OrderRecord]:
+        """:meth:`record_prima_reference` for every ``(order id, Prima reference)`` of one
+        batched request, in one transaction. An order whose lease the caller no longer holds is
+        left out; returns the orders recorded, in the order given. A reference already recorded
+        for another order (or given twice) raises
+        :class:`~ct_prima_sync.errors.DuplicateRecordError`, and any other refusal refuses the
+        whole call: nothing is recorded."""
+        ...
+
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
         """Send an ``excepted`` or ``failed`` order back to ``new``."""
         ...

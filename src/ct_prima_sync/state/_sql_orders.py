@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..errors import DuplicateRecordError, StateError
+from ..errors import DuplicateRecordError, LeaseLostError, StateError
 from . import _ledger
 from ._claim import BRANCHES, ClaimBranch, claim_order
-from ._common import check_limit, merge_lines
+from ._common import check_limit, check_references, merge_lines
 from ._records import NewOrder, OrderLine, OrderRecord, OrderStatus, utc
 from ._sql_base import ORDER_COLUMNS, Row, Tx, chunks
 from ._sql_held import SqlHeldMixin
@@ -254,6 +254,44 @@ class SqlOrdersMixin(SqlHeldMixin):
             lambda r: _ledger.begin_submission(r, worker_id=worker_id, now=now, until=until),
         )
 
+    def begin_submissions(
+        self,
+        order_ids: Sequence[str],
+        *,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float | None = None,
+        again: bool = False,
+    ) -> list[OrderRecord]:
+        """See :meth:`StateStore.begin_submissions`."""
+        until = None if lease_seconds is None else _ledger.lease_until(now, lease_seconds)
+
+        def begin(record: OrderRecord) -> OrderRecord:
+            return _ledger.begin_submission(
+                record, worker_id=worker_id, now=now, until=until, again=again
+            )
+
+        return self._update_each(order_ids, begin)
+
+    def _update_each(
+        self, order_ids: Sequence[str], change: Callable[[OrderRecord], OrderRecord]
+    ) -> list[OrderRecord]:
+        """Apply ``change`` to each order in one transaction, leaving out those whose lease the
+        caller lost; rows are locked in id order (two workers never wait on each other in a
+        circle)."""
+        updated: dict[str, OrderRecord] = {}
+        read: dict[str, OrderRecord] = {}
+        with self._write() as tx:
+            for order_id in sorted(set(order_ids)):
+                read[order_id] = self._lock_order(tx, order_id)
+                try:
+                    updated[order_id] = change(read[order_id])
+                except LeaseLostError:
+                    continue
+            for order_id, record in updated.items():
+                self._store_order(tx, record, read[order_id])
+        return [updated[i] for i in dict.fromkeys(order_ids) if i in updated]
+
     def record_prima_reference(
         self, order_id: str, *, worker_id: str, reference: str, now: datetime
     ) -> OrderRecord:
@@ -263,20 +301,49 @@ class SqlOrdersMixin(SqlHeldMixin):
             updated = _ledger.record_reference(
                 current, worker_id=worker_id, reference=reference, now=now
             )
-            holder = tx.one("SELECT order_id FROM orders WHERE prima_reference = ?", (reference,))
-            if holder is not None and holder[0] != order_id:
-                raise DuplicateRecordError(
-                    f"Prima reference {reference} is already recorded for another order"
-                )
-            self._store_order(tx, updated, current)
-            tx.run(
-                "UPDATE exceptions SET resolved_at = ?, resolution_note = ? "
-                "WHERE order_id = ? AND resolved_at IS NULL",
-                (self.ts_in(updated.updated_at), _ledger.in_prima_note(reference), order_id),
-            )
-            tx.run(_DELETE_LINES, (order_id,))
-            self._drop_held(tx, [order_id])
+            self._record_reference(tx, updated, reference, current)
             return updated
+
+    def record_prima_references(
+        self, references: Sequence[tuple[str, str]], *, worker_id: str, now: datetime
+    ) -> list[OrderRecord]:
+        """See :meth:`StateStore.record_prima_references`."""
+        check_references(references)
+        recorded: dict[str, OrderRecord] = {}
+        read: dict[str, OrderRecord] = {}
+        with self._write() as tx:
+            for order_id, reference in sorted(references):
+                read[order_id] = self._lock_order(tx, order_id)
+                try:
+                    recorded[order_id] = _ledger.record_reference(
+                        read[order_id], worker_id=worker_id, reference=reference, now=now
+                    )
+                except LeaseLostError:
+                    continue
+            for order_id, reference in references:
+                if order_id in recorded:
+                    self._record_reference(tx, recorded[order_id], reference, read[order_id])
+        return [recorded[i] for i, _ in references if i in recorded]
+
+    def _record_reference(
+        self, tx: Tx, updated: OrderRecord, reference: str, current: OrderRecord
+    ) -> None:
+        """Write an order's recorded reference (``current``: its row as read in ``tx``): unique
+        across orders, its open exceptions closed, its lines no longer pending."""
+        order_id = updated.order_id
+        holder = tx.one("SELECT order_id FROM orders WHERE prima_reference = ?", (reference,))
+        if holder is not None and holder[0] != order_id:
+            raise DuplicateRecordError(
+                f"Prima reference {reference} is already recorded for another order"
+            )
+        self._store_order(tx, updated, current)
+        tx.run(
+            "UPDATE exceptions SET resolved_at = ?, resolution_note = ? "
+            "WHERE order_id = ? AND resolved_at IS NULL",
+            (self.ts_in(updated.updated_at), _ledger.in_prima_note(reference), order_id),
+        )
+        tx.run(_DELETE_LINES, (order_id,))
+        self._drop_held(tx, [order_id])
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
         """See :meth:`StateStore.requeue_order`."""

@@ -19,6 +19,7 @@ from attrs import frozen
 from ..commercetools import CommercetoolsClient, CommercetoolsConfig
 from ..mapping import MappingConfig
 from ..prima import SkuCode
+from ..state import StateStore, customer_key_for_email, customer_key_for_id
 from ._ct_fake import FakeCommercetools
 from ._prima import PrimaWorld, seed_catalogue
 from .factories import LineSpec, ShippingSpec, UnitDiscount, make_order
@@ -29,6 +30,7 @@ __all__ = [
     "SyncScenario",
     "build_scenario",
     "connect_commercetools",
+    "remember_customers",
     "scenario_mapping",
 ]
 
@@ -243,3 +245,24 @@ def connect_commercetools(fake: FakeCommercetools, **client_options: Any) -> Com
         auth_url=fake.base_url,
     )
     return CommercetoolsClient(config, transport=fake.transport(), **client_options)
+
+
+def remember_customers(
+    scenario: SyncScenario, store: StateStore, *, secret: str, now: datetime
+) -> int:
+    """Give every customer of the scenario's orders an account in Prima and in the customer map
+    of ``store``, as after each one's first order was in Prima: the orders then go with their
+    account and in batched requests, where a customer's first order goes alone (``Customer=""``,
+    for Prima to match). ``secret``: the engine's customer key secret (guests' keys are made
+    with it). Returns how many customers there were."""
+    keys: set[str] = set()
+    for order in scenario.commercetools.orders():
+        customer_id, email = order.get("customerId"), order.get("customerEmail")
+        if customer_id:
+            keys.add(customer_key_for_id(customer_id))
+        elif email:
+            keys.add(customer_key_for_email(email, secret=secret))
+    for n, key in enumerate(sorted(keys), start=1):
+        account = scenario.world.add_customer(account_code=f"K{n:06d}").account_code
+        store.put_customer(key, account, now=now)
+    return len(keys)
