@@ -89,6 +89,7 @@ class PostgresStore(
     """
 
     for_update = " FOR UPDATE"
+    write_back_index = ""
     find_function = "strpos"
     detail_text = "detail::text"
 
