@@ -84,7 +84,9 @@ class WriteBackPass:
         # When the lease of each queued order runs out (None: a queued retry, leased by its
         # due time): the run waits for a write-back before its order could be claimed again.
         self._leases: dict[int, datetime] = {}
-        self._retries = 0  # queued retries in flight
+        self._retries: list[Future[_Written]] = []  # queued retries started
+        self._asked = False  # whether this run asked for due retries yet
+        self._more_due = False  # whether more queued retries may be due
 
     @property
     def _most_in_flight(self) -> int:
@@ -110,8 +112,11 @@ class WriteBackPass:
 
     def collect(self, summary: SummaryBuilder, *, wait_all: bool = False) -> None:
         """Record what the pool has finished (everything, waiting, with ``wait_all``), and start
-        the queued retries that are due. Re-raises what a job met that is not an
-        :class:`Exception` (a crash)."""
+        the queued retries that are due: asked at the run's first collection, and again while
+        the queue hands out full batches (an empty queue costs one statement per run). Re-raises
+        what a job met that is not an :class:`Exception` (a crash)."""
+        if not self._asked:
+            self._asked = self._more_due = True
         self._start_due_retries()
         while True:
             finished = self._take_finished(wait_all=wait_all)
@@ -125,13 +130,15 @@ class WriteBackPass:
                 return
 
     def close(self) -> None:
-        """Wait for the jobs still running (a run that ends by an error) and stop the pool; what
-        they wrote is recorded by no one, so their orders stay queued for the next run."""
+        """End of a run: wait for the jobs still running (a run that ends by an error) and stop
+        the pool; what they wrote is recorded by no one, so their orders stay queued for the
+        next run."""
         with self._lock:
             pool, self._pool = self._pool, None
             self._running = []
             self._leases = {}
-            self._retries = 0
+            self._retries = []
+            self._asked = self._more_due = False  # the next run asks again
         if pool is not None:
             pool.shutdown(wait=True)
 
@@ -154,12 +161,7 @@ class WriteBackPass:
             if lease_expires_at is not None:
                 self._leases[id(future)] = lease_expires_at
             if retry:
-                self._retries += 1
-                future.add_done_callback(self._retry_done)
-
-    def _retry_done(self, _future: Future[_Written]) -> None:
-        with self._lock:
-            self._retries -= 1
+                self._retries.append(future)
 
     def _write(
         self, order_id: str, order_number: str | None, order: Order | None, reference: str
@@ -176,13 +178,15 @@ class WriteBackPass:
     def _start_due_retries(self) -> bool:
         """Take queued retries that are due, unless some are in flight; whether any started."""
         with self._lock:
-            if self._retries:
+            self._retries = [f for f in self._retries if not f.done()]
+            if self._retries or not self._more_due:
                 return False
         due = self._store.claim_write_backs(
             lease_seconds=self._config.lease_seconds,
             limit=self._config.claim_batch,
             now=self._clock.now(),
         )
+        self._more_due = len(due) == self._config.claim_batch
         for item in due:
 
             def job(item_id: str = item.order_id, number: str | None = item.order_number,
