@@ -31,6 +31,7 @@ from ._details import (
     PrimaErrorDetail,
     PrimaRejectedDetail,
     UnexpectedDetail,
+    WriteBackDetail,
     detail_type,
 )
 from ._dispatch_summary import DispatchSummary
@@ -130,6 +131,7 @@ __all__ = [
     "SyncEngine",
     "SystemClock",
     "UnexpectedDetail",
+    "WriteBackDetail",
     "VerifyReport",
     "WebhookFormat",
     "WebhookNotifier",

@@ -33,6 +33,7 @@ from attrs import frozen
 
 from ..commercetools import CommercetoolsClient, Order
 from ..state import Owner, StateStore
+from ..state._write_backs import WRITE_BACK_SUBJECT
 from ._clock import Clock
 from ._config import EngineConfig
 from ._details import with_order_number
@@ -264,6 +265,7 @@ class WriteBackPass:
             order_id=failed.order_id,
             transient=True,
             next_retry_at=retry_at,
+            subject=WRITE_BACK_SUBJECT,
         )
         summary.count("write_backs_failed")
         summary.problem(ProblemKind.CT_WRITE_BACK_FAILED)

@@ -36,13 +36,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WRITE_BACK_KIND",
+    "WRITE_BACK_SUBJECT",
     "WriteBackItem",
     "finish_write_back",
     "written_back_note",
 ]
 
-#: The exception kind of a failed write-back; ``finish_write_backs`` resolves it.
+#: The exception kind and subject of a failed write-back; ``finish_write_backs`` resolves the
+#: order's open one. The subject keeps it apart from the dispatch flow's ``CT_WRITE_BACK_FAILED``
+#: about the same order (a delivery commercetools refused), which only the dispatch flow closes.
 WRITE_BACK_KIND: Final = "CT_WRITE_BACK_FAILED"
+WRITE_BACK_SUBJECT: Final = "write_back"
 
 
 @frozen(kw_only=True)
@@ -128,7 +132,12 @@ class MemoryWriteBackMixin:
 
     def _resolve_write_back(self, order_id: str, reference: str, now: datetime) -> None:
         for exception_id, problem in list(self._exceptions.items()):
-            if problem.is_open and problem.order_id == order_id and problem.kind == WRITE_BACK_KIND:
+            if (
+                problem.is_open
+                and problem.order_id == order_id
+                and problem.kind == WRITE_BACK_KIND
+                and problem.subject == WRITE_BACK_SUBJECT
+            ):
                 self._exceptions[exception_id] = attrs.evolve(
                     problem, resolved_at=now, resolution_note=written_back_note(reference)
                 )
@@ -236,12 +245,13 @@ class SqlWriteBackMixin(SqlBase):
                 )
                 tx.run(
                     "UPDATE exceptions SET resolved_at = ?, resolution_note = ? "
-                    "WHERE order_id = ? AND kind = ? AND resolved_at IS NULL",
+                    "WHERE order_id = ? AND kind = ? AND subject = ? AND resolved_at IS NULL",
                     (
                         self.ts_in(now),
                         written_back_note(updated.prima_reference or ""),
                         order_id,
                         WRITE_BACK_KIND,
+                        WRITE_BACK_SUBJECT,
                     ),
                 )
                 finished.append(order_id)
