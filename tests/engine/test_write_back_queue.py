@@ -213,3 +213,22 @@ def test_the_write_back_runs_on_threads_of_its_own(
     assert threads
     assert all(name.startswith("ct-prima-sync-write-back") for name in threads)
     assert len(threads) <= 3
+
+
+def test_a_subscription_message_answers_for_its_order_and_leaves_the_retries_to_the_run(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory, clock: FakeClock
+) -> None:
+    _refuse_write_backs(scenario)
+    engine = make_engine(store, retry=RetryBackoff(base_seconds=60, cap_seconds=600))
+    engine.sync_orders()
+    scenario.commercetools.faults.clear()
+    clock.advance(61)
+    order = scenario.commercetools.orders()[0]
+
+    answered = engine.handle_message(
+        {"resource": {"typeId": "order", "id": order["id"]}, "order": order}
+    )
+
+    assert answered.write_backs_done == 0
+    assert store.count_write_backs_queued() == len(scenario.good)
+    assert engine.sync_orders().write_backs_done == len(scenario.good)

@@ -503,12 +503,13 @@ class SyncEngine:
                 )
                 for _outcome in outcomes:
                     pass
-                self._flow.write_backs.collect(summary)  # beside the submissions, never before
+                # Beside the submissions, never before; a run for one order retries no others.
+                self._flow.write_backs.collect(summary, retries=only is None)
                 processed += len(claimed)
                 self._log_progress(summary)
                 if only is not None:
                     break
-            self._flow.write_backs.collect(summary, wait_all=True)
+            self._flow.write_backs.collect(summary, wait_all=True, retries=only is None)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)

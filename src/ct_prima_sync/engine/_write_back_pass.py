@@ -111,13 +111,17 @@ class WriteBackPass:
             lease_expires_at=lease_expires_at,
         )
 
-    def collect(self, summary: SummaryBuilder, *, wait_all: bool = False) -> None:
-        """Record what the pool has finished (everything, waiting, with ``wait_all``), and start
-        the queued retries that are due: asked at the run's first collection, and again while
-        the queue hands out full batches (an empty queue costs one statement per run). Re-raises
-        what a job met that is not an :class:`Exception` (a crash)."""
+    def collect(
+        self, summary: SummaryBuilder, *, wait_all: bool = False, retries: bool = True
+    ) -> None:
+        """Record what the pool has finished (everything, waiting, with ``wait_all``), and, with
+        ``retries``, start the queued retries that are due: asked at the run's first
+        collection, and again while the queue hands out full batches (an empty queue costs one
+        statement per run). Re-raises what a job met that is not an :class:`Exception` (a
+        crash)."""
         if not self._asked:
-            self._asked = self._more_due = True
+            self._asked = True
+            self._more_due = retries
         self._start_due_retries()
         while True:
             finished = self._take_finished(wait_all=wait_all)
