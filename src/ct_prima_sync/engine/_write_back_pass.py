@@ -213,8 +213,10 @@ class WriteBackPass:
             soon = self._clock.now() + timedelta(seconds=self._config.lease_seconds / 10)
             wait([f for f in running if id(f) in leases and leases[id(f)] <= soon])
             if len(running) > self._most_in_flight:  # far behind: let the submissions wait
-                while len([f for f in running if not f.done()]) > self._most_in_flight // 2:
-                    wait(running, return_when=FIRST_COMPLETED)
+                pending = [f for f in running if not f.done()]
+                while len(pending) > self._most_in_flight // 2:
+                    wait(pending, return_when=FIRST_COMPLETED)
+                    pending = [f for f in pending if not f.done()]
         done = [f for f in running if f.done()]
         with self._lock:
             taken = set(map(id, done))
