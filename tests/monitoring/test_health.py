@@ -147,13 +147,15 @@ def test_every_figure_of_health_json_matches_a_scenario_with_known_answers(
     assert orders["last_counts"] == {
         "ingested": 60, "posted": 48, "already_in_prima": 0, "excepted": 12, "retrying": 0,
         "lost_lease": 0, "released": 0, "alerts_sent": 12, "alerts_failed": 0, "ignored": 0,
-        "skipped_ineligible": 0, "future_dated": 0,
+        "skipped_ineligible": 0, "future_dated": 0, "write_backs_done": 48,
+        "write_backs_failed": 0,
     }  # fmt: skip
     assert orders["last_failure"] is None
     assert orders["last_duration_seconds"] == 0.0
     near(orders["last_success_age_seconds"], 30 * 60)
     assert orders["backlog"] == 1
     assert orders["stalled"] == 1
+    assert (orders["write_back_pending"], orders["write_back_retrying"]) == (0, 0)
     assert orders["oldest_waiting"]["order_number"] == "LATE-1"
     assert orders["oldest_waiting"]["status"] == "claimed"
     near(orders["oldest_waiting"]["age_seconds"], 50 * 60)

@@ -13,7 +13,7 @@ from ..errors import ConfigurationError
 from ..mapping import MappingConfig, MappingResult, map_order_json
 from ..mapping._json import MAX_ORDER_BYTES, read_order_text
 from ..prima import encode_sales_orders
-from ..state import ExceptionFilter, OrderRecord, OrderStatus
+from ..state import ExceptionFilter, OrderRecord, OrderStatus, WriteBackItem
 from ._common import add_format, add_state, now, open_state, subparser
 from ._exits import EXIT_ISSUES, EXIT_OK, UsageError
 from ._output import age, table, write_json
@@ -41,7 +41,13 @@ def add_order(subparsers: Any) -> None:
     parser.set_defaults(handler=_run_order)
 
 
-def _write_back(record: OrderRecord) -> str:
+def _write_back(record: OrderRecord, queued: WriteBackItem | None = None) -> str:
+    if queued is not None:
+        return (
+            f"pending: Prima has the order; writing its reference to commercetools failed "
+            f"{queued.attempts} time(s), next try {_when(queued.due_at)} (CT_WRITE_BACK_FAILED; "
+            "nothing is sent to Prima again)"
+        )
     if record.status is OrderStatus.DONE:
         return "done: Prima's reference is on the order in commercetools"
     if record.prima_reference:
@@ -59,6 +65,7 @@ def _run_order(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) 
         exceptions = store.list_exceptions(
             ExceptionFilter(open_only=False, order_id=record.order_id)
         )
+        queued = store.get_write_back(record.order_id)
     story = {
         "order_id": record.order_id,
         "order_number": record.order_number,
@@ -72,7 +79,9 @@ def _run_order(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) 
         "lease_owner": record.lease_owner,
         "lease_expires_at": _iso(record.lease_expires_at),
         "prima_reference": record.prima_reference,
-        "write_back": _write_back(record).split(":")[0],
+        "write_back": _write_back(record, queued).split(":")[0],
+        "write_back_attempts": queued.attempts if queued is not None else 0,
+        "write_back_due_at": _iso(queued.due_at) if queued is not None else None,
         "last_error": record.last_error,
         "totals": {
             "currency": record.totals.currency,
@@ -95,7 +104,7 @@ def _run_order(args: argparse.Namespace, _in: TextIO, out: TextIO, err: TextIO) 
         ("sent to Prima", _when(record.submission_started_at) if record.submission_started_at
          else "not yet"),
         ("Prima reference", record.prima_reference or "-"),
-        ("write-back", _write_back(record)),
+        ("write-back", _write_back(record, queued)),
         ("gross", f"{_amount(t.gross, t.fraction_digits)} {t.currency} "
          f"(net {_amount(t.net, t.fraction_digits)}, tax {_amount(t.tax, t.fraction_digits)})"),
     ]  # fmt: skip

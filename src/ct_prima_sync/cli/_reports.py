@@ -104,6 +104,12 @@ def health_lines(report: HealthReport) -> list[str]:
     counts = ", ".join(f"{k} {v}" for k, v in report.orders_by_status.items() if v)
     lines.append("")
     lines.append(f"orders: {counts or 'none yet'}; {orders['backlog']} waiting")
+    if orders.get("write_back_pending"):
+        lines.append(
+            f"  {orders['write_back_pending']} in Prima with the write-back to commercetools "
+            f"pending ({orders.get('write_back_retrying', 0)} retrying after a failure); not "
+            "waiting for Prima"
+        )
     for label, key in (
         ("oldest waiting", "oldest_waiting"),
         ("oldest not in Prima", "oldest_not_in_prima"),

@@ -100,6 +100,12 @@ def summary_lines(summary: RunSummary) -> tuple[str, ...]:
         f"  {summary.ingested} new from commercetools; {summary.backlog} still waiting; "
         f"{summary.seconds:.1f} s ({summary.rate:.1f} orders/s)",
     ]
+    if summary.write_backs_done or summary.write_backs_failed or summary.write_backs_pending:
+        lines.append(
+            f"  write-back to commercetools: {summary.write_backs_done} done, "
+            f"{summary.write_backs_failed} failed (retried later), "
+            f"{summary.write_backs_pending} pending"
+        )
     if summary.problems:
         lines.append(
             "  problems: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.problems.items()))

@@ -31,6 +31,7 @@ from ._details import (
     PrimaErrorDetail,
     PrimaRejectedDetail,
     UnexpectedDetail,
+    WriteBackDetail,
     detail_type,
 )
 from ._dispatch_summary import DispatchSummary
@@ -136,6 +137,7 @@ __all__ = [
     "WebhookFormat",
     "WebhookNotifier",
     "WriteBack",
+    "WriteBackDetail",
     "compare_with_prima",
     "detail_type",
     "forget_customer",

@@ -126,13 +126,15 @@ class WriteBack:
     ``sync_channel_key``: an OrderExport channel; the order gets ``updateSyncInfo`` with Prima's
     reference as ``externalId`` (the standard place). ``custom_field``: also (or instead) set this
     custom field to the reference. ``order_state``: change the order state (e.g. ``Confirmed``).
-    ``transition_state_key``: transition to this custom state.
+    ``transition_state_key``: transition to this custom state. ``concurrency``: how many
+    write-backs run at once beside the submissions (the write-back pass's own threads).
     """
 
     sync_channel_key: str | None = "prima-export"
     custom_field: str | None = None
     order_state: str | None = None
     transition_state_key: str | None = None
+    concurrency: int = field(default=2, validator=_positive("write_back.concurrency"))
 
 
 @frozen(kw_only=True)

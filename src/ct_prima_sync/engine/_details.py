@@ -38,6 +38,7 @@ __all__ = [
     "PrimaErrorDetail",
     "PrimaRejectedDetail",
     "UnexpectedDetail",
+    "WriteBackDetail",
     "detail_type",
     "with_order_number",
 ]
@@ -109,6 +110,22 @@ class CommercetoolsApiDetail(CommercetoolsDetail, total=False):
     """commercetools' error codes (``ConcurrentModification``, ...)."""
 
 
+class WriteBackDetail(CommercetoolsApiDetail, total=False):
+    """``CT_WRITE_BACK_FAILED``: Prima has the order, its reference could not be written to the
+    commercetools order; retried through the ledger, never sent to Prima again (the
+    commercetools keys when commercetools answered)."""
+
+    prima_reference: str
+    """Prima's reference for the order: what the write-back writes."""
+    attempts: int
+    """Write-backs of the order that failed so far."""
+    original_kind: str
+    """How the failure itself was classified when not as a write-back failure
+    (``CT_ORDER_NOT_FOUND``, ``UNEXPECTED_ERROR``, ...)."""
+    error_type: str
+    """For an unexpected failure, its type."""
+
+
 class PayloadDetail(ExceptionDetail, total=False):
     """``CT_PAYLOAD_INVALID``: commercetools sent an order the library cannot read."""
 
@@ -173,7 +190,7 @@ DETAIL_TYPES: Final[Mapping[str, type[Any]]] = {
     ProblemKind.CT_UNAVAILABLE.value: CommercetoolsApiDetail,
     ProblemKind.CT_ORDER_NOT_FOUND.value: CommercetoolsDetail,
     ProblemKind.CT_PAYLOAD_INVALID.value: PayloadDetail,
-    ProblemKind.CT_WRITE_BACK_FAILED.value: CommercetoolsApiDetail,
+    ProblemKind.CT_WRITE_BACK_FAILED.value: WriteBackDetail,
     ProblemKind.UNEXPECTED_ERROR.value: UnexpectedDetail,
     "UNKNOWN_DEPOT": DepotDetail,  # the order flow's own check, after mapping
 }

@@ -42,7 +42,7 @@ from ._dispatch_run import DispatchRun
 from ._dispatch_summary import DispatchSummary
 from ._flow_runs import track_flow_run
 from ._golive import RehearsalReport, rehearse
-from ._health import WAITING, HealthPolicy, HealthReport, health_report
+from ._health import WAITING, HealthPolicy, HealthReport, health_report, write_backs_pending
 from ._ingest import (
     Readiness,
     readiness,
@@ -462,7 +462,11 @@ class SyncEngine:
         self._stop.clear()
         for record in self._alert(summary.started_at, summary):
             summary.problem(record.kind)
-        result = summary.build(self._clock.now(), backlog=self._backlog())
+        result = summary.build(
+            self._clock.now(),
+            backlog=self._backlog(),
+            write_backs_pending=write_backs_pending(self._store),
+        )
         _log.info("order run finished", extra={"summary": result.as_dict()})
         return result
 
@@ -534,13 +538,17 @@ class SyncEngine:
                     )
                     for _outcome in outcomes:
                         pass
+                # Beside the submissions, never before; a run for one order retries no others.
+                self._flow.write_backs.collect(summary, retries=only is None)
                 processed += len(claimed)
                 self._log_progress(summary)
                 if only is not None:
                     break
+            self._flow.write_backs.collect(summary, wait_all=True, retries=only is None)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
+            self._flow.write_backs.close()
         self._seen.clear()
         misfit = self._take_misfit()
         if misfit is not None:

@@ -10,7 +10,9 @@ The judgement is a pure function of those figures and :class:`HealthPolicy`:
 2. A flow whose last successful run is older than its ``stale_after_seconds`` is failing, and so
    is the order flow when the oldest order waiting for Prima has waited longer than that.
 3. A flow whose last run failed, whose run started long ago and never finished, or (orders) that
-   has orders stuck in progress with an expired lease is a warning.
+   has orders stuck in progress with an expired lease, or orders in Prima whose write-back to
+   commercetools failed and waits for a retry, is a warning. Orders in Prima are never in the
+   backlog or "not in Prima", whatever their write-back: ``write_back_pending`` counts those.
 4. An exception open longer than the escalation age fails the whole report.
 
 The report's status is the worst of all, with every reason spelled out.
@@ -46,14 +48,14 @@ __all__ = [
 ]
 
 S = OrderStatus
-#: Orders the sync still has to move towards Prima.
+#: Orders the sync still has to move towards Prima. Not ``submitted``: that order is in Prima,
+#: only its write-back to commercetools is left (:func:`write_backs_pending`).
 WAITING: Final = (
     S.NEW,
     S.CLAIMED,
     S.MAPPED,
     S.CUSTOMER_RESOLVED,
     S.SUBMITTING,
-    S.SUBMITTED,
     S.FAILED,
 )
 #: Orders Prima does not hold yet (waiting ones without a reference, and those waiting for a
@@ -149,6 +151,8 @@ class HealthPolicy:
 class FlowHealth:
     """One flow's health: its status with the reason, its run record and, for orders, the
     ledger's figures (``backlog``, ``oldest_waiting``, ``oldest_not_in_prima``, ``stalled``,
+    ``write_back_pending``: orders in Prima whose write-back to commercetools is still to do,
+    ``write_back_retrying``: those of them queued for a retry after a failure,
     ``lag_seconds``: time since commercetools was last read, ``polled_up_to``)."""
 
     flow: str
@@ -263,6 +267,15 @@ def _oldest(record: OrderRecord | None, now: datetime) -> dict[str, Any] | None:
     }
 
 
+def write_backs_pending(store: StateStore, counts: dict[OrderStatus, int] | None = None) -> int:
+    """Orders in Prima whose reference is not on the commercetools order yet: ``submitted``
+    ones (the write-back pass of the run that holds them, or of the next run after a crash) and
+    ``done`` ones with a write-back queued for a retry. Posted as far as finance is concerned;
+    never in the backlog."""
+    counts = store.count_orders_by_status() if counts is None else counts
+    return counts.get(S.SUBMITTED, 0) + store.count_write_backs_queued()
+
+
 def order_figures(store: StateStore, *, now: datetime, cursor_name: str) -> dict[str, Any]:
     """The ledger's figures for the order flow's health."""
     counts = store.count_orders_by_status()
@@ -271,11 +284,13 @@ def order_figures(store: StateStore, *, now: datetime, cursor_name: str) -> dict
     stalled = [
         r
         for r in store.list_orders(IN_PROGRESS)
-        if r.lease_expires_at is None or r.lease_expires_at <= now
+        if (r.lease_expires_at is None or r.lease_expires_at <= now) and not r.prima_reference
     ]
     cursor = store.get_cursor(cursor_name)
     return {
         "backlog": sum(counts.get(s, 0) for s in WAITING),
+        "write_back_pending": write_backs_pending(store, counts),
+        "write_back_retrying": store.count_write_backs_queued(),
         "oldest_waiting": _oldest(waiting[0] if waiting else None, now),
         "oldest_not_in_prima": _oldest(missing[0] if missing else None, now),
         "stalled": len(stalled),
@@ -345,6 +360,12 @@ def judge_flow(
         warnings.append(
             f"{figures['stalled']} order(s) in progress with an expired lease: the next run "
             "takes them over"
+        )
+    if figures.get("write_back_retrying"):
+        warnings.append(
+            f"{figures['write_back_retrying']} order(s) in Prima wait for their write-back to "
+            "commercetools after it failed (CT_WRITE_BACK_FAILED, retried; nothing is sent to "
+            "Prima again)"
         )
     status = (
         HealthStatus.FAILING if failing else HealthStatus.WARNING if warnings else HealthStatus.OK

@@ -1,5 +1,8 @@
 """One order through the pipeline: claim -> map -> customer -> submit -> record -> write back.
 
+Once the reference is recorded the order is in Prima, and its write-back to commercetools is
+queued for the write-back pass (``_write_back_pass``), which runs beside the submissions.
+
 Exactly-once rules (design invariant 2), in the order the code meets them:
 
 1. Before anything is sent, ``begin_submission`` is written to the ledger, and the order's lease
@@ -51,6 +54,7 @@ from ._outcome import Outcome
 from ._problems import Problem, ProblemKind, problem_from_error, refusal_problem
 from ._timing import Timing
 from ._write_back import ReferenceWriter
+from ._write_back_pass import WriteBackPass
 
 __all__ = [
     "Checkpoint",
@@ -121,7 +125,15 @@ class OrderFlow:
         )
         self._checkpoint = checkpoint or _no_checkpoint
         self._depots = _DepotCache(prima, timedelta(seconds=config.depot_refresh_seconds))
-        self._writer = ReferenceWriter(ct=ct, settings=config.write_back, clock=clock)
+        self.write_backs = WriteBackPass(
+            ct=ct,
+            store=store,
+            writer=ReferenceWriter(ct=ct, settings=config.write_back, clock=clock),
+            config=config,
+            clock=clock,
+            checkpoint=self._checkpoint,
+        )
+        """The write-backs this flow queued; the order run collects them (``_write_back_pass``)."""
         self._codes = error_code_table(prima)
         self._waiting: set[str] = set()
         self._waiting_lock = threading.Lock()
@@ -183,11 +195,10 @@ class OrderFlow:
                     lease_seconds=self._config.lease_seconds,
                     now=self._clock.now(),
                 )
+            if record.prima_reference:  # in Prima: only the write-back is left, never a resend
+                return self._finish(record, order, record.prima_reference, Outcome.POSTED)
             if order is None or order.version < record.ct_version:
                 order = self._ct.orders.get(order_id)
-            if record.prima_reference:
-                stage = "write_back"
-                return self._finish(record, order, record.prima_reference, Outcome.POSTED)
             if record.ambiguous:
                 stage = "status_check"
                 found = self._reference_if_in_prima(order)
@@ -559,24 +570,20 @@ class OrderFlow:
         return self._finish(record, order, reference, outcome)
 
     def _finish(
-        self, record: OrderRecord, order: Order, reference: str, outcome: Outcome
+        self, record: OrderRecord, order: Order | None, reference: str, outcome: Outcome
     ) -> Outcome:
-        self._writer.write(order, reference)
-        self._checkpoint("written_back", record.order_id)
-        now = self._clock.now()
-        self._store.transition(record.order_id, worker_id=self.worker, to=Ledger.DONE, now=now)
-        self._checkpoint("done", record.order_id)
-        # Recording the reference closed what was open then; what is left came after it (a
-        # failed write-back). Only an order that failed before (an error recorded, or a retry
-        # after a crash) can have any; the rest skip the look-up. A crash just here leaves them
-        # to the next run's sweep.
-        if record.last_error is not None or record.attempts > 1:
-            for open_problem in self._store.list_exceptions(_open_for(record.order_id)):
-                self._store.resolve_exception(
-                    open_problem.exception_id,
-                    note="resolved automatically: order is in Prima",
-                    now=now,
-                )
+        """The order is in Prima: queue its write-back to commercetools (``_write_back_pass``)
+        and go on. The pass marks it ``done`` once written; a failed write-back is retried
+        through the ledger and never makes the order look unposted."""
+        if order is not None and order.version < record.ct_version:
+            order = None  # the pass reads the order again
+        self.write_backs.queue(
+            record.order_id,
+            record.order_number,
+            order,
+            reference,
+            lease_expires_at=record.lease_expires_at,
+        )
         _log.info("order in Prima", extra={**_ids(record), "outcome": str(outcome)})
         return outcome
 

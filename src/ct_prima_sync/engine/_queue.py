@@ -131,7 +131,8 @@ FINISHED_NOTE = "resolved automatically: the order is in Prima and written back"
 
 
 def resolve_finished_exceptions(store: StateStore, *, now: datetime) -> int:
-    """Resolve open exceptions of orders that are done (in Prima and written back); returns how
+    """Resolve open exceptions of orders that are done (in Prima and written back, no write-back
+    queued for a retry); returns how
     many. Every run does this first: a worker that died between finishing an order and closing
     its exceptions left them open, and nobody must be alerted about an order that is fine."""
     resolved = 0
@@ -143,6 +144,10 @@ def resolve_finished_exceptions(store: StateStore, *, now: datetime) -> int:
         if order_id not in finished:
             order = store.get_order(order_id)
             finished[order_id] = order is not None and order.status is OrderStatus.DONE
+            # A write-back queued for a retry is not finished: its exception stays open until
+            # the write-back succeeds (``finish_write_backs`` closes it).
+            if finished[order_id] and store.get_write_back(order_id) is not None:
+                finished[order_id] = False
         if finished[order_id] and _resolve_if_open(store, record.exception_id, now):
             resolved += 1
     return resolved

@@ -14,6 +14,7 @@ __all__ = ["RunSummary", "SummaryBuilder"]
 _ADDITIVE = (
     "ingested", "posted", "already_in_prima", "excepted", "retrying", "lost_lease", "released",
     "alerts_sent", "alerts_failed", "ignored", "skipped_ineligible", "future_dated",
+    "write_backs_done", "write_backs_failed",
 )  # fmt: skip
 
 
@@ -48,6 +49,13 @@ class RunSummary:
     allowed when the run ended (with the shared budget of a SQL store, the rate every worker
     shares) and ``submissions`` the requests it let through in the run (the effective rate:
     :attr:`submissions_per_second`); None and 0 without it.
+
+    The commercetools write-back (Prima's reference on the order) runs beside the submissions:
+    ``write_backs_done``: orders whose reference this run wrote (or found already written) and
+    marked done; ``write_backs_failed``: write-backs that failed and are queued for a retry (the
+    orders are in Prima, so they are ``done`` and never in ``backlog``); ``write_backs_pending``:
+    orders in Prima whose write-back is still to do when the run ended (queued retries, and
+    orders a crashed worker left ``submitted``), the same count as ``health``.
     """
 
     started_at: datetime
@@ -73,6 +81,9 @@ class RunSummary:
     outage_exception_id: int | None = None
     submission_rate: float | None = None
     submissions: int = 0
+    write_backs_done: int = 0
+    write_backs_failed: int = 0
+    write_backs_pending: int = 0
 
     @property
     def seconds(self) -> float:
@@ -121,6 +132,9 @@ class RunSummary:
             "released": self.released,
             "not_yet_due": self.not_yet_due,
             "backlog": self.backlog,
+            "write_backs_done": self.write_backs_done,
+            "write_backs_failed": self.write_backs_failed,
+            "write_backs_pending": self.write_backs_pending,
             "alerts_sent": self.alerts_sent,
             "alerts_failed": self.alerts_failed,
             "ignored": self.ignored,
@@ -180,7 +194,9 @@ class SummaryBuilder:
         with self._lock:
             return self._counts[count]
 
-    def build(self, finished_at: datetime, backlog: int) -> RunSummary:
+    def build(
+        self, finished_at: datetime, backlog: int, write_backs_pending: int = 0
+    ) -> RunSummary:
         """The summary so far."""
         with self._lock:
             return RunSummary(
@@ -189,6 +205,7 @@ class SummaryBuilder:
                 **{name: self._counts[name] for name in _ADDITIVE},
                 not_yet_due=self._counts["not_yet_due"],
                 backlog=backlog,
+                write_backs_pending=write_backs_pending,
                 problems=dict(self._problems),
                 ignored_reason=self.ignored_reason,
                 skipped_rules=dict(self._rules),

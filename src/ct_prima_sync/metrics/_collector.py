@@ -81,6 +81,11 @@ def metric_families(report: HealthReport) -> list[Metric]:
     backlog.add_metric([], figures["backlog"])
     stalled = gauge("orders_stalled", "orders in progress with an expired lease")
     stalled.add_metric([], figures["stalled"])
+    write_backs = gauge(
+        "order_write_backs_pending",
+        "orders in Prima whose reference is not on the commercetools order yet",
+    )
+    write_backs.add_metric([], figures.get("write_back_pending", 0))
     waiting = gauge("oldest_waiting_order_age_seconds", "age of the oldest order waiting")
     waiting.add_metric([], (figures["oldest_waiting"] or {}).get("age_seconds") or 0.0)
     missing = gauge("oldest_order_not_in_prima_age_seconds", "oldest order Prima lacks (any)")
@@ -99,7 +104,8 @@ def metric_families(report: HealthReport) -> list[Metric]:
         overdue.add_metric([owner], entry["overdue"])
     return [
         healthy, status, runs, failures, seconds, outcomes, success, success_age, duration,
-        orders, backlog, stalled, waiting, missing, lag, exceptions, oldest, overdue,
+        orders, backlog, stalled, write_backs, waiting, missing, lag, exceptions, oldest,
+        overdue,
     ]  # fmt: skip
 
 

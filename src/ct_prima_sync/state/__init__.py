@@ -46,6 +46,7 @@ from ._records import (
     StockUpdate,
 )
 from ._sqlite import SqliteStore
+from ._write_backs import WriteBackItem
 
 __all__ = [
     "CUSTOMER_KEY_SECRET_ENV",
@@ -81,6 +82,7 @@ __all__ = [
     "StateStore",
     "StockSnapshot",
     "StockUpdate",
+    "WriteBackItem",
     "customer_key_for_email",
     "customer_key_for_id",
     "installation_secret",

@@ -30,12 +30,18 @@ from ._records import (
     Owner,
     utc,
 )
+from ._write_backs import MemoryWriteBackMixin
 
 __all__ = ["MemoryStore"]
 
 
 class MemoryStore(
-    MemoryTablesMixin, MemoryDispatchMixin, MemoryOpsMixin, MemoryHeldMixin, MemoryBudgetMixin
+    MemoryTablesMixin,
+    MemoryDispatchMixin,
+    MemoryOpsMixin,
+    MemoryHeldMixin,
+    MemoryBudgetMixin,
+    MemoryWriteBackMixin,
 ):
     """A :class:`StateStore` in memory; nothing survives the process. ``open_store("memory://")``."""
 
@@ -54,6 +60,7 @@ class MemoryStore(
         self._init_ops()
         self._init_held()
         self._init_budget()
+        self._init_write_backs()
 
     def __repr__(self) -> str:
         return f"MemoryStore(closed={self._closed})"

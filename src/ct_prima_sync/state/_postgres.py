@@ -32,6 +32,7 @@ from ._sql_dispatch import SqlDispatchMixin
 from ._sql_ops import SqlOpsMixin
 from ._sql_orders import CLAIM_SET, SqlOrdersMixin
 from ._sql_tables import SqlTablesMixin
+from ._write_backs import SqlWriteBackMixin
 
 __all__ = ["PostgresStore"]
 
@@ -73,7 +74,14 @@ def _translated() -> Iterator[None]:
         ) from None
 
 
-class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin, SqlBudgetMixin):
+class PostgresStore(
+    SqlOrdersMixin,
+    SqlWriteBackMixin,
+    SqlTablesMixin,
+    SqlDispatchMixin,
+    SqlOpsMixin,
+    SqlBudgetMixin,
+):
     """A :class:`StateStore` in PostgreSQL (``open_store("postgresql://...")``).
 
     ``conninfo`` is a libpq URL or key/value string; the tables live in the connection's
@@ -81,6 +89,7 @@ class PostgresStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixi
     """
 
     for_update = " FOR UPDATE"
+    write_back_index = ""
     find_function = "strpos"
     detail_text = "detail::text"
 

@@ -26,6 +26,7 @@ from ._records import (
     StockSnapshot,
     StockUpdate,
 )
+from ._write_backs import WriteBackItem
 
 __all__ = ["StateStore"]
 
@@ -174,6 +175,40 @@ class StateStore(Protocol):
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
         """Send an ``excepted`` or ``failed`` order back to ``new``."""
+        ...
+
+    # -- the write-back queue (``_write_backs``) --------------------------------------------------
+    def finish_write_backs(
+        self, order_ids: Sequence[str], *, worker_id: str, now: datetime
+    ) -> list[str]:
+        """In one transaction: mark the orders whose write-back is done ``done`` (orders in
+        progress with their reference whose lease ``worker_id`` holds or held, and queued
+        retries), clear their queued retry and resolve their open ``CT_WRITE_BACK_FAILED``
+        exceptions. Returns the ids finished, in the order given; orders another worker took over
+        (or without a reference) are skipped."""
+        ...
+
+    def defer_write_back(
+        self, order_id: str, *, worker_id: str, retry_at: datetime, now: datetime
+    ) -> int | None:
+        """A write-back failed: the order is ``done`` (it is in Prima; lease released) with its
+        write-back queued from ``retry_at``. Returns the failed attempts so far; None when the
+        order is not this worker's (see :meth:`finish_write_backs`)."""
+        ...
+
+    def claim_write_backs(
+        self, *, lease_seconds: float, limit: int, now: datetime
+    ) -> list[WriteBackItem]:
+        """Up to ``limit`` queued write-backs that are due, earliest first; each one's due time
+        moves on by ``lease_seconds`` so no other worker takes it meanwhile."""
+        ...
+
+    def get_write_back(self, order_id: str) -> WriteBackItem | None:
+        """The order's queued write-back retry, or None (none queued, or unknown order)."""
+        ...
+
+    def count_write_backs_queued(self) -> int:
+        """How many ``done`` orders have a write-back queued for a retry."""
         ...
 
     def count_orders_by_status(self) -> dict[OrderStatus, int]:

@@ -437,6 +437,18 @@ def _v9(nulls_first: str, text: str, stamp: str) -> list[str]:
     ]
 
 
+def _v10(stamp: str) -> list[str]:
+    """v10: the write-back queue (``_write_backs``): an order in Prima whose reference is not on
+    the commercetools order yet is retried from ``write_back_due_at`` (NULL: nothing queued),
+    each failed attempt counted; one partial index reads the due ones in order."""
+    return [
+        f"ALTER TABLE orders ADD COLUMN write_back_due_at {stamp}",
+        "ALTER TABLE orders ADD COLUMN write_back_attempts INTEGER NOT NULL DEFAULT 0",
+        """CREATE INDEX orders_write_back_idx ON orders (write_back_due_at, order_id)
+            WHERE write_back_due_at IS NOT NULL""",
+    ]
+
+
 #: dialect -> ordered (version, statements); versions start at 1 and only ever grow (a version
 #: may be skipped while parallel lines of work each reserve their own number).
 #: dialect -> ordered (version, statements); versions start at 1 and have no gaps.
@@ -451,6 +463,7 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (7, _v7("TEXT", "TEXT")),
         (8, _SQLITE_V8),
         (9, _v9("", "TEXT", "TEXT")),
+        (10, _v10("TEXT")),
     ],
     "postgresql": [
         (1, _POSTGRES_V1),
@@ -462,11 +475,12 @@ MIGRATIONS: Final[dict[str, list[tuple[int, list[str]]]]] = {
         (7, _v7('TEXT COLLATE "C"', "TIMESTAMPTZ")),
         (8, _POSTGRES_V8),
         (9, _v9(" NULLS FIRST", 'TEXT COLLATE "C"', "TIMESTAMPTZ")),
+        (10, _v10("TIMESTAMPTZ")),
     ],
 }
 
 #: The schema version this library writes and expects.
-SCHEMA_VERSION: Final = 9
+SCHEMA_VERSION: Final = 10
 
 CREATE_VERSION_TABLE: Final = {
     "sqlite": """CREATE TABLE IF NOT EXISTS schema_version (

@@ -21,6 +21,7 @@ from ._sql_dispatch import SqlDispatchMixin
 from ._sql_ops import SqlOpsMixin
 from ._sql_orders import SqlOrdersMixin
 from ._sql_tables import SqlTablesMixin
+from ._write_backs import SqlWriteBackMixin
 
 __all__ = ["SqliteStore"]
 
@@ -106,7 +107,14 @@ def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
         time.sleep(0.01)
 
 
-class SqliteStore(SqlOrdersMixin, SqlTablesMixin, SqlDispatchMixin, SqlOpsMixin, SqlBudgetMixin):
+class SqliteStore(
+    SqlOrdersMixin,
+    SqlWriteBackMixin,
+    SqlTablesMixin,
+    SqlDispatchMixin,
+    SqlOpsMixin,
+    SqlBudgetMixin,
+):
     """A :class:`StateStore` in one SQLite file (``open_store("sqlite:///sync.db")``).
 
     Several processes may open the same file: writes are serialised by ``BEGIN IMMEDIATE`` and

@@ -1,0 +1,234 @@
+"""The commercetools write-back runs beside the submissions: commercetools refusing it never
+holds Prima's queue, never sends an order to Prima twice and never makes an order look
+unposted; its retry goes through the ledger and a later run finishes it."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from ct_prima_sync.engine import EngineConfig, FakeClock, RetryBackoff, WriteBack
+from ct_prima_sync.state import OrderStatus, Owner, StateStore, open_store
+from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
+
+from .conftest import EngineFactory
+
+#: commercetools' order update (the write-back), and nothing else the run asks.
+_ORDER_UPDATE = r"/orders/[^/?]+$"
+
+
+@pytest.fixture
+def scenario() -> SyncScenario:
+    """Twenty good orders."""
+    return build_scenario(orders=20, bad_every=0, seed=7)
+
+
+class Crash(BaseException):
+    """The process dying: nothing in the engine catches it."""
+
+
+def _refuse_write_backs(scenario: SyncScenario) -> None:
+    scenario.commercetools.faults.fail(503, method="POST", path=_ORDER_UPDATE, times=None)
+
+
+def _synced(scenario: SyncScenario) -> dict[str, int]:
+    """How many Prima references each commercetools order carries, by order number."""
+    return {o["orderNumber"]: len(o.get("syncInfo") or []) for o in scenario.commercetools.orders()}
+
+
+def test_commercetools_refusing_the_write_back_neither_holds_nor_repeats_prima(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory, clock: FakeClock
+) -> None:
+    _refuse_write_backs(scenario)
+    engine = make_engine(store, retry=RetryBackoff(base_seconds=60, cap_seconds=600))
+
+    first = engine.sync_orders()
+
+    good = len(scenario.good)
+    assert (first.posted, first.retrying, first.backlog, first.stopped) == (good, 0, 0, None)
+    assert (first.write_backs_done, first.write_backs_failed) == (0, good)
+    assert first.write_backs_pending == good
+    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    counts = store.count_orders_by_status()
+    assert counts[OrderStatus.DONE] == good, "in Prima is done, whatever commercetools says"
+    problems = store.list_exceptions()
+    assert {(p.kind, p.owner, p.transient) for p in problems} == {
+        ("CT_WRITE_BACK_FAILED", Owner.ECOMMERCE, True)
+    }
+    assert len(problems) == good
+    assert {p.detail["prima_reference"] for p in problems} == {
+        o.prima_reference for o in scenario.world.orders()
+    }
+    health = engine.health().flow("orders").figures
+    assert (health["backlog"], health["oldest_not_in_prima"]) == (0, None)
+    assert (health["write_back_pending"], health["write_back_retrying"]) == (good, good)
+    assert set(_synced(scenario).values()) == {0}
+
+    scenario.commercetools.faults.clear()
+    again = engine.sync_orders()
+    assert (again.write_backs_done, again.write_backs_pending) == (0, good), "not due yet"
+    clock.advance(61)
+    later = engine.sync_orders()
+
+    assert (later.write_backs_done, later.write_backs_failed) == (good, 0)
+    assert (later.write_backs_pending, later.posted, later.backlog) == (0, 0, 0)
+    assert set(_synced(scenario).values()) == {1}
+    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    assert [p for p in store.list_exceptions() if p.is_open] == []
+    assert engine.health().flow("orders").figures["write_back_pending"] == 0
+
+
+def test_a_write_back_that_keeps_failing_backs_off_through_the_ledger(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory, clock: FakeClock
+) -> None:
+    _refuse_write_backs(scenario)
+    engine = make_engine(store, retry=RetryBackoff(base_seconds=60, cap_seconds=600))
+    engine.sync_orders()
+    clock.advance(61)
+
+    second = engine.sync_orders()
+
+    good = len(scenario.good)
+    assert (second.write_backs_failed, second.write_backs_pending) == (good, good)
+    order_id = scenario.commercetools.orders()[0]["id"]
+    queued = store.get_write_back(order_id)
+    assert queued is not None
+    assert queued.attempts == 2
+    assert (queued.due_at - clock.now()).total_seconds() == 120, "the backoff doubled"
+    (problem,) = store.list_exceptions()[:1]
+    assert problem.occurrences == 2, "one open exception per order, counted again"
+    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+
+
+def test_a_slow_write_back_does_not_hold_the_next_submission(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory
+) -> None:
+    submitted = threading.Event()
+    seen: list[str] = []
+
+    def checkpoint(step: str, _order_id: str) -> None:
+        if step == "submitted":
+            seen.append(_order_id)
+            if len(seen) == len(scenario.good):
+                submitted.set()
+        elif step == "written_back" and not submitted.is_set():
+            # The first write-backs wait until every order went to Prima: a run that held the
+            # submissions for them would wait here for ever (the timeout says it did).
+            assert submitted.wait(timeout=8), "the submissions waited for a write-back"
+
+    engine = make_engine(store, checkpoint=checkpoint, concurrency=1, claim_batch=10)
+
+    summary = engine.sync_orders()
+
+    assert (summary.posted, summary.write_backs_done) == (len(scenario.good),) * 2
+    assert set(_synced(scenario).values()) == {1}
+
+
+@contextmanager
+def _counting_commits(store: StateStore) -> Iterator[list[str]]:
+    """Records the function of the write-back pass behind each commit ('' for other commits)."""
+    commits: list[str] = []
+    write = store._write  # type: ignore[attr-defined]
+
+    @contextmanager
+    def counted() -> Iterator[Any]:
+        frames = traceback.extract_stack(limit=12)
+        with write() as tx:
+            yield tx
+        mine = [f.name for f in frames if f.filename.endswith("_write_back_pass.py")]
+        commits.append(mine[-1] if mine else "")
+
+    store._write = counted  # type: ignore[attr-defined]
+    try:
+        yield commits
+    finally:
+        del store._write  # type: ignore[attr-defined]
+
+
+def test_the_write_back_commits_once_per_claim_batch_not_per_order(
+    scenario: SyncScenario, tmp_path_factory: pytest.TempPathFactory, make_engine: EngineFactory
+) -> None:
+    url = f"sqlite:///{tmp_path_factory.mktemp('commits')}/sync.db"
+    with open_store(url) as store, _counting_commits(store) as commits:
+        summary = make_engine(store, claim_batch=5).sync_orders()
+
+    assert summary.write_backs_done == len(scenario.good) == 20
+    write_back = [c for c in commits if c]
+    # Four claim batches: at most one "done" commit after each and one at the run's end, and
+    # one look at the retry queue (empty) for the whole run. Before, each order took its own.
+    assert len(write_back) <= 4 + 1 + 1, write_back
+    assert write_back.count("_start_due_retries") == 1
+
+
+def test_a_crash_between_the_reference_and_the_write_back_leaves_it_queued(
+    scenario: SyncScenario,
+    make_engine: EngineFactory,
+    clock: FakeClock,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    url = f"sqlite:///{tmp_path_factory.mktemp('crash')}/sync.db"
+
+    def crash_after_the_third_reference(step: str, _order_id: str, seen: list[str] = []) -> None:  # noqa: B006
+        if step == "recorded":
+            seen.append(_order_id)
+            if len(seen) == 3:
+                raise Crash
+
+    with open_store(url) as store:
+        crashing = make_engine(store, checkpoint=crash_after_the_third_reference, concurrency=1)
+        with pytest.raises(Crash):
+            crashing.sync_orders()
+        figures = crashing.health().flow("orders").figures
+        assert figures["write_back_pending"] >= 1, "the crashed order is in Prima, written or not"
+        assert figures["stalled"] == 0
+        in_prima = {o.order_number for o in scenario.world.orders()}
+        backlog = figures["backlog"]
+        assert backlog == len(scenario.good) - len(in_prima), "in Prima is never waiting"
+    clock.advance(EngineConfig().lease_seconds + 1)
+    with open_store(url) as store:
+        summary = make_engine(store, worker_id="worker-2").sync_orders()
+        assert (summary.backlog, summary.write_backs_pending) == (0, 0)
+        assert store.count_orders_by_status()[OrderStatus.DONE] == len(scenario.good)
+    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    assert set(_synced(scenario).values()) == {1}, "each written back exactly once"
+
+
+def test_the_write_back_runs_on_threads_of_its_own(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory
+) -> None:
+    threads: set[str] = set()
+
+    def checkpoint(step: str, _order_id: str) -> None:
+        if step == "written_back":
+            threads.add(threading.current_thread().name)
+
+    engine = make_engine(store, checkpoint=checkpoint, write_back=WriteBack(concurrency=3))
+    engine.sync_orders()
+
+    assert threads
+    assert all(name.startswith("ct-prima-sync-write-back") for name in threads)
+    assert len(threads) <= 3
+
+
+def test_a_subscription_message_answers_for_its_order_and_leaves_the_retries_to_the_run(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory, clock: FakeClock
+) -> None:
+    _refuse_write_backs(scenario)
+    engine = make_engine(store, retry=RetryBackoff(base_seconds=60, cap_seconds=600))
+    engine.sync_orders()
+    scenario.commercetools.faults.clear()
+    clock.advance(61)
+    order = scenario.commercetools.orders()[0]
+
+    answered = engine.handle_message(
+        {"resource": {"typeId": "order", "id": order["id"]}, "order": order}
+    )
+
+    assert answered.write_backs_done == 0
+    assert store.count_write_backs_queued() == len(scenario.good)
+    assert engine.sync_orders().write_backs_done == len(scenario.good)
