@@ -15,7 +15,8 @@ import pytest
 from ct_prima_sync.engine import FakeClock, LeaseLock, SyncEngine
 from ct_prima_sync.mapping import CancelPolicy, CarrierConfig, DispatchConfig
 from ct_prima_sync.prima import OrderStatus
-from ct_prima_sync.state import DispatchState, StateStore, open_store
+from ct_prima_sync.state import DispatchState, Owner, StateStore, open_store
+from ct_prima_sync.state._write_backs import WRITE_BACK_SUBJECT
 from ct_prima_sync.testing import (
     FakePrima,
     PrimaFault,
@@ -562,3 +563,28 @@ def test_a_request_the_prima_client_is_not_set_up_for_stops_the_run_with_its_set
         engine.sync_dispatch()
     assert engine.exceptions() == []  # a setting to fix, not 6 orders in the queue
     assert LeaseLock(store, "dispatch", holder="next", ttl_seconds=60, clock=clock).acquire()
+
+
+def test_a_successful_dispatch_write_leaves_the_order_write_back_problem_open(
+    scenario: SyncScenario, make_engine: EngineFactory, store: StateStore, clock: FakeClock
+) -> None:
+    """The order's own write-back (Prima's reference) is the write-back pass's to close: a
+    delivery written for the order proves nothing about it."""
+    engine = _in_prima(make_engine, store, dispatch=DETAILS)
+    number, order_id = _first(scenario)
+    queued = store.record_exception(
+        kind="CT_WRITE_BACK_FAILED",
+        owner=Owner.ECOMMERCE,
+        detail={"message": "commercetools refused the reference"},
+        now=clock.now(),
+        order_id=order_id,
+        subject=WRITE_BACK_SUBJECT,
+        transient=True,
+        next_retry_at=clock.now(),
+    )
+    scenario.world.despatch(number, carrier="DPD", on=ON)
+    clock.advance(600)
+    assert engine.sync_dispatch().shipped == 1
+    still = store.get_exception(queued.exception_id)
+    assert still is not None
+    assert still.resolved_at is None

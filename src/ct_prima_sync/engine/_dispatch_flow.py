@@ -63,6 +63,7 @@ from ..state import (
     ReturnRecord,
     StateStore,
 )
+from ..state._write_backs import WRITE_BACK_SUBJECT
 from ._clock import Clock
 from ._details import with_order_number
 from ._dispatch_summary import DispatchSummaryBuilder
@@ -202,7 +203,8 @@ class DispatchFlow:
             return
         now = self._clock.now()
         for record in self._store.list_exceptions(ExceptionFilter(order_id=order_id)):
-            if record.kind in wanted:
+            # The order's own write-back (Prima's reference) is the write-back pass's to close.
+            if record.kind in wanted and record.subject != WRITE_BACK_SUBJECT:
                 self._store.resolve_exception(record.exception_id, note=note, now=now)
 
     # -- asking Prima ----------------------------------------------------------------------------
