@@ -18,9 +18,9 @@ from ._query import (
     MAX_PAGE_SIZE,
     PollResult,
     QueryValue,
-    advance_cursor,
     iter_pages_by_time,
     join_predicates,
+    parsed_pages,
 )
 
 __all__ = ["Messages"]
@@ -106,15 +106,4 @@ class Messages:
             variables=variables,
             page_size=page_size,
         )
-        return _parsed_pages(cursor, pages)
-
-
-def _parsed_pages(
-    cursor: datetime, pages: Iterator[list[dict[str, Any]]]
-) -> Iterator[PollResult[Message]]:
-    for raw in pages:
-        messages = tuple(map(parse_message, raw))
-        del raw
-        cursor = advance_cursor(cursor, (m.created_at for m in messages))
-        yield PollResult(items=messages, cursor=cursor)
-        del messages  # not held while the next page is fetched
+        return parsed_pages(cursor, pages, parse_message, lambda m: m.created_at)

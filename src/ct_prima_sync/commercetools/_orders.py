@@ -20,6 +20,7 @@ from ._query import (
     iter_pages_by_modified,
     join_predicates,
     modified_since,
+    parsed_pages,
 )
 
 __all__ = ["DEFAULT_POLL_OVERLAP", "Orders"]
@@ -120,18 +121,7 @@ class Orders:
             variables=merged,
             page_size=page_size,
         )
-        return self._parsed_pages(cursor, pages)
-
-    @staticmethod
-    def _parsed_pages(
-        cursor: datetime, pages: Iterator[list[dict[str, Any]]]
-    ) -> Iterator[PollResult[Order]]:
-        for raw in pages:
-            orders = tuple(map(parse_order, raw))
-            del raw
-            cursor = advance_cursor(cursor, (o.last_modified_at for o in orders))
-            yield PollResult(items=orders, cursor=cursor)
-            del orders  # not held while the next page is fetched
+        return parsed_pages(cursor, pages, parse_order, lambda o: o.last_modified_at)
 
     def update(
         self,

@@ -31,6 +31,7 @@ __all__ = [
     "iter_by_id",
     "iter_pages_by_modified",
     "iter_pages_by_time",
+    "parsed_pages",
 ]
 
 T = TypeVar("T")
@@ -306,3 +307,19 @@ def modified_since(cursor: datetime, overlap: timedelta) -> tuple[str, dict[str,
 def advance_cursor(cursor: datetime, seen: Iterable[datetime]) -> datetime:
     """The next cursor: the latest ``lastModifiedAt`` seen, never earlier than ``cursor``."""
     return max([cursor, *seen])
+
+
+def parsed_pages(
+    cursor: datetime,
+    pages: Iterator[list[dict[str, Any]]],
+    parse: Callable[[dict[str, Any]], T],
+    stamp: Callable[[T], datetime],
+) -> Iterator[PollResult[T]]:
+    """Each raw page parsed (``parse``), with the cursor advanced to the latest ``stamp`` seen so
+    far; neither a raw nor a parsed page is held while the next one is fetched."""
+    for raw in pages:
+        items = tuple(map(parse, raw))
+        del raw
+        cursor = advance_cursor(cursor, map(stamp, items))
+        yield PollResult(items=items, cursor=cursor)
+        del items
