@@ -251,6 +251,14 @@ def test_a_wrong_setting_of_every_table_in_a_real_process_is_one_line_and_exit_2
             {"prima": {"endpoint": "http://p", "password_file": "nope.secret", "username": "u"}},
             "[prima] password_file: cannot read the file nope.secret",
         ),
+        (
+            {"engine": {"submission_flow": {"max_rate": -2}}},
+            "[engine.submission_flow] max_rate: must be positive",
+        ),
+        (
+            {"engine": {"submission_flow": {"min_rate": 9, "max_rate": 2}}},
+            "[engine.submission_flow] min_rate: must not exceed max_rate",
+        ),
         ({"stock": {"buffer": 1}}, "unknown section [stock]"),
         ({"mapping": {"file": "missing.toml"}}, "[mapping] file: cannot read"),
     ],

@@ -291,6 +291,10 @@ def describe(error: BaseException, path: Path, fields: Callable[[Path], set[str]
         return [Problem(where(path), str(error))]
     if isinstance(error, ConfigurationError):
         message = str(error)
+        # A table's own check may name the table ("submission_flow: max_rate must ..."): the path
+        # names it already.
+        if path and message.startswith(f"{path[-1]}: "):
+            message = message.removeprefix(f"{path[-1]}: ")
         first, _, rest = message.partition(" ")
         name = first.split(".")[-1]
         if rest and name in fields(path):
