@@ -144,25 +144,9 @@ def test_the_cursor_stored_after_each_page_never_passes_an_order_not_yet_due(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A young order first, then old orders modified after it: it is on the first page.
-    ct_now[0] = clock.now() - timedelta(seconds=60)
-    young = one_line_order(scenario, "YOUNG", email="young@example.com", seed=900)
-    young["createdAt"] = ct_now[0].isoformat().replace("+00:00", "Z")
-    held_at = datetime.fromisoformat(scenario.commercetools.add_order(young)["lastModifiedAt"])
-    for n in range(12):
-        ct_now[0] += timedelta(seconds=1)
-        order = one_line_order(scenario, f"OLD-{n}", email=f"old{n}@example.com", seed=n)
-        order["createdAt"] = (clock.now() - timedelta(hours=3)).isoformat().replace("+00:00", "Z")
-        scenario.commercetools.add_order(order)
+    held_at = _young_then_old(scenario, ct_now, clock)
     engine = make_engine(store, eligibility=EligibilityRules(min_age_seconds=600))
-    stored: list[str] = []
-    real = store.set_cursor
-
-    def spy(name: str, value: str, **kwargs: Any) -> None:
-        if name == "orders.lastModifiedAt":
-            stored.append(value)
-        real(name, value, **kwargs)
-
-    monkeypatch.setattr(store, "set_cursor", spy)
+    stored = _cursors_stored(monkeypatch, store, "orders.lastModifiedAt")
     assert engine.poll_orders(overlap_seconds=0) == 12
     assert len(stored) == 3  # one cursor per page: 5, 5 and 3 orders
     assert all(datetime.fromisoformat(v) == held_at for v in stored)
@@ -193,25 +177,9 @@ def test_the_messages_cursor_is_stored_after_each_page_and_never_passes_an_order
     make_engine: EngineFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ct_now[0] = clock.now() - timedelta(seconds=60)
-    young = one_line_order(scenario, "YOUNG", email="young@example.com", seed=900)
-    young["createdAt"] = ct_now[0].isoformat().replace("+00:00", "Z")
-    held_at = datetime.fromisoformat(scenario.commercetools.add_order(young)["lastModifiedAt"])
-    for n in range(12):
-        ct_now[0] += timedelta(seconds=1)
-        order = one_line_order(scenario, f"OLD-{n}", email=f"old{n}@example.com", seed=n)
-        order["createdAt"] = (clock.now() - timedelta(hours=3)).isoformat().replace("+00:00", "Z")
-        scenario.commercetools.add_order(order)
+    held_at = _young_then_old(scenario, ct_now, clock)
     engine = make_engine(store, eligibility=EligibilityRules(min_age_seconds=600))
-    stored: list[str] = []
-    real = store.set_cursor
-
-    def spy(name: str, value: str, **kwargs: Any) -> None:
-        if name == "messages.createdAt":
-            stored.append(value)
-        real(name, value, **kwargs)
-
-    monkeypatch.setattr(store, "set_cursor", spy)
+    stored = _cursors_stored(monkeypatch, store, "messages.createdAt")
     assert engine.poll_messages(overlap_seconds=0) == 12
     assert len(stored) == 3  # one cursor per page: 5, 5 and 3 messages
     assert all(datetime.fromisoformat(v) == held_at for v in stored)
@@ -223,3 +191,32 @@ def test_the_messages_cursor_is_stored_after_each_page_and_never_passes_an_order
     clock.advance(600)
     assert engine.poll_messages(overlap_seconds=0) == 0
     assert _cursor(store, "messages") > held_at
+
+
+def _young_then_old(scenario: SyncScenario, ct_now: list[datetime], clock: FakeClock) -> datetime:
+    """An order too young to be due, then twelve old orders modified after it; the young
+    order's ``lastModifiedAt``."""
+    ct_now[0] = clock.now() - timedelta(seconds=60)
+    young = one_line_order(scenario, "YOUNG", email="young@example.com", seed=900)
+    young["createdAt"] = ct_now[0].isoformat().replace("+00:00", "Z")
+    held_at = datetime.fromisoformat(scenario.commercetools.add_order(young)["lastModifiedAt"])
+    for n in range(12):
+        ct_now[0] += timedelta(seconds=1)
+        order = one_line_order(scenario, f"OLD-{n}", email=f"old{n}@example.com", seed=n)
+        order["createdAt"] = (clock.now() - timedelta(hours=3)).isoformat().replace("+00:00", "Z")
+        scenario.commercetools.add_order(order)
+    return held_at
+
+
+def _cursors_stored(monkeypatch: pytest.MonkeyPatch, store: StateStore, cursor: str) -> list[str]:
+    """The values stored for ``cursor`` from now on, in order."""
+    stored: list[str] = []
+    real = store.set_cursor
+
+    def spy(name: str, value: str, **kwargs: Any) -> None:
+        if name == cursor:
+            stored.append(value)
+        real(name, value, **kwargs)
+
+    monkeypatch.setattr(store, "set_cursor", spy)
+    return stored
