@@ -53,8 +53,9 @@ from ._message_order import message_order, record_order_not_found
 from ._notify import LoggingNotifier, Notifier
 from ._order_batch import Prepared, chunks_to_send
 from ._order_flow import Checkpoint, OrderFlow, Outcome
-from ._order_ingest import OrderIngest
+from ._order_ingest import AfterPage, OrderIngest
 from ._payloads import IgnoredPayload, OrderPayload, read_payload
+from ._polled_drain import DrainRun, Progress, batch_orders, poll_and_work
 from ._postings_config import PostingsConfig
 from ._postings_run import PostingRun, PostingSummary
 from ._problems import ProblemKind
@@ -81,8 +82,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HealthReport", "Progress", "SyncEngine"]
 
-#: Called as orders finish with (orders done in this run, orders to do when it started).
-Progress = Callable[[int, int], None]
 
 _log = logging.getLogger("ct_prima_sync.engine")
 
@@ -374,21 +373,13 @@ class SyncEngine:
         self, *, max_orders: int | None, from_messages: bool, progress: Progress | None
     ) -> RunSummary:
         summary = SummaryBuilder(self._clock.now())
-        try:
-            added, waiting = (
-                self._ingest.poll_messages(summary=summary)
-                if from_messages
-                else self._ingest.poll_orders(summary=summary)
-            )
-        except CommercetoolsError as error:
-            if isinstance(error, PayloadError):
-                raise
-            _log.warning("commercetools did not answer the poll: %s", error)
-            self._breaker = CircuitBreaker(self._config.breaker_threshold)
-            return self._stopped_by_outage(summary, ProblemKind.CT_UNAVAILABLE)
-        summary.count("ingested", added)
-        summary.count("not_yet_due", waiting)
-        return self._drain(summary, max_orders=max_orders, progress=progress)
+
+        def poll(after_page: AfterPage) -> object:
+            if from_messages:
+                return self._ingest.poll_messages(summary=summary, after_page=after_page)
+            return self._ingest.poll_orders(summary=summary, after_page=after_page)
+
+        return self._drain(summary, max_orders=max_orders, progress=progress, poll=poll)
 
     def process_backlog(
         self, *, max_orders: int | None = None, progress: Progress | None = None
@@ -480,28 +471,14 @@ class SyncEngine:
         max_orders: int | None,
         progress: Progress | None = None,
         only: str | None = None,
+        poll: Callable[[AfterPage], object] | None = None,
     ) -> RunSummary:
-        """Work the backlog (or with ``only``, just that order, if it is claimable)."""
+        """Work the backlog (or with ``only``, just that order, if it is claimable); with
+        ``poll``, after each page it polls too (``_polled_drain``)."""
         self._sweep_finished()
-        processed = 0
         self._breaker = CircuitBreaker(self._config.breaker_threshold)
         self._misfit = None
-        total = self._backlog() if progress is not None else 0
-        if max_orders is not None:
-            total = min(total, max_orders)
-
-        def tally(outcome: Outcome) -> Outcome:
-            summary.count(str(outcome))
-            if progress is not None and outcome is not Outcome.RELEASED:
-                progress(
-                    sum(summary.snapshot(str(o)) for o in Outcome)
-                    - summary.snapshot(str(Outcome.RELEASED)),
-                    total,
-                )
-            return outcome
-
-        batch_size = self._config.submit_batch_size
-
+        run = DrainRun(summary, max_orders=max_orders, progress=progress, only=only)
         # One worker thread would only add hand-offs: with concurrency 1 the caller's thread works.
         pool = (
             ThreadPoolExecutor(
@@ -510,40 +487,21 @@ class SyncEngine:
             if self._config.concurrency > 1
             else None
         )
+        unanswered: CommercetoolsError | None = None
         try:
-            while (max_orders is None or processed < max_orders) and not self._should_stop():
-                limit = self._config.claim_batch
-                if max_orders is not None:
-                    limit = min(limit, max_orders - processed)
-                claimed = self._claim(limit, only)
-                if not claimed:
-                    break
-                leases = BatchLeases(
-                    self._store,
-                    claimed,
-                    worker_id=self._config.worker_id,
-                    timing=self._timing,
-                    clock=self._clock,
+            if poll is not None:
+                unanswered = poll_and_work(
+                    poll,
+                    run,
+                    work=lambda: self._work_backlog(run, pool),
+                    forget=self._seen.clear,
+                    stopping=self._should_stop,
+                    backlog=self._backlog,
                 )
-
-                if batch_size > 1:
-                    self._work_in_requests(claimed, leases, pool, tally)
-                else:
-
-                    def start(record: OrderRecord, leases: BatchLeases = leases) -> Outcome:
-                        return tally(self._process(leases.start(record)))
-
-                    outcomes: Iterable[Outcome] = (
-                        pool.map(start, claimed) if pool else map(start, claimed)
-                    )
-                    for _outcome in outcomes:
-                        pass
-                # Beside the submissions, never before; a run for one order retries no others.
-                self._flow.write_backs.collect(summary, retries=only is None)
-                processed += len(claimed)
-                self._log_progress(summary)
-                if only is not None:
-                    break
+            if unanswered is None and not run.exhausted:
+                if progress is not None:
+                    run.plan(self._backlog())
+                self._work_backlog(run, pool)
             self._flow.write_backs.collect(summary, wait_all=True, retries=only is None)
         finally:
             if pool is not None:
@@ -555,6 +513,9 @@ class SyncEngine:
             self._stop.clear()
             _log.error("order run stopped: %s", misfit, extra={"error_type": type(misfit).__name__})
             raise misfit
+        if unanswered is not None:  # the orders' own answers are not the poll's
+            self._breaker = CircuitBreaker(self._config.breaker_threshold)
+            return self._stopped_by_outage(summary, ProblemKind.CT_UNAVAILABLE)
         tripped = self._breaker.tripped
         for kind in (ProblemKind.PRIMA_UNAVAILABLE, ProblemKind.CT_UNAVAILABLE):
             if kind is not tripped and self._breaker.answered(kind):
@@ -564,6 +525,48 @@ class SyncEngine:
         if self._stop.is_set():
             summary.stopped = "requested"
         return self._finish_run(summary)
+
+    def _work_backlog(self, run: DrainRun, pool: ThreadPoolExecutor | None) -> None:
+        """Claim and work batches until none is claimable, ``max_orders`` are processed or the
+        run stops; each batch's orders not in memory are read in one query (``batch_orders``)."""
+        while not self._should_stop():
+            limit = run.claim_limit(self._config.claim_batch)
+            if not limit:
+                break
+            claimed = self._claim(limit, run.only)
+            run.exhausted = not claimed
+            if not claimed:
+                break
+            leases = BatchLeases(
+                self._store,
+                claimed,
+                worker_id=self._config.worker_id,
+                timing=self._timing,
+                clock=self._clock,
+            )
+            orders = {} if self._should_stop() else batch_orders(self._ct, claimed, self._seen)
+            if self._config.submit_batch_size > 1:
+                self._work_in_requests(claimed, leases, pool, run.tally, orders)
+            else:
+
+                def start(
+                    record: OrderRecord,
+                    leases: BatchLeases = leases,
+                    orders: Mapping[str, Order] = orders,
+                ) -> Outcome:
+                    return run.tally(self._process(leases.start(record), orders))
+
+                outcomes: Iterable[Outcome] = (
+                    pool.map(start, claimed) if pool else map(start, claimed)
+                )
+                for _outcome in outcomes:
+                    pass
+            # Beside the submissions, never before; a run for one order retries no others.
+            self._flow.write_backs.collect(run.summary, retries=run.only is None)
+            run.processed += len(claimed)
+            self._log_progress(run.summary)
+            if run.only is not None:
+                break
 
     def _claim(self, limit: int, only: str | None) -> list[OrderRecord]:
         if only is None:
@@ -605,13 +608,14 @@ class SyncEngine:
         leases: BatchLeases,
         pool: ThreadPoolExecutor | None,
         tally: Callable[[Outcome], Outcome],
+        orders: Mapping[str, Order],
     ) -> None:
         """Work a claim batch in batched requests: prepare its orders (in the pool), then send
         them up to ``submit_batch_size`` per ``MultiNewOrder`` (the requests in the pool too)."""
 
         def prepare(record: OrderRecord) -> Prepared | None:
             record = leases.prepare(record)
-            prepared = self._prepare(record)
+            prepared = self._prepare(record, orders.get(record.order_id))
             if isinstance(prepared, Outcome):
                 leases.start(record)  # done with: no longer kept alive
                 tally(self._observed(record, prepared))
@@ -637,18 +641,18 @@ class SyncEngine:
         for _sent in (pool.map if pool else map)(send, requests):
             pass
 
-    def _process(self, record: OrderRecord) -> Outcome:
+    def _process(self, record: OrderRecord, orders: Mapping[str, Order]) -> Outcome:
         if self._should_stop():
             self._store.release_lease(
                 record.order_id, worker_id=self._config.worker_id, now=self._clock.now()
             )
             return Outcome.RELEASED
         outcome = self._traced(
-            record, lambda: self._flow.process(record, self._seen.pop(record.order_id, None))
+            record, lambda: self._flow.process(record, orders.get(record.order_id))
         )
         return self._observed(record, outcome)
 
-    def _prepare(self, record: OrderRecord) -> Prepared | Outcome:
+    def _prepare(self, record: OrderRecord, order: Order | None) -> Prepared | Outcome:
         """Prepare one order in its span, which stays open until its request is answered
         (:meth:`_end_span`)."""
         if self._should_stop():
@@ -667,7 +671,7 @@ class SyncEngine:
             self._order_spans[record.order_id] = order_span
         result: Prepared | Outcome
         try:
-            result = self._flow.prepare(record, self._seen.pop(record.order_id, None))
+            result = self._flow.prepare(record, order)
         except ConfigurationError as misfit:  # the flow gave the order back; stop the run
             self._note_misfit(misfit)
             result = Outcome.RELEASED

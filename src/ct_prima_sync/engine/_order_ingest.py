@@ -3,13 +3,14 @@ orders read again, each order taken as due, held back (not yet due, waiting for 
 out of scope.
 
 The polled orders are remembered (up to :data:`SEEN_LIMIT`) for the order run that follows, so
-that it need not read them again; the engine owns that memory and clears it after each run.
+that it need not read them again; the engine owns that memory and clears it after each run. An
+order run works each page as soon as it is in the ledger (``after_page``), then forgets it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from ..commercetools import CommercetoolsClient, Message, Order
@@ -33,7 +34,7 @@ from ._ingest import (
 )
 from ._summary import SummaryBuilder
 
-__all__ = ["INGEST_PAGE", "SEEN_LIMIT", "OrderIngest"]
+__all__ = ["INGEST_PAGE", "SEEN_LIMIT", "AfterPage", "OrderIngest"]
 
 _log = logging.getLogger("ct_prima_sync.engine")
 
@@ -42,6 +43,10 @@ INGEST_PAGE = 500
 
 #: Polled orders kept for the run that follows (the rest are read again by id when worked).
 SEEN_LIMIT = INGEST_PAGE
+
+#: Called after each polled page is in the ledger and its cursor stored, with the page's (new
+#: orders, orders not yet due); the poll goes on to the next page only if it returns True.
+AfterPage = Callable[[int, int], bool]
 
 _MESSAGES_CURSOR = "messages.createdAt"
 _DEFAULT_CURSOR = EngineConfig().cursor_name
@@ -135,9 +140,11 @@ class OrderIngest:
         summary: SummaryBuilder | None = None,
         *,
         placed: dict[str, datetime] | None = None,
+        after_page: AfterPage | None = None,
     ) -> tuple[int, int]:
         """(new orders, orders not yet due); the others not ingested are counted in
         ``summary``, and the creation time of each due order goes into ``placed`` if given.
+        ``after_page`` is called after each page (:data:`AfterPage`).
 
         Page by page, oldest modification first: each page is written to the ledger in a
         transaction of its own, then the cursor is stored up to that page (held back to the
@@ -153,6 +160,7 @@ class OrderIngest:
         for page in self._ct.orders.poll_modified_pages(
             cursor, overlap=timedelta(seconds=overlap), page_size=INGEST_PAGE
         ):
+            before = not_due
             new, waiting = self.ingest_polled(page.items, summary, placed=placed)
             seen += len(page.items)
             added += new
@@ -163,6 +171,8 @@ class OrderIngest:
             cursor_at = hold_cursor(page.cursor, () if held is None else (held,))
             self._store.set_cursor(name, cursor_at.isoformat(), now=now)
             del page, waiting  # not held while the next page is fetched
+            if after_page is not None and not after_page(new, not_due - before):
+                break
         _log.info("polled orders", extra={"seen": seen, "new": added, "not_yet_due": not_due})
         return added, not_due
 
@@ -223,10 +233,14 @@ class OrderIngest:
         return added, not_due
 
     def poll_messages(
-        self, overlap_seconds: float | None = None, summary: SummaryBuilder | None = None
+        self,
+        overlap_seconds: float | None = None,
+        summary: SummaryBuilder | None = None,
+        *,
+        after_page: AfterPage | None = None,
     ) -> tuple[int, int]:
         """(new orders, orders not yet due); the others not ingested are counted in
-        ``summary``.
+        ``summary``; ``after_page`` is called after each page (:data:`AfterPage`).
 
         Page by page, oldest message first (``createdAt``, then id), as :meth:`poll_orders`
         does: each page's orders (read by id when the message does not carry the order) are
@@ -251,6 +265,7 @@ class OrderIngest:
             overlap=overlap,
             page_size=INGEST_PAGE,
         ):
+            before = not_due
             orders = self._message_orders(page.items)
             new, waiting = self.ingest_polled([order for order, _ in orders.values()], summary)
             seen += len(orders)
@@ -262,6 +277,8 @@ class OrderIngest:
             cursor_at = hold_cursor(page.cursor, () if held is None else (held,))
             self._store.set_cursor(self._messages_cursor, cursor_at.isoformat(), now=now)
             del page, orders, waiting  # not held while the next page is fetched
+            if after_page is not None and not after_page(new, not_due - before):
+                break
         _log.info(
             "polled order messages", extra={"seen": seen, "new": added, "not_yet_due": not_due}
         )
