@@ -17,6 +17,7 @@ from ._query import (
     PollResult,
     QueryValue,
     advance_cursor,
+    build_query_params,
     iter_pages_by_modified,
     join_predicates,
     modified_since,
@@ -64,6 +65,13 @@ class Orders:
             "orders", where=where, variables=variables, expand=expand, page_size=page_size
         )
         return map(parse_order, raw)
+
+    def last_modified_at(self) -> datetime | None:
+        """The latest ``lastModifiedAt`` of any order, in commercetools' own time (one order
+        read); None when the project has no order."""
+        params = build_query_params(sort=["lastModifiedAt desc", "id desc"], limit=1)
+        results = self._api.request("GET", "/orders", params=params).get("results") or []
+        return parse_order(results[0]).last_modified_at if results else None
 
     def poll_modified(
         self,

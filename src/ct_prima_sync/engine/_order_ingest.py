@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..commercetools import CommercetoolsClient, Message, Order
 from ..commercetools._query import chunked
@@ -158,7 +159,10 @@ class OrderIngest:
         seen = added = not_due = 0
         held: datetime | None = None  # the earliest modification of an order not yet due
         for page in self._ct.orders.poll_modified_pages(
-            cursor, overlap=timedelta(seconds=overlap), page_size=INGEST_PAGE
+            cursor,
+            overlap=timedelta(seconds=overlap),
+            page_size=INGEST_PAGE,
+            **self._until_now(after_page),
         ):
             before = not_due
             new, waiting = self.ingest_polled(page.items, summary, placed=placed)
@@ -175,6 +179,18 @@ class OrderIngest:
                 break
         _log.info("polled orders", extra={"seen": seen, "new": added, "not_yet_due": not_due})
         return added, not_due
+
+    def _until_now(self, after_page: AfterPage | None) -> dict[str, Any]:
+        """For a poll whose pages are worked as they come (``after_page``): the orders modified
+        up to the latest modification when it starts, in commercetools' time. The run's own
+        write-backs modify the orders it works: read in the same poll they would be read twice,
+        so they are left to the next poll (the cursor never passes them), as new changes are."""
+        if after_page is None:
+            return {}
+        until = self._ct.orders.last_modified_at()
+        if until is None:
+            return {}
+        return {"where": "lastModifiedAt <= :pollUntil", "variables": {"pollUntil": until}}
 
     def _remember(self, order: Order) -> None:
         """Keep a polled order for the run that follows, so that it need not be read again, up
