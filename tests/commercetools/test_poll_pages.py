@@ -87,3 +87,22 @@ def test_the_paging_variables_are_reserved() -> None:
     fake, _ = _shop([])
     with _client(fake) as client, pytest.raises(ConfigurationError, match="reserved"):
         client.orders.poll_modified_pages(T0, variables={"ctpsLastModified": "x"})
+
+
+@pytest.mark.parametrize("steps", [[], [0], [1, 250, 0, 1], [0, 0, 0]])
+def test_the_latest_modification_is_that_of_the_newest_order_and_bounds_a_poll(
+    steps: list[int],
+) -> None:
+    fake, placed = _shop(steps)
+    with _client(fake) as client:
+        latest = client.orders.last_modified_at()
+        assert latest == (max(placed)[0] if placed else None)
+        if latest is None:
+            return
+        bounded = client.orders.poll_modified_pages(
+            T0 - timedelta(hours=1),
+            overlap=timedelta(0),
+            where="lastModifiedAt <= :until",
+            variables={"until": latest},
+        )
+        assert sorted(o.id for page in bounded for o in page.items) == sorted(i for _, i in placed)

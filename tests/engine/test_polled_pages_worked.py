@@ -129,7 +129,8 @@ def test_a_poll_of_several_pages_works_each_page_before_the_next_and_reads_no_or
     assert done_at_cursor == [0, 5, 10, 15, 20]
     assert _reads_by_id(scenario) == []
     assert not [w for w in _queries(scenario) if "id in" in w]
-    assert seen_sizes and max(seen_sizes) <= PAGE
+    assert seen_sizes
+    assert max(seen_sizes) <= PAGE
     assert engine._seen == {}
     assert _each_sent_once(scenario)
 
@@ -257,7 +258,8 @@ def test_an_order_commercetools_no_longer_has_ends_as_its_read_by_id_always_did(
     assert problem.detail["stage"] == "fetch"
     assert problem.detail["correlation_id"]
     record = store.get_order(gone["id"])
-    assert record is not None and record.status is OrderStatus.EXCEPTED
+    assert record is not None
+    assert record.status is OrderStatus.EXCEPTED
 
 
 def test_a_batch_read_commercetools_does_not_answer_falls_back_to_reads_by_id(

@@ -42,7 +42,8 @@ _log = logging.getLogger("ct_prima_sync.engine")
 #: Orders written to the ledger per transaction when a poll brings many.
 INGEST_PAGE = 500
 
-#: Polled orders kept for the run that follows (the rest are read again by id when worked).
+#: Polled orders kept for the run that follows (the rest are read with their claim batch when
+#: worked, one query per batch; an order run works each page before the next and keeps one).
 SEEN_LIMIT = INGEST_PAGE
 
 #: Called after each polled page is in the ledger and its cursor stored, with the page's (new
@@ -194,7 +195,7 @@ class OrderIngest:
 
     def _remember(self, order: Order) -> None:
         """Keep a polled order for the run that follows, so that it need not be read again, up
-        to a bound: beyond it the order flow reads the order by id (memory stays flat)."""
+        to a bound: beyond it the run reads the order with its claim batch (memory stays flat)."""
         if len(self._seen) < SEEN_LIMIT or order.id in self._seen:
             self._seen[order.id] = order
 
