@@ -89,6 +89,7 @@ class PostgresStore(
     """
 
     for_update = " FOR UPDATE"
+    greatest = "GREATEST"
     write_back_index = ""
     find_function = "strpos"
     detail_text = "detail::text"
@@ -183,6 +184,13 @@ class PostgresStore(
     def _write(self) -> Iterator[Tx]:
         with self._borrow() as conn, _translated(), conn.transaction(), conn.cursor() as cur:
             yield _PgTx(cur)
+
+    def orders_in(self, marks: str) -> str:
+        """The rows of a guarded ``UPDATE``, locked in id order before it changes them."""
+        return (
+            f"order_id IN (SELECT order_id FROM orders WHERE order_id IN ({marks}) "
+            "ORDER BY order_id FOR UPDATE)"
+        )
 
     def claim_statement(self, branch: ClaimBranch) -> str:
         """The statement that claims ``branch``'s rows: the rows are picked from the branch's
