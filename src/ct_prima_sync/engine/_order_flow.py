@@ -52,7 +52,7 @@ from ._details import with_order_number
 from ._order_batch import Prepared, submit_chunk
 from ._outcome import Outcome
 from ._problems import Problem, ProblemKind, problem_from_error, refusal_problem
-from ._timing import Timing
+from ._timing import CUSTOMER_LOCK_MARGIN_SECONDS, Timing
 from ._write_back import ReferenceWriter
 from ._write_back_pass import WriteBackPass
 
@@ -121,7 +121,10 @@ class OrderFlow:
         self._timing = timing
         self._key_secret = key_secret
         self._customer_locks = CustomerLocks(
-            store, ttl_seconds=timing.customer_lock_seconds, clock=clock
+            store,
+            ttl_seconds=timing.customer_lock_seconds,
+            clock=clock,
+            fresh_seconds=CUSTOMER_LOCK_MARGIN_SECONDS / 2,
         )
         self._checkpoint = checkpoint or _no_checkpoint
         self._depots = _DepotCache(prima, timedelta(seconds=config.depot_refresh_seconds))
