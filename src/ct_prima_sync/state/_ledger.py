@@ -1,7 +1,10 @@
 """The order ledger's state machine, as pure functions over :class:`OrderRecord`.
 
 Every store applies these same functions, so memory, SQLite and PostgreSQL agree by construction;
-the SQL stores only add the locking that makes read-decide-write atomic.
+the SQL stores only add the locking that makes read-decide-write atomic. On the order path
+(submissions begun, references recorded) they write a whole batch with one guarded ``UPDATE``
+whose condition is these functions' own checks, and put only the rows it refuses through them
+to raise their errors.
 
 Rules:
 

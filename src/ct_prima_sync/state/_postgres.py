@@ -1,10 +1,11 @@
 """The PostgreSQL store: many workers on many machines share one backlog.
 
 Needs the ``postgres`` extra (psycopg 3). Claims use ``FOR UPDATE SKIP LOCKED`` so concurrent
-workers never wait for, or get, each other's orders; every other ledger change locks its row
-(``SELECT ... FOR UPDATE``) for the read-decide-write; unique constraints on order number and
-Prima reference are the last line against duplicates. Connections are pooled: each
-operation borrows one, so a thread pool can share the store.
+workers never wait for, or get, each other's orders; the order path's writes are guarded
+``UPDATE ... RETURNING`` statements that lock their rows in id order first, and every other
+ledger change locks its row (``SELECT ... FOR UPDATE``) for the read-decide-write; unique
+constraints on order number and Prima reference are the last line against duplicates.
+Connections are pooled: each operation borrows one, so a thread pool can share the store.
 """
 
 # ruff: noqa: S608  (SQL is built from constant fragments and placeholders only;

@@ -1,4 +1,6 @@
-"""The order ledger over SQL: read the row locked, apply ``_ledger``, write it back."""
+"""The order ledger over SQL: read the row locked, apply ``_ledger``, write it back; on the
+order path (ingest, begin, record), a few statements per page or batch instead: multi-row
+``INSERT`` and guarded ``UPDATE ... RETURNING`` whose condition is the ledger's check."""
 
 # ruff: noqa: S608  (SQL is built from constant fragments and placeholders only;
 # every value travels as a parameter)
