@@ -109,3 +109,29 @@ def test_finishing_write_backs_leaves_an_unknown_order_out(store: StateStore) ->
 
     assert finished == [known]
     assert store.get_order(known).status is S.DONE  # type: ignore[union-attr]
+
+
+def test_a_reference_is_recorded_with_the_customers_account_in_one_transaction(
+    store: StateStore,
+) -> None:
+    first, second = _claimed(store, 2)
+    store.begin_submissions([first, second], worker_id="w1", now=at(1))
+
+    recorded = store.record_prima_reference(
+        first, worker_id="w1", reference="P1", now=at(2), customer=("key-1", "ACC-1")
+    )
+
+    assert recorded.status is S.SUBMITTED
+    mapping = store.get_customer("key-1")
+    assert mapping is not None
+    assert (mapping.account_code, mapping.updated_at) == ("ACC-1", at(2))
+    with pytest.raises(LeaseLostError):  # refused: neither the reference nor the account
+        store.record_prima_reference(
+            second, worker_id="w2", reference="P2", now=at(3), customer=("key-2", "ACC-2")
+        )
+    with pytest.raises(DuplicateRecordError):
+        store.record_prima_reference(
+            second, worker_id="w1", reference="P1", now=at(3), customer=("key-2", "ACC-2")
+        )
+    assert store.get_customer("key-2") is None
+    assert store.get_order(second).status is S.SUBMITTING  # type: ignore[union-attr]

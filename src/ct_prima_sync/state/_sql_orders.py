@@ -18,6 +18,7 @@ from ._common import check_limit, check_references, merge_lines
 from ._records import NewOrder, OrderLine, OrderRecord, OrderStatus, utc
 from ._sql_base import ORDER_COLUMNS, Row, Tx, chunks
 from ._sql_held import SqlHeldMixin
+from ._sql_tables import PUT_CUSTOMER
 
 _INSERT_ORDER = (
     f"INSERT INTO orders ({ORDER_COLUMNS}) "
@@ -408,11 +409,21 @@ class SqlOrdersMixin(SqlHeldMixin):
         return settled
 
     def record_prima_reference(
-        self, order_id: str, *, worker_id: str, reference: str, now: datetime
+        self,
+        order_id: str,
+        *,
+        worker_id: str,
+        reference: str,
+        now: datetime,
+        customer: tuple[str, str] | None = None,
     ) -> OrderRecord:
         """See :meth:`StateStore.record_prima_reference`."""
         with self._write() as tx:
-            return self._record_references(tx, {order_id: reference}, worker_id, now)[order_id]
+            recorded = self._record_references(tx, {order_id: reference}, worker_id, now)
+            if customer is not None:
+                key, account_code = customer
+                tx.run(PUT_CUSTOMER, (key, account_code, self.ts_in(utc(now, "now"))))
+            return recorded[order_id]
 
     def record_prima_references(
         self, references: Sequence[tuple[str, str]], *, worker_id: str, now: datetime
