@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from ct_prima_sync.engine import CustomerPolicy, FakeClock, RetryBackoff, SyncEngine
+from ct_prima_sync.engine._customer_lock import CustomerLocks
 from ct_prima_sync.prima import CustomerDetails, PrimaCustomer
-from ct_prima_sync.state import OrderStatus, StateStore
+from ct_prima_sync.state import NewOrder, OrderStatus, OrderTotals, StateStore
 from ct_prima_sync.testing import FakePrima, PrimaWorld
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
 
@@ -22,6 +23,7 @@ EngineFactory = Callable[..., SyncEngine]
 OPT_IN = CustomerPolicy(lookup_by_email=True, create_missing=True)
 
 GUEST = "same.guest@example.com"
+_TOTALS = OrderTotals(currency="EUR", fraction_digits=2, net=100, tax=19, gross=119)
 
 
 @pytest.fixture
@@ -159,3 +161,71 @@ def test_other_orders_of_the_customer_wait_only_as_long_as_one_prima_request_may
         hanging.wake.set()
         worker.join(timeout=30)
     assert len(_accounts(scenario.world)) == 1
+
+
+class _CountedLocks:
+    """A store that counts the lock takes and renewals (``try_lock``) that reach it."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def try_lock(self, name: str, *, owner: str, ttl_seconds: float, now: datetime) -> bool:
+        self.calls += 1
+        return self._store.try_lock(name, owner=owner, ttl_seconds=ttl_seconds, now=now)
+
+
+def test_a_customer_lock_is_renewed_before_a_prima_call_unless_it_was_just_taken(
+    store: StateStore, clock: FakeClock
+) -> None:
+    """Rule 2: taken or renewed less than ``fresh_seconds`` ago, the lock still lives more
+    than a request timeout, and renewing it would only cost a transaction."""
+    store.ingest(
+        NewOrder(order_id="o1", order_number="N1", ct_version=1, totals=_TOTALS), now=clock.now()
+    )
+    (record,) = store.claim("w", lease_seconds=60, limit=1, now=clock.now())
+    counted = _CountedLocks(store)
+    locks = CustomerLocks(
+        counted,  # type: ignore[arg-type]
+        ttl_seconds=35,
+        clock=clock,
+        fresh_seconds=2.5,
+    )
+
+    with locks.hold("customer:x", record) as lock:
+        assert counted.calls == 1  # taken
+        lock.renew()
+        clock.advance(2.4)
+        lock.renew()
+        assert counted.calls == 1  # both within 2.5 s of the take
+        clock.advance(0.1)
+        lock.renew()
+        assert counted.calls == 2  # 2.5 s after the take: renewed
+        clock.advance(2.4)
+        lock.renew()
+        assert counted.calls == 2  # within 2.5 s of the renewal
+        clock.advance(30)
+        lock.renew()
+        assert counted.calls == 3
+        assert store.try_lock("customer:x", owner="other", ttl_seconds=35, now=clock.now()) is False
+
+
+def test_a_customer_lock_with_no_freshness_is_renewed_every_time(
+    store: StateStore, clock: FakeClock
+) -> None:
+    store.ingest(
+        NewOrder(order_id="o1", order_number="N1", ct_version=1, totals=_TOTALS), now=clock.now()
+    )
+    (record,) = store.claim("w", lease_seconds=60, limit=1, now=clock.now())
+    counted = _CountedLocks(store)
+    locks = CustomerLocks(counted, ttl_seconds=35, clock=clock)  # type: ignore[arg-type]
+
+    with locks.hold("customer:x", record) as lock:
+        lock.renew()
+        lock.renew()
+    assert counted.calls == 3
+    with pytest.raises(ValueError, match="fresh_seconds"):
+        CustomerLocks(store, ttl_seconds=35, clock=clock, fresh_seconds=35)

@@ -6,7 +6,9 @@ Rules:
    never per worker: the threads of one engine share a worker id, and two of them working two
    orders of one new customer must not both create it.
 2. It lives one Prima request timeout plus a margin (``_timing``) and is renewed before each
-   Prima call made under it; an attempt that finds it taken over stops with
+   Prima call made under it, unless it was taken or renewed less than ``fresh_seconds`` ago
+   (half the margin in the engine): it then still lives a request timeout and more, and
+   renewing it would only cost a transaction. An attempt that finds it taken over stops with
    :class:`CustomerLockBusyError` (transient: the order is retried).
 3. A lock held by an earlier attempt at the *same* order is stale: that attempt died or lost the
    order's lease, since this one holds it now. It is taken back at once, so a worker killed while
@@ -20,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Final
 
 from ..errors import StateError
@@ -92,11 +95,17 @@ class CustomerLocks:
         ttl_seconds: float,
         clock: Clock,
         wait_seconds: float = LOCK_WAIT_SECONDS,
+        fresh_seconds: float = 0.0,
     ) -> None:
+        if not 0 <= fresh_seconds < ttl_seconds:
+            raise ValueError(
+                f"fresh_seconds must be at least 0 and less than ttl_seconds, got {fresh_seconds!r}"
+            )
         self.store = store
         self.ttl_seconds = ttl_seconds
         self.clock = clock
         self.wait_seconds = wait_seconds
+        self.fresh_seconds = fresh_seconds
         self.in_process = _InProcess()
 
     @contextmanager
@@ -117,6 +126,7 @@ class CustomerLock:
         self._locks = locks
         self._record = record
         self._local_held = False
+        self._taken_at: datetime | None = None  # when the store's lock was last taken or renewed
         self._lock = LeaseLock(
             locks.store,
             name,
@@ -138,14 +148,20 @@ class CustomerLock:
             raise self._busy()
         self._local_held = True
         try:
+            taken_at = locks.clock.now()
             if self._lock.acquire() or (self._take_back() and self._lock.acquire()):
+                self._taken_at = taken_at
                 return
             waited = 0.0
-            while not self._lock.acquire():
+            while True:
+                taken_at = locks.clock.now()
+                if self._lock.acquire():
+                    break
                 if waited >= locks.wait_seconds:
                     raise self._busy()
                 locks.clock.sleep(_POLL_SECONDS)
                 waited += _POLL_SECONDS
+            self._taken_at = taken_at
         except BaseException:
             self.release()
             raise
@@ -164,9 +180,16 @@ class CustomerLock:
         )
 
     def renew(self) -> None:
-        """Extend the lock before the next Prima call (rule 2)."""
+        """Extend the lock before the next Prima call (rule 2): not when it was taken or renewed
+        less than ``fresh_seconds`` ago."""
+        now = self._locks.clock.now()
+        if self._taken_at is not None and now - self._taken_at < timedelta(
+            seconds=self._locks.fresh_seconds
+        ):
+            return
         try:
             self._lock.renew()
+            self._taken_at = now
         except LockLostError:
             raise CustomerLockBusyError(
                 "the customer lock expired while Prima was being asked and another order took "

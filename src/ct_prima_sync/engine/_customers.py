@@ -19,7 +19,13 @@ from ._clock import Clock
 from ._config import CustomerPolicy
 from ._customer_lock import CustomerLock, CustomerLocks
 
-__all__ = ["customer_identity", "known_account", "remember_account", "resolve_account"]
+__all__ = [
+    "account_entry",
+    "customer_identity",
+    "known_account",
+    "remember_account",
+    "resolve_account",
+]
 
 
 def _store_key(order: Order, details: CustomerDetails, secret: str) -> str | None:
@@ -110,6 +116,12 @@ def remember_account(
 ) -> None:
     """Record ``account`` as the customer's in Prima company ``company`` ("": the only one)."""
     store.put_customer(key, _recorded(account, company), now=now)
+
+
+def account_entry(key: str, account: str, *, company: str) -> tuple[str, str]:
+    """The customer map entry (key, value) :func:`remember_account` puts, for a store call that
+    puts it with other writes (``StateStore.record_prima_reference(customer=...)``)."""
+    return key, _recorded(account, company)
 
 
 def _recorded(account: str, company: str) -> str:

@@ -47,12 +47,12 @@ from ..state import OrderStatus as Ledger
 from ._clock import Clock
 from ._config import EngineConfig
 from ._customer_lock import CustomerLock, CustomerLocks
-from ._customers import customer_identity, known_account, remember_account, resolve_account
+from ._customers import account_entry, customer_identity, known_account, resolve_account
 from ._details import with_order_number
 from ._order_batch import Prepared, submit_chunk
 from ._outcome import Outcome
 from ._problems import Problem, ProblemKind, problem_from_error, refusal_problem
-from ._timing import Timing
+from ._timing import CUSTOMER_LOCK_MARGIN_SECONDS, Timing
 from ._write_back import ReferenceWriter
 from ._write_back_pass import WriteBackPass
 
@@ -121,7 +121,10 @@ class OrderFlow:
         self._timing = timing
         self._key_secret = key_secret
         self._customer_locks = CustomerLocks(
-            store, ttl_seconds=timing.customer_lock_seconds, clock=clock
+            store,
+            ttl_seconds=timing.customer_lock_seconds,
+            clock=clock,
+            fresh_seconds=CUSTOMER_LOCK_MARGIN_SECONDS / 2,
         )
         self._checkpoint = checkpoint or _no_checkpoint
         self._depots = _DepotCache(prima, timedelta(seconds=config.depot_refresh_seconds))
@@ -459,12 +462,16 @@ class OrderFlow:
                 raise
             return self.ask_after_unanswered(record, order, error)
         self._checkpoint("submitted", record.order_id)
-        answer = self.answered(
-            record, order, sales_order, result, sent_before=sent_before, customer_key=customer_key
-        )
+        answer = self.answered(record, order, sales_order, result, sent_before=sent_before)
         if isinstance(answer, Outcome):
             return answer
-        return self._record_and_finish(record, order, answer, Outcome.POSTED)
+        customer = None
+        if not sales_order.customer.account_code and result.customer_code and customer_key:
+            # The account Prima made or matched: remembered with the reference, one transaction.
+            customer = account_entry(
+                customer_key, result.customer_code, company=self._config.customers.company
+            )
+        return self._record_and_finish(record, order, answer, Outcome.POSTED, customer=customer)
 
     def ask_after_unanswered(
         self, record: OrderRecord, order: Order, error: PrimaUnavailableError
@@ -488,7 +495,6 @@ class OrderFlow:
         result: SubmitResult,
         *,
         sent_before: bool,
-        customer_key: str | None = None,
     ) -> Outcome | str:
         """Prima's answer for one order of a submission: the outcome when it settles the order
         (the number exists, a refusal), else the Prima reference to record."""
@@ -510,14 +516,6 @@ class OrderFlow:
                         order_number=self._number(order),
                     )
                 ],
-            )
-        if not sales_order.customer.account_code and result.customer_code and customer_key:
-            remember_account(
-                self._store,
-                customer_key,
-                result.customer_code,
-                company=self._config.customers.company,
-                now=self._clock.now(),
             )
         return result.prima_reference or sales_order.order_number
 
@@ -561,13 +559,42 @@ class OrderFlow:
         return reference_in_prima(self._prima, number)
 
     def _record_and_finish(
-        self, record: OrderRecord, order: Order, reference: str, outcome: Outcome
+        self,
+        record: OrderRecord,
+        order: Order,
+        reference: str,
+        outcome: Outcome,
+        *,
+        customer: tuple[str, str] | None = None,
     ) -> Outcome:
-        record = self._store.record_prima_reference(
-            record.order_id, worker_id=self.worker, reference=reference, now=self._clock.now()
-        )
+        """Record the reference (with ``customer``, the customer map entry of the account
+        Prima answered, in the same transaction), then :meth:`_finish`. Should the recording be
+        refused, the account is remembered on its own all the same: Prima has it."""
+        try:
+            record = self._store.record_prima_reference(
+                record.order_id,
+                worker_id=self.worker,
+                reference=reference,
+                now=self._clock.now(),
+                customer=customer,
+            )
+        except Exception:
+            if customer is not None:
+                self._remember_alone(customer)
+            raise
         self._checkpoint("recorded", record.order_id)
         return self._finish(record, order, reference, outcome)
+
+    def _remember_alone(self, customer: tuple[str, str]) -> None:
+        """Put a customer map entry whose recording with a reference was refused; a failure
+        here is logged, the recording's own error is what the order meets."""
+        try:
+            self._store.put_customer(*customer, now=self._clock.now())
+        except Exception as error:  # the store refused twice: the recording's error is raised
+            _log.warning(
+                "the customer's Prima account could not be remembered",
+                extra={"error_type": type(error).__name__},
+            )
 
     def _finish(
         self, record: OrderRecord, order: Order | None, reference: str, outcome: Outcome

@@ -1,7 +1,10 @@
 """The order ledger's state machine, as pure functions over :class:`OrderRecord`.
 
 Every store applies these same functions, so memory, SQLite and PostgreSQL agree by construction;
-the SQL stores only add the locking that makes read-decide-write atomic.
+the SQL stores only add the locking that makes read-decide-write atomic. On the order path
+(submissions begun, references recorded) they write a whole batch with one guarded ``UPDATE``
+whose condition is these functions' own checks, and put only the rows it refuses through them
+to raise their errors.
 
 Rules:
 
@@ -163,7 +166,7 @@ def transition(
 #: Where a submission may start. ``mapped`` and ``customer_resolved`` are optional progress marks:
 #: an order re-claimed after a crash starts again at ``claimed`` whatever it had reached, so a
 #: worker need not spend a commit on each of them before submitting.
-_SUBMISSION_FROM = frozenset({S.CLAIMED, S.MAPPED, S.CUSTOMER_RESOLVED})
+SUBMISSION_FROM = frozenset({S.CLAIMED, S.MAPPED, S.CUSTOMER_RESOLVED})
 
 
 def begin_submission(
@@ -184,7 +187,7 @@ def begin_submission(
     final is measured from the request that may still be on its way."""
     now = utc(now, "now")
     check_lease(record, worker_id, now)
-    allowed = _SUBMISSION_FROM | {S.SUBMITTING} if again else _SUBMISSION_FROM
+    allowed = SUBMISSION_FROM | {S.SUBMITTING} if again else SUBMISSION_FROM
     if record.status not in allowed:
         raise InvalidTransitionError(
             f"order {record.order_id}: cannot start a submission from {record.status}"
@@ -202,7 +205,7 @@ def begin_submission(
     )
 
 
-_REFERENCE_FROM = frozenset({S.CLAIMED, S.MAPPED, S.CUSTOMER_RESOLVED, S.SUBMITTING})
+REFERENCE_FROM = frozenset({S.CLAIMED, S.MAPPED, S.CUSTOMER_RESOLVED, S.SUBMITTING})
 
 
 def record_reference(
@@ -215,7 +218,7 @@ def record_reference(
     """
     now = utc(now, "now")
     check_lease(record, worker_id, now)
-    if record.status not in _REFERENCE_FROM:
+    if record.status not in REFERENCE_FROM:
         raise InvalidTransitionError(
             f"order {record.order_id}: cannot record a Prima reference in status {record.status}"
         )

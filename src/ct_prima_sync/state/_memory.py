@@ -248,11 +248,21 @@ class MemoryStore(
             return [begun[i] for i in dict.fromkeys(order_ids) if i in begun]
 
     def record_prima_reference(
-        self, order_id: str, *, worker_id: str, reference: str, now: datetime
+        self,
+        order_id: str,
+        *,
+        worker_id: str,
+        reference: str,
+        now: datetime,
+        customer: tuple[str, str] | None = None,
     ) -> OrderRecord:
-        return self._record_references(
-            [(order_id, reference)], worker_id=worker_id, now=now, skip_lost=False
-        )[0]
+        with self._lock:  # one transaction: the customer only with the reference
+            recorded = self._record_references(
+                [(order_id, reference)], worker_id=worker_id, now=now, skip_lost=False
+            )[0]
+            if customer is not None:
+                self.put_customer(*customer, now=now)
+            return recorded
 
     def record_prima_references(
         self, references: Sequence[tuple[str, str]], *, worker_id: str, now: datetime

@@ -1,10 +1,11 @@
 """The PostgreSQL store: many workers on many machines share one backlog.
 
 Needs the ``postgres`` extra (psycopg 3). Claims use ``FOR UPDATE SKIP LOCKED`` so concurrent
-workers never wait for, or get, each other's orders; every other ledger change locks its row
-(``SELECT ... FOR UPDATE``) for the read-decide-write; unique constraints on order number and
-Prima reference are the last line against duplicates. Connections are pooled: each
-operation borrows one, so a thread pool can share the store.
+workers never wait for, or get, each other's orders; the order path's writes are guarded
+``UPDATE ... RETURNING`` statements that lock their rows in id order first, and every other
+ledger change locks its row (``SELECT ... FOR UPDATE``) for the read-decide-write; unique
+constraints on order number and Prima reference are the last line against duplicates.
+Connections are pooled: each operation borrows one, so a thread pool can share the store.
 """
 
 # ruff: noqa: S608  (SQL is built from constant fragments and placeholders only;
@@ -89,6 +90,7 @@ class PostgresStore(
     """
 
     for_update = " FOR UPDATE"
+    greatest = "GREATEST"
     write_back_index = ""
     find_function = "strpos"
     detail_text = "detail::text"
@@ -183,6 +185,13 @@ class PostgresStore(
     def _write(self) -> Iterator[Tx]:
         with self._borrow() as conn, _translated(), conn.transaction(), conn.cursor() as cur:
             yield _PgTx(cur)
+
+    def orders_in(self, marks: str) -> str:
+        """The rows of a guarded ``UPDATE``, locked in id order before it changes them."""
+        return (
+            f"order_id IN (SELECT order_id FROM orders WHERE order_id IN ({marks}) "
+            "ORDER BY order_id FOR UPDATE)"
+        )
 
     def claim_statement(self, branch: ClaimBranch) -> str:
         """The statement that claims ``branch``'s rows: the rows are picked from the branch's

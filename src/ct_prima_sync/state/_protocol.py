@@ -136,11 +136,21 @@ class StateStore(Protocol):
         ...
 
     def record_prima_reference(
-        self, order_id: str, *, worker_id: str, reference: str, now: datetime
+        self,
+        order_id: str,
+        *,
+        worker_id: str,
+        reference: str,
+        now: datetime,
+        customer: tuple[str, str] | None = None,
     ) -> OrderRecord:
         """Store Prima's reference (unique across orders), move to ``submitted``, resolve the
         order's open exceptions and take its lines out of the pending stock figure (Prima counts
-        them now), all in one transaction."""
+        them now), all in one transaction.
+
+        ``customer``: a customer key and the Prima account it maps to, put in the customer map
+        (as :meth:`put_customer`) in the same transaction: the account Prima answered with the
+        reference. A recording that is refused puts neither."""
         ...
 
     def begin_submissions(

@@ -61,6 +61,36 @@ class SqlBase(abc.ABC):
 
     #: appended to a SELECT that must lock the rows it reads until the transaction ends
     for_update: str = ""
+    #: the scalar function that returns the larger of its arguments
+    greatest: str = "MAX"
+
+    def orders_in(self, marks: str) -> str:
+        """The condition that picks the ``orders`` rows whose ids are the placeholders
+        ``marks`` (``?, ?, ...``) for a guarded ``UPDATE``; PostgreSQL also locks them in id
+        order first, so that two workers never wait on each other in a circle."""
+        return f"order_id IN ({marks})"
+
+    def guarded_update(
+        self,
+        tx: Tx,
+        order_ids: Sequence[str],
+        *,
+        sets: str,
+        set_params: Sequence[Any],
+        where: str,
+        where_params: Sequence[Any],
+        returning: str = ORDER_COLUMNS,
+    ) -> list[Row]:
+        """``UPDATE orders SET sets WHERE <the rows of order_ids> AND where RETURNING
+        returning``, in one statement: the rows ``where`` refuses are left alone and missing
+        from the result (the caller reads those again to say why). ``order_ids`` must be
+        non-empty and few enough for one statement's parameters."""
+        marks = ", ".join("?" * len(order_ids))
+        sql = (
+            f"UPDATE orders SET {sets} WHERE {self.orders_in(marks)} AND ({where}) "  # noqa: S608
+            f"RETURNING {returning}"
+        )
+        return tx.all(sql, (*set_params, *order_ids, *where_params))
 
     @abc.abstractmethod
     def _write(self) -> AbstractContextManager[Tx]:

@@ -1,4 +1,6 @@
-"""The order ledger over SQL: read the row locked, apply ``_ledger``, write it back."""
+"""The order ledger over SQL: read the row locked, apply ``_ledger``, write it back; on the
+order path (ingest, begin, record), a few statements per page or batch instead: multi-row
+``INSERT`` and guarded ``UPDATE ... RETURNING`` whose condition is the ledger's check."""
 
 # ruff: noqa: S608  (SQL is built from constant fragments and placeholders only;
 # every value travels as a parameter)
@@ -16,6 +18,7 @@ from ._common import check_limit, check_references, merge_lines
 from ._records import NewOrder, OrderLine, OrderRecord, OrderStatus, utc
 from ._sql_base import ORDER_COLUMNS, Row, Tx, chunks
 from ._sql_held import SqlHeldMixin
+from ._sql_tables import PUT_CUSTOMER
 
 _INSERT_ORDER = (
     f"INSERT INTO orders ({ORDER_COLUMNS}) "
@@ -33,8 +36,14 @@ _COLUMNS = tuple(column.strip() for column in ORDER_COLUMNS.split(","))
 #: ``UPDATE`` statements that set only some columns, by the positions (in ``ORDER_COLUMNS``) of
 #: the columns they set: built on first use, a handful in all (one per kind of change).
 _PARTIAL_UPDATES: dict[tuple[int, ...], str] = {}
-_INSERT_LINE = "INSERT INTO order_lines (order_id, sku, depot, quantity) VALUES (?, ?, ?, ?)"
 _DELETE_LINES = "DELETE FROM order_lines WHERE order_id = ?"
+#: One row of ``orders`` / ``order_lines`` in a multi-row ``INSERT``.
+_ORDER_ROW = "(" + ", ".join("?" * len(ORDER_COLUMNS.split(","))) + ")"
+_LINE_ROW = "(?, ?, ?, ?)"
+#: Rows per multi-row ``INSERT`` and ids per guarded ``UPDATE`` (SQLite allows 32,766
+#: parameters, PostgreSQL 65,535: these stay far below either).
+_INSERT_CHUNK = 200
+_ID_CHUNK = 400
 #: Pending units per SKU and depot: the ledger's lines and the held orders' lines.
 _PENDING = (
     "SELECT sku, depot, SUM(quantity) FROM ("
@@ -50,6 +59,21 @@ CLAIM_SET = (
     "status = 'claimed', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, "
     "next_attempt_at = NULL, updated_at = ?"
 )
+
+
+def _statuses(statuses: Iterable[OrderStatus]) -> str:
+    """``status IN (...)`` over constant statuses (their values are fixed identifiers)."""
+    return "status IN (" + ", ".join(sorted(f"'{s.value}'" for s in statuses)) + ")"
+
+
+#: The lease check of ``_ledger.check_lease`` as a condition; parameters: worker id, now.
+_LEASE_HELD = "lease_owner = ? AND lease_expires_at > ?"
+
+
+def _case(pairs: Sequence[tuple[str, str]]) -> tuple[str, list[str]]:
+    """``CASE order_id WHEN ? THEN ? ... END`` and its parameters: a value per order."""
+    sql = "CASE order_id " + " ".join("WHEN ? THEN ?" for _ in pairs) + " END"
+    return sql, [value for pair in pairs for value in pair]
 
 
 class SqlOrdersMixin(SqlHeldMixin):
@@ -121,14 +145,44 @@ class SqlOrdersMixin(SqlHeldMixin):
         return self.ingest_many([order], now=now) == 1
 
     def ingest_many(self, orders: Sequence[NewOrder], *, now: datetime) -> int:
-        """See :meth:`StateStore.ingest_many`."""
+        """See :meth:`StateStore.ingest_many`.
+
+        New orders go in with one multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``
+        (and their lines with one more); only an order the insert left out, already in the
+        ledger or seen earlier on the page, is read and updated on its own (``_ingest_one``,
+        which also names an order number another order holds)."""
         lines = [merge_lines(o.lines) for o in orders]  # bad lines refuse the page up front
         with self._write() as tx:
             self._drop_held(tx, [o.order_id for o in orders])  # the ledger counts them now
-            return sum(
-                self._ingest_one(tx, o, merged, now)
-                for o, merged in zip(orders, lines, strict=True)
+            first: dict[str, int] = {}
+            for index, order in enumerate(orders):
+                first.setdefault(order.order_id, index)
+            inserted: set[str] = set()
+            for part in chunks(list(first.values()), _INSERT_CHUNK):
+                inserted |= self._insert_orders(tx, [orders[i] for i in part], now)
+            self._insert_lines(
+                tx,
+                [
+                    (orders[i].order_id, lines[i])
+                    for i in first.values()
+                    if orders[i].order_id in inserted
+                ],
             )
+            for index, order in enumerate(orders):  # the rest in page order, as before
+                if first[order.order_id] != index or order.order_id not in inserted:
+                    self._ingest_one(tx, order, lines[index], now)
+            return len(inserted)
+
+    def _insert_orders(self, tx: Tx, orders: Sequence[NewOrder], now: datetime) -> set[str]:
+        """Insert the rows of ``orders`` (distinct ids) that no row's unique key refuses; the
+        ids inserted."""
+        params = [p for order in orders for p in self.order_params(_ledger.new_record(order, now))]
+        rows = tx.all(
+            f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES "
+            f"{', '.join([_ORDER_ROW] * len(orders))} ON CONFLICT DO NOTHING RETURNING order_id",
+            params,
+        )
+        return {row[0] for row in rows}
 
     def _ingest_one(
         self, tx: Tx, order: NewOrder, lines: dict[tuple[str, str], int], now: datetime
@@ -142,7 +196,7 @@ class SqlOrdersMixin(SqlHeldMixin):
                 self._store_order(tx, updated, current)
                 if updated.prima_reference is None:
                     tx.run(_DELETE_LINES, (order.order_id,))
-                    self._insert_lines(tx, order.order_id, lines)
+                    self._insert_lines(tx, [(order.order_id, lines)])
             return False
         try:
             inserted = tx.run(_INSERT_ORDER, self.order_params(record)) == 1
@@ -155,13 +209,24 @@ class SqlOrdersMixin(SqlHeldMixin):
                 f"order number {order.order_number} already belongs to another order"
             ) from None
         if inserted:
-            self._insert_lines(tx, order.order_id, lines)
+            self._insert_lines(tx, [(order.order_id, lines)])
         return inserted
 
-    def _insert_lines(self, tx: Tx, order_id: str, lines: dict[tuple[str, str], int]) -> None:
-        if lines:
-            rows = [(order_id, sku, depot, units) for (sku, depot), units in lines.items()]
-            tx.many(_INSERT_LINE, rows)
+    def _insert_lines(
+        self, tx: Tx, orders: Sequence[tuple[str, dict[tuple[str, str], int]]]
+    ) -> None:
+        """Insert the lines of these orders, many rows per statement."""
+        rows = [
+            (order_id, sku, depot, units)
+            for order_id, lines in orders
+            for (sku, depot), units in lines.items()
+        ]
+        for part in chunks(rows, _INSERT_CHUNK):
+            tx.run(
+                "INSERT INTO order_lines (order_id, sku, depot, quantity) VALUES "
+                + ", ".join([_LINE_ROW] * len(part)),
+                [value for row in part for value in row],
+            )
 
     def get_order(self, order_id: str) -> OrderRecord | None:
         """See :meth:`StateStore.get_order`."""
@@ -246,13 +311,9 @@ class SqlOrdersMixin(SqlHeldMixin):
         lease_seconds: float | None = None,
     ) -> OrderRecord:
         """See :meth:`StateStore.begin_submission`."""
-        until = None
-        if lease_seconds is not None:
-            until = _ledger.lease_until(now, lease_seconds)
-        return self._update(
-            order_id,
-            lambda r: _ledger.begin_submission(r, worker_id=worker_id, now=now, until=until),
-        )
+        with self._write() as tx:
+            begun = self._begin(tx, [order_id], worker_id, now, lease_seconds, again=False)
+            return begun[order_id]
 
     def begin_submissions(
         self,
@@ -264,86 +325,179 @@ class SqlOrdersMixin(SqlHeldMixin):
         again: bool = False,
     ) -> list[OrderRecord]:
         """See :meth:`StateStore.begin_submissions`."""
+        if not order_ids:
+            return []
+        with self._write() as tx:
+            begun = self._begin(
+                tx, order_ids, worker_id, now, lease_seconds, again=again, skip_lost=True
+            )
+        return [begun[i] for i in dict.fromkeys(order_ids) if i in begun]
+
+    def _begin(
+        self,
+        tx: Tx,
+        order_ids: Sequence[str],
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float | None,
+        *,
+        again: bool,
+        skip_lost: bool = False,
+    ) -> dict[str, OrderRecord]:
+        """``_ledger.begin_submission`` for each order, as one guarded ``UPDATE ... RETURNING``
+        per chunk of ids: its condition is the ledger's (the caller's unexpired lease, a status
+        a submission may start from), so an order it leaves out is one the ledger refuses;
+        ``_settle_refused`` reads those again and raises the ledger's error (a lost lease
+        leaves the order out with ``skip_lost``)."""
+        now = utc(now, "now")
         until = None if lease_seconds is None else _ledger.lease_until(now, lease_seconds)
+        t_now = self.ts_in(now)
+        sets = "status = 'submitting', submission_started_at = ?, updated_at = ?"
+        set_params: list[Any] = [t_now, t_now]
+        if until is not None:  # extended, never shortened
+            sets += f", lease_expires_at = {self.greatest}(?, lease_expires_at)"
+            set_params.append(self.ts_in(until))
+        allowed = _ledger.SUBMISSION_FROM
+        if again:
+            allowed = allowed | {OrderStatus.SUBMITTING}
+        where = f"{_LEASE_HELD} AND {_statuses(allowed)}"
+        begun: dict[str, OrderRecord] = {}
+        ids = sorted(set(order_ids))
+        for part in chunks(ids, _ID_CHUNK):
+            rows = self.guarded_update(
+                tx,
+                part,
+                sets=sets,
+                set_params=set_params,
+                where=where,
+                where_params=(worker_id, t_now),
+            )
+            begun.update((r.order_id, r) for r in map(self.order_from_row, rows))
 
         def begin(record: OrderRecord) -> OrderRecord:
             return _ledger.begin_submission(
                 record, worker_id=worker_id, now=now, until=until, again=again
             )
 
-        return self._update_each(order_ids, begin)
+        refused = [i for i in ids if i not in begun]
+        begun.update(self._settle_refused(tx, refused, begin, skip_lost=skip_lost))
+        return begun
 
-    def _update_each(
-        self, order_ids: Sequence[str], change: Callable[[OrderRecord], OrderRecord]
-    ) -> list[OrderRecord]:
-        """Apply ``change`` to each order in one transaction, leaving out those whose lease the
-        caller lost; rows are locked in id order (two workers never wait on each other in a
-        circle)."""
-        updated: dict[str, OrderRecord] = {}
-        read: dict[str, OrderRecord] = {}
-        with self._write() as tx:
-            for order_id in sorted(set(order_ids)):
-                read[order_id] = self._lock_order(tx, order_id)
-                try:
-                    updated[order_id] = change(read[order_id])
-                except LeaseLostError:
+    def _settle_refused(
+        self,
+        tx: Tx,
+        order_ids: Sequence[str],
+        change: Callable[[OrderRecord], OrderRecord],
+        *,
+        skip_lost: bool,
+    ) -> dict[str, OrderRecord]:
+        """The orders a guarded ``UPDATE`` left out, read again (locked) and put through the
+        ledger's own ``change``: it raises what the condition refused (an unknown order is a
+        :class:`StateError`; a lost lease is left out with ``skip_lost``). Should the ledger
+        allow a change after all, it is written: the ledger decides."""
+        settled: dict[str, OrderRecord] = {}
+        for order_id in order_ids:
+            current = self._lock_order(tx, order_id)
+            try:
+                updated = change(current)
+            except LeaseLostError:
+                if skip_lost:
                     continue
-            for order_id, record in updated.items():
-                self._store_order(tx, record, read[order_id])
-        return [updated[i] for i in dict.fromkeys(order_ids) if i in updated]
+                raise
+            self._store_order(tx, updated, current)
+            settled[order_id] = updated
+        return settled
 
     def record_prima_reference(
-        self, order_id: str, *, worker_id: str, reference: str, now: datetime
+        self,
+        order_id: str,
+        *,
+        worker_id: str,
+        reference: str,
+        now: datetime,
+        customer: tuple[str, str] | None = None,
     ) -> OrderRecord:
         """See :meth:`StateStore.record_prima_reference`."""
         with self._write() as tx:
-            current = self._lock_order(tx, order_id)
-            updated = _ledger.record_reference(
-                current, worker_id=worker_id, reference=reference, now=now
-            )
-            self._record_reference(tx, updated, reference, current)
-            return updated
+            recorded = self._record_references(tx, {order_id: reference}, worker_id, now)
+            if customer is not None:
+                key, account_code = customer
+                tx.run(PUT_CUSTOMER, (key, account_code, self.ts_in(utc(now, "now"))))
+            return recorded[order_id]
 
     def record_prima_references(
         self, references: Sequence[tuple[str, str]], *, worker_id: str, now: datetime
     ) -> list[OrderRecord]:
         """See :meth:`StateStore.record_prima_references`."""
         check_references(references)
-        recorded: dict[str, OrderRecord] = {}
-        read: dict[str, OrderRecord] = {}
+        if not references:
+            return []
         with self._write() as tx:
-            for order_id, reference in sorted(references):
-                read[order_id] = self._lock_order(tx, order_id)
-                try:
-                    recorded[order_id] = _ledger.record_reference(
-                        read[order_id], worker_id=worker_id, reference=reference, now=now
-                    )
-                except LeaseLostError:
-                    continue
-            for order_id, reference in references:
-                if order_id in recorded:
-                    self._record_reference(tx, recorded[order_id], reference, read[order_id])
+            recorded = self._record_references(tx, dict(references), worker_id, now, skip_lost=True)
         return [recorded[i] for i, _ in references if i in recorded]
 
-    def _record_reference(
-        self, tx: Tx, updated: OrderRecord, reference: str, current: OrderRecord
-    ) -> None:
-        """Write an order's recorded reference (``current``: its row as read in ``tx``): unique
-        across orders, its open exceptions closed, its lines no longer pending."""
-        order_id = updated.order_id
-        holder = tx.one("SELECT order_id FROM orders WHERE prima_reference = ?", (reference,))
-        if holder is not None and holder[0] != order_id:
-            raise DuplicateRecordError(
-                f"Prima reference {reference} is already recorded for another order"
+    def _record_references(
+        self,
+        tx: Tx,
+        references: dict[str, str],
+        worker_id: str,
+        now: datetime,
+        *,
+        skip_lost: bool = False,
+    ) -> dict[str, OrderRecord]:
+        """``_ledger.record_reference`` for each order, a few statements for all of them: one
+        guarded ``UPDATE ... RETURNING`` (the ledger's lease and status checks as its condition;
+        what it refuses goes through ``_settle_refused``), then the recorded orders' open
+        exceptions closed, their lines deleted and any held copy dropped. The unique index on
+        ``prima_reference`` refuses a reference another order has: the whole transaction is
+        refused with a :class:`DuplicateRecordError`."""
+        now = utc(now, "now")
+        t_now = self.ts_in(now)
+        where = f"{_LEASE_HELD} AND {_statuses(_ledger.REFERENCE_FROM)}"
+        ids = sorted(references)
+        recorded: dict[str, OrderRecord] = {}
+
+        def record(current: OrderRecord) -> OrderRecord:
+            reference = references[current.order_id]
+            return _ledger.record_reference(
+                current, worker_id=worker_id, reference=reference, now=now
             )
-        self._store_order(tx, updated, current)
-        tx.run(
-            "UPDATE exceptions SET resolved_at = ?, resolution_note = ? "
-            "WHERE order_id = ? AND resolved_at IS NULL",
-            (self.ts_in(updated.updated_at), _ledger.in_prima_note(reference), order_id),
-        )
-        tx.run(_DELETE_LINES, (order_id,))
-        self._drop_held(tx, [order_id])
+
+        try:
+            # An empty reference is the ledger's to refuse (after its lease check).
+            for part in chunks([i for i in ids if references[i]], _ID_CHUNK):
+                case, case_params = _case([(i, references[i]) for i in part])
+                rows = self.guarded_update(
+                    tx,
+                    part,
+                    sets=f"status = 'submitted', prima_reference = {case}, updated_at = ?",
+                    set_params=[*case_params, t_now],
+                    where=where,
+                    where_params=(worker_id, t_now),
+                )
+                recorded.update((r.order_id, r) for r in map(self.order_from_row, rows))
+            refused = [i for i in ids if i not in recorded]
+            recorded.update(self._settle_refused(tx, refused, record, skip_lost=skip_lost))
+        except Exception as error:
+            if not self.is_unique_violation(error):
+                raise
+            if len(ids) == 1:
+                message = f"Prima reference {references[ids[0]]} is already recorded"
+            else:
+                message = "a Prima reference of the batch is already recorded"
+            raise DuplicateRecordError(f"{message} for another order") from None
+        done = sorted(recorded)
+        for part in chunks(done, _ID_CHUNK):
+            marks = ", ".join("?" * len(part))
+            case, case_params = _case([(i, _ledger.in_prima_note(references[i])) for i in part])
+            tx.run(
+                f"UPDATE exceptions SET resolved_at = ?, resolution_note = {case} "
+                f"WHERE order_id IN ({marks}) AND resolved_at IS NULL",
+                (t_now, *case_params, *part),
+            )
+            tx.run(f"DELETE FROM order_lines WHERE order_id IN ({marks})", part)
+        self._drop_held(tx, done)
+        return recorded
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:
         """See :meth:`StateStore.requeue_order`."""

@@ -28,6 +28,13 @@ from ._records import (
 )
 from ._sql_base import EXCEPTION_COLUMNS, SqlBase, chunks
 
+#: ``put_customer``'s upsert; parameters: key, account code, now.
+PUT_CUSTOMER = (
+    "INSERT INTO customer_map (key, account_code, updated_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET account_code = excluded.account_code, "
+    "updated_at = excluded.updated_at"
+)
+
 _RECORD_EXCEPTION = (
     "INSERT INTO exceptions (kind, owner, order_id, detail, first_seen, last_seen, occurrences, "
     "transient, next_retry_at, subject) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
@@ -182,12 +189,7 @@ class SqlTablesMixin(SqlBase):
     def put_customer(self, key: str, account_code: str, *, now: datetime) -> None:
         """See :meth:`StateStore.put_customer`."""
         with self._write() as tx:
-            tx.run(
-                "INSERT INTO customer_map (key, account_code, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET account_code = excluded.account_code, "
-                "updated_at = excluded.updated_at",
-                (key, account_code, self.ts_in(utc(now, "now"))),
-            )
+            tx.run(PUT_CUSTOMER, (key, account_code, self.ts_in(utc(now, "now"))))
 
     def get_customer(self, key: str) -> CustomerMapping | None:
         """See :meth:`StateStore.get_customer`."""

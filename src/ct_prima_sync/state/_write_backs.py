@@ -29,7 +29,7 @@ from attrs import frozen
 from ._common import check_limit
 from ._ledger import IN_PROGRESS, lease_until
 from ._records import ExceptionRecord, OrderRecord, OrderStatus, utc
-from ._sql_base import SqlBase
+from ._sql_base import SqlBase, chunks
 
 if TYPE_CHECKING:
     from ._sql_base import Tx
@@ -206,6 +206,9 @@ class MemoryWriteBackMixin:
         )
 
 
+#: Ids per statement of ``finish_write_backs``.
+_ID_CHUNK = 400
+
 _ITEM_COLUMNS = "order_id, order_number, prima_reference, write_back_due_at, write_back_attempts"
 
 
@@ -220,42 +223,63 @@ class SqlWriteBackMixin(SqlBase):
     if TYPE_CHECKING:  # provided by SqlOrdersMixin
 
         def _lock_order(self, tx: Tx, order_id: str) -> OrderRecord: ...
-        def _store_order(self, tx: Tx, record: OrderRecord) -> None: ...
+        def _store_order(
+            self, tx: Tx, record: OrderRecord, before: OrderRecord | None = None
+        ) -> None: ...
 
     def finish_write_backs(
         self, order_ids: Sequence[str], *, worker_id: str, now: datetime
     ) -> list[str]:
-        """See :meth:`StateStore.finish_write_backs`."""
+        """See :meth:`StateStore.finish_write_backs`.
+
+        A few statements for the whole batch: one guarded ``UPDATE`` makes ``done`` the orders
+        :func:`finish_write_back` finishes from in progress (only the status and lease columns
+        change; such an order has no write-back queued, since only ``done`` orders ever do);
+        a second, only for the orders left (queued retries, already ``done``), clears their
+        queued write-back; one more closes the finished orders' open write-back exceptions."""
         now = utc(now, "now")
-        finished: list[str] = []
         if not order_ids:
-            return finished
+            return []
+        t_now = self.ts_in(now)
+        in_progress = ", ".join(sorted(f"'{s.value}'" for s in IN_PROGRESS))
+        references: dict[str, str] = {}
         with self._write() as tx:
-            for order_id in sorted(set(order_ids)):  # one lock order for every worker
-                record = self._lock_order(tx, order_id)
-                updated = finish_write_back(record, worker_id=worker_id, now=now)
-                if updated is None:
-                    continue
-                if updated is not record:
-                    self._store_order(tx, updated)
-                tx.run(
-                    "UPDATE orders SET write_back_due_at = NULL WHERE order_id = ? "
-                    "AND write_back_due_at IS NOT NULL",
-                    (order_id,),
+            for part in chunks(sorted(set(order_ids)), _ID_CHUNK):
+                rows = self.guarded_update(
+                    tx,
+                    part,
+                    sets="status = 'done', lease_owner = NULL, lease_expires_at = NULL, "
+                    "next_attempt_at = NULL, updated_at = ?",
+                    set_params=(t_now,),
+                    where=f"status IN ({in_progress}) AND prima_reference IS NOT NULL "
+                    "AND prima_reference <> '' AND lease_owner = ?",
+                    where_params=(worker_id,),
+                    returning="order_id, prima_reference",
                 )
+                references.update((row[0], row[1] or "") for row in rows)
+                rest = [o for o in part if o not in references]
+                if rest:
+                    rows = self.guarded_update(
+                        tx,
+                        rest,
+                        sets="write_back_due_at = NULL",
+                        set_params=(),
+                        where="status = 'done'",
+                        where_params=(),
+                        returning="order_id, prima_reference",
+                    )
+                    references.update((row[0], row[1] or "") for row in rows)
+            for part in chunks(sorted(references), _ID_CHUNK):
+                marks = ", ".join("?" * len(part))
+                case = "CASE order_id " + " ".join("WHEN ? THEN ?" for _ in part) + " END"
+                notes = [v for o in part for v in (o, written_back_note(references[o]))]
                 tx.run(
-                    "UPDATE exceptions SET resolved_at = ?, resolution_note = ? "
-                    "WHERE order_id = ? AND kind = ? AND subject = ? AND resolved_at IS NULL",
-                    (
-                        self.ts_in(now),
-                        written_back_note(updated.prima_reference or ""),
-                        order_id,
-                        WRITE_BACK_KIND,
-                        WRITE_BACK_SUBJECT,
-                    ),
+                    f"UPDATE exceptions SET resolved_at = ?, resolution_note = {case} "  # noqa: S608
+                    f"WHERE order_id IN ({marks}) AND kind = ? AND subject = ? "
+                    "AND resolved_at IS NULL",
+                    (t_now, *notes, *part, WRITE_BACK_KIND, WRITE_BACK_SUBJECT),
                 )
-                finished.append(order_id)
-        return [o for o in dict.fromkeys(order_ids) if o in set(finished)]
+        return [o for o in dict.fromkeys(order_ids) if o in references]
 
     def defer_write_back(
         self, order_id: str, *, worker_id: str, retry_at: datetime, now: datetime
@@ -268,7 +292,7 @@ class SqlWriteBackMixin(SqlBase):
             if updated is None:
                 return None
             if updated is not record:
-                self._store_order(tx, updated)
+                self._store_order(tx, updated, record)
             row = tx.one(
                 "UPDATE orders SET write_back_due_at = ?, "
                 "write_back_attempts = write_back_attempts + 1 WHERE order_id = ? "
