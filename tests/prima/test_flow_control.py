@@ -59,6 +59,57 @@ def test_the_rate_holds_across_threads(threads: int) -> None:
         assert in_window <= burst + rate
 
 
+def refused_by_a_bucket(slots: list[float], rate: float, burst: int) -> list[float]:
+    """The slots a server's token bucket of ``rate`` and ``burst`` would answer 429."""
+    tokens, last, refused = float(burst), None, []
+    for t in sorted(slots):
+        if last is not None:
+            tokens = min(float(burst), tokens + (t - last) * rate)
+        last = t
+        if tokens >= 1 - 1e-9:
+            tokens -= 1
+        else:
+            refused.append(t)
+    return refused
+
+
+@pytest.mark.parametrize("threads", [1, 4, 16])
+@pytest.mark.parametrize(("rate", "burst"), [(4.0, 1), (3.0, 2), (50.0, 10)])
+def test_a_server_bucket_with_the_clients_limits_refuses_nothing_it_let_through(
+    threads: int, rate: float, burst: int
+) -> None:
+    """Every moment the limiter hands out (the clock it read plus the wait it asked for)
+    conforms to a bucket of the same rate and burst: through refusals at ``max_wait`` and
+    pauses (a ``Retry-After``) among threads racing for slots."""
+    clock = ManualClock()
+    seen = threading.local()
+
+    def read() -> float:
+        now = clock()
+        seen.at = now
+        return now
+
+    limiter = RateLimiter(rate, burst=burst, clock=read, sleep=clock.sleep)
+    slots: list[float] = []
+    lock = threading.Lock()
+
+    def work(worker: int) -> None:
+        for n in range(400 // threads):
+            if worker == 0 and n % 50 == 49:
+                limiter.pause(1.0)
+            wait = limiter.reserve(max_wait=0.0 if n % 7 == 3 else None)
+            if wait is None:
+                continue
+            with lock:
+                slots.append(seen.at + wait)
+            clock.sleep(wait)
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(work, range(threads)))
+    assert len(slots) > 300
+    assert refused_by_a_bucket(slots, rate, burst) == []
+
+
 def test_a_wait_longer_than_max_wait_is_refused_without_using_a_slot() -> None:
     clock = ManualClock()
     limiter = RateLimiter(1, burst=1, clock=clock, sleep=clock.sleep)
