@@ -27,6 +27,7 @@ import json
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -35,7 +36,13 @@ from typing import IO, Any, cast
 
 from benchmarks.bench_engine import ServerRateLimit
 from ct_prima_sync.state import StateStore
-from ct_prima_sync.testing import PrimaEmulator, PrimaFault, PrimaFaultKind, PrimaFaultPlan
+from ct_prima_sync.testing import (
+    PrimaEmulator,
+    PrimaFault,
+    PrimaFaultKind,
+    PrimaFaultPlan,
+    PrimaRequestKind,
+)
 from ct_prima_sync.testing._prima._http import serve_wsgi
 from ct_prima_sync.testing.scenario import build_scenario, remember_customers
 
@@ -138,7 +145,13 @@ def serve(spec_json: str) -> None:
                 emulator.arrivals.clear()
                 accepted, rejected, cpu = limit.accepted, limit.rejected, time.process_time()
             elif ask["command"] == "report":
-                lost = [n for n in scenario.good if scenario.world.submission_count(n) != 1]
+                submitted = Counter(
+                    number
+                    for record in scenario.world.requests(PrimaRequestKind.SUBMIT_ORDERS)
+                    if record.applied
+                    for number in record.keys
+                )  # one pass: submission_count per order would read the whole log each time
+                lost = [n for n in scenario.good if submitted[n] != 1]
                 answer = {
                     "accepted": limit.accepted - accepted,
                     "rejected": limit.rejected - rejected,
