@@ -24,6 +24,7 @@ Environment: ``BENCH_DRAIN_N`` (orders of the batched run, default 2000), ``BENC
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -37,7 +38,13 @@ from benchmarks.bench_engine import _load
 from benchmarks.fakes_apart import served_apart
 from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig
 from ct_prima_sync.engine import EngineConfig, SyncEngine
-from ct_prima_sync.prima import OmlinkClient, OmlinkConfig
+from ct_prima_sync.prima import (
+    ConcurrencyLimiter,
+    FlowControl,
+    OmlinkClient,
+    OmlinkConfig,
+    RateLimiter,
+)
 from ct_prima_sync.state import open_store
 from ct_prima_sync.testing.scenario import build_scenario
 
@@ -46,6 +53,53 @@ _CONCURRENCY = 4
 _SEED = 12
 #: The server's bucket: the client's burst (1) and one token of room for timing jitter.
 _SERVER_BURST = 2
+
+
+class _Departures(FlowControl):
+    """The omlink client's own limiter (``rate_limit``, ``burst``, ``max_concurrency``), noting
+    when (``time.monotonic``) each request it lets through leaves: the moment its slot is
+    granted, just before the request is written."""
+
+    def __init__(self, config: OmlinkConfig) -> None:
+        super().__init__(
+            RateLimiter(config.rate_limit, config.burst),
+            ConcurrencyLimiter(config.max_concurrency),
+        )
+        self.times: list[float] = []
+
+    @contextmanager
+    def slot(
+        self, max_wait: float | None = None, request_type: str | None = None
+    ) -> Iterator[bool]:
+        """The client's slot, its moment noted."""
+        with super().slot(max_wait, request_type) as granted:
+            if granted:
+                self.times.append(time.monotonic())
+            yield granted
+
+
+def _burst_needed(times: list[float], rate: float) -> float:
+    """The least burst a token bucket of ``rate`` needs to let every one of ``times`` through:
+    the most requests in any window beyond what ``rate`` refills in it."""
+    needed, least = 0.0, float("inf")
+    for index, t in enumerate(sorted(times)):
+        least = min(least, index - rate * t)
+        needed = max(needed, index + 1 - rate * t - least)
+    return needed
+
+
+class _Pauses:
+    """The longest garbage collection of this process while it is installed (seconds)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self._started)
 
 
 def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
@@ -69,9 +123,10 @@ def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
         prima_config = OmlinkConfig(
             endpoint=f"{servers.prima_url}/omlink/omlink", rate_limit=rate, burst=1
         )
+        departures = _Departures(prima_config)
         with (
             CommercetoolsClient(ct_config) as commercetools,
-            OmlinkClient(prima_config) as prima,
+            OmlinkClient(prima_config, flow=departures) as prima,
         ):
             engine = SyncEngine(
                 commercetools=commercetools,
@@ -95,11 +150,15 @@ def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
             for key, account in known["customers"]:
                 store.put_customer(key, account, now=now)
             servers.ask("mark")
+            departures.times.clear()
+            pauses = _Pauses()
+            gc.callbacks.append(pauses)
             profile = os.environ.get("BENCH_DRAIN_PROFILE") if batch > 1 else None
             started, cpu = time.perf_counter(), time.process_time()
             with _profiled(profile):
                 summary = engine.process_backlog()
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            gc.callbacks.remove(pauses)
             seen = servers.ask("report", posted=summary.posted)
     if seen["lost_count"] or summary.posted != seen["good"]:
         raise SystemExit(
@@ -115,6 +174,9 @@ def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
         "seconds": seconds,
         "cpu_ms": cpu / n * 1000,
         "server_cpu_ms": seen["cpu"] / n * 1000,
+        "departures_burst": _burst_needed(departures.times, rate),
+        "arrivals_burst": _burst_needed(seen["arrivals"] + seen["refused_at"], rate),
+        "gc_pause": pauses.longest,
     }
 
 
@@ -161,7 +223,11 @@ def _line(label: str, r: dict[str, Any], goal: float) -> str:
         f"{r['orders_per_s'] / goal:.2f} of it), {r['requests_per_s']:.2f} requests/s, "
         f"{r['rejected']} x 429, busiest 1-s window {r['busiest']} requests; "
         f"{r['orders']} orders in {r['seconds']:.1f} s; CPU per order {r['cpu_ms']:.1f} ms "
-        f"in the engine's process, {r['server_cpu_ms']:.1f} ms in the servers'"
+        f"in the engine's process, {r['server_cpu_ms']:.1f} ms in the servers'\n"
+        f"  {'':<26} burst a bucket of R needs for every request to pass: "
+        f"{r['departures_burst']:.2f} as the client sent them, {r['arrivals_burst']:.2f} as the "
+        f"server let them in (429s included; its bucket has {_SERVER_BURST}); longest GC pause "
+        f"in the engine's process {r['gc_pause'] * 1000:.0f} ms"
     )
 
 

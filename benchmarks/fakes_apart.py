@@ -13,8 +13,9 @@ fault) and answers a few commands, one JSON line each way:
   (customer key, account code) for the engine's store;
 - ``mark``: the measured part starts here (arrivals, 429s and CPU counted from now);
 - ``report`` (``posted``): what the server saw since ``mark``: requests accepted, 429s sent,
-  the busiest one-second window (sliding), its CPU-seconds, and the exactly-once check (every
-  good order submitted once, as many posted as there are good orders).
+  the busiest one-second window (sliding), its CPU-seconds, the exactly-once check (every good
+  order submitted once, as many posted as there are good orders), and when (``time.monotonic``,
+  one clock for every process of the machine) each request was let in and each 429 sent.
 
 The fakes' data is frozen out of the server's garbage collector once built (what commercetools
 and Prima keep is not a Python heap to scan), so the server stamps each request when it comes.
@@ -119,7 +120,7 @@ def serve(spec_json: str) -> None:
     emulator = PrimaEmulator(scenario.world, faults=faults)
     limit = ServerRateLimit(emulator, rate=spec["rate"], burst=spec["burst"])
     fake = scenario.commercetools
-    accepted = rejected = 0
+    accepted = rejected = refused = 0
     cpu = time.process_time()
     with fake.serve() as ct_url, serve_wsgi(limit, "127.0.0.1", emulator.timeout_hold) as url:
         gc.collect()
@@ -144,6 +145,7 @@ def serve(spec_json: str) -> None:
             elif ask["command"] == "mark":
                 emulator.arrivals.clear()
                 accepted, rejected, cpu = limit.accepted, limit.rejected, time.process_time()
+                refused = len(limit.refused_at)
             elif ask["command"] == "report":
                 submitted = Counter(
                     number
@@ -160,5 +162,7 @@ def serve(spec_json: str) -> None:
                     "good": len(scenario.good),
                     "lost": lost[:5],
                     "lost_count": len(lost),
+                    "arrivals": emulator.arrivals.times(),
+                    "refused_at": limit.refused_at[refused:],
                 }
             print(json.dumps(answer), flush=True)
