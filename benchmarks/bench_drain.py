@@ -1,8 +1,8 @@
 """Backlog drain with batched submits against a rate-limited Prima over real HTTP.
 
-The Prima emulator and the commercetools fake are served on loopback HTTP from a process of
-their own (``benchmarks.fakes_apart``), so this process does the engine's work only, as in a
-deployment. The emulator sleeps ``BENCH_DRAIN_LATENCY_MS`` per request, behind a token bucket
+The Prima emulator and the commercetools fake are served on loopback HTTP each from a process
+of its own (``benchmarks.fakes_apart``), so this process does the engine's work only and the
+emulator notes each request when it comes, as in a deployment. The emulator sleeps ``BENCH_DRAIN_LATENCY_MS`` per request, behind a token bucket
 (``bench_engine.ServerRateLimit``: R requests per second, burst 2: one token of room for timing
 jitter) that answers 429 to any request beyond it, so "no 429" is checked by a server, not
 assumed. The engine (SQLite store, concurrency 4, ``claim_batch`` = B x concurrency) speaks to
@@ -12,7 +12,9 @@ known (``remember_customers``: their orders go batched; a customer's first order
 Timed: ``SyncEngine.process_backlog`` over a backlog already polled into the ledger. Printed per
 run: orders/s against the goal 0.9 x R x B, requests/s, and from the server's side the 429s it
 sent (goal 0) and the busiest one-second window it saw; CPU per order in this process (the
-engine) and in the server's. Baseline in the same run: ``submit_batch_size`` 1 (at most R
+engine) and in the servers'. Where a 429 comes from: the burst a bucket of R would need to let
+every request through, as the client sent them (the moments its limiter let them go) and as
+the server let them in, and the longest garbage collection in each process. Baseline in the same run: ``submit_batch_size`` 1 (at most R
 orders/s), on a backlog of its own (R x 12 orders: about 12 s). Every run checks, from the
 server's side, that each order reached Prima exactly once.
 
@@ -35,7 +37,7 @@ from datetime import timedelta
 from typing import Any
 
 from benchmarks.bench_engine import _load
-from benchmarks.fakes_apart import served_apart
+from benchmarks.fakes_apart import GcPauses, served_apart
 from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig
 from ct_prima_sync.engine import EngineConfig, SyncEngine
 from ct_prima_sync.prima import (
@@ -88,20 +90,6 @@ def _burst_needed(times: list[float], rate: float) -> float:
     return needed
 
 
-class _Pauses:
-    """The longest garbage collection of this process while it is installed (seconds)."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self._started = 0.0
-
-    def __call__(self, phase: str, _info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.longest = max(self.longest, time.perf_counter() - self._started)
-
-
 def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
     """Poll ``n`` orders into a fresh SQLite ledger, then time the drain; the run's figures."""
     local = build_scenario(orders=0, seed=_SEED)  # the same mapping, no orders
@@ -112,16 +100,16 @@ def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
         tempfile.TemporaryDirectory() as tmp,
         open_store(f"sqlite:///{tmp}/sync.db") as store,
     ):
-        hello = servers.hello
+        ct, prima_server = servers.commercetools, servers.prima
         ct_config = CommercetoolsConfig(
-            project_key=hello["project_key"],
-            client_id=hello["client_id"],
-            client_secret=hello["client_secret"],
-            api_url=servers.ct_url,
-            auth_url=servers.ct_url,
+            project_key=ct.hello["project_key"],
+            client_id=ct.hello["client_id"],
+            client_secret=ct.hello["client_secret"],
+            api_url=ct.url,
+            auth_url=ct.url,
         )
         prima_config = OmlinkConfig(
-            endpoint=f"{servers.prima_url}/omlink/omlink", rate_limit=rate, burst=1
+            endpoint=f"{prima_server.url}/omlink/omlink", rate_limit=rate, burst=1
         )
         departures = _Departures(prima_config)
         with (
@@ -146,12 +134,13 @@ def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
             if polled != n:
                 raise SystemExit(f"the poll found {polled} of {n} orders")
             now = local.first_order_at
-            known = servers.ask("customers", secret=_SECRET, now=now.isoformat())
+            known = prima_server.ask("customers", secret=_SECRET, now=now.isoformat())
             for key, account in known["customers"]:
                 store.put_customer(key, account, now=now)
-            servers.ask("mark")
+            ct.ask("mark")
+            prima_server.ask("mark")
             departures.times.clear()
-            pauses = _Pauses()
+            pauses = GcPauses()
             gc.callbacks.append(pauses)
             profile = os.environ.get("BENCH_DRAIN_PROFILE") if batch > 1 else None
             started, cpu = time.perf_counter(), time.process_time()
@@ -159,7 +148,8 @@ def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
                 summary = engine.process_backlog()
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             gc.callbacks.remove(pauses)
-            seen = servers.ask("report", posted=summary.posted)
+            seen = prima_server.ask("report")
+            ct_seen = ct.ask("report")
     if seen["lost_count"] or summary.posted != seen["good"]:
         raise SystemExit(
             f"engine run was wrong: posted {summary.posted} of {seen['good']}, "
@@ -173,7 +163,8 @@ def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
         "busiest": seen["busiest"],
         "seconds": seconds,
         "cpu_ms": cpu / n * 1000,
-        "server_cpu_ms": seen["cpu"] / n * 1000,
+        "server_cpu_ms": (seen["cpu"] + ct_seen["cpu"]) / n * 1000,
+        "server_gc_pause": max(seen["gc_pause"], ct_seen["gc_pause"]),
         "departures_burst": _burst_needed(departures.times, rate),
         "arrivals_burst": _burst_needed(seen["arrivals"] + seen["refused_at"], rate),
         "gc_pause": pauses.longest,
@@ -227,7 +218,8 @@ def _line(label: str, r: dict[str, Any], goal: float) -> str:
         f"  {'':<26} burst a bucket of R needs for every request to pass: "
         f"{r['departures_burst']:.2f} as the client sent them, {r['arrivals_burst']:.2f} as the "
         f"server let them in (429s included; its bucket has {_SERVER_BURST}); longest GC pause "
-        f"in the engine's process {r['gc_pause'] * 1000:.0f} ms"
+        f"in the engine's process {r['gc_pause'] * 1000:.0f} ms, in the servers' "
+        f"{r['server_gc_pause'] * 1000:.0f} ms"
     )
 
 
