@@ -1,104 +1,214 @@
 """Backlog drain with batched submits against a rate-limited Prima over real HTTP.
 
-The Prima emulator and the commercetools fake are served on loopback HTTP (threads of this
-process); the emulator sleeps ``BENCH_DRAIN_LATENCY_MS`` per request, behind a token bucket
-(``bench_engine.ServerRateLimit``: R requests per second, a little burst for timing jitter) that
-answers 429 to any request beyond it, so "no 429" is checked by a server, not assumed. The
-engine (SQLite store, concurrency 4, ``claim_batch`` = B x concurrency) speaks to it through
-``OmlinkClient`` with the client rate limit R (burst 1), every customer's account known
-(``remember_customers``: their orders go batched; a customer's first order would go alone).
+The Prima emulator and the commercetools fake are served on loopback HTTP each from a process
+of its own (``benchmarks.fakes_apart``), so this process does the engine's work only and the
+emulator notes each request when it comes, as in a deployment. The emulator sleeps
+``BENCH_DRAIN_LATENCY_MS`` per request, behind a token bucket (``bench_engine.ServerRateLimit``:
+R requests per second, burst 2: one token of room for timing jitter) that answers 429 to any
+request beyond it, so "no 429" is checked by a server, not assumed. The engine (SQLite store,
+concurrency 4, ``claim_batch`` = B x concurrency) speaks to it through ``OmlinkClient`` with the
+client rate limit R (burst 1), every customer's account known (``remember_customers``: their
+orders go batched; a customer's first order would go alone).
 
 Timed: ``SyncEngine.process_backlog`` over a backlog already polled into the ledger. Printed per
-run: orders/s against the goal 0.9 x R x B, requests/s, the 429s the server sent (goal 0), the
-busiest one-second window the emulator saw. Baseline in the same run: ``submit_batch_size`` 1
-(at most R orders/s), on a backlog of its own (R x 12 orders: about 12 s). Every run checks that
-each order reached Prima exactly once.
+run: orders/s against the goal 0.9 x R x B, requests/s, and from the server's side the 429s it
+sent (goal 0) and the busiest one-second window it saw; CPU per order in this process (the
+engine) and in the servers'. Where a 429 comes from: the burst a bucket of R would need to let
+every request through, as the client sent them (the moments its limiter let them go) and as
+the server let them in, and the longest garbage collection in each process. Baseline in the
+same run: ``submit_batch_size`` 1 (at most R orders/s), on a backlog of its own (R x 12
+orders: about 12 s). Every run checks, from the server's side, that each order reached Prima
+exactly once.
 
 Environment: ``BENCH_DRAIN_N`` (orders of the batched run, default 2000), ``BENCH_DRAIN_RATE``
-(R, default 4), ``BENCH_DRAIN_BATCH`` (B, default 25), ``BENCH_DRAIN_LATENCY_MS`` (default 20).
-The issue's proof is ``BENCH_DRAIN_N=20000``.
+(R, default 4), ``BENCH_DRAIN_BATCH`` (B, default 25), ``BENCH_DRAIN_LATENCY_MS`` (default 20),
+``BENCH_DRAIN_PROFILE`` (a file: the batched drain's profile of this process, every thread,
+``pstats`` format). The issue's proof is ``BENCH_DRAIN_N=20000``.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from benchmarks.bench_engine import ServerRateLimit, _check_exactly_once, _load
+from benchmarks.bench_engine import _load
+from benchmarks.fakes_apart import GcPauses, served_apart
 from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig
 from ct_prima_sync.engine import EngineConfig, SyncEngine
-from ct_prima_sync.prima import OmlinkClient, OmlinkConfig
+from ct_prima_sync.prima import (
+    ConcurrencyLimiter,
+    FlowControl,
+    OmlinkClient,
+    OmlinkConfig,
+    RateLimiter,
+)
 from ct_prima_sync.state import open_store
-from ct_prima_sync.testing import PrimaEmulator, PrimaFault, PrimaFaultKind, PrimaFaultPlan
-from ct_prima_sync.testing._prima._http import serve_wsgi
-from ct_prima_sync.testing.scenario import build_scenario, remember_customers
+from ct_prima_sync.testing.scenario import build_scenario
 
 _SECRET = "benchmark-installation-secret"  # noqa: S105
 _CONCURRENCY = 4
+_SEED = 12
+#: The server's bucket: the client's burst (1) and one token of room for timing jitter.
+_SERVER_BURST = 2
+
+
+class _Departures(FlowControl):
+    """The omlink client's own limiter (``rate_limit``, ``burst``, ``max_concurrency``), noting
+    when (``time.monotonic``) each request it lets through leaves: the moment its slot is
+    granted, just before the request is written."""
+
+    def __init__(self, config: OmlinkConfig) -> None:
+        super().__init__(
+            RateLimiter(config.rate_limit, config.burst),
+            ConcurrencyLimiter(config.max_concurrency),
+        )
+        self.times: list[float] = []
+
+    @contextmanager
+    def slot(
+        self, max_wait: float | None = None, request_type: str | None = None
+    ) -> Iterator[bool]:
+        """The client's slot, its moment noted."""
+        with super().slot(max_wait, request_type) as granted:
+            if granted:
+                self.times.append(time.monotonic())
+            yield granted
+
+
+def _burst_needed(times: list[float], rate: float) -> float:
+    """The least burst a token bucket of ``rate`` needs to let every one of ``times`` through:
+    the most requests in any window beyond what ``rate`` refills in it."""
+    needed, least = 0.0, float("inf")
+    for index, t in enumerate(sorted(times)):
+        least = min(least, index - rate * t)
+        needed = max(needed, index + 1 - rate * t - least)
+    return needed
 
 
 def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
     """Poll ``n`` orders into a fresh SQLite ledger, then time the drain; the run's figures."""
-    scenario = build_scenario(orders=n, seed=12)
-    faults = PrimaFaultPlan()
-    faults.random(0, {PrimaFault(kind=PrimaFaultKind.LATENCY, delay=latency): 1.0})
-    emulator = PrimaEmulator(scenario.world, faults=faults)
-    server = ServerRateLimit(emulator, rate=rate, burst=2)
-    fake = scenario.commercetools
+    local = build_scenario(orders=0, seed=_SEED)  # the same mapping, no orders
     with (
+        served_apart(
+            orders=n, seed=_SEED, rate=rate, burst=_SERVER_BURST, latency=latency
+        ) as servers,
         tempfile.TemporaryDirectory() as tmp,
         open_store(f"sqlite:///{tmp}/sync.db") as store,
-        fake.serve() as ct_url,
-        serve_wsgi(server, "127.0.0.1", emulator.timeout_hold) as prima_url,
     ):
+        ct, prima_server = servers.commercetools, servers.prima
         ct_config = CommercetoolsConfig(
-            project_key=fake.project_key,
-            client_id=fake.client_id,
-            client_secret=fake.client_secret,
-            api_url=ct_url,
-            auth_url=ct_url,
+            project_key=ct.hello["project_key"],
+            client_id=ct.hello["client_id"],
+            client_secret=ct.hello["client_secret"],
+            api_url=ct.url,
+            auth_url=ct.url,
         )
-        prima_config = OmlinkConfig(endpoint=f"{prima_url}/omlink/omlink", rate_limit=rate, burst=1)
+        prima_config = OmlinkConfig(
+            endpoint=f"{prima_server.url}/omlink/omlink", rate_limit=rate, burst=1
+        )
+        departures = _Departures(prima_config)
         with (
             CommercetoolsClient(ct_config) as commercetools,
-            OmlinkClient(prima_config) as prima,
+            OmlinkClient(prima_config, flow=departures) as prima,
         ):
             engine = SyncEngine(
                 commercetools=commercetools,
                 prima=prima,
                 store=store,
-                mapping=scenario.mapping,
+                mapping=local.mapping,
                 config=EngineConfig(
                     worker_id="bench",
                     concurrency=_CONCURRENCY,
                     claim_batch=max(50, batch * _CONCURRENCY),
                     submit_batch_size=batch,
-                    initial_cursor=scenario.first_order_at - timedelta(days=1),
+                    initial_cursor=local.first_order_at - timedelta(days=1),
                     customer_key_secret=_SECRET,
                 ),
             )
             polled = engine.poll_orders()
             if polled != n:
                 raise SystemExit(f"the poll found {polled} of {n} orders")
-            remember_customers(scenario, store, secret=_SECRET, now=scenario.first_order_at)
-            emulator.arrivals.clear()
-            accepted, rejected = server.accepted, server.rejected
+            now = local.first_order_at
+            known = prima_server.ask("customers", secret=_SECRET, now=now.isoformat())
+            for key, account in known["customers"]:
+                store.put_customer(key, account, now=now)
+            ct.ask("mark")
+            prima_server.ask("mark")
+            departures.times.clear()
+            pauses = GcPauses()
+            gc.callbacks.append(pauses)
+            profile = os.environ.get("BENCH_DRAIN_PROFILE") if batch > 1 else None
             started, cpu = time.perf_counter(), time.process_time()
-            summary = engine.process_backlog()
+            with _profiled(profile):
+                summary = engine.process_backlog()
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    _check_exactly_once(scenario, summary.posted)
+            gc.callbacks.remove(pauses)
+            seen = prima_server.ask("report")
+            ct_seen = ct.ask("report")
+    if seen["lost_count"] or summary.posted != seen["good"]:
+        raise SystemExit(
+            f"engine run was wrong: posted {summary.posted} of {seen['good']}, "
+            f"{seen['lost_count']} not exactly once: {seen['lost']}"
+        )
     return {
         "orders": summary.posted,
         "orders_per_s": summary.posted / seconds,
-        "requests_per_s": (server.accepted - accepted) / seconds,
-        "rejected": server.rejected - rejected,
-        "busiest": emulator.arrivals.busiest(1.0),
+        "requests_per_s": seen["accepted"] / seconds,
+        "rejected": seen["rejected"],
+        "busiest": seen["busiest"],
         "seconds": seconds,
         "cpu_ms": cpu / n * 1000,
+        "server_cpu_ms": (seen["cpu"] + ct_seen["cpu"]) / n * 1000,
+        "prima_gc_pause": seen["gc_pause"],
+        "ct_gc_pause": ct_seen["gc_pause"],
+        "departures_burst": _burst_needed(departures.times, rate),
+        "arrivals_burst": _burst_needed(seen["arrivals"] + seen["refused_at"], rate),
+        "gc_pause": pauses.longest,
     }
+
+
+@contextmanager
+def _profiled(path: str | None) -> Iterator[None]:
+    """Profile every thread of this process into ``path`` (None: do nothing)."""
+    if path is None:
+        yield
+        return
+    import cProfile
+    import threading
+
+    profiles: list[cProfile.Profile] = []
+    lock = threading.Lock()
+
+    def start(*_: object) -> None:
+        profile = cProfile.Profile()
+        with lock:
+            profiles.append(profile)
+        sys.setprofile(None)  # this hook's work is done: the thread's own profile takes over
+        profile.enable()
+
+    main = cProfile.Profile()
+    profiles.append(main)
+    threading.setprofile(start)  # each new thread starts its own profile on its first call
+    main.enable()
+    try:
+        yield
+    finally:
+        main.disable()
+        threading.setprofile(None)
+        import pstats
+
+        stats = pstats.Stats(main)
+        for profile in profiles[1:]:
+            profile.disable()
+            stats.add(profile)
+        stats.dump_stats(path)
 
 
 def _line(label: str, r: dict[str, Any], goal: float) -> str:
@@ -106,8 +216,13 @@ def _line(label: str, r: dict[str, Any], goal: float) -> str:
         f"  {label:<26} {r['orders_per_s']:7.1f} orders/s (goal {goal:.1f}: "
         f"{r['orders_per_s'] / goal:.2f} of it), {r['requests_per_s']:.2f} requests/s, "
         f"{r['rejected']} x 429, busiest 1-s window {r['busiest']} requests; "
-        f"{r['orders']} orders in {r['seconds']:.1f} s, {r['cpu_ms']:.1f} ms CPU per order "
-        f"(this process: engine and both servers)"
+        f"{r['orders']} orders in {r['seconds']:.1f} s; CPU per order {r['cpu_ms']:.1f} ms "
+        f"in the engine's process, {r['server_cpu_ms']:.1f} ms in the servers'\n"
+        f"  {'':<26} burst a bucket of R needs for every request to pass: "
+        f"{r['departures_burst']:.2f} as the client sent them, {r['arrivals_burst']:.2f} as the "
+        f"server let them in (429s included; its bucket has {_SERVER_BURST}); longest GC pause "
+        f"in the engine's process {r['gc_pause'] * 1000:.0f} ms, in Prima's "
+        f"{r['prima_gc_pause'] * 1000:.0f} ms, in commercetools' {r['ct_gc_pause'] * 1000:.0f} ms"
     )
 
 
@@ -131,3 +246,7 @@ def main() -> None:
         f"({_load()})",
         flush=True,
     )
+
+
+if __name__ == "__main__":
+    main()

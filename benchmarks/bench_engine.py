@@ -196,6 +196,8 @@ class ServerRateLimit:
         self._lock = threading.Lock()
         self.accepted = 0
         self.rejected = 0
+        self.refused_at: list[float] = []
+        """When (``time.monotonic``) each 429 was sent."""
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """The WSGI application."""
@@ -209,6 +211,7 @@ class ServerRateLimit:
                 self.accepted += 1
             else:
                 self.rejected += 1
+                self.refused_at.append(now)
         if not allowed:
             start_response("429 Too Many Requests", [("Retry-After", "1"), ("Content-Length", "0")])
             return [b""]

@@ -3,6 +3,8 @@ back up when it recovers; the run summary says what rate it ran at. All on a fak
 
 from __future__ import annotations
 
+import itertools
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -74,6 +76,25 @@ def test_a_reply_much_slower_than_usual_counts_as_trouble() -> None:
 def test_slots_are_spaced_at_the_current_rate() -> None:
     aimd = AimdRate(SubmissionFlow(max_rate=2.0, increase=0.1))
     assert [aimd.reserve(0.0) for _ in range(3)] == pytest.approx([0.0, 0.5, 1.0])
+
+
+def test_paced_slots_never_go_faster_than_the_ceiling_through_cuts_and_growth() -> None:
+    """Callers racing for slots (each reading the time a little late) while troubles cut the
+    rate and calm answers grow it back: consecutive slots are never closer than one interval
+    at the ceiling, so a server bucket of the ceiling and burst 1 refuses none of them."""
+    flow = SubmissionFlow(max_rate=4.0, min_rate=0.5, increase=2.0, hold_seconds=0.5)
+    aimd = AimdRate(flow, rate_limit=10.0)  # the client's limit is higher: max_rate rules
+    rng = random.Random(7)
+    now, slots = 0.0, []
+    for n in range(2000):
+        now += rng.choice((0.0, 0.01, 0.1, 0.3))
+        stale = max(0.0, now - rng.choice((0.0, 0.05, 0.2)))  # read before the lock was taken
+        slots.append(stale + aimd.reserve(stale))
+        if n % 97 == 0:
+            aimd.struggled(now)
+    assert aimd.cuts > 5
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
+    assert min(gaps) >= 1 / 4.0 - 1e-9
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,13 @@
 
 Rules the limiter keeps (the tests hold it to them):
 
-1. Over any run, the requests let through never exceed ``burst + rate * elapsed``; a busy run gets
-   within a few tokens of it. Each caller *reserves* its slot under a lock and then sleeps outside
-   it, so threads never wake together and overshoot.
+1. Over any run, the requests let through never exceed ``burst + rate * elapsed``, counted when
+   they leave; a busy run gets within a few tokens of it. Each caller *reserves* its slot under a
+   lock and then sleeps outside it, so threads never wake together and overshoot. As it leaves,
+   it takes its token again from a second bucket of the same rate and burst that counts
+   departures: a caller held up after its slot came (a pause of the whole process, such as a
+   garbage collection, or a thread woken late on a busy machine) waits there rather than leave
+   together with the callers of the next slots.
 2. Time comes from an injectable ``clock`` and waits go through an injectable ``sleep``:
    :class:`ManualClock` runs both instantly for tests and benchmarks.
 3. A caller that would have to wait longer than ``max_wait`` gives its reservation back and gets
@@ -27,6 +31,9 @@ __all__ = ["ConcurrencyLimiter", "FlowControl", "ManualClock", "RateLimiter"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+
+#: Tokens short of one by no more than this count as one (rounding of ``elapsed * rate``).
+_EPSILON = 1e-9
 
 
 class ManualClock:
@@ -85,6 +92,8 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._tokens = float(burst)
         self._updated = clock()
+        self._departures = float(burst)  # the bucket that counts requests as they leave
+        self._departed = self._updated
 
     def _refill(self, now: float) -> None:
         if now > self._updated:
@@ -102,13 +111,29 @@ class RateLimiter:
             return wait
 
     def acquire(self, max_wait: float | None = None) -> bool:
-        """Wait for a slot; False (and nothing reserved) when it would take over ``max_wait``."""
+        """Wait for a slot; False (and nothing reserved) when it would take over ``max_wait``.
+        True once the request may leave now (rule 1: also when its caller was held up)."""
         wait = self.reserve(max_wait)
         if wait is None:
             return False
         if wait > 0:
             self._sleep(wait)
+        while (wait := self._depart()) > 0:
+            self._sleep(wait)
         return True
+
+    def _depart(self) -> float:
+        """Take a departure token now (0.0), or the seconds until there is one."""
+        with self._lock:
+            now = self._clock()
+            if now > self._departed:
+                refilled = self._departures + (now - self._departed) * self.rate
+                self._departures = min(float(self.burst), refilled)
+                self._departed = now
+            if self._departures >= 1 - _EPSILON:  # a float's rounding is no reason to wait
+                self._departures -= 1
+                return 0.0
+            return (1 - self._departures) / self.rate
 
     def pause(self, seconds: float) -> None:
         """Let nothing through for ``seconds`` from now (a ``Retry-After``)."""
