@@ -342,6 +342,7 @@ class FakeCommercetools:
             order = target.get("orders", order_id)
             del target.resources["orders"][order_id]
             target.changed("orders", order, None)
+            self._store.forget_text(target, "orders", order_id)
             self._store.record(target, "orders", order, [("OrderDeleted", {"order": SELF})])
 
     # -- inventory background processes -------------------------------------------------------
