@@ -30,8 +30,8 @@ Environment: ``BENCH_WORKERS_N`` (orders per run, default 600), ``BENCH_WORKERS_
 ``BENCH_WORKERS_PROFILE=1`` runs this process's servers under cProfile (one profiler per thread:
 the servers answer each request in a thread of its own) and prints, per run, their top 15
 functions by own time and their own time per area, per order; the rates and CPU figures printed
-then are the profiled ones, slower than a plain run's. ``BENCH_WORKERS_PROFILE=<path>`` also writes
-each run's merged statistics to ``<path>.<workers>`` (``pstats`` format).
+then are the profiled ones, slower than a plain run's. ``BENCH_WORKERS_PROFILE=<path>`` also
+writes each run's merged statistics to ``<path>.<workers>`` (``pstats`` format).
 """
 
 from __future__ import annotations
@@ -98,8 +98,9 @@ def _timed(obj: Any, names: tuple[str, ...], spent: list[float]) -> None:
 
 @contextmanager
 def _profiled_threads(n: int, workers: int) -> Iterator[None]:
-    """With ``BENCH_WORKERS_PROFILE=1``: profile every thread started inside, then print their
-    top functions and areas per order (``n`` orders)."""
+    """With ``BENCH_WORKERS_PROFILE`` set: profile every thread started inside, then print their
+    top functions and areas per order (``n`` orders); a path other than ``1`` also gets the
+    statistics (``<path>.<workers>``)."""
     switch = os.environ.get("BENCH_WORKERS_PROFILE", "")
     if not switch:
         yield
@@ -119,6 +120,8 @@ def _profiled_threads(n: int, workers: int) -> Iterator[None]:
     stats = pstats.Stats(profiles[0])
     for profile in profiles[1:]:
         stats.add(profile)
+    if switch != "1":
+        stats.dump_stats(f"{switch}.{workers}")
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     total = sum(v[2] for v in raw.values())
     print(
