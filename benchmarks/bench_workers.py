@@ -116,7 +116,7 @@ def _profiled_threads(n: int, workers: int) -> Iterator[None]:
     try:
         yield
     finally:
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
     stats = pstats.Stats(profiles[0])
     for profile in profiles[1:]:
         stats.add(profile)
