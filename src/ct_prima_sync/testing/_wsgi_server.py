@@ -91,7 +91,9 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         *,
         fault_header: str | None,
         timeout_hold: float,
+        wait_for_requests: bool,
     ) -> None:
+        self.block_on_close = wait_for_requests
         super().__init__(address, _Connection)
         self.app = app
         self.fault_header = fault_header
@@ -296,10 +298,18 @@ def serve_wsgi(
     name: str,
     fault_header: str | None = None,
     timeout_hold: float = 0.0,
+    wait_for_requests: bool = True,
 ) -> Iterator[str]:
     """Serve ``app`` on ``port`` (0: a free one) of ``host`` in a thread named ``name``; yields
-    the base URL; on exit stops accepting, closes the connections still open and waits."""
-    server = _Server((host, port), app, fault_header=fault_header, timeout_hold=timeout_hold)
+    the base URL. On exit: stop accepting, close the connections still open and, with
+    ``wait_for_requests``, wait for the requests being answered to finish."""
+    server = _Server(
+        (host, port),
+        app,
+        fault_header=fault_header,
+        timeout_hold=timeout_hold,
+        wait_for_requests=wait_for_requests,
+    )
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
     )

@@ -62,6 +62,12 @@ def serve_wsgi(
     is not sent: the connection is held (``timeout``, for ``timeout_hold`` seconds or until the
     server stops) and reset."""
     with _serve(
-        app, host, port, name="prima-emulator", fault_header=FAULT_HEADER, timeout_hold=timeout_hold
+        app,
+        host,
+        port,
+        name="prima-emulator",
+        fault_header=FAULT_HEADER,
+        timeout_hold=timeout_hold,
+        wait_for_requests=False,  # a latency fault may be sleeping: stop at once, as before
     ) as url:
         yield url
