@@ -222,6 +222,8 @@ class _Connection(socketserver.StreamRequestHandler):
             if version == "HTTP/1.0"
             else version == "HTTP/1.1" and "close" not in connection
         )
+        if "HTTP_TRANSFER_ENCODING" in environ:
+            keep_alive = False  # a chunked body is not read (as wsgiref did not): no next request
         length = environ["CONTENT_LENGTH"]
         if length and not length.isdigit():
             return self._refuse(HTTPStatus.BAD_REQUEST)
