@@ -26,7 +26,6 @@ a page of 500 orders joins 500 texts instead of encoding 500 orders again.
 from __future__ import annotations
 
 import copy
-import functools
 import heapq
 import itertools
 import json
@@ -149,47 +148,6 @@ class _CopyOnTouch(dict[str, Any]):
 def json_text(value: Any) -> str:
     """``value`` as compact JSON text, as the API sends it."""
     return json.dumps(value, separators=(",", ":"))
-
-
-class _Kept:
-    """A stored resource's JSON text, and the texts of its top-level lists and objects (each
-    with the value it encodes). ``resource`` is None once the store changed it in place."""
-
-    __slots__ = ("parts", "resource", "text")
-
-    def __init__(self, resource: Resource, text: str, parts: dict[str, tuple[Any, str]]) -> None:
-        self.resource: Resource | None = resource
-        self.text = text
-        self.parts = parts
-
-
-_CONTAINERS = (dict, list)
-
-
-@functools.lru_cache(maxsize=4096)
-def _name_text(name: str) -> str:
-    return json.dumps(name)
-
-
-def _encode_reusing(
-    resource: Resource, before: dict[str, tuple[Any, str]]
-) -> tuple[str, dict[str, tuple[Any, str]]]:
-    """``json_text(resource)``, taking the text of a top-level list or object from ``before``
-    when it is the very same value (stored values are never changed in place); with the texts
-    of its own lists and objects."""
-    if not all(type(name) is str for name in resource):
-        return json_text(resource), {}
-    parts: dict[str, tuple[Any, str]] = {}
-    pieces: list[str] = []
-    for name, value in resource.items():
-        if type(value) in _CONTAINERS:
-            known = before.get(name)
-            piece = known[1] if known is not None and known[0] is value else json_text(value)
-            parts[name] = (value, piece)
-        else:
-            piece = json_text(value)
-        pieces.append(_name_text(name) + ":" + piece)
-    return "{" + ",".join(pieces) + "}", parts
 
 
 class Encoded:
@@ -315,23 +273,21 @@ class Store:
         self._versions: dict[tuple[str, str, str], list[tuple[datetime, Resource]]] = {}
         # Sorted indexes per (project, kind, sort fields), with the generation they were built at.
         self._indexes: dict[tuple[str, str, tuple[str, ...]], tuple[int, SortedIndex | None]] = {}
-        # JSON text per (project, kind, id) (see _Kept).
-        self._texts: dict[tuple[str, str, str], _Kept] = {}
+        # JSON text per (project, kind, id), with the stored resource it encodes: used only while
+        # that very dict is the stored one (an update stores another), dropped when the store
+        # changes it in place or removes it.
+        self._texts: dict[tuple[str, str, str], tuple[Resource, str]] = {}
 
     def text(self, project: Project, kind: str, resource: Resource) -> str:
-        """``resource`` as compact JSON text: kept while it is the stored resource of ``kind``.
-
-        A new version is encoded reusing the texts of the top-level lists and objects it shares
-        with the version kept before (an update copies only what its actions touched), so an
-        update's answer does not encode an order's line items again. An older version a query
-        lag still shows is encoded each time (with those texts too)."""
+        """``resource`` as compact JSON text: kept while it is the stored resource of ``kind``
+        (an older version a query lag still shows is encoded each time)."""
         key = (project.key, kind, resource["id"])
         kept = self._texts.get(key)
-        if kept is not None and kept.resource is resource:
-            return kept.text
-        text, parts = _encode_reusing(resource, kept.parts if kept is not None else {})
+        if kept is not None and kept[0] is resource:
+            return kept[1]
+        text = json_text(resource)
         if project.resources[kind].get(resource["id"]) is resource:
-            self._texts[key] = _Kept(resource, text, parts)
+            self._texts[key] = (resource, text)
         return text
 
     def page_text(self, project: Project, kind: str, page: dict[str, Any]) -> Encoded:
@@ -359,13 +315,8 @@ class Store:
         return payload
 
     def forget_text(self, project: Project, kind: str, resource_id: str) -> None:
-        """Drop the kept text of a removed resource."""
+        """Drop the kept text of a resource changed in place or removed."""
         self._texts.pop((project.key, kind, resource_id), None)
-
-    def _changed_in_place(self, project: Project, kind: str, resource: Resource) -> None:
-        kept = self._texts.get((project.key, kind, resource["id"]))
-        if kept is not None and kept.resource is resource:
-            kept.resource = None  # its text is stale; the texts of its lists and objects are not
 
     def sorted_index(
         self, project: Project, kind: str, fields: tuple[str, ...]
@@ -534,7 +485,7 @@ class Store:
             project.sequence[resource["id"]] = sequence
             if kind == "orders":
                 resource["lastMessageSequenceNumber"] = sequence
-                self._changed_in_place(project, kind, resource)
+                self.forget_text(project, kind, resource["id"])
             now = self.now()
             message = {
                 "id": self.new_id(),
