@@ -26,19 +26,32 @@ Environment: ``BENCH_WORKERS_N`` (orders per run, default 600), ``BENCH_WORKERS_
 4), ``BENCH_WORKERS_LATENCY_MS`` (default 20), ``BENCH_WORKERS_RATE`` (default 200),
 ``BENCH_WORKERS_BURST`` (default 5), ``BENCH_WORKERS_CONCURRENCY`` (default 8),
 ``CT_PRIMA_SYNC_TEST_POSTGRES_URL`` (as in ``bench_engine``; skipped if unreachable).
+
+``BENCH_WORKERS_PROFILE=1`` runs this process's servers under cProfile (one profiler per thread:
+the servers answer each request in a thread of its own) and prints, per run, their top 15
+functions by own time and their own time per area, per order; the rates and CPU figures printed
+then are the profiled ones, slower than a plain run's. ``BENCH_WORKERS_PROFILE=<path>`` also
+writes each run's merged statistics to ``<path>.<workers>`` (``pstats`` format).
 """
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
+import pstats
 import subprocess
 import sys
+import threading
 import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_engine import _engine, _load, _postgres
+from benchmarks.bench_engine_cpu import _area
 from ct_prima_sync.state import open_store
 from ct_prima_sync.testing import (
     FakePrima,
@@ -81,6 +94,52 @@ def _timed(obj: Any, names: tuple[str, ...], spent: list[float]) -> None:
                 spent[0] += time.perf_counter() - start
 
         setattr(obj, name, wrapper)
+
+
+@contextmanager
+def _profiled_threads(n: int, workers: int) -> Iterator[None]:
+    """With ``BENCH_WORKERS_PROFILE`` set: profile every thread started inside, then print their
+    top functions and areas per order (``n`` orders); a path other than ``1`` also gets the
+    statistics (``<path>.<workers>``)."""
+    switch = os.environ.get("BENCH_WORKERS_PROFILE", "")
+    if not switch:
+        yield
+        return
+    profiles: list[cProfile.Profile] = []
+
+    def start(*_: Any) -> None:
+        profile = cProfile.Profile(time.thread_time)  # CPU, not the waits
+        profiles.append(profile)
+        profile.enable()  # replaces this hook for the rest of the thread
+
+    threading.setprofile(start)
+    try:
+        yield
+    finally:
+        threading.setprofile(None)
+    stats = pstats.Stats(profiles[0])
+    for profile in profiles[1:]:
+        stats.add(profile)
+    if switch != "1":
+        stats.dump_stats(f"{switch}.{workers}")
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(v[2] for v in raw.values())
+    print(
+        f"  servers' profile: {total / n * 1e3:.2f} ms own time per order, {len(profiles)} threads"
+    )
+    for (filename, line, function), (_, calls, own, _, _) in sorted(
+        raw.items(), key=lambda kv: kv[1][2], reverse=True
+    )[:15]:
+        where = filename.split("site-packages/")[-1].split("src/")[-1].split("lib/python3")[-1]
+        print(
+            f"    {own / n * 1e6:7.1f} us/order  {calls / n:6.1f} calls/order  "
+            f"{function} ({where}:{line})"
+        )
+    areas: dict[str, float] = defaultdict(float)
+    for (filename, _, function), (_, _, own, _, _) in raw.items():
+        areas[_area(filename, function)] += own
+    for label, own in sorted(areas.items(), key=lambda kv: kv[1], reverse=True):
+        print(f"    {own / total:5.1%}  {own / n * 1e6:7.1f} us/order  {label}")
 
 
 def work_backlog(job: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +209,11 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
             polled = e.poll_orders()
         if polled != n:
             raise SystemExit(f"the poll found {polled} of {n} orders")
-        with scenario.commercetools.serve() as ct_url, emulator.serve() as prima_url:
+        with (
+            _profiled_threads(n, workers),
+            scenario.commercetools.serve() as ct_url,
+            emulator.serve() as prima_url,
+        ):
             procs = []
             for i in range(workers):
                 spec = {

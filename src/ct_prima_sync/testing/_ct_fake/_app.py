@@ -25,7 +25,7 @@ from ct_prima_sync.errors import (
 from ._extensions import ExtensionRefusedError
 from ._faults import CommercetoolsFault, CommercetoolsFaultScript
 from ._routes import Call, route
-from ._store import Store
+from ._store import Encoded, Store, json_text
 
 __all__ = ["CommercetoolsApp", "CommercetoolsRequestRecord"]
 
@@ -140,7 +140,7 @@ class CommercetoolsApp:
                 if self.requests[index] is record:
                     self.requests[index] = answered
                     break
-        data = json.dumps(payload, separators=(",", ":")).encode()  # compact, as the API sends
+        data = (payload.text if isinstance(payload, Encoded) else json_text(payload)).encode()
         response_headers = [
             ("Content-Type", "application/json; charset=utf-8"),
             ("Content-Length", str(len(data))),

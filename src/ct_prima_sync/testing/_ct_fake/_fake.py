@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 
 from ct_prima_sync.errors import NotFoundError
 
+from .._wsgi_server import serve_wsgi
 from ._app import CommercetoolsApp, CommercetoolsRequestRecord
 from ._faults import CommercetoolsFaultScript, FaultingTransport
 from ._inventory import adjust_entry, entry_draft, find_entry, reserve_for_order
@@ -25,15 +23,6 @@ __all__ = ["FakeCommercetools"]
 
 #: The base URL of the in-process transport (API and auth share it).
 IN_PROCESS_URL = "http://fake-commercetools.invalid"
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay silent: request lines would clutter test output."""
 
 
 def _utc_now() -> datetime:
@@ -125,20 +114,8 @@ class FakeCommercetools:
 
         Connection faults need :meth:`transport`; every other fault works over HTTP.
         """
-        server = make_server(
-            host, port, self.app, server_class=_ThreadingServer, handler_class=_QuietHandler
-        )
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-commercetools"
-        )
-        thread.daemon = True
-        thread.start()
-        try:
-            yield f"http://{host}:{server.server_port}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join()
+        with serve_wsgi(self.app, host, port, name="fake-commercetools") as url:
+            yield url
 
     @property
     def requests(self) -> list[CommercetoolsRequestRecord]:
@@ -342,6 +319,7 @@ class FakeCommercetools:
             order = target.get("orders", order_id)
             del target.resources["orders"][order_id]
             target.changed("orders", order, None)
+            self._store.forget_text(target, "orders", order_id)
             self._store.record(target, "orders", order, [("OrderDeleted", {"order": SELF})])
 
     # -- inventory background processes -------------------------------------------------------

@@ -16,6 +16,7 @@ list. Comparisons between ISO-8601 timestamps compare instants, not strings.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -24,7 +25,15 @@ from typing import Any
 
 from ct_prima_sync.errors import ValidationError
 
-__all__ = ["DATETIME", "Predicate", "Shape", "parse_predicate", "parse_where", "sort_key"]
+__all__ = [
+    "DATETIME",
+    "Predicate",
+    "Shape",
+    "parse_instant",
+    "parse_predicate",
+    "parse_where",
+    "sort_key",
+]
 
 Predicate = Callable[[Any], bool]
 
@@ -276,6 +285,16 @@ def _defined(name: str, *, negated: bool) -> Predicate:
     return check
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def parse_instant(text: str) -> datetime | None:
+    """A timestamp's text as a datetime (``Z`` read as UTC), None when it is none; kept for the
+    texts seen last, as every query compares the same resources' timestamps again."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _coerce(left: Any, right: Any) -> tuple[Any, Any]:
     """Bring a field value and a literal to comparable types, as the API's typed variables do."""
     if isinstance(left, bool) or isinstance(right, bool):
@@ -293,13 +312,10 @@ def _coerce(left: Any, right: Any) -> tuple[Any, Any]:
         and _DATETIME.match(left)
         and _DATETIME.match(right)
     ):
-        try:
-            return (
-                datetime.fromisoformat(left.replace("Z", "+00:00")),
-                datetime.fromisoformat(right.replace("Z", "+00:00")),
-            )
-        except ValueError:
+        left_instant, right_instant = parse_instant(left), parse_instant(right)
+        if left_instant is None or right_instant is None:
             return left, right
+        return left_instant, right_instant
     return left, right
 
 
@@ -362,10 +378,9 @@ def _contains(name: str, values: Sequence[Any], *, every: bool) -> Predicate:
 def sort_key(value: Any) -> tuple[int, Any]:
     """A key that orders field values of mixed kinds: timestamps, numbers, text, then missing."""
     if isinstance(value, str) and _DATETIME.match(value):
-        try:
-            return (0, datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
-            pass
+        instant = parse_instant(value)
+        if instant is not None:
+            return (0, instant)
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return (1, Decimal(value))
     if isinstance(value, str | bool):

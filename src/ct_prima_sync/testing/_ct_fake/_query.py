@@ -23,7 +23,7 @@ from attrs import frozen
 
 from ct_prima_sync.errors import ValidationError
 
-from ._predicate import DATETIME, Predicate, Shape, parse_where, sort_key
+from ._predicate import DATETIME, Predicate, Shape, parse_instant, parse_where, sort_key
 
 __all__ = ["MAX_LIMIT", "MAX_OFFSET", "SortedIndex", "build_index", "run_query"]
 
@@ -69,11 +69,8 @@ def _instant(value: Any) -> datetime | None:
     """An aware timestamp as the predicates compare it, or None."""
     if not isinstance(value, str) or not DATETIME.match(value):
         return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.utcoffset() is not None else None
+    moment = parse_instant(value)
+    return moment if moment is not None and moment.utcoffset() is not None else None
 
 
 def _column(values: list[Any]) -> tuple[str, list[Any]] | None:

@@ -139,6 +139,11 @@ def _create(store: Store, project: Project, kind: str, call: Call) -> tuple[int,
     )
 
 
+def _created(store: Store, project: Project, kind: str, call: Call) -> tuple[int, Any]:
+    status, payload = _create(store, project, kind, call)
+    return status, store.encoded(project, kind, payload)
+
+
 def insert_customer(
     store: Store, project: Project, draft: dict[str, Any], *, seeded: bool = False
 ) -> Resource:
@@ -202,25 +207,36 @@ def route(
     handlers: dict[tuple[bool, str], Callable[[], tuple[int, Any]]] = {
         (False, "GET"): lambda: (
             200,
-            run_query(
-                store.queryable(project, kind),
-                call.params,
-                _VIEWS.get(kind),
-                None
-                if kind in _VIEWS
-                else (lambda fields: store.sorted_index(project, kind, fields)),
+            store.page_text(
+                project,
+                kind,
+                run_query(
+                    store.queryable(project, kind),
+                    call.params,
+                    _VIEWS.get(kind),
+                    None
+                    if kind in _VIEWS
+                    else (lambda fields: store.sorted_index(project, kind, fields)),
+                ),
             ),
         ),
-        (False, "POST"): lambda: _create(store, project, kind, call),
-        (True, "GET"): lambda: (200, _lookup(project, kind, selector)),
+        (False, "POST"): lambda: _created(store, project, kind, call),
+        (True, "GET"): lambda: (
+            200,
+            store.encoded(project, kind, _lookup(project, kind, selector)),
+        ),
         (True, "POST"): lambda: (
             200,
-            _update(store, project, kind, _lookup(project, kind, selector), call, faults),
+            store.encoded(
+                project,
+                kind,
+                _update(store, project, kind, _lookup(project, kind, selector), call, faults),
+            ),
         ),
         (True, "DELETE"): lambda: (200, _delete(store, project, kind, selector, call)),
     }
     if kind == "orders" and selector == "import" and call.method == "POST":
-        return 201, import_order(store, project, call.json())
+        return 201, store.encoded(project, kind, import_order(store, project, call.json()))
     if kind in ("messages", "payments") and call.method != "GET":
         # Payments belong to the payment service provider's integration: the fake serves them
         # read-only (seed them with FakeCommercetools.add_payment).
