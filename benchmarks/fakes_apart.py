@@ -23,7 +23,8 @@ few commands, one JSON line each way:
 
 The fakes' data is frozen out of each server's garbage collector once built (what commercetools
 and Prima keep is not a Python heap to scan), and the emulator's process collects nothing while
-it serves: a 268 ms collection there once held requests back until they came in together.
+it serves: a collection there (268 ms once, longer than a slot at 4 requests per second) holds
+every request back, and the rate limit sees them come in together.
 """
 
 from __future__ import annotations
