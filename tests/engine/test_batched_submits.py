@@ -8,6 +8,7 @@ is not sent."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -365,3 +366,42 @@ def test_the_order_path_costs_few_ledger_statements_per_order(
     per_order = statements.count / 200
     print(f"ledger statements per order, {batch} per request: {per_order:.2f}")
     assert per_order <= most
+
+
+class _HoldsFirstRequest(FakePrima):
+    """Holds its first request until ``release`` is set (or 10 s pass: the test then fails)."""
+
+    def __init__(self, scenario: SyncScenario) -> None:
+        super().__init__(scenario.world, sleep=lambda _s: None)
+        self.release = threading.Event()
+        self.released_in_time: bool | None = None
+        self._first = threading.Lock()
+
+    def submit_orders(self, orders: Sequence[SalesOrder]) -> list[SubmitResult]:
+        if self._first.acquire(blocking=False):
+            self.released_in_time = self.release.wait(timeout=10)
+        return super().submit_orders(orders)
+
+
+def test_the_next_claim_batch_is_prepared_while_a_request_waits_for_prima(
+    known: SyncScenario, store: StateStore, make_engine: EngineFactory
+) -> None:
+    prima = _HoldsFirstRequest(known)
+    claims = 0
+    claim = store.claim
+
+    def counting_claim(*args: object, **kwargs: object) -> object:
+        nonlocal claims
+        claims += 1
+        claimed = claim(*args, **kwargs)  # type: ignore[arg-type]
+        if claims == 2:
+            prima.release.set()  # the next batch is claimed while the first request is held
+        return claimed
+
+    store.claim = counting_claim  # type: ignore[method-assign]
+    engine = make_engine(store, prima=prima, submit_batch_size=2, claim_batch=4, concurrency=2)
+    summary = engine.sync_orders()
+
+    assert prima.released_in_time is True, "the second claim waited for the first request"
+    assert summary.posted == len(known.good)
+    _each_good_order_once(known, store)
