@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 import pytest
@@ -22,6 +22,7 @@ from ct_prima_sync.prima import OmlinkClient, OmlinkConfig, SalesOrder, SubmitRe
 from ct_prima_sync.state import (
     CUSTOMER_KEY_SECRET_ENV,
     ExceptionFilter,
+    OrderRecord,
     OrderStatus,
     StateStore,
     open_store,
@@ -369,17 +370,17 @@ def test_the_order_path_costs_few_ledger_statements_per_order(
 
 
 class _HoldsFirstRequest(FakePrima):
-    """Holds its first request until ``release`` is set (or 10 s pass: the test then fails)."""
+    """Holds its first request until ``go_on`` is set (or 10 s pass: the test then fails)."""
 
     def __init__(self, scenario: SyncScenario) -> None:
         super().__init__(scenario.world, sleep=lambda _s: None)
-        self.release = threading.Event()
+        self.go_on = threading.Event()
         self.released_in_time: bool | None = None
         self._first = threading.Lock()
 
     def submit_orders(self, orders: Sequence[SalesOrder]) -> list[SubmitResult]:
         if self._first.acquire(blocking=False):
-            self.released_in_time = self.release.wait(timeout=10)
+            self.released_in_time = self.go_on.wait(timeout=10)
         return super().submit_orders(orders)
 
 
@@ -390,12 +391,14 @@ def test_the_next_claim_batch_is_prepared_while_a_request_waits_for_prima(
     claims = 0
     claim = store.claim
 
-    def counting_claim(*args: object, **kwargs: object) -> object:
+    def counting_claim(
+        worker_id: str, *, lease_seconds: float, limit: int, now: datetime
+    ) -> list[OrderRecord]:
         nonlocal claims
         claims += 1
-        claimed = claim(*args, **kwargs)  # type: ignore[arg-type]
+        claimed = claim(worker_id, lease_seconds=lease_seconds, limit=limit, now=now)
         if claims == 2:
-            prima.release.set()  # the next batch is claimed while the first request is held
+            prima.go_on.set()  # the next batch is claimed while the first request is held
         return claimed
 
     store.claim = counting_claim  # type: ignore[method-assign]
