@@ -583,7 +583,8 @@ class SyncEngine:
                 sending = self._work_in_requests(
                     claimed, leases, pool, run.tally, orders, senders=senders
                 )
-                # The batch before went first: its requests are answered before these go on.
+                # The senders take requests in order: the batch before went first, and it is
+                # answered before another batch is claimed (two in hand at most).
                 for sent in in_flight:
                     sent.result()
                 in_flight[:] = sending
