@@ -32,6 +32,8 @@ the servers answer each request in a thread of its own) and prints, per run, the
 functions by own time and their own time per area, per order; the rates and CPU figures printed
 then are the profiled ones, slower than a plain run's. ``BENCH_WORKERS_PROFILE=<path>`` also
 writes each run's merged statistics to ``<path>.<workers>`` (``pstats`` format).
+``BENCH_WORKERS_PROFILE_WORKERS=<path>`` runs each worker's backlog under cProfile (CPU time)
+and writes its statistics to ``<path>.<workers>.<worker id>``.
 """
 
 from __future__ import annotations
@@ -189,9 +191,16 @@ def work_backlog(job: dict[str, Any]) -> dict[str, Any]:
         _timed(store, ("reserve_request", "try_lock", "unlock"), budget_spent)
         print("ready", flush=True)
         sys.stdin.readline()
+        profile = cProfile.Profile(time.process_time) if job.get("profile") else None
         started, cpu = time.perf_counter(), time.process_time()
+        if profile is not None:
+            profile.enable()
         summary = engine.process_backlog()
+        if profile is not None:
+            profile.disable()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if profile is not None:
+            profile.dump_stats(f"{job['profile']}.{job['workers']}.{job['worker_id']}")
     return {"posted": summary.posted, "seconds": seconds, "cpu": cpu, "budget": budget_spent[0]}
 
 
@@ -222,6 +231,7 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
                     "ct_url": ct_url,
                     "prima_url": prima_url,
                     "worker_id": f"worker-{i}",
+                    "workers": workers,
                     "first": scenario.first_order_at.isoformat(),
                 }
                 procs.append(
@@ -298,6 +308,7 @@ def main() -> None:
         "rate": float(os.environ.get("BENCH_WORKERS_RATE", "200")),
         "burst": int(os.environ.get("BENCH_WORKERS_BURST", "5")),
         "concurrency": int(os.environ.get("BENCH_WORKERS_CONCURRENCY", "8")),
+        "profile": os.environ.get("BENCH_WORKERS_PROFILE_WORKERS", ""),
     }
     print(
         f"PostgreSQL worker processes vs one, {n} orders per run, emulator over HTTP sleeping "

@@ -38,9 +38,10 @@ __all__ = [
 Predicate = Callable[[Any], bool]
 
 Shape = tuple[Any, ...] | None
-"""What a predicate says about top-level fields, as far as a sorted index can use it:
-``("cmp", field, op, literal)``, ``("and", parts)``, ``("or", parts)``; ``None`` for anything
-else (negations, nested fields, ``in``, ``contains``, ``is defined``), which tells nothing."""
+"""What a predicate says about top-level fields, as far as a query's indexes can use it:
+``("cmp", field, op, literal)``, ``("in", field, values)``, ``("and", parts)``, ``("or", parts)``;
+``None`` for anything else (negations, nested fields, ``not in``, ``contains``, ``is defined``),
+which tells nothing."""
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -191,7 +192,8 @@ class _Parser:
             return (lambda item: not member(item)), None
         if word == "in":
             self.tokens.take()
-            return _member(name, self.value_list()), None
+            values = self.value_list()
+            return _member(name, values), ("in", name, tuple(values))
         if word == "contains":
             self.tokens.take()
             mode = self.tokens.peek_word()

@@ -9,13 +9,20 @@ bound on the sort fields (``lastModifiedAt > :t or (lastModifiedAt = :t and id >
 keyset) is found by bisection, and without ``withTotal`` the scan stops once the page is full.
 So a poll of N orders in pages costs about N, not N squared, and every answer is the one the
 full filter and sort would give: the bound only skips resources no predicate can accept.
+
+A query whose ``where`` predicates (ANDed, at their top level) name the ids a result must have
+(``id in :ids``, ``id = "..."``: how the engine reads a claim batch's orders) is answered from
+those ids alone: the store looks them up (as queries see them, lag included, in the order the
+full scan has them), the full predicates filter them and the sort, offset, limit and total
+apply as they would to the full scan. So reading two orders out of a million costs two, not a
+million, and the answer is the full scan's: a resource outside those ids matches no predicate.
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +32,7 @@ from ct_prima_sync.errors import ValidationError
 
 from ._predicate import DATETIME, Predicate, Shape, parse_instant, parse_where, sort_key
 
-__all__ = ["MAX_LIMIT", "MAX_OFFSET", "SortedIndex", "build_index", "run_query"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "SortedIndex", "build_index", "run_query", "wanted_ids"]
 
 MAX_LIMIT = 500
 MAX_OFFSET = 10_000
@@ -215,6 +222,34 @@ def _start(index: SortedIndex, bound: Bound | None) -> int:
     return bisect.bisect_left(index.keys, prefix)
 
 
+def _part_ids(part: Shape) -> frozenset[str] | None:
+    """The ids ``part`` lets a result have when it is ``id = "text"`` or ``id in (texts)`` (plain
+    text, no timestamps: the predicates then compare the strings as they are), else None."""
+    if part is None or len(part) < 3 or part[1] != "id":
+        return None
+    if part[0] == "cmp" and part[2] == "=":
+        values: Sequence[Any] = (part[3],)
+    elif part[0] == "in":
+        values = part[2]
+    else:
+        return None
+    if not all(isinstance(v, str) and not DATETIME.match(v) for v in values):
+        return None
+    return frozenset(values)
+
+
+def wanted_ids(shapes: Sequence[Shape]) -> frozenset[str] | None:
+    """The ids every result of predicates with these shapes (ANDed) must have, or None when
+    they do not say: the ``id = ..`` and ``id in ..`` parts at their top level, intersected."""
+    found: frozenset[str] | None = None
+    for shape in shapes:
+        for part in _flat(shape):
+            ids = _part_ids(part)
+            if ids is not None:
+                found = ids if found is None else found & ids
+    return found
+
+
 def _sorted(results: list[dict[str, Any]], specs: Sequence[str]) -> list[dict[str, Any]]:
     parsed = _sort_specs(specs)
 
@@ -230,16 +265,20 @@ def _sorted(results: list[dict[str, Any]], specs: Sequence[str]) -> list[dict[st
 
 
 def run_query(
-    resources: list[dict[str, Any]],
+    resources: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
     params: Mapping[str, Sequence[str]],
     view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     index: Callable[[tuple[str, ...]], SortedIndex | None] | None = None,
+    by_id: Callable[[Collection[str]], list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """Answer a query endpoint: a PagedQueryResponse for ``params`` over ``resources``.
+    """Answer a query endpoint: a PagedQueryResponse for ``params`` over ``resources`` (or the
+    function giving them, called only when the answer needs them all).
 
-    ``view`` adds query-only fields a predicate may name but the representation does not show.
-    ``index`` gives the :class:`SortedIndex` of the same resources by some fields (None when it
-    has none); a query sorted by ascending fields is answered from it.
+    ``view`` adds query-only fields a predicate may name but the representation does not show
+    (it keeps ``id``). ``index`` gives the :class:`SortedIndex` of the same resources by some
+    fields (None when it has none); a query sorted by ascending fields is answered from it.
+    ``by_id`` gives those of the same resources that have one of some ids, in their order; a
+    query whose predicates name the ids a result must have is answered from it.
     """
     limit = _integer(params, "limit", DEFAULT_LIMIT, MAX_LIMIT)
     offset = _integer(params, "offset", 0, MAX_OFFSET)
@@ -252,14 +291,20 @@ def run_query(
     predicates: list[Predicate] = [check for check, _ in parsed]
     with_total = params.get("withTotal", ["true"])[-1].lower() != "false"
     specs = _sort_specs(params.get("sort", ()))
-    sorted_by = _ascending(specs) if index is not None else None
-    found = index(sorted_by) if index is not None and sorted_by else None
     see = view or (lambda item: item)
-    if found is not None:
+    ids = wanted_ids([shape for _, shape in parsed]) if by_id is not None else None
+    sorted_by = _ascending(specs) if index is not None and ids is None else None
+    found = index(sorted_by) if index is not None and sorted_by else None
+    matching: list[dict[str, Any]]
+    if by_id is not None and ids is not None:
+        matching = [item for item in by_id(ids) if all(check(see(item)) for check in predicates)]
+        if specs:
+            matching = _sorted(matching, params["sort"])
+    elif found is not None:
         bounds = [b for b in (lower_bound(shape, found) for _, shape in parsed) if b is not None]
         start = _start(found, max(bounds, key=functools.cmp_to_key(_compare_bounds), default=None))
         wanted = None if with_total else offset + limit
-        matching: list[dict[str, Any]] = []
+        matching = []
         items = found.items
         for at in range(start, len(items)):
             item = items[at]
@@ -268,7 +313,8 @@ def run_query(
                 if wanted is not None and len(matching) >= wanted:
                     break
     else:
-        matching = [item for item in resources if all(check(see(item)) for check in predicates)]
+        every = resources() if callable(resources) else resources
+        matching = [item for item in every if all(check(see(item)) for check in predicates)]
         if specs:
             matching = _sorted(matching, params["sort"])
     page = matching[offset : offset + limit]

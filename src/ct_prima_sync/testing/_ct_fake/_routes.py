@@ -211,12 +211,13 @@ def route(
                 project,
                 kind,
                 run_query(
-                    store.queryable(project, kind),
+                    lambda: store.queryable(project, kind),
                     call.params,
                     _VIEWS.get(kind),
                     None
                     if kind in _VIEWS
                     else (lambda fields: store.sorted_index(project, kind, fields)),
+                    lambda ids: store.queryable_with_ids(project, kind, ids),
                 ),
             ),
         ),

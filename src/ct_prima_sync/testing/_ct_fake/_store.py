@@ -194,10 +194,18 @@ class Project:
         # the id of the order that has it.
         self.generation: dict[str, int] = dict.fromkeys(TYPE_IDS, 0)
         self._numbers: dict[str, list[str]] = {}
+        # Per kind and id, a number that grows with the order of ``resources[kind]`` (creation
+        # order: replacing a resource keeps its place, as the dict does).
+        self._places: dict[str, dict[str, int]] = {kind: {} for kind in TYPE_IDS}
+        self._place = itertools.count()
 
     def changed(self, kind: str, old: Resource | None, new: Resource | None) -> None:
         """Note that a resource of ``kind`` went from ``old`` to ``new`` (None: absent)."""
         self.generation[kind] += 1
+        if old is None and new is not None:
+            self._places[kind][new["id"]] = next(self._place)
+        elif new is None and old is not None:
+            self._places[kind].pop(old["id"], None)
         if kind != "orders":
             return
         before = old.get("orderNumber") if old is not None else None
@@ -225,6 +233,14 @@ class Project:
     def all(self, kind: str) -> list[Resource]:
         """Every resource of ``kind`` in creation order."""
         return list(self.resources[kind].values())
+
+    def with_ids(self, kind: str, ids: Iterable[str]) -> list[Resource]:
+        """The resources of ``kind`` that have one of ``ids``, each once, in creation order (the
+        order of :meth:`all`)."""
+        stored, places = self.resources[kind], self._places[kind]
+        found = [r for i in set(ids) if (r := stored.get(i)) is not None]
+        found.sort(key=lambda r: places[r["id"]])
+        return found
 
     def get(self, kind: str, resource_id: str) -> Resource:
         """The resource with this id, or the API's 404."""
@@ -379,7 +395,14 @@ class Store:
 
     def queryable(self, project: Project, kind: str) -> list[Resource]:
         """What a query over ``kind`` sees now: each resource as it was ``query_lag`` ago."""
-        resources = project.all(kind)
+        return self._seen(project, kind, project.all(kind))
+
+    def queryable_with_ids(self, project: Project, kind: str, ids: Iterable[str]) -> list[Resource]:
+        """What :meth:`queryable` gives of the resources that have one of ``ids``, in its order."""
+        return self._seen(project, kind, project.with_ids(kind, ids))
+
+    def _seen(self, project: Project, kind: str, resources: list[Resource]) -> list[Resource]:
+        """What a query sees now of these stored resources (in their order)."""
         if not self._versions:
             return resources
         now = self.clock()
