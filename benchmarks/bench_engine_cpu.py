@@ -1,21 +1,35 @@
-"""Engine CPU per order on SQLite with the in-process fakes, against a minimal loop.
+"""Engine CPU per order on SQLite with fakes, against a minimal loop.
 
-The engine: ``SyncEngine.sync_orders`` (poll + process) with one worker at concurrency 1, the
-commercetools fake mounted in-process and ``FakePrima``, into a SQLite ledger; its rate is orders
-per CPU-second of this process, so the fakes' own work counts too (they run here; a deployment's
-commercetools and Prima do theirs elsewhere). The fakes' data is frozen out of the garbage
-collector while the engine runs, as in ``bench_engine``.
+The engine: ``SyncEngine.sync_orders`` (poll + process) with one worker at concurrency 1 into a
+SQLite ledger, on ``build_scenario(orders=N, seed=1)``; its rate is orders per CPU-second of the
+engine's process (``time.process_time``: every thread of it, the write-back pool's included).
+It runs in two ways, taking turns:
+
+1. **Fakes apart** (the proof line): the commercetools fake and the Prima emulator
+   (``PrimaEmulator(strict=True)``: the library's default configuration passes it, and the run
+   stops if it refused anything) are served each from a process of its own on loopback HTTP
+   with keep-alive (``benchmarks.fakes_apart``, no rate limit, no latency), and the engine
+   speaks to them as ``ct-prima-sync run`` sets it up: ``CommercetoolsClient`` and an
+   ``OmlinkClient`` whose flow is ``request_budget(store, config)`` (the budget shared through
+   the ledger; its rate, 10,000 per second, is high enough that no request waits for it). Only
+   the engine's process is counted, as in a deployment, where commercetools and Prima do their
+   work elsewhere. Exactly-once is checked on the emulator's side. Printed for information: the
+   servers' CPU per order (both processes, from their ``report``) and Prima requests per order.
+2. **Fakes in-process**: the commercetools fake mounted in-process (``httpx.WSGITransport``, no
+   sockets) and ``FakePrima`` (no XML), so the fakes' own work counts as the engine's. The
+   fakes' data is frozen out of the garbage collector while the engine runs, as in
+   ``bench_engine``.
 
 Baseline, the least a ledger-keeping integration can do per order: decode the order's JSON text,
 ``parse_order``, ``map_order``, and one SQLite commit (an INSERT of the order's id, number and
-gross into a WAL database with the ledger's own pragmas). Same orders, same run. The ratio is the
-engine's rate over the baseline's; 1.0 would be an engine that costs no more than that loop.
+gross into a WAL database with the ledger's own pragmas). Same orders, same run. Each ratio is
+an engine's rate over the baseline's; 1.0 would be an engine that costs no more than that loop.
 
-``BENCH_ENGINE_CPU_PROFILE=1`` also prints the engine run's cProfile top 10 (by own time) and its
-own time per area (engine, state, the fakes, httpx, ...), to show where the CPU goes; the rates
-printed then are the unprofiled ones. Each side runs ``BENCH_ENGINE_CPU_REPEAT`` times (default
-2), taking turns; the best rate of each is compared. Environment: ``BENCH_ENGINE_CPU_N`` (orders,
-default 1000).
+``BENCH_ENGINE_CPU_PROFILE=1`` also prints the in-process engine run's cProfile top 10 (by own
+time) and its own time per area (engine, state, the fakes, httpx, ...), to show where the CPU
+goes; the rates printed then are the unprofiled ones. Each side runs ``BENCH_ENGINE_CPU_REPEAT``
+times (default 2), taking turns; the best rate of each is compared. Environment:
+``BENCH_ENGINE_CPU_N`` (orders, default 1000).
 """
 
 from __future__ import annotations
