@@ -1,21 +1,35 @@
-"""Engine CPU per order on SQLite with the in-process fakes, against a minimal loop.
+"""Engine CPU per order on SQLite with fakes, against a minimal loop.
 
-The engine: ``SyncEngine.sync_orders`` (poll + process) with one worker at concurrency 1, the
-commercetools fake mounted in-process and ``FakePrima``, into a SQLite ledger; its rate is orders
-per CPU-second of this process, so the fakes' own work counts too (they run here; a deployment's
-commercetools and Prima do theirs elsewhere). The fakes' data is frozen out of the garbage
-collector while the engine runs, as in ``bench_engine``.
+The engine: ``SyncEngine.sync_orders`` (poll + process) with one worker at concurrency 1 into a
+SQLite ledger, on ``build_scenario(orders=N, seed=1)``; its rate is orders per CPU-second of the
+engine's process (``time.process_time``: every thread of it, the write-back pool's included).
+It runs in two ways, taking turns:
+
+1. **Fakes apart** (the proof line): the commercetools fake and the Prima emulator
+   (``PrimaEmulator(strict=True)``: the library's default configuration passes it, and the run
+   stops if it refused anything) are served each from a process of its own on loopback HTTP
+   with keep-alive (``benchmarks.fakes_apart``, no rate limit, no latency), and the engine
+   speaks to them as ``ct-prima-sync run`` sets it up: ``CommercetoolsClient`` and an
+   ``OmlinkClient`` whose flow is ``request_budget(store, config)`` (the budget shared through
+   the ledger; its rate, 10,000 per second, is high enough that no request waits for it). Only
+   the engine's process is counted, as in a deployment, where commercetools and Prima do their
+   work elsewhere. Exactly-once is checked on the emulator's side. Printed for information: the
+   servers' CPU per order (both processes, from their ``report``) and Prima requests per order.
+2. **Fakes in-process**: the commercetools fake mounted in-process (``httpx.WSGITransport``, no
+   sockets) and ``FakePrima`` (no XML), so the fakes' own work counts as the engine's. The
+   fakes' data is frozen out of the garbage collector while the engine runs, as in
+   ``bench_engine``.
 
 Baseline, the least a ledger-keeping integration can do per order: decode the order's JSON text,
 ``parse_order``, ``map_order``, and one SQLite commit (an INSERT of the order's id, number and
-gross into a WAL database with the ledger's own pragmas). Same orders, same run. The ratio is the
-engine's rate over the baseline's; 1.0 would be an engine that costs no more than that loop.
+gross into a WAL database with the ledger's own pragmas). Same orders, same run. Each ratio is
+an engine's rate over the baseline's; 1.0 would be an engine that costs no more than that loop.
 
-``BENCH_ENGINE_CPU_PROFILE=1`` also prints the engine run's cProfile top 10 (by own time) and its
-own time per area (engine, state, the fakes, httpx, ...), to show where the CPU goes; the rates
-printed then are the unprofiled ones. Each side runs ``BENCH_ENGINE_CPU_REPEAT`` times (default
-2), taking turns; the best rate of each is compared. Environment: ``BENCH_ENGINE_CPU_N`` (orders,
-default 1000).
+``BENCH_ENGINE_CPU_PROFILE=1`` also prints the in-process engine run's cProfile top 10 (by own
+time) and its own time per area (engine, state, the fakes, httpx, ...), to show where the CPU
+goes; the rates printed then are the unprofiled ones. Each side runs ``BENCH_ENGINE_CPU_REPEAT``
+times (default 2), taking turns; the best rate of each is compared. Environment:
+``BENCH_ENGINE_CPU_N`` (orders, default 1000).
 """
 
 from __future__ import annotations
@@ -28,11 +42,15 @@ import sqlite3
 import tempfile
 import time
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 from benchmarks.bench_engine import _check_exactly_once, _engine, _load, _setup_frozen
-from ct_prima_sync.commercetools import parse_order
+from benchmarks.fakes_apart import served_apart
+from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig, parse_order
+from ct_prima_sync.engine import EngineConfig, SyncEngine, request_budget
 from ct_prima_sync.mapping import map_order
+from ct_prima_sync.prima import OmlinkClient, OmlinkConfig
 from ct_prima_sync.state import open_store
 from ct_prima_sync.testing import FakePrima
 from ct_prima_sync.testing.scenario import build_scenario
@@ -80,6 +98,67 @@ def engine_rate(n: int, url: str, profile: cProfile.Profile | None = None) -> fl
             profile.disable()
     _check_exactly_once(scenario, summary.posted)
     return n / cpu
+
+
+_SECRET = "benchmark-installation-secret"  # noqa: S105 (as bench_engine's engine)
+#: The client's budget: high enough that no request waits for it (the in-process run has none).
+_RATE_LIMIT = 10_000.0
+#: The emulator refuses what no public source confirms; the library's default configuration
+#: passes it (``PrimaEmulator`` docstring), and the run checks that nothing was refused.
+_STRICT = True
+
+
+def engine_apart_rate(n: int, url: str) -> tuple[float, float, float]:
+    """Orders per CPU-second of this process for ``sync_orders`` on ``url``, the commercetools
+    fake and the Prima emulator served from processes of their own; the servers' CPU-seconds
+    per order; Prima requests per order."""
+    local = build_scenario(orders=0, seed=1)  # the same mapping and dates, no orders
+    with (
+        served_apart(orders=n, seed=1, rate=None, burst=1, latency=0.0, strict=_STRICT) as apart,
+        open_store(url) as store,
+    ):
+        ct, prima_server = apart.commercetools, apart.prima
+        ct_config = CommercetoolsConfig(
+            project_key=ct.hello["project_key"],
+            client_id=ct.hello["client_id"],
+            client_secret=ct.hello["client_secret"],
+            api_url=ct.url,
+            auth_url=ct.url,
+        )
+        prima_config = OmlinkConfig(
+            endpoint=f"{prima_server.url}/omlink/omlink", rate_limit=_RATE_LIMIT
+        )
+        config = EngineConfig(
+            worker_id="bench",
+            concurrency=1,
+            claim_batch=50,
+            initial_cursor=local.first_order_at - timedelta(days=1),
+            customer_key_secret=_SECRET,
+        )
+        with (  # as ``ct-prima-sync run`` opens them (``open_engine``)
+            CommercetoolsClient(ct_config) as commercetools,
+            OmlinkClient(prima_config, flow=request_budget(store, prima_config)) as prima,
+        ):
+            engine = SyncEngine(
+                commercetools=commercetools,
+                prima=prima,
+                store=store,
+                mapping=local.mapping,
+                config=config,
+            )
+            ct.ask("mark")
+            prima_server.ask("mark")
+            with _setup_frozen():
+                cpu = time.process_time()
+                summary = engine.sync_orders()
+                cpu = time.process_time() - cpu
+            seen, ct_seen = prima_server.ask("report"), ct.ask("report")
+    if seen["lost_count"] or summary.posted != seen["good"] or seen["refused"]:
+        raise SystemExit(
+            f"engine run was wrong: posted {summary.posted} of {seen['good']}, "
+            f"{seen['lost_count']} not exactly once: {seen['lost']}; refused {seen['refused']}"
+        )
+    return n / cpu, (seen["cpu"] + ct_seen["cpu"]) / n, seen["accepted"] / n
 
 
 _AREAS = (
@@ -149,23 +228,30 @@ def print_profile(profile: cProfile.Profile, n: int) -> None:
 def main() -> None:
     """Print the minimal loop's and the engine's orders per CPU-second, and their ratio."""
     n = int(os.environ.get("BENCH_ENGINE_CPU_N", "1000"))
-    print(f"orders per CPU-second, {n} orders, SQLite, in-process fakes ({_load()})", flush=True)
+    print(f"orders per CPU-second, {n} orders, SQLite ({_load()})", flush=True)
     repeat = int(os.environ.get("BENCH_ENGINE_CPU_REPEAT", "2"))
     with tempfile.TemporaryDirectory() as tmp:
-        bases, rates = [], []
-        for i in range(repeat):  # taking turns, so a busy spell slows both alike
+        bases, aparts, servers, rates = [], [], [], []
+        for i in range(repeat):  # taking turns, so a busy spell slows each alike
             bases.append(minimal_loop_rate(n, f"{tmp}/minimal-{i}.db"))
+            apart, server, requests = engine_apart_rate(n, f"sqlite:///{tmp}/apart-{i}.db")
+            aparts.append(apart)
+            servers.append(server)
             rates.append(engine_rate(n, f"sqlite:///{tmp}/sync-{i}.db"))
-        base, rate = max(bases), max(rates)
+        base, apart, rate = max(bases), max(aparts), max(rates)
+
+        def best(rates: list[float]) -> str:
+            return f"best of {', '.join(f'{r:.0f}' for r in rates)}"
+
+        print(f"  baseline: decode+parse+map+1 commit {base:7.0f}/CPU-s ({best(bases)})")
         print(
-            f"  baseline: decode+parse+map+1 commit {base:7.0f}/CPU-s "
-            f"(best of {', '.join(f'{b:.0f}' for b in bases)})",
-            flush=True,
+            f"  engine, fakes apart (HTTP)         {apart:7.0f}/CPU-s ({best(aparts)})   "
+            f"ratio {apart / base:.2f}; the servers' CPU {min(servers) * 1e3:.2f} ms/order, "
+            f"{requests:.2f} Prima requests/order"
         )
         print(
-            f"  engine, sqlite                     {rate:7.0f}/CPU-s "
-            f"(best of {', '.join(f'{r:.0f}' for r in rates)})   ratio {rate / base:.2f} "
-            f"({_load()})",
+            f"  engine, fakes in-process           {rate:7.0f}/CPU-s ({best(rates)})   "
+            f"ratio {rate / base:.2f} ({_load()})",
             flush=True,
         )
         if os.environ.get("BENCH_ENGINE_CPU_PROFILE"):

@@ -9,7 +9,8 @@ socket until that process's busy threads let it run, and the emulator's rate lim
 together with the next one. :func:`served_apart` starts two interpreters (``python -c``, as
 ``bench_workers`` starts its workers), each building the same scenario (``build_scenario`` is
 deterministic for a seed) and serving one system on loopback HTTP: the commercetools fake, and
-the Prima emulator behind ``bench_engine.ServerRateLimit`` and a latency fault. Each answers a
+the Prima emulator behind ``bench_engine.ServerRateLimit`` and a latency fault (either or both
+left out when asked: ``rate`` None, ``latency`` 0; ``strict`` for a strict emulator). Each answers a
 few commands, one JSON line each way:
 
 - ``customers`` (Prima; ``secret``, ``now``): ``remember_customers`` on the emulator's world;
@@ -18,8 +19,9 @@ few commands, one JSON line each way:
 - ``report`` (both): what the server saw since ``mark``: its CPU-seconds and longest garbage
   collection; Prima's also requests accepted, 429s sent, the busiest one-second window
   (sliding), the exactly-once check (``lost``: good orders not submitted exactly once; ``good``:
-  how many there are), and when (``time.monotonic``, one clock for every process of the
-  machine) each request was let in and each 429 sent.
+  how many there are), what a strict emulator refused (``refused``, the first few), and when
+  (``time.monotonic``, one clock for every process of the machine) each request was let in and
+  each 429 sent.
 
 The fakes' data is frozen out of each server's garbage collector once built (what commercetools
 and Prima keep is not a Python heap to scan), and the emulator's process collects nothing while
@@ -111,12 +113,26 @@ def _started(spec: dict[str, Any]) -> Iterator[ServerProcess]:
 
 @contextmanager
 def served_apart(
-    *, orders: int, seed: int, rate: float, burst: int, latency: float
+    *,
+    orders: int,
+    seed: int,
+    rate: float | None,
+    burst: int,
+    latency: float,
+    strict: bool = False,
 ) -> Iterator[ServedApart]:
     """Server processes for ``build_scenario(orders=orders, seed=seed)``: the commercetools
-    fake, and the Prima emulator sleeping ``latency`` seconds per request behind a bucket of
-    ``rate`` per second, ``burst``."""
-    spec = {"orders": orders, "seed": seed, "rate": rate, "burst": burst, "latency": latency}
+    fake, and the Prima emulator (``strict``: ``PrimaEmulator(strict=True)``) sleeping
+    ``latency`` seconds per request (0: no latency fault) behind a bucket of ``rate`` per
+    second, ``burst`` (None: no rate limit)."""
+    spec = {
+        "orders": orders,
+        "seed": seed,
+        "rate": rate,
+        "burst": burst,
+        "latency": latency,
+        "strict": strict,
+    }
     with ExitStack() as stack:
         ct = stack.enter_context(_started({**spec, "serve": "commercetools"}))
         prima = stack.enter_context(_started({**spec, "serve": "prima"}))
@@ -192,11 +208,13 @@ def _serve_commercetools(scenario: SyncScenario) -> None:
 
 def _serve_prima(scenario: SyncScenario, spec: dict[str, Any]) -> None:
     faults = PrimaFaultPlan()
-    faults.random(0, {PrimaFault(kind=PrimaFaultKind.LATENCY, delay=spec["latency"]): 1.0})
-    emulator = PrimaEmulator(scenario.world, faults=faults)
-    limit = ServerRateLimit(emulator, rate=spec["rate"], burst=spec["burst"])
+    if spec["latency"]:
+        faults.random(0, {PrimaFault(kind=PrimaFaultKind.LATENCY, delay=spec["latency"]): 1.0})
+    emulator = PrimaEmulator(scenario.world, faults=faults, strict=spec["strict"])
+    limit = ServerRateLimit(emulator, rate=spec["rate"] or 1.0, burst=spec["burst"])
+    app = emulator if spec["rate"] is None else limit
     accepted = rejected = refused = 0
-    with serve_wsgi(limit, "127.0.0.1", emulator.timeout_hold) as url:
+    with serve_wsgi(app, "127.0.0.1", emulator.timeout_hold) as url:
         pauses = _ready({"url": url})
         # No collections at all here: one would hold every request back and the rate limit
         # would see them come together (its request log is the only thing that grows).
@@ -213,6 +231,7 @@ def _serve_prima(scenario: SyncScenario, spec: dict[str, Any]) -> None:
                 answer = {"customers": customers.pairs}
             elif ask["command"] == "mark":
                 emulator.arrivals.clear()
+                emulator.refused.clear()
                 accepted, rejected, cpu = limit.accepted, limit.rejected, time.process_time()
                 refused = len(limit.refused_at)
                 pauses.clear()
@@ -224,8 +243,9 @@ def _serve_prima(scenario: SyncScenario, spec: dict[str, Any]) -> None:
                     for number in record.keys
                 )  # one pass: submission_count per order would read the whole log each time
                 lost = [n for n in scenario.good if submitted[n] != 1]
+                arrivals = emulator.arrivals.times()
                 answer = {
-                    "accepted": limit.accepted - accepted,
+                    "accepted": (len(arrivals) if app is emulator else limit.accepted - accepted),
                     "rejected": limit.rejected - rejected,
                     "busiest": emulator.arrivals.busiest(1.0),
                     "cpu": time.process_time() - cpu,
@@ -233,7 +253,8 @@ def _serve_prima(scenario: SyncScenario, spec: dict[str, Any]) -> None:
                     "good": len(scenario.good),
                     "lost": lost[:5],
                     "lost_count": len(lost),
-                    "arrivals": emulator.arrivals.times(),
+                    "arrivals": arrivals,
+                    "refused": emulator.refused[:5],  # by a strict emulator
                     "refused_at": limit.refused_at[refused:],
                 }
             print(json.dumps(answer), flush=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ct_prima_sync.commercetools._decode import decode_response, error_codes
+from ct_prima_sync.commercetools._decode import decode_response, error_codes, read_version
 from ct_prima_sync.errors import (
     AuthenticationError,
     CommercetoolsApiError,
@@ -103,3 +103,37 @@ def test_auth_error_bodies_give_their_oauth_error_as_the_code() -> None:
     assert error_codes({"statusCode": 401, "error": "invalid_client"}) == ("invalid_client",)
     assert error_codes({"errors": [{"code": "A"}, {"nocode": 1}, "junk"]}) == ("A",)
     assert error_codes(None) == ()
+
+
+@pytest.mark.parametrize(
+    ("content", "version"),
+    [
+        (b'{"type": "Order", "id": "o-1", "version": 7, "lineItems": [{"version": 1}]}', 7),
+        (b' {"id":"o-\\"1","total":-1.5e3,"paid":true,"x":null,"version":12}', 12),
+        # a nested value first: the whole body is decoded, the nested version never read
+        (b'{"custom": {"version": 3}, "id": "o-1", "version": 9}', 9),
+        (b'{"lineItems": [{"version": 1}], "id": "o-1"}', None),
+        (b'{"id": "o-1", "version": "2"}', None),
+        (b"[1, 2]", None),
+        (b"", None),
+    ],
+)
+def test_read_version_finds_the_top_level_version_only(content: bytes, version: int | None) -> None:
+    assert read_version(content) == version
+
+
+def test_version_only_reads_a_success_s_version_and_errors_as_ever() -> None:
+    def decode_version(status: int, content: bytes) -> object:
+        return decode_response(
+            status, {}, content, method="POST", path="/p/orders/1", correlation_id="cid-9",
+            version_only=True,
+        )  # fmt: skip
+
+    order = {"type": "Order", "id": "o-1", "version": 4, "lineItems": [{"id": "l-1"}] * 50}
+    assert decode_version(200, json.dumps(order).encode()) == 4
+    conflict = body(409, "ConcurrentModification", currentVersion=5)
+    with pytest.raises(ConcurrentModificationError) as caught:
+        decode_version(409, conflict)
+    assert caught.value.current_version == 5
+    with pytest.raises(PayloadError):
+        decode_version(200, b'{"lineItems": [], "version": 1')  # not JSON: read as a whole

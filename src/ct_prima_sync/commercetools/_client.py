@@ -158,8 +158,11 @@ class CommercetoolsClient:
         params: Sequence[tuple[str, str]] = (),
         json: Any = None,
         retry_ambiguous: bool = False,
+        version_only: bool = False,
     ) -> Any:
-        """Send one API request below the project (``path`` like ``/orders/{id}``); return JSON.
+        """Send one API request below the project (``path`` like ``/orders/{id}``); return JSON
+        (``version_only``: only the resource's ``version``, an int or None, read without decoding
+        the whole body when it leads, as commercetools sends it; errors are read as ever).
 
         GET requests are retried on every retryable failure. Other methods are retried only when
         the request surely had no effect (connection refused, 429, 503) unless
@@ -222,6 +225,7 @@ class CommercetoolsClient:
             path=logged_path,
             correlation_id=correlation_id,
             now=self._now(),
+            version_only=version_only,
         )
 
     def iter_query(

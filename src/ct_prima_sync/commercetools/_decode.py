@@ -2,7 +2,7 @@
 
 | status | raised |
 |---|---|
-| 2xx | nothing: the JSON body is returned (``None`` when empty) |
+| 2xx | nothing: the JSON body is returned (``None`` when empty; ``version_only``: its version) |
 | 400 | :class:`~ct_prima_sync.errors.ValidationError` |
 | 401, 403 | :class:`~ct_prima_sync.errors.AuthenticationError` |
 | 404 | :class:`~ct_prima_sync.errors.NotFoundError` |
@@ -19,6 +19,7 @@ never quote the API's own message text: it echoes input values (e-mail addresses
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -35,9 +36,18 @@ from ..errors import (
 )
 from ._retry import parse_retry_after
 
-__all__ = ["decode_response", "error_codes"]
+__all__ = ["decode_response", "error_codes", "read_version"]
 
 CORRELATION_HEADER = "X-Correlation-ID"
+
+#: A JSON object's leading members while their values are scalars, up to ``"version"``: what
+#: is matched is the object's own version, never one of a nested object's (commercetools sends
+#: ``type``, ``id``, ``version`` first).
+_SCALAR = r'(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)'
+_LEADING_VERSION = re.compile(
+    rb'\s*\{(?:\s*"(?:[^"\\]|\\.)*"\s*:\s*' + _SCALAR.encode() + rb"\s*,)*?"
+    rb'\s*"version"\s*:\s*(\d+)\s*[,}]'
+)
 
 
 def _load(body: bytes) -> Any:
@@ -47,6 +57,19 @@ def _load(body: bytes) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"response body is not JSON ({exc.__class__.__name__})") from None
+
+
+def read_version(body: bytes) -> int | None:
+    """The top-level ``version`` of a JSON object body; read from its leading members when it
+    comes before any nested value (a resource commercetools sends back), so the rest of the body
+    (an order's 9 KB) is not decoded; else from the whole body decoded. ``None`` when there is
+    none."""
+    match = _LEADING_VERSION.match(body)
+    if match is not None:
+        return int(match.group(1))
+    data = _load(body)
+    version = data.get("version") if isinstance(data, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def error_codes(body: object) -> tuple[str, ...]:
@@ -86,15 +109,17 @@ def decode_response(
     path: str,
     correlation_id: str | None,
     now: datetime | None = None,
+    version_only: bool = False,
 ) -> Any:
     """Return the JSON body of a successful answer, or raise the typed error for a failed one.
+    ``version_only``: return only a successful body's top-level version (:func:`read_version`).
 
     ``now`` (timezone-aware) is needed only to read a ``Retry-After`` given as an HTTP date.
     ``correlation_id`` is the one the request sent; the API's echo wins when it differs.
     """
     correlation_id = headers.get(CORRELATION_HEADER, correlation_id)
     if 200 <= status_code < 300:
-        return _load(body)
+        return read_version(body) if version_only else _load(body)
     try:
         data = _load(body)
     except PayloadError:

@@ -162,13 +162,14 @@ class Orders:
     ) -> int | None:
         """Like :meth:`update_resolving_conflicts`, for callers that do not need the updated
         order: returns only its new version (``None`` when ``reread`` found nothing left to do)
-        and skips parsing the order commercetools sends back, which costs as much as the request.
+        and skips parsing the order commercetools sends back, which costs as much as the request
+        (its version is read from the body's leading members, the rest not decoded).
         """
 
         def send(current: int, todo: Sequence[OrderUpdateAction]) -> int:
             body = {"version": current, "actions": [action_to_json(a) for a in todo]}
-            data = self._api.request("POST", f"/orders/{_segment(order_id)}", json=body)
-            new_version = data.get("version") if isinstance(data, dict) else None
+            path = f"/orders/{_segment(order_id)}"
+            new_version = self._api.request("POST", path, json=body, version_only=True)
             return new_version if isinstance(new_version, int) else current + 1
 
         replan: Callable[[], tuple[int, Sequence[OrderUpdateAction]]] | None = None

@@ -21,8 +21,10 @@ class Api(Protocol):
         params: Sequence[tuple[str, str]] = (),
         json: Any = None,
         retry_ambiguous: bool = False,
+        version_only: bool = False,
     ) -> Any:
-        """Send one request below the project and return the decoded JSON."""
+        """Send one request below the project and return the decoded JSON (``version_only``:
+        only the resource's version)."""
         ...
 
     def iter_query(

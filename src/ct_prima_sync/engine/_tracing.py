@@ -112,8 +112,9 @@ def start_span(
 ) -> Span:
     """A span named ``name`` started now and ended by :meth:`Span.end`, from any thread (an
     order's span opens as it is prepared and ends once its batched request is answered); it is
-    not made the thread's current span."""
-    tracer = _get_tracer()
+    not made the thread's current span; a stand-in while no span could record (see
+    :func:`span`)."""
+    tracer = _recording_tracer()
     if tracer is None:
         return Span()
     handle = Span(tracer.start_span(name, context=parent))
