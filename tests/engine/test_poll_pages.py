@@ -15,26 +15,20 @@ from ct_prima_sync.engine import EligibilityRules, FakeClock, SyncEngine, _order
 from ct_prima_sync.state import OrderStatus, StateStore
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
 
+from ._small_pages import ORDERS, PAGE, CrashError, commercetools_clock, use_small_pages
 from .conftest import one_line_order
 
 EngineFactory = Callable[..., SyncEngine]
-ORDERS = 23  # pages of 5, 5, 5, 5, 3
-PAGE = 5
-
-
-class CrashError(Exception):
-    """The process dying at this point."""
 
 
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_order_ingest, "INGEST_PAGE", PAGE)
+    use_small_pages(monkeypatch)
 
 
 @pytest.fixture
 def ct_now(clock: FakeClock) -> list[datetime]:
-    """commercetools' clock, set by the tests (it stamps lastModifiedAt)."""
-    return [clock.now() - timedelta(hours=2)]
+    return commercetools_clock(clock)
 
 
 @pytest.fixture

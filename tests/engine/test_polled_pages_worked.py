@@ -14,34 +14,30 @@ from typing import Any
 
 import pytest
 
-from ct_prima_sync.engine import FakeClock, SyncEngine, _order_ingest
+from ct_prima_sync.engine import FakeClock, SyncEngine
 from ct_prima_sync.state import ExceptionFilter, OrderStatus, StateStore
 from ct_prima_sync.testing import CommercetoolsFault
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
 
+from ._small_pages import ORDERS, PAGE, CrashError, commercetools_clock, use_small_pages
 from .conftest import one_line_order
 
 EngineFactory = Callable[..., SyncEngine]
-ORDERS = 23  # pages of 5, 5, 5, 5, 3
-PAGE = 5
-_BY_ID = re.compile(r"/orders/[^/]+$")
-_CURSORS = {"orders": "orders.lastModifiedAt", "messages": "messages.createdAt"}
-_POLLED = {"orders": r"/orders$", "messages": r"/messages$"}
-
-
-class CrashError(Exception):
-    """The process dying at this point."""
 
 
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_order_ingest, "INGEST_PAGE", PAGE)
+    use_small_pages(monkeypatch)
 
 
 @pytest.fixture
 def ct_now(clock: FakeClock) -> list[datetime]:
-    """commercetools' clock (it stamps lastModifiedAt), two hours behind the engine's."""
-    return [clock.now() - timedelta(hours=2)]
+    return commercetools_clock(clock)
+
+
+_BY_ID = re.compile(r"/orders/[^/]+$")
+_CURSORS = {"orders": "orders.lastModifiedAt", "messages": "messages.createdAt"}
+_POLLED = {"orders": r"/orders$", "messages": r"/messages$"}
 
 
 @pytest.fixture
