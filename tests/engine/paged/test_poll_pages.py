@@ -15,20 +15,10 @@ from ct_prima_sync.engine import EligibilityRules, FakeClock, SyncEngine, _order
 from ct_prima_sync.state import OrderStatus, StateStore
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
 
-from ._small_pages import ORDERS, PAGE, CrashError, commercetools_clock, use_small_pages
-from .conftest import one_line_order
+from ..conftest import one_line_order
+from ._small_pages import ORDERS, PAGE, CrashError
 
 EngineFactory = Callable[..., SyncEngine]
-
-
-@pytest.fixture(autouse=True)
-def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_small_pages(monkeypatch)
-
-
-@pytest.fixture
-def ct_now(clock: FakeClock) -> list[datetime]:
-    return commercetools_clock(clock)
 
 
 @pytest.fixture
