@@ -118,8 +118,10 @@ def test_a_poll_that_crashes_after_a_page_loses_nothing_and_sends_nothing_twice(
     assert all(scenario.world.submission_count(n) == 1 for n in numbers)
 
 
+@pytest.mark.parametrize("source", ["orders", "messages"])
 def test_the_cursor_stored_after_each_page_never_passes_an_order_not_yet_due(
     *,
+    source: str,
     scenario: SyncScenario,
     ct_now: list[datetime],
     clock: FakeClock,
@@ -130,15 +132,19 @@ def test_the_cursor_stored_after_each_page_never_passes_an_order_not_yet_due(
     # A young order first, then old orders modified after it: it is on the first page.
     held_at = _young_then_old(scenario, ct_now, clock)
     engine = make_engine(store, eligibility=EligibilityRules(min_age_seconds=600))
-    stored = _cursors_stored(monkeypatch, store, "orders.lastModifiedAt")
-    assert engine.poll_orders(overlap_seconds=0) == 12
-    assert len(stored) == 3  # one cursor per page: 5, 5 and 3 orders
+    poll = engine.poll_messages if source == "messages" else engine.poll_orders
+    stored = _cursors_stored(monkeypatch, store, _CURSORS[source])
+    assert poll(overlap_seconds=0) == 12
+    assert len(stored) == 3  # one cursor per page: 5, 5 and 3 orders (or messages)
     assert all(datetime.fromisoformat(v) == held_at for v in stored)
     assert "YOUNG" not in _ledger(store)
 
     clock.advance(600)
-    assert engine.poll_orders(overlap_seconds=0) == 1
+    assert poll(overlap_seconds=0) == 1
     assert "YOUNG" in _ledger(store)
+    clock.advance(600)
+    assert poll(overlap_seconds=0) == 0
+    assert _cursor(store, source) > held_at
 
 
 def test_the_run_keeps_at_most_a_page_of_polled_orders(
@@ -150,31 +156,6 @@ def test_the_run_keeps_at_most_a_page_of_polled_orders(
     assert len(engine._seen) <= _order_ingest.SEEN_LIMIT
     assert engine.sync_orders().posted == ORDERS
     assert engine._seen == {}
-
-
-def test_the_messages_cursor_is_stored_after_each_page_and_never_passes_an_order_not_yet_due(
-    *,
-    scenario: SyncScenario,
-    ct_now: list[datetime],
-    clock: FakeClock,
-    store: StateStore,
-    make_engine: EngineFactory,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    held_at = _young_then_old(scenario, ct_now, clock)
-    engine = make_engine(store, eligibility=EligibilityRules(min_age_seconds=600))
-    stored = _cursors_stored(monkeypatch, store, "messages.createdAt")
-    assert engine.poll_messages(overlap_seconds=0) == 12
-    assert len(stored) == 3  # one cursor per page: 5, 5 and 3 messages
-    assert all(datetime.fromisoformat(v) == held_at for v in stored)
-    assert "YOUNG" not in _ledger(store)
-
-    clock.advance(600)
-    assert engine.poll_messages(overlap_seconds=0) == 1
-    assert "YOUNG" in _ledger(store)
-    clock.advance(600)
-    assert engine.poll_messages(overlap_seconds=0) == 0
-    assert _cursor(store, "messages") > held_at
 
 
 def _young_then_old(scenario: SyncScenario, ct_now: list[datetime], clock: FakeClock) -> datetime:
