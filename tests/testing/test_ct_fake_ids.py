@@ -9,7 +9,6 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,8 @@ from ct_prima_sync.testing import FakeCommercetools
 from ct_prima_sync.testing._ct_fake._predicate import parse_where
 from ct_prima_sync.testing._ct_fake._query import build_index, run_query, wanted_ids
 from ct_prima_sync.testing.factories import LineSpec, make_order
+
+from ._ct_fake_http import signed_in
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 PROJECT = "test-project"
@@ -121,17 +122,6 @@ def test_only_ids_every_result_must_have_are_used() -> None:
     assert wanted_ids(_shapes('key in ("a")', 'order(id = "a")')) is None
 
 
-def _connect(fake: FakeCommercetools) -> httpx.Client:
-    http = httpx.Client(transport=fake.transport(), base_url=fake.base_url)
-    reply = http.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(fake.client_id, fake.client_secret),
-    )
-    http.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
-    return http
-
-
 def _order(n: int) -> dict[str, Any]:
     return make_order(
         lines=[LineSpec(sku="SKU-1", quantity=1, unit_price=500, tax_rate="0.19")],
@@ -166,7 +156,7 @@ def test_the_served_answer_is_the_full_scans_with_lag_deletes_and_re_adds() -> N
         {"where": [f'id = "{ids[4]}"']},
         {"where": [f'id = "{late[1]}"']},
     ]
-    with closing(_connect(fake)) as http:
+    with closing(signed_in(fake)) as http:
         for moment in (0, 1.5, 3):  # the updates and late orders show, then all have landed
             now[0] = T0 + timedelta(seconds=3 + moment)
             for params in cases:

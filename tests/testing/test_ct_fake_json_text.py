@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from contextlib import closing
 from typing import Any
 
 import httpx
@@ -16,20 +15,11 @@ import pytest
 
 from ct_prima_sync.testing import FakeCommercetools
 
+from ._ct_fake_http import Clock, signed_in
+
 PROJECT = "test-project"
 ORDERS = f"/{PROJECT}/orders"
 BY_MODIFIED = {"sort": ["lastModifiedAt asc", "id asc"], "limit": "500"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -42,21 +32,9 @@ def fake(clock: Clock) -> FakeCommercetools:
     return FakeCommercetools(project_key=PROJECT, clock=clock, seed=3)
 
 
-@contextmanager
-def _connect(fake: FakeCommercetools) -> Iterator[httpx.Client]:
-    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
-        reply = http.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(fake.client_id, fake.client_secret),
-        )
-        http.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
-        yield http
-
-
 @pytest.fixture
 def api(fake: FakeCommercetools) -> Iterator[httpx.Client]:
-    with _connect(fake) as http:
+    with closing(signed_in(fake)) as http:
         yield http
 
 
@@ -151,7 +129,7 @@ def test_with_a_query_lag_a_query_shows_the_old_text_and_a_read_the_new(clock: C
     fake = FakeCommercetools(project_key=PROJECT, clock=clock, seed=3, query_lag=2.0)
     order = fake.add_order(_order("D-1"))
     clock.advance(3)
-    with _connect(fake) as api:
+    with closing(signed_in(fake)) as api:
         assert _page(api)[0]["version"] == 1
         fake.update_order(order["id"], [{"action": "changeOrderState", "orderState": "Complete"}])
         assert _read(api, order["id"])["version"] == 2

@@ -4,7 +4,6 @@ and entries deleted while someone holds an old read."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,34 +11,14 @@ import pytest
 
 from ct_prima_sync.testing import FakeCommercetools
 
+from ._ct_fake_http import Clock, signed_in
+
 PROJECT = "test-project"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-def connect(fake: FakeCommercetools) -> httpx.Client:
-    http = httpx.Client(transport=fake.transport(), base_url=fake.base_url)
-    reply = http.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(fake.client_id, fake.client_secret),
-    )
-    http.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
-    return http
 
 
 @pytest.fixture
@@ -49,7 +28,7 @@ def lagging(clock: Clock) -> FakeCommercetools:
 
 @pytest.fixture
 def api(lagging: FakeCommercetools) -> Iterator[httpx.Client]:
-    http = connect(lagging)
+    http = signed_in(lagging)
     yield http
     http.close()
 
@@ -200,7 +179,7 @@ def test_without_lags_everything_is_at_once(clock: Clock) -> None:
     fake.add_inventory("SKU-1", 10)
     fake.add_order(tracked("A", "SKU-1", 3))
     assert fake.inventory_entry("SKU-1")["availableQuantity"] == 7
-    http = connect(fake)
+    http = signed_in(fake)
     assert len(query(http, "orders")) == 1
     http.close()
     with pytest.raises(ValueError, match="negative"):
