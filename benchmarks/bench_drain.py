@@ -40,7 +40,7 @@ from typing import Any
 
 from benchmarks.bench_engine import _load
 from benchmarks.fakes_apart import GcPauses, served_apart
-from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig
+from ct_prima_sync.commercetools import CommercetoolsClient
 from ct_prima_sync.engine import EngineConfig, SyncEngine
 from ct_prima_sync.prima import (
     ConcurrencyLimiter,
@@ -103,16 +103,8 @@ def drain(n: int, *, rate: float, batch: int, latency: float) -> dict[str, Any]:
         open_store(f"sqlite:///{tmp}/sync.db") as store,
     ):
         ct, prima_server = servers.commercetools, servers.prima
-        ct_config = CommercetoolsConfig(
-            project_key=ct.hello["project_key"],
-            client_id=ct.hello["client_id"],
-            client_secret=ct.hello["client_secret"],
-            api_url=ct.url,
-            auth_url=ct.url,
-        )
-        prima_config = OmlinkConfig(
-            endpoint=f"{prima_server.url}/omlink/omlink", rate_limit=rate, burst=1
-        )
+        ct_config = ct.commercetools_config()
+        prima_config = OmlinkConfig(endpoint=prima_server.omlink_endpoint, rate_limit=rate, burst=1)
         departures = _Departures(prima_config)
         with (
             CommercetoolsClient(ct_config) as commercetools,

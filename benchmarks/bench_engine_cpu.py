@@ -47,7 +47,7 @@ from typing import Any
 
 from benchmarks.bench_engine import _check_exactly_once, _engine, _load, _setup_frozen
 from benchmarks.fakes_apart import served_apart
-from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig, parse_order
+from ct_prima_sync.commercetools import CommercetoolsClient, parse_order
 from ct_prima_sync.engine import EngineConfig, SyncEngine, request_budget
 from ct_prima_sync.mapping import map_order
 from ct_prima_sync.prima import OmlinkClient, OmlinkConfig
@@ -118,16 +118,8 @@ def engine_apart_rate(n: int, url: str) -> tuple[float, float, float]:
         open_store(url) as store,
     ):
         ct, prima_server = apart.commercetools, apart.prima
-        ct_config = CommercetoolsConfig(
-            project_key=ct.hello["project_key"],
-            client_id=ct.hello["client_id"],
-            client_secret=ct.hello["client_secret"],
-            api_url=ct.url,
-            auth_url=ct.url,
-        )
-        prima_config = OmlinkConfig(
-            endpoint=f"{prima_server.url}/omlink/omlink", rate_limit=_RATE_LIMIT
-        )
+        ct_config = ct.commercetools_config()
+        prima_config = OmlinkConfig(endpoint=prima_server.omlink_endpoint, rate_limit=_RATE_LIMIT)
         config = EngineConfig(
             worker_id="bench",
             concurrency=1,

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from benchmarks.bench_engine import ServerRateLimit
+from ct_prima_sync.commercetools import CommercetoolsConfig
 from ct_prima_sync.state import StateStore
 from ct_prima_sync.testing import (
     PrimaEmulator,
@@ -78,6 +79,21 @@ class ServerProcess:
             raise SystemExit(f"a server process died (exit {self._proc.wait()})")
         answer: dict[str, Any] = json.loads(line)
         return answer
+
+    def commercetools_config(self) -> CommercetoolsConfig:
+        """The client settings for the commercetools fake this process serves."""
+        return CommercetoolsConfig(
+            project_key=self.hello["project_key"],
+            client_id=self.hello["client_id"],
+            client_secret=self.hello["client_secret"],
+            api_url=self.url,
+            auth_url=self.url,
+        )
+
+    @property
+    def omlink_endpoint(self) -> str:
+        """The SOAP address of the Prima emulator this process serves."""
+        return f"{self.url}/omlink/omlink"
 
 
 class ServedApart:
