@@ -8,9 +8,8 @@ is not sent."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import attrs
@@ -23,7 +22,6 @@ from ct_prima_sync.prima import OmlinkClient, OmlinkConfig, SalesOrder, SubmitRe
 from ct_prima_sync.state import (
     CUSTOMER_KEY_SECRET_ENV,
     ExceptionFilter,
-    OrderRecord,
     OrderStatus,
     StateStore,
     open_store,
@@ -334,44 +332,3 @@ def test_requests_failing_in_a_row_stop_the_run_as_an_outage(
     assert len(_requests(known, PrimaRequestKind.SUBMIT_ORDERS)) == 2
     assert summary.retrying == 10
     assert summary.posted == 0
-
-
-class _HoldsFirstRequest(FakePrima):
-    """Holds its first request until ``go_on`` is set (or 10 s pass: the test then fails)."""
-
-    def __init__(self, scenario: SyncScenario) -> None:
-        super().__init__(scenario.world, sleep=lambda _s: None)
-        self.go_on = threading.Event()
-        self.released_in_time: bool | None = None
-        self._first = threading.Lock()
-
-    def submit_orders(self, orders: Sequence[SalesOrder]) -> list[SubmitResult]:
-        if self._first.acquire(blocking=False):
-            self.released_in_time = self.go_on.wait(timeout=10)
-        return super().submit_orders(orders)
-
-
-def test_the_next_claim_batch_is_prepared_while_a_request_waits_for_prima(
-    known: SyncScenario, store: StateStore, make_engine: EngineFactory
-) -> None:
-    prima = _HoldsFirstRequest(known)
-    claims = 0
-    claim = store.claim
-
-    def counting_claim(
-        worker_id: str, *, lease_seconds: float, limit: int, now: datetime
-    ) -> list[OrderRecord]:
-        nonlocal claims
-        claims += 1
-        claimed = claim(worker_id, lease_seconds=lease_seconds, limit=limit, now=now)
-        if claims == 2:
-            prima.go_on.set()  # the next batch is claimed while the first request is held
-        return claimed
-
-    store.claim = counting_claim  # type: ignore[method-assign]
-    engine = make_engine(store, prima=prima, submit_batch_size=2, claim_batch=4, concurrency=2)
-    summary = engine.sync_orders()
-
-    assert prima.released_in_time is True, "the second claim waited for the first request"
-    assert summary.posted == len(known.good)
-    _each_good_order_once(known, store)

@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -487,22 +487,13 @@ class SyncEngine:
             if self._config.concurrency > 1
             else None
         )
-        # Requests go from threads of their own, so that the next claim batch is prepared in
-        # ``pool`` while this one's requests wait for the request budget.
-        senders = (
-            ThreadPoolExecutor(
-                max_workers=self._config.concurrency, thread_name_prefix="ct-prima-sync-send"
-            )
-            if pool is not None and self._config.submit_batch_size > 1
-            else None
-        )
         unanswered: CommercetoolsError | None = None
         try:
             if poll is not None:
                 unanswered = poll_and_work(
                     poll,
                     run,
-                    work=lambda: self._work_backlog(run, pool, senders),
+                    work=lambda: self._work_backlog(run, pool),
                     forget=self._seen.clear,
                     stopping=self._should_stop,
                     backlog=self._backlog,
@@ -510,13 +501,11 @@ class SyncEngine:
             if unanswered is None and not run.exhausted:
                 if progress is not None:
                     run.plan(self._backlog())
-                self._work_backlog(run, pool, senders)
+                self._work_backlog(run, pool)
             self._flow.write_backs.collect(summary, wait_all=True, retries=only is None)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
-            if senders is not None:
-                senders.shutdown(wait=True)
             self._flow.write_backs.close()
         self._seen.clear()
         misfit = self._take_misfit()
@@ -537,32 +526,9 @@ class SyncEngine:
             summary.stopped = "requested"
         return self._finish_run(summary)
 
-    def _work_backlog(
-        self,
-        run: DrainRun,
-        pool: ThreadPoolExecutor | None,
-        senders: ThreadPoolExecutor | None = None,
-    ) -> None:
+    def _work_backlog(self, run: DrainRun, pool: ThreadPoolExecutor | None) -> None:
         """Claim and work batches until none is claimable, ``max_orders`` are processed or the
-        run stops; each batch's orders not in memory are read in one query (``batch_orders``).
-        With ``senders``, a batch's requests are still going while the next batch is claimed
-        and prepared: at most two batches are in hand, and all are answered before this
-        returns."""
-        in_flight: list[Future[None]] = []
-        try:
-            self._claim_and_work(run, pool, senders, in_flight)
-        finally:
-            wait(in_flight)
-        for sent in in_flight:
-            sent.result()
-
-    def _claim_and_work(
-        self,
-        run: DrainRun,
-        pool: ThreadPoolExecutor | None,
-        senders: ThreadPoolExecutor | None,
-        in_flight: list[Future[None]],
-    ) -> None:
+        run stops; each batch's orders not in memory are read in one query (``batch_orders``)."""
         while not self._should_stop():
             limit = run.claim_limit(self._config.claim_batch)
             if not limit:
@@ -580,14 +546,7 @@ class SyncEngine:
             )
             orders = {} if self._should_stop() else batch_orders(self._ct, claimed, self._seen)
             if self._config.submit_batch_size > 1:
-                sending = self._work_in_requests(
-                    claimed, leases, pool, run.tally, orders, senders=senders
-                )
-                # The senders take requests in order: the batch before went first, and it is
-                # answered before another batch is claimed (two in hand at most).
-                for sent in in_flight:
-                    sent.result()
-                in_flight[:] = sending
+                self._work_in_requests(claimed, leases, pool, run.tally, orders)
             else:
 
                 def start(
@@ -650,12 +609,9 @@ class SyncEngine:
         pool: ThreadPoolExecutor | None,
         tally: Callable[[Outcome], Outcome],
         orders: Mapping[str, Order],
-        *,
-        senders: ThreadPoolExecutor | None = None,
-    ) -> list[Future[None]]:
+    ) -> None:
         """Work a claim batch in batched requests: prepare its orders (in the pool), then send
-        them up to ``submit_batch_size`` per ``MultiNewOrder``: from ``senders`` if given
-        (returns the requests going, for the caller to wait on), else in the pool."""
+        them up to ``submit_batch_size`` per ``MultiNewOrder`` (the requests in the pool too)."""
 
         def prepare(record: OrderRecord) -> Prepared | None:
             record = leases.prepare(record)
@@ -682,11 +638,8 @@ class SyncEngine:
 
         ready = [p for p in (pool.map if pool else map)(prepare, claimed) if p is not None]
         requests = chunks_to_send(ready, self._config.submit_batch_size)
-        if senders is not None:
-            return [senders.submit(send, chunk) for chunk in requests]
         for _sent in (pool.map if pool else map)(send, requests):
             pass
-        return []
 
     def _process(self, record: OrderRecord, orders: Mapping[str, Order]) -> Outcome:
         if self._should_stop():
