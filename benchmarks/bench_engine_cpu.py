@@ -8,13 +8,14 @@ It runs in two ways, taking turns:
 1. **Fakes apart** (the proof line): the commercetools fake and the Prima emulator
    (``PrimaEmulator(strict=True)``: the library's default configuration passes it, and the run
    stops if it refused anything) are served each from a process of its own on loopback HTTP
-   with keep-alive (``benchmarks.fakes_apart``, no rate limit, no latency), and the engine
-   speaks to them as ``ct-prima-sync run`` sets it up: ``CommercetoolsClient`` and an
-   ``OmlinkClient`` whose flow is ``request_budget(store, config)`` (the budget shared through
-   the ledger; its rate, 10,000 per second, is high enough that no request waits for it). Only
-   the engine's process is counted, as in a deployment, where commercetools and Prima do their
-   work elsewhere. Exactly-once is checked on the emulator's side. Printed for information: the
-   servers' CPU per order (both processes, from their ``report``) and Prima requests per order.
+   with keep-alive (``benchmarks.fakes_apart``, no rate limit, no latency), and the engine is
+   the one ``ct-prima-sync run`` opens (``cli._runs.open_engine``, from ``Settings`` naming
+   the two servers and the ledger): its ``CommercetoolsClient``, its ``OmlinkClient`` whose flow
+   is the request budget shared through the ledger (its rate, 10,000 per second, high enough
+   that no request waits for it), its clock and notifier. Only the engine's process is counted,
+   as in a deployment, where commercetools and Prima do their work elsewhere. Exactly-once is
+   checked on the emulator's side. Printed for information: the servers' CPU per order (both
+   processes, from their ``report``) and Prima requests per order.
 2. **Fakes in-process**: the commercetools fake mounted in-process (``httpx.WSGITransport``, no
    sockets) and ``FakePrima`` (no XML), so the fakes' own work counts as the engine's. The
    fakes' data is frozen out of the garbage collector while the engine runs, as in
@@ -39,6 +40,7 @@ import json
 import os
 import pstats
 import sqlite3
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -47,10 +49,12 @@ from typing import Any
 
 from benchmarks.bench_engine import _check_exactly_once, _engine, _load, _setup_frozen
 from benchmarks.fakes_apart import served_apart
-from ct_prima_sync.commercetools import CommercetoolsClient, parse_order
-from ct_prima_sync.engine import EngineConfig, SyncEngine, request_budget
+from ct_prima_sync.cli._runs import RunContext, open_engine
+from ct_prima_sync.commercetools import parse_order
+from ct_prima_sync.engine import EngineConfig
 from ct_prima_sync.mapping import map_order
-from ct_prima_sync.prima import OmlinkClient, OmlinkConfig
+from ct_prima_sync.prima import OmlinkConfig
+from ct_prima_sync.settings import Settings, StateSettings
 from ct_prima_sync.state import open_store
 from ct_prima_sync.testing import FakePrima
 from ct_prima_sync.testing.scenario import build_scenario
@@ -113,31 +117,24 @@ def engine_apart_rate(n: int, url: str) -> tuple[float, float, float]:
     fake and the Prima emulator served from processes of their own; the servers' CPU-seconds
     per order; Prima requests per order."""
     local = build_scenario(orders=0, seed=1)  # the same mapping and dates, no orders
-    with (
-        served_apart(orders=n, seed=1, rate=None, burst=1, latency=0.0, strict=_STRICT) as apart,
-        open_store(url) as store,
-    ):
+    with served_apart(orders=n, seed=1, rate=None, burst=1, latency=0.0, strict=_STRICT) as apart:
         ct, prima_server = apart.commercetools, apart.prima
-        ct_config = ct.commercetools_config()
-        prima_config = OmlinkConfig(endpoint=prima_server.omlink_endpoint, rate_limit=_RATE_LIMIT)
-        config = EngineConfig(
-            worker_id="bench",
-            concurrency=1,
-            claim_batch=50,
-            initial_cursor=local.first_order_at - timedelta(days=1),
-            customer_key_secret=_SECRET,
+        settings = Settings(
+            path=None,
+            state=StateSettings(url=url),
+            engine=EngineConfig(
+                worker_id="bench",
+                concurrency=1,
+                claim_batch=50,
+                initial_cursor=local.first_order_at - timedelta(days=1),
+                customer_key_secret=_SECRET,
+            ),
+            commercetools=ct.commercetools_config(),
+            prima=OmlinkConfig(endpoint=prima_server.omlink_endpoint, rate_limit=_RATE_LIMIT),
+            mapping=local.mapping,
         )
-        with (  # as ``ct-prima-sync run`` opens them (``open_engine``)
-            CommercetoolsClient(ct_config) as commercetools,
-            OmlinkClient(prima_config, flow=request_budget(store, prima_config)) as prima,
-        ):
-            engine = SyncEngine(
-                commercetools=commercetools,
-                prima=prima,
-                store=store,
-                mapping=local.mapping,
-                config=config,
-            )
+        context = RunContext(sys.stderr, show_progress=False)
+        with open_engine(settings, "order", context) as engine:  # as ``ct-prima-sync run``
             ct.ask("mark")
             prima_server.ask("mark")
             with _setup_frozen():
