@@ -499,3 +499,13 @@ def test_a_query_string_in_the_path_is_refused_so_it_cannot_reach_the_logs() -> 
     with pytest.raises(ConfigurationError, match="params"):
         client.request("GET", "/customers?where=email%3D%22jane%40example.com%22")
     assert api.api_requests == []
+
+
+def test_a_cookie_set_by_the_api_is_never_sent_back() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"cookie": request.headers.get("Cookie")},
+                              headers={"Set-Cookie": "session=abc; Path=/"})  # fmt: skip
+
+    client, _, _ = make_client(handler)
+    assert client.request("GET", "/orders/o-1") == {"cookie": None}
+    assert client.request("GET", "/orders/o-1") == {"cookie": None}
