@@ -263,12 +263,19 @@ def _time_pages(  # noqa: PLR0917 (internal helper, called once)
                 raise PayloadError("result has no id", path=f"results[{index}].id")
             if not isinstance(item.get(field), str):
                 raise PayloadError(f"result has no {field}", path=f"results[{index}].{field}")
-        if results or last is None:
-            yield results
-        if len(results) < page_size:
+        first = last is None
+        full = len(results) >= page_size
+        if full:
+            last = (results[-1][field], results[-1]["id"])
+        # Not held while the page is worked (the caller may work it before asking for the next
+        # one) nor while the next page is fetched: one page in memory, and no raw page for the
+        # garbage collector to scan again and again beside the parsed one.
+        taken = [results]
+        del page, results
+        if taken[0] or first:
+            yield taken.pop()
+        if not full:
             return
-        last = (results[-1][field], results[-1]["id"])
-        del page, results  # not held while the next page is fetched: one page in memory
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
