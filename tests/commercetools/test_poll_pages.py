@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ct_prima_sync.commercetools import CommercetoolsClient
+from ct_prima_sync.commercetools._query import iter_pages_by_modified
 from ct_prima_sync.errors import ConfigurationError
 from ct_prima_sync.testing import FakeCommercetools
 from ct_prima_sync.testing.factories import LineSpec, make_order
@@ -106,3 +109,25 @@ def test_the_latest_modification_is_that_of_the_newest_order_and_bounds_a_poll(
             variables={"until": latest},
         )
         assert sorted(o.id for page in bounded for o in page.items) == sorted(i for _, i in placed)
+
+
+class _Page(list):  # type: ignore[type-arg]  # a list a weak reference can follow
+    pass
+
+
+def test_a_page_being_worked_is_not_held_by_the_paging() -> None:
+    pages: list[weakref.ref[_Page]] = []
+
+    def fetch(params: list[tuple[str, str]]) -> dict[str, object]:
+        stamp = f"2026-03-01T10:00:0{len(pages)}.000Z"
+        page = _Page({"id": f"o-{len(pages)}-{i}", "lastModifiedAt": stamp} for i in range(2))
+        pages.append(weakref.ref(page))
+        return {"results": page}
+
+    walked = iter_pages_by_modified(fetch, page_size=2)
+    first = next(walked)
+    assert pages[0]() is first
+    del first  # the caller is done with it: nothing else holds it while it is worked
+    gc.collect()
+    assert pages[0]() is None
+    assert [o["id"] for o in next(walked)] == ["o-1-0", "o-1-1"]
