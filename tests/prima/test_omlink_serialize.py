@@ -22,7 +22,7 @@ def _element_tree_text(root: ET.Element, encoding: Encoding) -> str:
 
 
 _TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12
 )
 _NAME = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,6}", fullmatch=True)
 

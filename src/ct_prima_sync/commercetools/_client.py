@@ -72,7 +72,7 @@ class _CookielessHttp(httpx.Client):
         return self._none_kept
 
     @cookies.setter
-    def cookies(self, cookies: httpx.Cookies) -> None:
+    def cookies(self, cookies: object) -> None:
         raise ConfigurationError("the commercetools client keeps no cookies")
 
 
