@@ -2,10 +2,11 @@
 
 This process builds a backlog (``build_scenario``), polls it into a fresh PostgreSQL schema, and
 serves the commercetools fake and the Prima emulator over loopback HTTP; the emulator sleeps
-``BENCH_WORKERS_LATENCY_MS`` on every request. Then ``W`` worker processes (``python -c``, each
-its own engine, store connection, omlink client and worker id, at concurrency 1) work the backlog
-with ``SyncEngine.process_backlog``. Their omlink clients share one request budget through the
-store (``request_budget``, as ``ct-prima-sync run`` sets up): ``BENCH_WORKERS_RATE`` requests per
+``BENCH_WORKERS_LATENCY_MS`` on every request. Then ``W`` worker processes (``python -c``) work
+the backlog with ``SyncEngine.process_backlog``, each with its own settings file (worker id,
+concurrency 1, two orders per claim) from which it builds its engine, store and clients as
+``ct-prima-sync run`` does (``SyncEngine.from_settings``). Their omlink clients share one
+request budget through the store (``request_budget``): ``BENCH_WORKERS_RATE`` requests per
 second, burst ``BENCH_WORKERS_BURST``, at most ``BENCH_WORKERS_CONCURRENCY`` in flight. The
 budget is set above what one worker at concurrency 1 can send through the latency, so one
 worker cannot fill it and more workers can add throughput until it is reached.
@@ -18,9 +19,10 @@ side, the highest number of requests in any one-second window (sliding) against 
 was submitted (1 means exactly once). The run stops with an error if an order did not reach
 Prima exactly once. Also printed, per order: the workers' wall time, the part of it spent in the
 shared budget's store round trips (``reserve_request``, ``try_lock``, ``unlock``; not the waits
-the budget asks for), CPU-seconds per order spent in the workers and in this process
-(the two servers), and how many of the machine's CPUs were busy during the run (PostgreSQL and
-anything else running included): together they bound what more workers can add.
+the budget asks for), CPU-seconds per order spent in the workers, in the PostgreSQL backends
+serving their connections (read from ``/proc``: the server must run on this machine) and in
+this process (the two servers), and how many of the machine's CPUs were busy during the run
+(PostgreSQL and anything else running included): together they bound what more workers can add.
 
 Environment: ``BENCH_WORKERS_N`` (orders per run, default 600), ``BENCH_WORKERS_COUNT`` (default
 4), ``BENCH_WORKERS_LATENCY_MS`` (default 20), ``BENCH_WORKERS_RATE`` (default 200),
@@ -44,25 +46,29 @@ import os
 import pstats
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_engine import _engine, _load, _postgres
 from benchmarks.bench_engine_cpu import _area
+from ct_prima_sync._toml_write import merge_tables
 from ct_prima_sync.state import open_store
 from ct_prima_sync.testing import (
+    FakeCommercetools,
     FakePrima,
     PrimaEmulator,
     PrimaFault,
     PrimaFaultKind,
     PrimaFaultPlan,
 )
-from ct_prima_sync.testing.scenario import build_scenario
+from ct_prima_sync.testing.scenario import SCENARIO_MAPPING_TOML, build_scenario
 
 _SEED = 4
 _WORKER = (
@@ -81,6 +87,21 @@ def _busy_seconds() -> float:
     ticks = [int(f) for f in fields]
     idle = ticks[3] + ticks[4]  # idle, iowait
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends_cpu(store: Any) -> dict[int, float]:
+    """CPU-seconds each PostgreSQL backend of ``store``'s idle connections has spent (from
+    ``/proc``, the server being on this machine; empty where it cannot be read)."""
+    spent: dict[int, float] = {}
+    for conn in list(getattr(store, "_idle", ())):
+        pid = conn.info.backend_pid
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1]
+        except OSError:
+            continue
+        utime, stime = fields.split()[11:13]
+        spent[pid] = (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+    return spent
 
 
 def _timed(obj: Any, names: tuple[str, ...], spent: list[float]) -> None:
@@ -145,52 +166,20 @@ def _profiled_threads(n: int, workers: int) -> Iterator[None]:
 
 
 def work_backlog(job: dict[str, Any]) -> dict[str, Any]:
-    """One worker process: open the store and clients, say ``ready``, wait for a line on stdin,
-    work the backlog; the run's figures."""
-    from datetime import datetime, timedelta
+    """One worker process: build the engine from its settings file as ``ct-prima-sync run``
+    does (``SyncEngine.from_settings``: the store, both clients and the shared request budget),
+    say ``ready``, wait for a line on stdin, work the backlog; the run's figures."""
+    from ct_prima_sync.engine import SyncEngine
+    from ct_prima_sync.state import CUSTOMER_KEY_SECRET_ENV
 
-    from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig
-    from ct_prima_sync.engine import EngineConfig, SyncEngine, request_budget
-    from ct_prima_sync.prima import OmlinkClient, OmlinkConfig
-    from ct_prima_sync.testing import FakeCommercetools
-
-    local = build_scenario(orders=0, seed=_SEED)  # the same mapping, no orders
-    fake = FakeCommercetools()  # for its default project key and credentials
-    ct_config = CommercetoolsConfig(
-        project_key=fake.project_key,
-        client_id=fake.client_id,
-        client_secret=fake.client_secret,
-        api_url=job["ct_url"],
-        auth_url=job["ct_url"],
-    )
-    prima_config = OmlinkConfig(
-        endpoint=f"{job['prima_url']}/omlink/omlink",
-        rate_limit=job["rate"],
-        burst=job["burst"],
-        max_concurrency=job["concurrency"],
-    )
-    with (
-        open_store(job["store_url"]) as store,
-        CommercetoolsClient(ct_config) as commercetools,
-        OmlinkClient(prima_config, flow=request_budget(store, prima_config)) as prima,
-    ):
-        engine = SyncEngine(
-            commercetools=commercetools,
-            prima=prima,
-            store=store,
-            mapping=local.mapping,
-            config=EngineConfig(
-                worker_id=job["worker_id"],
-                concurrency=1,
-                claim_batch=2,
-                initial_cursor=datetime.fromisoformat(job["first"]) - timedelta(days=1),
-                customer_key_secret="benchmark-installation-secret",  # noqa: S106
-            ),
-        )
+    environ = {**os.environ, CUSTOMER_KEY_SECRET_ENV: "benchmark-installation-secret"}
+    with SyncEngine.from_settings(job["settings"], environ=environ) as engine:
+        store = engine._store  # the figures below time its calls
         budget_spent = [0.0]  # the shared budget's own store round trips (not its waits)
         _timed(store, ("reserve_request", "try_lock", "unlock"), budget_spent)
         print("ready", flush=True)
         sys.stdin.readline()
+        backends = _backends_cpu(store)
         profile = cProfile.Profile(time.process_time) if job.get("profile") else None
         started, cpu = time.perf_counter(), time.process_time()
         if profile is not None:
@@ -199,9 +188,50 @@ def work_backlog(job: dict[str, Any]) -> dict[str, Any]:
         if profile is not None:
             profile.disable()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        pg_cpu = sum(v - backends.get(pid, 0.0) for pid, v in _backends_cpu(store).items())
         if profile is not None:
             profile.dump_stats(f"{job['profile']}.{job['workers']}.{job['worker_id']}")
-    return {"posted": summary.posted, "seconds": seconds, "cpu": cpu, "budget": budget_spent[0]}
+    return {
+        "posted": summary.posted,
+        "seconds": seconds,
+        "cpu": cpu,
+        "pg_cpu": pg_cpu,
+        "budget": budget_spent[0],
+    }
+
+
+def _settings(folder: Path, worker_id: str, job: dict[str, Any], first: datetime) -> Path:
+    """A worker's settings file in ``folder`` (its mapping and secret beside it): the store at
+    ``store_url``, the two servers, the budget, concurrency 1 and two orders per claim."""
+    fake = FakeCommercetools()  # for its default project key and credentials
+    (folder / "mapping.toml").write_text(SCENARIO_MAPPING_TOML, encoding="utf-8")
+    (folder / "ct.secret").write_text(fake.client_secret, encoding="utf-8")
+    tables: dict[str, dict[str, Any]] = {
+        "state": {"url": job["store_url"]},
+        "commercetools": {
+            "project_key": fake.project_key,
+            "api_url": job["ct_url"],
+            "auth_url": job["ct_url"],
+            "client_id": fake.client_id,
+            "client_secret_file": "ct.secret",
+        },
+        "prima": {
+            "endpoint": f"{job['prima_url']}/omlink/omlink",
+            "rate_limit": job["rate"],
+            "burst": job["burst"],
+            "max_concurrency": job["concurrency"],
+        },
+        "mapping": {"file": "mapping.toml"},
+        "engine": {
+            "worker_id": worker_id,
+            "concurrency": 1,
+            "claim_batch": 2,
+            "initial_cursor": (first - timedelta(days=1)).isoformat(),
+        },
+    }
+    path = folder / f"{worker_id}.toml"
+    path.write_text(merge_tables("", tables), encoding="utf-8")
+    return path
 
 
 def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, Any]:
@@ -219,20 +249,21 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
         if polled != n:
             raise SystemExit(f"the poll found {polled} of {n} orders")
         with (
+            tempfile.TemporaryDirectory() as folder,
             _profiled_threads(n, workers),
             scenario.commercetools.serve() as ct_url,
             emulator.serve() as prima_url,
         ):
             procs = []
             for i in range(workers):
+                spec = {**job, "store_url": url, "ct_url": ct_url, "prima_url": prima_url}
                 spec = {
-                    **job,
-                    "store_url": url,
-                    "ct_url": ct_url,
-                    "prima_url": prima_url,
+                    **spec,
+                    "settings": str(
+                        _settings(Path(folder), f"worker-{i}", spec, scenario.first_order_at)
+                    ),
                     "worker_id": f"worker-{i}",
                     "workers": workers,
-                    "first": scenario.first_order_at.isoformat(),
                 }
                 procs.append(
                     subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
@@ -277,6 +308,7 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
         "wall_ms": sum(r["seconds"] for r in results) / n * 1000,
         "budget_ms": sum(r["budget"] for r in results) / n * 1000,
         "worker_cpu_ms": sum(r["cpu"] for r in results) / n * 1000,
+        "pg_cpu_ms": sum(r["pg_cpu"] for r in results) / n * 1000,
         "server_cpu_ms": cpu / n * 1000,
         "machine_busy": busy / seconds,
     }
@@ -293,7 +325,8 @@ def _line(label: str, r: dict[str, Any], job: dict[str, Any]) -> str:
         f"posted per worker {r['worker_posted']}\n"
         f"  {'':<22} per order, summed over workers: {r['wall_ms']:.1f} ms wall, of which "
         f"{r['budget_ms']:.1f} ms in the shared budget's store calls; CPU "
-        f"{r['worker_cpu_ms']:.1f} ms in the workers, "
+        f"{r['worker_cpu_ms']:.1f} ms in the workers, {r['pg_cpu_ms']:.1f} ms in their "
+        "PostgreSQL backends, "
         f"{r['server_cpu_ms']:.1f} ms in this process (both fakes' servers); machine busy "
         f"{r['machine_busy']:.2f} of {os.cpu_count()} CPUs (PostgreSQL and anything else running)"
     )

@@ -94,6 +94,51 @@ def test_every_postgres_claim_branch_reads_its_index_in_order_and_skips_locked_r
                 assert "Limit" in text, text
 
 
+def test_the_postgres_claim_reads_every_branch_in_one_statement_and_stops_at_its_limit(
+    postgres_url: str,
+) -> None:
+    """The claim PostgreSQL runs (``claim_all_statement``): each branch its index in order, no
+    sort, no scan; a branch after one that filled the limit is never read, so none of its rows
+    are locked."""
+    import psycopg
+
+    from ct_prima_sync.state._postgres import PostgresStore
+
+    with open_store(postgres_url) as store:
+        assert isinstance(store, PostgresStore)
+        with store._write() as tx:
+            tx.run(
+                _FILL.format(
+                    backlog=BACKLOG,
+                    early="TIMESTAMPTZ '2026-03-01 11:00:00+00'",
+                    created="TIMESTAMPTZ '2026-01-01 00:00:00+00' + n * INTERVAL '1 second'",
+                    series=f"generate_series(1, {BACKLOG * 2}) AS s(n)",
+                ).replace("%", "%%")  # psycopg placeholders
+            )
+            tx.run("ANALYZE orders")
+        statement = store.claim_all_statement()
+        params = store.claim_all_params("w", store.ts_in(at(600)), store.ts_in(at(0)), 25)
+        assert statement.count("FOR UPDATE SKIP LOCKED") == len(BRANCHES)
+        with store._read() as tx:
+            plan = "\n".join(row[0] for row in tx.all("EXPLAIN " + statement, params))
+        for branch in BRANCHES:
+            assert f"using {branch.index} on orders" in plan, plan
+        assert "Seq Scan on orders" not in plan, plan
+        assert not any(s.strip(" ->").startswith("Sort") for s in plan.splitlines()), plan
+        # Released orders (1 in 40 of the backlog) fill the limit: nothing else is read.
+        with psycopg.connect(postgres_url) as conn:  # a transaction, rolled back
+            ran = [
+                row[0]
+                for row in conn.execute(
+                    "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + statement, params
+                ).fetchall()
+            ]
+            conn.rollback()
+        scans = [s for s in ran if " Scan " in s and " on orders" in s and "Index" in s]
+        assert "never executed" not in scans[0], "\n".join(ran)
+        assert sum("never executed" in s for s in scans) >= len(BRANCHES) - 1, "\n".join(ran)
+
+
 def _mixed_backlog(store: StateStore) -> None:
     """Orders 1-6 taken by worker "a" and left in every state a claim distinguishes, 7-8 new."""
     store.ingest_many([order(n) for n in range(1, 7)], now=at(0))

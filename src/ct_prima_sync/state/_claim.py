@@ -12,9 +12,11 @@ the limit is reached:
 Each branch is a range read of its own index in index order, stopped by the ``LIMIT``: a claim
 costs the same whether the backlog holds a thousand orders or a million. A single predicate
 over all of them (``status = 'new' OR ...``) cannot be read in order from any one index and made
-every claim sort the whole backlog. The SQL stores run the branches as ``UPDATE ... RETURNING``
-statements in one transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so concurrent workers
-skip each other's rows instead of waiting); the memory store applies the same rules to its dicts.
+every claim sort the whole backlog. SQLite runs the branches as ``UPDATE ... RETURNING``
+statements in one transaction; PostgreSQL as one statement whose branches, each locked with
+``FOR UPDATE SKIP LOCKED`` (concurrent workers skip each other's rows instead of waiting), are
+joined by ``UNION ALL`` under one ``LIMIT`` that stops at the first branches that fill it; the
+memory store applies the same rules to its dicts.
 """
 
 from __future__ import annotations

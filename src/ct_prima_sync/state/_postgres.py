@@ -25,7 +25,7 @@ from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
 from ..errors import DuplicateRecordError, StateError
-from ._claim import ClaimBranch
+from ._claim import BRANCHES, ClaimBranch
 from ._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA_VERSION
 from ._sql_base import ORDER_COLUMNS, Row, Tx
 from ._sql_budget import SqlBudgetMixin
@@ -42,6 +42,17 @@ MIGRATION_LOCK_KEY = 0x637470726961
 
 _RETURNING = ", ".join(f"o.{c.strip()}" for c in ORDER_COLUMNS.split(","))
 _CLAIM_SET = CLAIM_SET.replace("attempts + 1", "o.attempts + 1").replace("?", "%s")
+#: The claim's branches in one statement (``PostgresStore.claim_all_statement``).
+_CLAIM_ALL = (
+    "WITH picked AS ("
+    + " UNION ALL ".join(
+        f"SELECT order_id FROM (SELECT order_id FROM orders WHERE {b.where} "
+        f"ORDER BY {b.order_by_pg} LIMIT ? FOR UPDATE SKIP LOCKED) AS {b.name}"
+        for b in BRANCHES
+    )
+    + f" LIMIT ?) UPDATE orders AS o SET {_CLAIM_SET} FROM picked "
+    f"WHERE o.order_id = picked.order_id RETURNING {_RETURNING}"
+).replace("?", "%s")
 
 
 class _PgTx:
@@ -90,6 +101,7 @@ class PostgresStore(
     """
 
     for_update = " FOR UPDATE"
+    modifying_with = True
     greatest = "GREATEST"
     write_back_index = ""
     find_function = "strpos"
@@ -186,6 +198,13 @@ class PostgresStore(
         with self._borrow() as conn, _translated(), conn.transaction(), conn.cursor() as cur:
             yield _PgTx(cur)
 
+    @contextmanager
+    def _write_one(self) -> Iterator[Tx]:
+        # The connections are in autocommit: one statement is one transaction, committed
+        # before its reply comes back.
+        with self._borrow() as conn, _translated(), conn.cursor() as cur:
+            yield _PgTx(cur)
+
     def orders_in(self, marks: str) -> str:
         """The rows of a guarded ``UPDATE``, locked in id order before it changes them."""
         return (
@@ -208,6 +227,20 @@ class PostgresStore(
     ) -> tuple[Any, ...]:
         """The parameters of :meth:`claim_statement`."""
         return (*[now] * branch.params, limit, worker_id, until, now)
+
+    def claim_all_statement(self) -> str:
+        """Every branch in one statement: the branches' locked, indexed reads (as in
+        :meth:`claim_statement`) joined by ``UNION ALL`` under one ``LIMIT``. The ``LIMIT``
+        stops the ``UNION ALL`` as soon as it has its rows, so a later branch is read (and
+        its rows locked) only when the earlier ones had too few, as when each branch is a
+        statement of its own; one round trip and no ``BEGIN``/``COMMIT`` instead of a
+        statement per branch."""
+        return _CLAIM_ALL
+
+    def claim_all_params(self, worker_id: str, until: Any, now: Any, limit: int) -> tuple[Any, ...]:
+        """The parameters of :meth:`claim_all_statement`."""
+        picks = [p for branch in BRANCHES for p in (*[now] * branch.params, limit)]
+        return (*picks, limit, worker_id, until, now)
 
     def ts_in(self, value: datetime | None) -> Any:
         return None if value is None else value.astimezone(UTC)

@@ -63,6 +63,9 @@ class SqlBase(abc.ABC):
     for_update: str = ""
     #: the scalar function that returns the larger of its arguments
     greatest: str = "MAX"
+    #: whether the database runs ``INSERT``/``UPDATE``/``DELETE`` inside ``WITH`` (PostgreSQL
+    #: does, SQLite does not): the order path then puts a step's statements in one
+    modifying_with: bool = False
 
     def orders_in(self, marks: str) -> str:
         """The condition that picks the ``orders`` rows whose ids are the placeholders
@@ -99,6 +102,13 @@ class SqlBase(abc.ABC):
     @abc.abstractmethod
     def _read(self) -> AbstractContextManager[Tx]:
         """A read-only unit of work."""
+
+    def _write_one(self) -> AbstractContextManager[Tx]:
+        """A write of ONE statement, which is its own transaction: committed when it returns.
+        Only for a statement that must stand alone anyway (nothing else to run with it, no
+        read before it to decide). The PostgreSQL store runs it without ``BEGIN`` and
+        ``COMMIT`` (two round trips fewer); any other store as :meth:`_write`."""
+        return self._write()
 
     @abc.abstractmethod
     def ts_in(self, value: datetime | None) -> Any:

@@ -29,8 +29,11 @@ class SqlBudgetMixin(SqlBase):
                 tx.run(_SET, (self.ts_in(updated), name))
 
     def _locked_tat(self, tx: Tx, name: str) -> datetime | None:
-        tx.run(_ENSURE, (name,))
+        # The row is made once, by the budget's first request: later ones lock it straight away.
         row = tx.one(_SELECT + self.for_update, (name,))
+        if row is None:
+            tx.run(_ENSURE, (name,))
+            row = tx.one(_SELECT + self.for_update, (name,))
         return None if row is None or row[0] is None else self.ts_out(row[0])
 
     def reserve_request(

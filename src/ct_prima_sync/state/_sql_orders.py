@@ -96,6 +96,16 @@ class SqlOrdersMixin(SqlHeldMixin):
         """The parameters of :meth:`claim_statement`."""
         return (worker_id, until, now, *[now] * branch.params, limit)
 
+    def claim_all_statement(self) -> str | None:
+        """One statement that claims from every branch, most urgent first (parameters as
+        :meth:`claim_all_params`), or None: the branches then go one statement each, in one
+        transaction (SQLite)."""
+        return None
+
+    def claim_all_params(self, worker_id: str, until: Any, now: Any, limit: int) -> tuple[Any, ...]:
+        """The parameters of :meth:`claim_all_statement`."""
+        raise NotImplementedError
+
     def _claim_rows(self, tx: Tx, worker_id: str, until: Any, now: Any, limit: int) -> list[Row]:
         """Lease up to ``limit`` claimable rows, branch by branch (the caller holds a write
         transaction)."""
@@ -250,8 +260,13 @@ class SqlOrdersMixin(SqlHeldMixin):
         now = utc(now, "now")
         until = _ledger.lease_until(now, lease_seconds)
         t_now, t_until = self.ts_in(now), self.ts_in(until)
-        with self._write() as tx:
-            rows = self._claim_rows(tx, worker_id, t_until, t_now, limit)
+        whole = self.claim_all_statement()
+        if whole is not None:  # every branch in one statement, its own transaction
+            with self._write_one() as tx:
+                rows = tx.all(whole, self.claim_all_params(worker_id, t_until, t_now, limit))
+        else:
+            with self._write() as tx:
+                rows = self._claim_rows(tx, worker_id, t_until, t_now, limit)
         return sorted((self.order_from_row(r) for r in rows), key=claim_order)
 
     def claim_order(
@@ -310,7 +325,17 @@ class SqlOrdersMixin(SqlHeldMixin):
         now: datetime,
         lease_seconds: float | None = None,
     ) -> OrderRecord:
-        """See :meth:`StateStore.begin_submission`."""
+        """See :meth:`StateStore.begin_submission`.
+
+        The guarded ``UPDATE`` alone first, as a statement of its own (``_write_one``: on
+        PostgreSQL no ``BEGIN`` and ``COMMIT`` around it); only an order it refuses is tried
+        again in a transaction that reads it locked and raises the ledger's error."""
+        with self._write_one() as tx:
+            begun = self._begin(
+                tx, [order_id], worker_id, now, lease_seconds, again=False, settle=False
+            )
+        if order_id in begun:
+            return begun[order_id]
         with self._write() as tx:
             begun = self._begin(tx, [order_id], worker_id, now, lease_seconds, again=False)
             return begun[order_id]
@@ -343,12 +368,14 @@ class SqlOrdersMixin(SqlHeldMixin):
         *,
         again: bool,
         skip_lost: bool = False,
+        settle: bool = True,
     ) -> dict[str, OrderRecord]:
         """``_ledger.begin_submission`` for each order, as one guarded ``UPDATE ... RETURNING``
         per chunk of ids: its condition is the ledger's (the caller's unexpired lease, a status
         a submission may start from), so an order it leaves out is one the ledger refuses;
         ``_settle_refused`` reads those again and raises the ledger's error (a lost lease
-        leaves the order out with ``skip_lost``)."""
+        leaves the order out with ``skip_lost``). Without ``settle`` the refused orders are
+        only left out."""
         now = utc(now, "now")
         until = None if lease_seconds is None else _ledger.lease_until(now, lease_seconds)
         t_now = self.ts_in(now)
@@ -380,7 +407,8 @@ class SqlOrdersMixin(SqlHeldMixin):
             )
 
         refused = [i for i in ids if i not in begun]
-        begun.update(self._settle_refused(tx, refused, begin, skip_lost=skip_lost))
+        if settle:
+            begun.update(self._settle_refused(tx, refused, begin, skip_lost=skip_lost))
         return begun
 
     def _settle_refused(
@@ -417,13 +445,84 @@ class SqlOrdersMixin(SqlHeldMixin):
         now: datetime,
         customer: tuple[str, str] | None = None,
     ) -> OrderRecord:
-        """See :meth:`StateStore.record_prima_reference`."""
+        """See :meth:`StateStore.record_prima_reference`.
+
+        Where the database runs writes inside ``WITH`` (``modifying_with``: PostgreSQL), the
+        whole recording is first tried as ONE statement of its own (``_record_alone``); only
+        an order its condition refuses goes through the transaction below, which reads it
+        locked and raises the ledger's error."""
+        if self.modifying_with and reference:
+            alone = self._record_alone(order_id, worker_id, reference, now, customer)
+            if alone is not None:
+                return alone
         with self._write() as tx:
             recorded = self._record_references(tx, {order_id: reference}, worker_id, now)
             if customer is not None:
                 key, account_code = customer
                 tx.run(PUT_CUSTOMER, (key, account_code, self.ts_in(utc(now, "now"))))
             return recorded[order_id]
+
+    def _record_alone(
+        self,
+        order_id: str,
+        worker_id: str,
+        reference: str,
+        now: datetime,
+        customer: tuple[str, str] | None,
+    ) -> OrderRecord | None:
+        """The recording of one order (and the customer map entry) as one statement of its
+        own (``_recorded_with``): the recorded order, or None when the condition refused it
+        (nothing was written then)."""
+        try:
+            with self._write_one() as tx:
+                rows = self._recorded_with(
+                    tx, {order_id: reference}, worker_id, self.ts_in(utc(now, "now")), customer
+                )
+        except DuplicateRecordError:
+            raise DuplicateRecordError(
+                f"Prima reference {reference} is already recorded for another order"
+            ) from None
+        return self.order_from_row(rows[0]) if rows else None
+
+    def _recorded_with(
+        self,
+        tx: Tx,
+        references: dict[str, str],
+        worker_id: str,
+        t_now: Any,
+        customer: tuple[str, str] | None = None,
+    ) -> list[Row]:
+        """What ``_record_references`` writes for these orders (up to ``_ID_CHUNK``), in one
+        statement (``modifying_with`` stores): the guarded ``UPDATE ... RETURNING`` of the
+        orders, and, each a data-modifying ``WITH`` query over the rows it returned only, the
+        closing of their open exceptions, the deletion of their lines and of any held copy,
+        and the ``customer`` map entry put. The rows recorded; the condition's refusals are
+        left out, with nothing written for them. A reference another order has fails the
+        statement as a whole."""
+        ids = sorted(references)
+        marks = ", ".join("?" * len(ids))
+        case, case_params = _case([(i, references[i]) for i in ids])
+        notes, note_params = _case([(i, _ledger.in_prima_note(references[i])) for i in ids])
+        recorded = "SELECT order_id FROM recorded"
+        sql = (
+            f"WITH recorded AS (UPDATE orders SET status = 'submitted', prima_reference = {case}, "
+            f"updated_at = ? WHERE {self.orders_in(marks)} AND {_LEASE_HELD} "
+            f"AND {_statuses(_ledger.REFERENCE_FROM)} RETURNING {ORDER_COLUMNS}), "
+            f"closed AS (UPDATE exceptions SET resolved_at = ?, resolution_note = {notes} "
+            f"WHERE order_id IN ({recorded}) AND resolved_at IS NULL), "
+            f"lines_deleted AS (DELETE FROM order_lines WHERE order_id IN ({recorded})), "
+            f"held_lines_dropped AS (DELETE FROM held_lines WHERE order_id IN ({recorded})), "
+            f"held_dropped AS (DELETE FROM held_orders WHERE order_id IN ({recorded}))"
+        )
+        params: list[Any] = [*case_params, t_now, *ids, worker_id, t_now, t_now, *note_params]
+        if customer is not None:
+            sql += (
+                ", customer AS (INSERT INTO customer_map (key, account_code, updated_at) "
+                "SELECT ?, ?, ? FROM recorded ON CONFLICT (key) DO UPDATE SET "
+                "account_code = excluded.account_code, updated_at = excluded.updated_at)"
+            )
+            params += [customer[0], customer[1], t_now]
+        return tx.all(f"{sql} SELECT {ORDER_COLUMNS} FROM recorded", params)
 
     def record_prima_references(
         self, references: Sequence[tuple[str, str]], *, worker_id: str, now: datetime
@@ -448,9 +547,11 @@ class SqlOrdersMixin(SqlHeldMixin):
         """``_ledger.record_reference`` for each order, a few statements for all of them: one
         guarded ``UPDATE ... RETURNING`` (the ledger's lease and status checks as its condition;
         what it refuses goes through ``_settle_refused``), then the recorded orders' open
-        exceptions closed, their lines deleted and any held copy dropped. The unique index on
-        ``prima_reference`` refuses a reference another order has: the whole transaction is
-        refused with a :class:`DuplicateRecordError`."""
+        exceptions closed, their lines deleted and any held copy dropped (``modifying_with``
+        stores: all in the one statement of ``_recorded_with``, then the follow-up statements
+        only for what ``_settle_refused`` wrote). The unique index on ``prima_reference``
+        refuses a reference another order has: the whole transaction is refused with a
+        :class:`DuplicateRecordError`."""
         now = utc(now, "now")
         t_now = self.ts_in(now)
         where = f"{_LEASE_HELD} AND {_statuses(_ledger.REFERENCE_FROM)}"
@@ -463,21 +564,28 @@ class SqlOrdersMixin(SqlHeldMixin):
                 current, worker_id=worker_id, reference=reference, now=now
             )
 
+        settled: dict[str, OrderRecord] = {}
         try:
             # An empty reference is the ledger's to refuse (after its lease check).
             for part in chunks([i for i in ids if references[i]], _ID_CHUNK):
-                case, case_params = _case([(i, references[i]) for i in part])
-                rows = self.guarded_update(
-                    tx,
-                    part,
-                    sets=f"status = 'submitted', prima_reference = {case}, updated_at = ?",
-                    set_params=[*case_params, t_now],
-                    where=where,
-                    where_params=(worker_id, t_now),
-                )
+                if self.modifying_with:  # the follow-up statements included
+                    rows = self._recorded_with(
+                        tx, {i: references[i] for i in part}, worker_id, t_now
+                    )
+                else:
+                    case, case_params = _case([(i, references[i]) for i in part])
+                    rows = self.guarded_update(
+                        tx,
+                        part,
+                        sets=f"status = 'submitted', prima_reference = {case}, updated_at = ?",
+                        set_params=[*case_params, t_now],
+                        where=where,
+                        where_params=(worker_id, t_now),
+                    )
                 recorded.update((r.order_id, r) for r in map(self.order_from_row, rows))
             refused = [i for i in ids if i not in recorded]
-            recorded.update(self._settle_refused(tx, refused, record, skip_lost=skip_lost))
+            settled = self._settle_refused(tx, refused, record, skip_lost=skip_lost)
+            recorded.update(settled)
         except Exception as error:
             if not self.is_unique_violation(error):
                 raise
@@ -486,7 +594,7 @@ class SqlOrdersMixin(SqlHeldMixin):
             else:
                 message = "a Prima reference of the batch is already recorded"
             raise DuplicateRecordError(f"{message} for another order") from None
-        done = sorted(recorded)
+        done = sorted(settled if self.modifying_with else recorded)
         for part in chunks(done, _ID_CHUNK):
             marks = ", ".join("?" * len(part))
             case, case_params = _case([(i, _ledger.in_prima_note(references[i])) for i in part])

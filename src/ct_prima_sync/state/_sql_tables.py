@@ -480,11 +480,11 @@ class SqlTablesMixin(SqlBase):
         check_seconds(ttl_seconds, "ttl_seconds")
         now = utc(now, "now")
         until = now + timedelta(seconds=ttl_seconds)
-        with self._write() as tx:
+        with self._write_one() as tx:
             row = tx.one(_TRY_LOCK, (name, owner, self.ts_in(until), self.ts_in(now)))
         return row is not None
 
     def unlock(self, name: str, *, owner: str) -> bool:
         """See :meth:`StateStore.unlock`."""
-        with self._write() as tx:
+        with self._write_one() as tx:
             return tx.run("DELETE FROM flow_locks WHERE name = ? AND owner = ?", (name, owner)) == 1

@@ -236,15 +236,27 @@ class SqlWriteBackMixin(SqlBase):
         :func:`finish_write_back` finishes from in progress (only the status and lease columns
         change; such an order has no write-back queued, since only ``done`` orders ever do);
         a second, only for the orders left (queued retries, already ``done``), clears their
-        queued write-back; one more closes the finished orders' open write-back exceptions."""
+        queued write-back; one more closes the finished orders' open write-back exceptions.
+        Where the database runs writes inside ``WITH`` (PostgreSQL), the first ``UPDATE`` and
+        the closing of its orders' exceptions are one statement of their own
+        (``_finished_with``), and the rest goes in a transaction only for the orders it left."""
         now = utc(now, "now")
         if not order_ids:
             return []
         t_now = self.ts_in(now)
         in_progress = ", ".join(sorted(f"'{s.value}'" for s in IN_PROGRESS))
         references: dict[str, str] = {}
+        left = sorted(set(order_ids))
+        if self.modifying_with:  # the orders finished from in progress, one statement each part
+            for part in chunks(left, _ID_CHUNK):
+                with self._write_one() as tx:
+                    rows = tx.all(*self._finished_with(part, worker_id, t_now, in_progress))
+                references.update((row[0], row[1] or "") for row in rows)
+            left = [o for o in left if o not in references]
+            if not left:
+                return [o for o in dict.fromkeys(order_ids) if o in references]
         with self._write() as tx:
-            for part in chunks(sorted(set(order_ids)), _ID_CHUNK):
+            for part in chunks(left, _ID_CHUNK):
                 rows = self.guarded_update(
                     tx,
                     part,
@@ -269,7 +281,7 @@ class SqlWriteBackMixin(SqlBase):
                         returning="order_id, prima_reference",
                     )
                     references.update((row[0], row[1] or "") for row in rows)
-            for part in chunks(sorted(references), _ID_CHUNK):
+            for part in chunks(sorted(o for o in references if o in left), _ID_CHUNK):
                 marks = ", ".join("?" * len(part))
                 case = "CASE order_id " + " ".join("WHEN ? THEN ?" for _ in part) + " END"
                 notes = [v for o in part for v in (o, written_back_note(references[o]))]
@@ -280,6 +292,29 @@ class SqlWriteBackMixin(SqlBase):
                     (t_now, *notes, *part, WRITE_BACK_KIND, WRITE_BACK_SUBJECT),
                 )
         return [o for o in dict.fromkeys(order_ids) if o in references]
+
+    def _finished_with(
+        self, part: Sequence[str], worker_id: str, t_now: Any, in_progress: str
+    ) -> tuple[str, list[Any]]:
+        """The first ``UPDATE`` of :meth:`finish_write_backs` with the closing of the finished
+        orders' open write-back exceptions, one statement (``modifying_with`` stores): its
+        rows are the orders finished, with their Prima references."""
+        marks = ", ".join("?" * len(part))
+        before, after = written_back_note("\x00").split("\x00")
+        sql = (
+            "WITH finished AS (UPDATE orders SET status = 'done', lease_owner = NULL, "  # noqa: S608
+            "lease_expires_at = NULL, next_attempt_at = NULL, updated_at = ? "
+            f"WHERE {self.orders_in(marks)} AND status IN ({in_progress}) "
+            "AND prima_reference IS NOT NULL AND prima_reference <> '' AND lease_owner = ? "
+            "RETURNING order_id, prima_reference), "
+            "closed AS (UPDATE exceptions SET resolved_at = ?, "
+            "resolution_note = ? || finished.prima_reference || ? FROM finished "
+            "WHERE exceptions.order_id = finished.order_id AND kind = ? AND subject = ? "
+            "AND resolved_at IS NULL) "
+            "SELECT order_id, prima_reference FROM finished"
+        )
+        params = [t_now, *part, worker_id, t_now, before, after, WRITE_BACK_KIND]
+        return sql, [*params, WRITE_BACK_SUBJECT]
 
     def defer_write_back(
         self, order_id: str, *, worker_id: str, retry_at: datetime, now: datetime
