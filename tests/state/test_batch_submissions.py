@@ -135,3 +135,23 @@ def test_a_bad_member_refuses_the_whole_batch_of_references(
     first = store.get_order("order-00001")
     assert first is not None
     assert (first.status, first.prima_reference) == (S.SUBMITTING, None)
+
+
+def test_a_reference_another_order_holds_outranks_a_member_already_recorded(
+    store: StateStore,
+) -> None:
+    """Every store gives the same answer when a batch has both faults: an order that may not
+    be recorded again, and a reference that order already holds given to its batch-mate."""
+    store.ingest_many([order(1), order(2)], now=at(0))
+    store.claim("w1", lease_seconds=60, limit=2, now=at(0))
+    store.begin_submissions(["order-00001", "order-00002"], worker_id="w1", now=at(1))
+    store.record_prima_reference("order-00001", worker_id="w1", reference="SO-1", now=at(1))
+
+    with pytest.raises(DuplicateRecordError, match="already recorded"):
+        store.record_prima_references(
+            [("order-00001", "SO-5"), ("order-00002", "SO-1")], worker_id="w1", now=at(2)
+        )
+
+    second = store.get_order("order-00002")
+    assert second is not None
+    assert (second.status, second.prima_reference) == (S.SUBMITTING, None)

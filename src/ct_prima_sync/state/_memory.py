@@ -11,7 +11,7 @@ from typing import Any, Self
 
 import attrs
 
-from ..errors import DuplicateRecordError, LeaseLostError, StateError
+from ..errors import DuplicateRecordError, InvalidTransitionError, LeaseLostError, StateError
 from . import _claim, _ledger
 from ._common import check_limit, check_references, json_detail, merge_lines
 from ._memory_budget import MemoryBudgetMixin
@@ -281,6 +281,9 @@ class MemoryStore(
         with self._lock:
             self._open()
             recorded: dict[str, OrderRecord] = {}
+            # As on SQL, where the unique index speaks before the refused members are looked
+            # at: a reference another order holds outranks a member that may not be recorded.
+            refused: InvalidTransitionError | None = None
             for order_id, reference in sorted(references):
                 try:
                     recorded[order_id] = _ledger.record_reference(
@@ -289,12 +292,16 @@ class MemoryStore(
                 except LeaseLostError:
                     if not skip_lost:
                         raise
+                except InvalidTransitionError as error:
+                    refused = refused or error
             for order_id, reference in references:
                 holder = self._references.get(reference)
                 if order_id in recorded and holder is not None and holder != order_id:
                     raise DuplicateRecordError(
                         f"Prima reference {reference} is already recorded for another order"
                     )
+            if refused is not None:
+                raise refused
             for order_id, reference in references:
                 if order_id in recorded:
                     self._keep_reference(recorded[order_id], reference)
