@@ -11,7 +11,7 @@ from typing import Any, Self
 
 import attrs
 
-from ..errors import DuplicateRecordError, InvalidTransitionError, LeaseLostError, StateError
+from ..errors import DuplicateRecordError, LeaseLostError, StateError
 from . import _claim, _ledger
 from ._common import check_limit, check_references, json_detail, merge_lines
 from ._memory_budget import MemoryBudgetMixin
@@ -282,17 +282,17 @@ class MemoryStore(
             self._open()
             recorded: dict[str, OrderRecord] = {}
             # As on SQL, where the unique index speaks before the refused members are looked
-            # at: a reference another order holds outranks a member that may not be recorded.
-            refused: InvalidTransitionError | None = None
+            # at (in order): a reference another order holds outranks the first member refused.
+            refused: StateError | None = None
             for order_id, reference in sorted(references):
                 try:
                     recorded[order_id] = _ledger.record_reference(
                         self._order(order_id), worker_id=worker_id, reference=reference, now=now
                     )
-                except LeaseLostError:
+                except LeaseLostError as error:
                     if not skip_lost:
-                        raise
-                except InvalidTransitionError as error:
+                        refused = refused or error
+                except StateError as error:
                     refused = refused or error
             for order_id, reference in references:
                 holder = self._references.get(reference)
