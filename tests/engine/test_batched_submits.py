@@ -8,8 +8,9 @@ is not sent."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -22,6 +23,7 @@ from ct_prima_sync.prima import OmlinkClient, OmlinkConfig, SalesOrder, SubmitRe
 from ct_prima_sync.state import (
     CUSTOMER_KEY_SECRET_ENV,
     ExceptionFilter,
+    OrderRecord,
     OrderStatus,
     StateStore,
     open_store,
@@ -332,3 +334,108 @@ def test_requests_failing_in_a_row_stop_the_run_as_an_outage(
     assert len(_requests(known, PrimaRequestKind.SUBMIT_ORDERS)) == 2
     assert summary.retrying == 10
     assert summary.posted == 0
+
+
+class _HoldsFirstRequests(FakePrima):
+    """Holds its first ``held`` requests until ``go_on`` is set (or 10 s pass: the test then
+    fails); ``holding`` is set once all of them are held."""
+
+    def __init__(self, scenario: SyncScenario, held: int = 1) -> None:
+        super().__init__(scenario.world, sleep=lambda _s: None)
+        self.go_on = threading.Event()
+        self.holding = threading.Event()
+        self.released_in_time: bool | None = None
+        self._lock = threading.Lock()
+        self._to_hold = held
+
+    def submit_orders(self, orders: Sequence[SalesOrder]) -> list[SubmitResult]:
+        with self._lock:
+            hold = self._to_hold > 0
+            self._to_hold -= hold
+            if hold and not self._to_hold:
+                self.holding.set()
+        if hold:
+            self.released_in_time = self.go_on.wait(timeout=10)
+        return super().submit_orders(orders)
+
+
+def test_the_next_claim_batch_is_prepared_while_a_request_waits_for_prima(
+    known: SyncScenario, store: StateStore, make_engine: EngineFactory
+) -> None:
+    prima = _HoldsFirstRequests(known)
+    claims = 0
+    claim = store.claim
+
+    def counting_claim(
+        worker_id: str, *, lease_seconds: float, limit: int, now: datetime
+    ) -> list[OrderRecord]:
+        nonlocal claims
+        claims += 1
+        claimed = claim(worker_id, lease_seconds=lease_seconds, limit=limit, now=now)
+        if claims == 2:
+            prima.go_on.set()  # the next batch is claimed while the first request is held
+        return claimed
+
+    store.claim = counting_claim  # type: ignore[method-assign]
+    engine = make_engine(store, prima=prima, submit_batch_size=2, claim_batch=4, concurrency=2)
+    summary = engine.sync_orders()
+
+    assert prima.released_in_time is True, "the second claim waited for the first request"
+    assert summary.posted == len(known.good)
+    _each_good_order_once(known, store)
+
+
+@pytest.mark.parametrize("only_those", [False, True], ids=["with-others", "only-those"])
+def test_an_order_whose_lease_runs_out_while_its_request_waits_is_worked_once(
+    known: SyncScenario,
+    store: StateStore,
+    make_engine: EngineFactory,
+    clock: FakeClock,
+    only_those: bool,
+) -> None:
+    """The first claim batch's last requests wait behind two held ones until their orders'
+    leases run out, and the next claim (the same worker's) takes them again, beside other
+    orders or (``only_those``) alone: they stay with the requests they wait in, and nothing
+    else works them."""
+    prima = _HoldsFirstRequests(known, held=2)
+    claims: list[set[str]] = []
+    ran_out: set[str] = set()
+    claim = store.claim
+
+    def claim_once_the_leases_ran_out(
+        worker_id: str, *, lease_seconds: float, limit: int, now: datetime
+    ) -> list[OrderRecord]:
+        if len(claims) == 1:
+            assert prima.holding.wait(timeout=10), "the first two requests never went"
+            clock.advance(lease_seconds + 1)
+            now = clock.now()
+            first = [store.get_order(order_id) for order_id in claims[0]]
+            ran_out.update(
+                r.order_id for r in first if r and r.lease_expires_at and r.lease_expires_at <= now
+            )
+            if only_those:  # the leases that ran out are claimed first, oldest first
+                limit = 1
+        claimed = claim(worker_id, lease_seconds=lease_seconds, limit=limit, now=now)
+        claims.append({r.order_id for r in claimed})
+        if len(claims) == 2:
+            prima.go_on.set()
+        return claimed
+
+    store.claim = claim_once_the_leases_ran_out  # type: ignore[method-assign]
+    engine = make_engine(
+        store, prima=prima, submit_batch_size=2, claim_batch=10, concurrency=2, lease_seconds=60
+    )
+    summary = engine.sync_orders()
+
+    assert prima.released_in_time is True
+    assert ran_out & claims[1], "no lease ran out while its request waited"
+    assert claims[1] <= ran_out if only_those else claims[1] >= ran_out
+    assert summary.posted == len(known.good)
+    assert summary.processed == len(known.good) + len(known.bad)
+    # Those not claimed again are left out of their request (LeaseLostError) and come back.
+    assert summary.lost_lease == len(ran_out - claims[1])
+    assert summary.released == 0
+    _each_good_order_once(known, store)
+    assert _exception_kinds(store) == known.bad
+    ever = store.list_exceptions(ExceptionFilter(open_only=False))
+    assert {e.detail.get("order_number") for e in ever} == set(known.bad)

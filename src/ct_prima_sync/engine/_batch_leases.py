@@ -4,10 +4,17 @@ A claim leases a whole batch with one expiry, and its last orders start long aft
 when Prima is slow. Each time an order of the batch starts, the orders still waiting whose lease
 is half gone are renewed, so none expires before its turn comes. An order whose lease was lost
 all the same (taken over after it expired) is left to its new worker.
+
+A batch also knows which of its orders it still holds: claimed and not yet settled (an outcome
+reached). While its requests wait for the request budget the next batch is claimed, and that
+claim may hand this worker back an order of its own whose lease ran out meanwhile (a lease names
+the worker, nothing more, so the claim renews it and the batch's writes still hold): the next
+batch leaves such an order to the batch that holds it (:meth:`BatchLeases.not_held`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 
@@ -18,9 +25,12 @@ from ._timing import Timing
 
 __all__ = ["BatchLeases"]
 
+_log = logging.getLogger("ct_prima_sync.engine.orders")
+
 
 class BatchLeases:
-    """The claimed orders of one batch not started yet; shared by the engine's worker threads."""
+    """The claimed orders of one batch not started yet, and those not settled yet; shared by the
+    engine's worker threads."""
 
     def __init__(
         self,
@@ -37,6 +47,28 @@ class BatchLeases:
         self._clock = clock
         self._lock = threading.Lock()
         self._waiting = {record.order_id: record for record in claimed}
+        self._unsettled = set(self._waiting)
+
+    def not_held(self, claimed: Sequence[OrderRecord]) -> list[OrderRecord]:
+        """The records of ``claimed`` (the next batch) whose order this batch does not hold
+        (claimed and not :meth:`settled` yet)."""
+        with self._lock:
+            held = [r for r in claimed if r.order_id in self._unsettled]
+        if not held:
+            return list(claimed)
+        _log.info(
+            "claimed again orders whose lease ran out while their request waited; they stay "
+            "with the batch that holds them",
+            extra={"order_ids": [r.order_id for r in held]},
+        )
+        ids = {r.order_id for r in held}
+        return [r for r in claimed if r.order_id not in ids]
+
+    def settled(self, order_id: str) -> None:
+        """``order_id``'s attempt reached its outcome: the batch is done with it (a write-back
+        queued for it goes on apart, under the lease its submission took)."""
+        with self._lock:
+            self._unsettled.discard(order_id)
 
     def start(self, record: OrderRecord) -> OrderRecord:
         """``record``'s order starts now: renew the waiting ones that need it; returns the

@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -487,13 +487,22 @@ class SyncEngine:
             if self._config.concurrency > 1
             else None
         )
+        # Requests go from threads of their own, so that the next claim batch is prepared in
+        # ``pool`` while this one's requests wait for the request budget.
+        senders = (
+            ThreadPoolExecutor(
+                max_workers=self._config.concurrency, thread_name_prefix="ct-prima-sync-send"
+            )
+            if pool is not None and self._config.submit_batch_size > 1
+            else None
+        )
         unanswered: CommercetoolsError | None = None
         try:
             if poll is not None:
                 unanswered = poll_and_work(
                     poll,
                     run,
-                    work=lambda: self._work_backlog(run, pool),
+                    work=lambda: self._work_backlog(run, pool, senders),
                     forget=self._seen.clear,
                     stopping=self._should_stop,
                     backlog=self._backlog,
@@ -501,11 +510,13 @@ class SyncEngine:
             if unanswered is None and not run.exhausted:
                 if progress is not None:
                     run.plan(self._backlog())
-                self._work_backlog(run, pool)
+                self._work_backlog(run, pool, senders)
             self._flow.write_backs.collect(summary, wait_all=True, retries=only is None)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
+            if senders is not None:
+                senders.shutdown(wait=True)
             self._flow.write_backs.close()
         self._seen.clear()
         misfit = self._take_misfit()
@@ -526,9 +537,33 @@ class SyncEngine:
             summary.stopped = "requested"
         return self._finish_run(summary)
 
-    def _work_backlog(self, run: DrainRun, pool: ThreadPoolExecutor | None) -> None:
+    def _work_backlog(
+        self,
+        run: DrainRun,
+        pool: ThreadPoolExecutor | None,
+        senders: ThreadPoolExecutor | None = None,
+    ) -> None:
         """Claim and work batches until none is claimable, ``max_orders`` are processed or the
-        run stops; each batch's orders not in memory are read in one query (``batch_orders``)."""
+        run stops; each batch's orders not in memory are read in one query (``batch_orders``).
+        With ``senders``, a batch's requests are still going while the next batch is claimed
+        and prepared: at most two batches are in hand, and all are answered before this
+        returns."""
+        in_flight: list[Future[None]] = []
+        try:
+            self._claim_and_work(run, pool, senders, in_flight)
+        finally:
+            wait(in_flight)
+        for sent in in_flight:
+            sent.result()
+
+    def _claim_and_work(
+        self,
+        run: DrainRun,
+        pool: ThreadPoolExecutor | None,
+        senders: ThreadPoolExecutor | None,
+        in_flight: list[Future[None]],
+    ) -> None:
+        before: BatchLeases | None = None  # the batch whose requests are in ``in_flight``
         while not self._should_stop():
             limit = run.claim_limit(self._config.claim_batch)
             if not limit:
@@ -537,6 +572,14 @@ class SyncEngine:
             run.exhausted = not claimed
             if not claimed:
                 break
+            if before is not None:
+                claimed = before.not_held(claimed)
+                if not claimed:  # all of them the batch before's: it is answered first
+                    for sent in in_flight:
+                        sent.result()
+                    in_flight.clear()
+                    before = None
+                    continue
             leases = BatchLeases(
                 self._store,
                 claimed,
@@ -546,7 +589,15 @@ class SyncEngine:
             )
             orders = {} if self._should_stop() else batch_orders(self._ct, claimed, self._seen)
             if self._config.submit_batch_size > 1:
-                self._work_in_requests(claimed, leases, pool, run.tally, orders)
+                sending = self._work_in_requests(
+                    claimed, leases, pool, run.tally, orders, senders=senders
+                )
+                # The senders take requests in order: the batch before went first, and it is
+                # answered before another batch is claimed (two in hand at most).
+                for sent in in_flight:
+                    sent.result()
+                in_flight[:] = sending
+                before = leases if sending else None
             else:
 
                 def start(
@@ -609,16 +660,21 @@ class SyncEngine:
         pool: ThreadPoolExecutor | None,
         tally: Callable[[Outcome], Outcome],
         orders: Mapping[str, Order],
-    ) -> None:
+        *,
+        senders: ThreadPoolExecutor | None = None,
+    ) -> list[Future[None]]:
         """Work a claim batch in batched requests: prepare its orders (in the pool), then send
-        them up to ``submit_batch_size`` per ``MultiNewOrder`` (the requests in the pool too)."""
+        them up to ``submit_batch_size`` per ``MultiNewOrder``: from ``senders`` if given
+        (returns the requests going, for the caller to wait on), else in the pool."""
 
         def prepare(record: OrderRecord) -> Prepared | None:
             record = leases.prepare(record)
             prepared = self._prepare(record, orders.get(record.order_id))
             if isinstance(prepared, Outcome):
                 leases.start(record)  # done with: no longer kept alive
-                tally(self._observed(record, prepared))
+                outcome = self._observed(record, prepared)
+                leases.settled(record.order_id)
+                tally(outcome)
                 return None
             return prepared
 
@@ -634,12 +690,16 @@ class SyncEngine:
             )
             for member, outcome in zip(chunk, outcomes, strict=True):
                 self._end_span(member.record.order_id, outcome)
+                leases.settled(member.record.order_id)
                 tally(outcome)
 
         ready = [p for p in (pool.map if pool else map)(prepare, claimed) if p is not None]
         requests = chunks_to_send(ready, self._config.submit_batch_size)
+        if senders is not None:
+            return [senders.submit(send, chunk) for chunk in requests]
         for _sent in (pool.map if pool else map)(send, requests):
             pass
+        return []
 
     def _process(self, record: OrderRecord, orders: Mapping[str, Order]) -> Outcome:
         if self._should_stop():
