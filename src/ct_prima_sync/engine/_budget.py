@@ -10,7 +10,7 @@ however many workers run:
   its moment in one statement, then waits outside it; as it leaves it is counted again in a
   second row of the same rate and burst (``StateStore.depart_request``, one statement too), so
   a worker held up after its moment came (a garbage collection, a process descheduled on a busy
-  machine) waits for its moment there rather than leave together with the next request;
+  machine) waits for its turn there rather than leave together with the next request;
 - the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
   the length of one request and expiring on their own if a worker dies holding one; a request
   that may not go first holds none while it waits for the rate, and with a cap of two or more
@@ -73,8 +73,6 @@ DEFAULT_SLOT_SECONDS = 300.0
 _SLOT_MARGIN = 5.0
 #: How often a request waiting for a concurrency slot, or a low-priority one, looks again.
 DEFAULT_POLL_SECONDS = 0.05
-#: A departure this late after its moment (as a fraction of the interval) still counts as on time.
-_LATE_FRACTION = 0.1
 
 
 class SharedBudget(FlowControl):
@@ -255,20 +253,15 @@ class SharedBudget(FlowControl):
             self._clock.sleep(interval if left is None else min(interval, left))
 
     def _depart(self, rate: float) -> None:
-        """Count the request as it leaves. A caller held up after its moment came (a garbage
-        collection, a process descheduled on a busy machine) waits for its moment among the
-        departures instead of leaving together with the request of the next moment; held up
-        again past that moment (by more than a tenth of an interval), it asks again."""
-        late = _LATE_FRACTION / rate
-        while True:
-            now = self._clock.now()
-            wait = self.store.depart_request(self.name, rate=rate, burst=self.burst, now=now)
-            if wait <= 0:
-                return
+        """Count the request as it leaves; a caller held up after its moment came (a garbage
+        collection, a process descheduled on a busy machine) waits here for the departures
+        before it instead of leaving together with the request of the next moment."""
+        while (
+            wait := self.store.depart_request(
+                self.name, rate=rate, burst=self.burst, now=self._clock.now()
+            )
+        ) > 0:
             self._clock.sleep(wait)
-            overrun = (self._clock.now() - now).total_seconds() - wait
-            if overrun <= late:
-                return
 
     def _take_concurrency(
         self, deadline: datetime | None, owner: str, priority: bool

@@ -17,16 +17,14 @@ Rules (every store applies these same functions, so they agree by construction):
 3. A request that would wait longer than ``max_wait`` reserves nothing and gets ``None``.
 4. A pause (Prima's ``Retry-After``) pushes both cells' ``tat`` so that nothing goes, nor leaves
    after an earlier reservation, before it ends.
-5. A request is counted again as it *leaves*, in a second cell of the same rate and burst (a
-   reservation there with neither headroom nor ``max_wait``): when the requests before it left
-   on time its moment there is now and it goes; a caller held up after its first moment came (a
-   garbage collection, a process descheduled on a busy machine) gets the next free moment
-   there instead of leaving together with the request of the next moment, and the requests
-   after it queue behind it in turn (none is overtaken again and again).
+5. A request is counted again as it *leaves* (``depart``), in a second cell of the same rate and
+   burst: a caller held up after its moment came (a garbage collection, a process descheduled
+   on a busy machine) waits there for a token rather than leave together with the requests of
+   the next moments, so the bound above holds for the moments requests actually leave.
 
 Each step is one statement for the SQL stores: the new ``tat`` is ``max(tat, now) + 1 / rate``,
-and a reservation is refused when the old ``tat`` is past a limit (``reserve_limit``); the
-caller's wait follows from the new ``tat`` alone (``reserved_wait``).
+and a step is refused when the old ``tat`` is past a limit (``reserve_limit``,
+``departure_limit``); the caller's wait follows from the new ``tat`` alone (``reserved_wait``).
 """
 
 from __future__ import annotations
@@ -37,6 +35,9 @@ from ..errors import ConfigurationError
 
 __all__ = [
     "check_budget",
+    "depart",
+    "departure_limit",
+    "departure_wait",
     "next_tat",
     "pause",
     "reserve",
@@ -106,6 +107,27 @@ def reserve(
         return None, tat
     new_tat = next_tat(tat, now, rate=rate)
     return reserved_wait(new_tat, now, rate=rate, burst=burst, headroom=headroom), new_tat
+
+
+def departure_limit(now: datetime, *, rate: float, burst: int) -> datetime:
+    """The latest departure ``tat`` at which a request may leave at ``now``."""
+    return now + timedelta(seconds=(burst - 1) / rate + _ROUNDING)
+
+
+def departure_wait(tat: datetime, now: datetime, *, rate: float, burst: int) -> float:
+    """The seconds until a request refused at ``now`` (departure ``tat``) may leave."""
+    ahead = (tat - now).total_seconds() - (burst - 1) / rate
+    return max(ahead, _ROUNDING)
+
+
+def depart(
+    tat: datetime | None, now: datetime, *, rate: float, burst: int
+) -> tuple[float, datetime | None]:
+    """(0.0, the new departure ``tat``) when a request may leave at ``now``; (the seconds until
+    it may, the old ``tat``) when the requests that left before it used the bucket up."""
+    if tat is not None and tat > departure_limit(now, rate=rate, burst=burst):
+        return departure_wait(tat, now, rate=rate, burst=burst), tat
+    return 0.0, next_tat(tat, now, rate=rate)
 
 
 def pause(

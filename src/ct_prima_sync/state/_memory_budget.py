@@ -58,10 +58,10 @@ class MemoryBudgetMixin:
         row = name + _DEPARTURES
         with self._lock:
             self._open()
-            wait, tat = _budget.reserve(self._budgets.get(row), now, rate=rate, burst=burst)
+            wait, tat = _budget.depart(self._budgets.get(row), now, rate=rate, burst=burst)
             if tat is not None:
                 self._budgets[row] = tat
-            return 0.0 if wait is None else wait  # no max_wait: never None
+            return wait
 
     def pause_requests(
         self, name: str, *, seconds: float, rate: float, burst: int, now: datetime

@@ -489,12 +489,10 @@ class StateStore(Protocol):
         ...
 
     def depart_request(self, name: str, *, rate: float, burst: int, now: datetime) -> float:
-        """Count one request of the budget ``name`` as it leaves, after the wait its reservation
-        asked for: the seconds from ``now`` until its moment among the departures (0.0: it
-        leaves now). Departures are held to the same ``rate`` and ``burst`` (a reservation with
-        neither headroom nor ``max_wait``), so a caller held up past its reserved moment never
-        leaves together with the next request; one held up again past its departure moment
-        asks again."""
+        """Count one request of the budget ``name`` as it leaves at ``now``, after the wait its
+        reservation asked for: 0.0 when it may leave now (counted), else the seconds until it
+        may (nothing counted; ask again then). Departures are held to the same ``rate`` and
+        ``burst``, so a caller held up past its moment never leaves together with the next."""
         ...
 
     def pause_requests(

@@ -2,8 +2,7 @@
 
 A reservation and a departure (``_budget``) are each one upsert: the new ``tat`` is computed in
 the statement from the row it locks (``max(tat, now) + 1 / rate``), a ``WHERE`` on the old
-``tat`` refuses a reservation past ``max_wait`` (no row returned), and the caller's wait follows
-from the row returned.
+``tat`` refuses the step (no row returned), and the caller's wait follows from the row returned.
 Nothing is held while the caller sleeps. A pause, rare, reads and writes both rows in one
 transaction.
 """
@@ -82,8 +81,15 @@ class SqlBudgetMixin(SqlBase):
         """See :meth:`StateStore.depart_request`."""
         _budget.check_budget(rate, burst)
         now = utc(now, "now")
-        tat = self._step(name + DEPARTURES, now, rate, None)  # no limit: always a row
-        return 0.0 if tat is None else _budget.reserved_wait(tat, now, rate=rate, burst=burst)
+        row = name + DEPARTURES
+        limit = _budget.departure_limit(now, rate=rate, burst=burst)
+        if self._step(row, now, rate, limit) is not None:
+            return 0.0
+        with self._read() as tx:
+            found = tx.one(_SELECT, (row,))
+        if found is None or found[0] is None:
+            return 0.0  # the upsert refused an existing, set row: not reached
+        return _budget.departure_wait(self.ts_out(found[0]), now, rate=rate, burst=burst)
 
     def pause_requests(
         self, name: str, *, seconds: float, rate: float, burst: int, now: datetime
