@@ -17,10 +17,10 @@ side, the highest number of requests in any one-second window (sliding) against 
 (a token bucket lets ``rate + burst`` through in one second at most) and the most times one order
 was submitted (1 means exactly once). The run stops with an error if an order did not reach
 Prima exactly once. Also printed, per order: the workers' wall time, the part of it spent in the
-shared budget's store round trips (``reserve_request``, ``depart_request``, ``try_lock``,
-``unlock``; not the waits the budget asks for), CPU-seconds per order spent in the workers and
-in this process (the two servers), and how many of the machine's CPUs were busy during the run
-(PostgreSQL and anything else running included): together they bound what more workers can add.
+shared budget's store round trips (``reserve_request``, ``try_lock``, ``unlock``; not the waits
+the budget asks for), CPU-seconds per order spent in the workers and in this process
+(the two servers), and how many of the machine's CPUs were busy during the run (PostgreSQL and
+anything else running included): together they bound what more workers can add.
 
 Environment: ``BENCH_WORKERS_N`` (orders per run, default 600), ``BENCH_WORKERS_COUNT`` (default
 4), ``BENCH_WORKERS_LATENCY_MS`` (default 20), ``BENCH_WORKERS_RATE`` (default 200),
@@ -188,7 +188,7 @@ def work_backlog(job: dict[str, Any]) -> dict[str, Any]:
             ),
         )
         budget_spent = [0.0]  # the shared budget's own store round trips (not its waits)
-        _timed(store, ("reserve_request", "depart_request", "try_lock", "unlock"), budget_spent)
+        _timed(store, ("reserve_request", "try_lock", "unlock"), budget_spent)
         print("ready", flush=True)
         sys.stdin.readline()
         profile = cProfile.Profile(time.process_time) if job.get("profile") else None

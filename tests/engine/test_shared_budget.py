@@ -3,18 +3,15 @@ order submissions first, nothing sent past max_wait, Retry-After honoured by all
 
 from __future__ import annotations
 
-import random
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from ct_prima_sync.engine import FakeClock, SharedBudget, request_budget
 from ct_prima_sync.errors import ConfigurationError
-from ct_prima_sync.prima import FlowControl, ManualClock, OmlinkConfig
+from ct_prima_sync.prima import FlowControl, OmlinkConfig
 from ct_prima_sync.state import StateStore, open_store
-
-from ..prima.test_flow_control import refused_by_a_bucket
 
 T0 = datetime(2026, 11, 27, tzinfo=UTC)
 
@@ -81,81 +78,6 @@ def test_a_low_priority_request_never_reserves_ahead_of_later_submissions(
     assert _send(budget, clock, "DespatchDetails", max_wait=1.5) is None
     # ...so the next submission's turn is where it was (3 s), not behind the poll.
     assert _send(budget, clock, "MultiNewOrder") == pytest.approx(3)
-
-
-class _LateClock:
-    """Time for many threads (:class:`ManualClock`: sleeps overlap as in real time), each sleep
-    ending ``late()`` seconds after it should; ``left`` is the last time this thread read."""
-
-    def __init__(self, late: list[float] | None = None, rng: random.Random | None = None) -> None:
-        self._clock = ManualClock()
-        self._late, self._rng, self._rng_lock = late, rng, threading.Lock()
-        self._seen = threading.local()
-
-    def now(self) -> datetime:
-        self._seen.at = self._clock()
-        return T0 + timedelta(seconds=self._seen.at)
-
-    def sleep(self, seconds: float) -> None:
-        with self._rng_lock:
-            if self._late:
-                late = self._late.pop()
-            elif self._rng is not None:
-                late = self._rng.choice((0.0,) * 7 + (0.1, 0.4, 0.75))
-            else:
-                late = 0.0
-        self._clock.sleep(seconds + late)
-
-    @property
-    def left(self) -> float:
-        at: float = self._seen.at
-        return at
-
-
-def test_a_worker_held_up_after_its_moment_does_not_leave_with_the_next_request(
-    store: StateStore,
-) -> None:
-    """The second request's moment came at 0.25 s, but its worker ran again only at 0.85 s (a
-    garbage collection): the next request, of another worker, leaves one interval after it,
-    not with it."""
-    clock = _LateClock(late=[0.6])  # the first wait overruns by 0.6 s, the others end on time
-    first, second = (_budget(store, clock, rate=4.0, burst=1) for _ in range(2))  # type: ignore[arg-type]
-    left = []
-    for worker in (first, second, first, second):
-        with worker.slot(None, "MultiNewOrder") as granted:
-            assert granted
-            left.append(clock.left)
-    assert left == pytest.approx([0.0, 0.85, 1.1, 1.35])
-    assert refused_by_a_bucket(left, 4, 1) == []
-
-
-@pytest.mark.parametrize(("rate", "burst"), [(4.0, 1), (5.0, 3)])
-def test_requests_of_many_workers_leave_within_the_budget_when_they_are_woken_late(
-    tmp_path: object, rate: float, burst: int
-) -> None:
-    """Eight workers (threads, each its own budget object on one SQLite file) racing for the
-    budget, some woken up to three intervals late: every moment a request leaves conforms to a
-    bucket of the budget's rate and burst."""
-    store = open_store(f"sqlite:///{tmp_path}/late.db")
-    clock = _LateClock(rng=random.Random(3))
-    left: list[float] = []
-    lock = threading.Lock()
-
-    def work(_: int) -> None:
-        budget = _budget(store, clock, rate=rate, burst=burst, max_concurrency=None)  # type: ignore[arg-type]
-        for _n in range(25):
-            with budget.slot(None, "MultiNewOrder") as granted:
-                assert granted
-                with lock:
-                    left.append(clock.left)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(left) == 200
-    assert refused_by_a_bucket(left, rate, burst) == []
 
 
 def test_the_concurrency_cap_counts_requests_in_flight_across_workers(

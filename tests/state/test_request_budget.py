@@ -17,7 +17,7 @@ from ct_prima_sync.errors import ConfigurationError
 from ct_prima_sync.state import StateStore, open_store
 from ct_prima_sync.state._budget import reserve
 
-from .conftest import T0, at, empty_postgres
+from .conftest import T0, at
 
 
 def _sent_at(store: StateStore, n: int, *, now_s: float = 0.0, **budget: float) -> list[float]:
@@ -138,69 +138,3 @@ def test_a_bucket_of_one_token_keeps_nothing_back_and_rounding_never_refuses(
         "prima", rate=15, burst=1, now=at(0), headroom=1, max_wait=1 / 15
     )
     assert second == pytest.approx(1 / 15, abs=1e-6)
-
-
-def test_requests_that_leave_at_their_moments_leave_at_once(store: StateStore) -> None:
-    budget = {"rate": 2.0, "burst": 2}
-    moments = _sent_at(store, 5, **budget)
-    assert moments == pytest.approx([0, 0, 0.5, 1.0, 1.5])
-    for moment in moments:
-        assert store.depart_request("prima", now=at(moment), **budget) == 0.0  # type: ignore[arg-type]
-
-
-def test_a_request_held_up_after_its_moment_does_not_leave_with_the_next_one(
-    store: StateStore,
-) -> None:
-    """The second request's moment came at 0.25 s but it left only at 0.85 s (its process stood
-    still); the third, whose moment is now, waits one interval after it, not with it."""
-    budget = {"rate": 4.0, "burst": 1}
-    assert store.depart_request("prima", now=at(0), **budget) == 0.0  # type: ignore[arg-type]
-    assert store.depart_request("prima", now=at(0.85), **budget) == 0.0  # type: ignore[arg-type]
-    wait = store.depart_request("prima", now=at(0.85), **budget)  # type: ignore[arg-type]
-    assert wait == pytest.approx(0.25, abs=1e-5)
-    # Asked too early again, nothing is counted: at 1.0 s it still waits, at 1.1 s it goes.
-    assert store.depart_request("prima", now=at(1.0), **budget) == pytest.approx(0.1, abs=1e-5)  # type: ignore[arg-type]
-    assert store.depart_request("prima", now=at(0.85 + wait), **budget) == 0.0  # type: ignore[arg-type]
-
-
-def test_departures_keep_the_burst(store: StateStore) -> None:
-    budget = {"rate": 1.0, "burst": 3}
-    assert [store.depart_request("prima", now=at(5), **budget) for _ in range(3)] == [0.0] * 3  # type: ignore[arg-type]
-    assert store.depart_request("prima", now=at(5), **budget) == pytest.approx(1.0, abs=1e-5)  # type: ignore[arg-type]
-
-
-def test_a_pause_holds_back_requests_that_reserved_before_it(store: StateStore) -> None:
-    assert store.reserve_request("prima", rate=5, burst=5, now=at(0)) == 0.0
-    store.pause_requests("prima", seconds=30, rate=5, burst=5, now=at(0))
-    # The request reserved before the Retry-After came does not leave during it.
-    assert store.depart_request("prima", rate=5, burst=5, now=at(1)) == pytest.approx(29)
-
-
-def test_a_reservation_and_a_departure_are_one_statement_each(tmp_path: Path) -> None:
-    """Four workers share the budget: each request costs two statements, no transaction."""
-    with open_store(f"sqlite:///{tmp_path / 'sync.db'}") as store:
-        statements: list[str] = []
-        store._conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
-        try:
-            for k in range(3):
-                wait = store.reserve_request("prima", rate=10, burst=1, now=at(0))
-                assert wait == pytest.approx(0.1 * k)
-                assert store.depart_request("prima", rate=10, burst=1, now=at(wait or 0)) == 0
-        finally:
-            store._conn.set_trace_callback(None)  # type: ignore[attr-defined]
-    assert len(statements) == 6
-    assert not [s for s in statements if s.split()[0] in {"BEGIN", "COMMIT", "SELECT"}]
-
-
-def test_a_budget_step_on_postgresql_waits_for_no_disk_flush_and_leaves_the_session_as_it_was(
-    shared_postgres_url: str,
-) -> None:
-    """The step's commit alone goes without waiting for the write-ahead log (a budget row lost
-    to a crash costs a burst at most); the orders written on the same connection afterwards
-    are flushed as before."""
-    empty_postgres(shared_postgres_url)
-    with open_store(shared_postgres_url) as store:
-        assert store.reserve_request("prima", rate=10, burst=1, now=at(0)) == 0
-        assert store.depart_request("prima", rate=10, burst=1, now=at(0)) == 0
-        with store._read() as tx:  # type: ignore[attr-defined]  # the connection just used
-            assert tx.one("SHOW synchronous_commit")[0] == "on"

@@ -7,10 +7,7 @@ in behind the same interface and keeps the rate limit and the concurrency cap in
 however many workers run:
 
 - the rate limit is one row per budget (``StateStore.reserve_request``): each request reserves
-  its moment in one statement, then waits outside it; as it leaves it is counted again in a
-  second row of the same rate and burst (``StateStore.depart_request``, one statement too), so
-  a worker held up after its moment came (a garbage collection, a process descheduled on a busy
-  machine) waits for its turn there rather than leave together with the next request;
+  its moment under the row's lock, then waits outside it;
 - the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
   the length of one request and expiring on their own if a worker dies holding one; a request
   that may not go first holds none while it waits for the rate, and with a cap of two or more
@@ -244,24 +241,12 @@ class SharedBudget(FlowControl):
             if wait is not None:
                 if wait > 0:
                     self._clock.sleep(wait)
-                self._depart(rate)
                 return lock
             if isinstance(lock, str):
                 self.store.unlock(lock, owner=owner)
             if priority or (left is not None and left <= interval):
                 return None
             self._clock.sleep(interval if left is None else min(interval, left))
-
-    def _depart(self, rate: float) -> None:
-        """Count the request as it leaves; a caller held up after its moment came (a garbage
-        collection, a process descheduled on a busy machine) waits here for the departures
-        before it instead of leaving together with the request of the next moment."""
-        while (
-            wait := self.store.depart_request(
-                self.name, rate=rate, burst=self.burst, now=self._clock.now()
-            )
-        ) > 0:
-            self._clock.sleep(wait)
 
     def _take_concurrency(
         self, deadline: datetime | None, owner: str, priority: bool

@@ -9,9 +9,6 @@ from datetime import datetime
 from . import _budget
 from ._records import utc
 
-#: The key of the cell that counts a budget's requests as they leave.
-_DEPARTURES = ":departures"
-
 
 class MemoryBudgetMixin:
     """Request budgets by name, guarded by the store's lock."""
@@ -51,18 +48,6 @@ class MemoryBudgetMixin:
                 self._budgets[name] = tat
             return wait
 
-    def depart_request(self, name: str, *, rate: float, burst: int, now: datetime) -> float:
-        """See :meth:`StateStore.depart_request`."""
-        _budget.check_budget(rate, burst)
-        now = utc(now, "now")
-        row = name + _DEPARTURES
-        with self._lock:
-            self._open()
-            wait, tat = _budget.depart(self._budgets.get(row), now, rate=rate, burst=burst)
-            if tat is not None:
-                self._budgets[row] = tat
-            return wait
-
     def pause_requests(
         self, name: str, *, seconds: float, rate: float, burst: int, now: datetime
     ) -> None:
@@ -71,9 +56,8 @@ class MemoryBudgetMixin:
         now = utc(now, "now")
         with self._lock:
             self._open()
-            for row in (name, name + _DEPARTURES):
-                tat = _budget.pause(
-                    self._budgets.get(row), now, seconds=seconds, rate=rate, burst=burst
-                )
-                if tat is not None:
-                    self._budgets[row] = tat
+            tat = _budget.pause(
+                self._budgets.get(name), now, seconds=seconds, rate=rate, burst=burst
+            )
+            if tat is not None:
+                self._budgets[name] = tat

@@ -91,11 +91,6 @@ class PostgresStore(
 
     for_update = " FOR UPDATE"
     greatest = "GREATEST"
-    ts_plus_sql = "({}) + make_interval(secs => ?)"
-    budget_row_sql = (
-        "SELECT ?::text, ?::timestamptz "
-        "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unhurried"
-    )
     write_back_index = ""
     find_function = "strpos"
     detail_text = "detail::text"

@@ -488,13 +488,6 @@ class StateStore(Protocol):
         back for requests that ask with less (see ``_budget``)."""
         ...
 
-    def depart_request(self, name: str, *, rate: float, burst: int, now: datetime) -> float:
-        """Count one request of the budget ``name`` as it leaves at ``now``, after the wait its
-        reservation asked for: 0.0 when it may leave now (counted), else the seconds until it
-        may (nothing counted; ask again then). Departures are held to the same ``rate`` and
-        ``burst``, so a caller held up past its moment never leaves together with the next."""
-        ...
-
     def pause_requests(
         self, name: str, *, seconds: float, rate: float, burst: int, now: datetime
     ) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import DuplicateRecordError, StateError
 from ._schema import CREATE_VERSION_TABLE, MIGRATIONS, SCHEMA_VERSION
 from ._sql_base import Row
-from ._sql_budget import SqlBudgetMixin, ts_plus
+from ._sql_budget import SqlBudgetMixin
 from ._sql_dispatch import SqlDispatchMixin
 from ._sql_ops import SqlOpsMixin
 from ._sql_orders import SqlOrdersMixin
@@ -138,7 +138,6 @@ class SqliteStore(
                 self._conn.execute("PRAGMA synchronous = NORMAL")
                 self._conn.execute("PRAGMA foreign_keys = ON")
                 self._conn.execute("PRAGMA secure_delete = ON")
-                self._conn.create_function("ts_plus", 2, ts_plus, deterministic=True)
                 self._migrate()
             except BaseException:
                 self._conn.close()
