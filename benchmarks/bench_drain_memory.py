@@ -47,9 +47,8 @@ def serve(n: int) -> None:
     """Build ``n`` orders, serve both systems, print their addresses, and on a line on stdin
     print how many submissions the emulator counted per order, then stop."""
     import gc
-    from collections import Counter
 
-    from ct_prima_sync.testing import PrimaEmulator, PrimaRequestKind
+    from ct_prima_sync.testing import PrimaEmulator
     from ct_prima_sync.testing.scenario import build_scenario
 
     scenario = build_scenario(orders=n, seed=1)
@@ -60,12 +59,7 @@ def serve(n: int) -> None:
         first = scenario.first_order_at.isoformat()
         print(json.dumps({"ct": ct_url, "prima": prima_url, "first": first}), flush=True)
         sys.stdin.readline()
-        submitted = Counter(
-            number
-            for record in scenario.world.requests(PrimaRequestKind.SUBMIT_ORDERS)
-            if record.applied
-            for number in record.keys
-        )  # one pass: submission_count per order would read the whole log each time
+        submitted = scenario.world.submission_counts()
         counts = [submitted[number] for number in scenario.good]
         print(json.dumps({"good": len(counts), "once": sum(c == 1 for c in counts)}), flush=True)
 

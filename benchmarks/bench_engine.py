@@ -107,7 +107,8 @@ def _setup_frozen() -> Iterator[None]:
 
 
 def _check_exactly_once(scenario: SyncScenario, posted: int) -> None:
-    lost = [n for n in scenario.good if scenario.world.submission_count(n) != 1]
+    submissions = scenario.world.submission_counts()
+    lost = [n for n in scenario.good if submissions[n] != 1]
     if lost or posted != len(scenario.good):
         raise SystemExit(f"engine run was wrong: posted {posted}, not exactly once: {lost[:5]}")
 

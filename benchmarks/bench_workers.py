@@ -292,7 +292,8 @@ def run(n: int, workers: int, job: dict[str, Any], latency: float) -> dict[str, 
             seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
             busy = _busy_seconds() - busy
     posted = sum(r["posted"] for r in results)
-    counts = [scenario.world.submission_count(number) for number in scenario.good]
+    submissions = scenario.world.submission_counts()
+    counts = [submissions[number] for number in scenario.good]
     if posted != len(scenario.good) or any(c != 1 for c in counts):
         raise SystemExit(f"not exactly once: posted {posted}, submissions per order {set(counts)}")
     per_second = emulator.arrivals.per_second()

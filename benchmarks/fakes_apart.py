@@ -36,7 +36,6 @@ import json
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
@@ -51,7 +50,6 @@ from ct_prima_sync.testing import (
     PrimaFault,
     PrimaFaultKind,
     PrimaFaultPlan,
-    PrimaRequestKind,
 )
 from ct_prima_sync.testing._prima._http import serve_wsgi
 from ct_prima_sync.testing.scenario import SyncScenario, build_scenario, remember_customers
@@ -252,12 +250,7 @@ def _serve_prima(scenario: SyncScenario, spec: dict[str, Any]) -> None:
                 refused = len(limit.refused_at)
                 pauses.clear()
             elif ask["command"] == "report":
-                submitted = Counter(
-                    number
-                    for record in scenario.world.requests(PrimaRequestKind.SUBMIT_ORDERS)
-                    if record.applied
-                    for number in record.keys
-                )  # one pass: submission_count per order would read the whole log each time
+                submitted = scenario.world.submission_counts()
                 lost = [n for n in scenario.good if submitted[n] != 1]
                 arrivals = emulator.arrivals.times()
                 answer = {

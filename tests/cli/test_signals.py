@@ -64,4 +64,5 @@ def test_a_signal_stops_a_run_cleanly_and_the_next_run_takes_over_at_once(
         rest = run_cli("run", "orders", "--format", "json", cwd=tmp_path)
         assert rest.returncode == 0, rest.stderr
         assert time.monotonic() - started < 60
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)

@@ -42,4 +42,5 @@ def test_every_order_of_a_slow_batch_keeps_its_lease_until_its_turn(
     summary = engine.sync_orders()
 
     assert (summary.posted, summary.lost_lease) == (10, 0)
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)

@@ -68,7 +68,8 @@ def _exception_kinds(store: StateStore) -> dict[str | None, str]:
 
 
 def _each_good_order_once(scenario: SyncScenario, store: StateStore) -> None:
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)
     assert sorted(o.order_number for o in scenario.world.orders()) == sorted(scenario.good)
     assert store.count_orders_by_status()[OrderStatus.DONE] == len(scenario.good)
 
@@ -115,7 +116,8 @@ def test_a_request_refused_as_a_whole_is_sent_again_order_by_order_isolating_the
 
     good = [n for n in known.good if n != poison]
     assert summary.posted == len(good)
-    assert all(known.world.submission_count(n) == 1 for n in good)
+    submissions = known.world.submission_counts()
+    assert all(submissions[n] == 1 for n in good)
     assert poison not in {o.order_number for o in known.world.orders()}
     kinds = _exception_kinds(store)
     assert kinds.pop(poison) == "PRIMA_REJECTED"  # its own exception, with Prima's words
@@ -181,7 +183,8 @@ def test_e21_in_a_batch_is_a_collision_for_that_order_only(
     assert record is not None
     assert record.prima_reference is None, "never marked done on another shop's order"
     others = [n for n in known.good if n != taken]
-    assert all(known.world.submission_count(n) == 1 for n in others)
+    submissions = known.world.submission_counts()
+    assert all(submissions[n] == 1 for n in others)
 
 
 def test_a_member_whose_lease_was_lost_is_left_out_of_the_request(

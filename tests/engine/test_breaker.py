@@ -66,7 +66,8 @@ def test_a_dead_prima_stops_the_run_with_one_exception_and_nothing_lost(
     summary = back.sync_orders()
     assert summary.stopped is None
     assert summary.posted == len([n for n in scenario.good if n not in _bad(scenario)])
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)
     closed = store.get_exception(outage.exception_id)
     assert closed is not None
     assert closed.resolved_at is not None
@@ -96,9 +97,10 @@ def test_submissions_lost_in_an_outage_stay_ambiguous_and_are_never_sent_twice(
     back = make_engine(store, prima=FakePrima(scenario.world, sleep=lambda _s: None))
     summary = back.sync_orders()
     assert summary.already_in_prima >= 1
-    posted = [n for n in scenario.good if scenario.world.submission_count(n)]
+    submissions = scenario.world.submission_counts()
+    posted = [n for n in scenario.good if submissions[n]]
     assert len(posted) == len(scenario.good)
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    assert all(submissions[n] == 1 for n in scenario.good)
 
 
 def test_a_stop_request_finishes_the_order_in_hand_and_releases_the_rest(

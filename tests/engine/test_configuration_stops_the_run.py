@@ -87,4 +87,5 @@ def test_an_order_given_back_after_its_submission_started_is_checked_then_sent_o
 
     summary = make_engine(store, prima=fake).sync_orders()
     assert summary.posted == len(scenario.good)
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)

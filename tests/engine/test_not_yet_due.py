@@ -78,7 +78,8 @@ def test_a_too_young_order_is_sent_once_it_is_old_enough(
         (0, 1),
     ]
     assert _numbers(scenario) == ["A", "B"]
-    assert all(scenario.world.submission_count(n) == 1 for n in ("A", "B"))
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in ("A", "B"))
 
 
 def test_an_order_dated_after_the_engines_clock_is_sent_once_the_clock_gets_there(

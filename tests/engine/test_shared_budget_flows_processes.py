@@ -12,14 +12,16 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
+from ct_prima_sync.engine import SharedRate, SubmissionFlow, SystemClock
 from ct_prima_sync.prima import OmlinkClient, OmlinkConfig, SkuCode
-from ct_prima_sync.testing import PrimaEmulator, PrimaWorld, make_sales_order
+from ct_prima_sync.state import open_store
+from ct_prima_sync.testing import PrimaEmulator, PrimaWorld, RequestRateLog, make_sales_order
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +41,9 @@ endpoint, state_url, role, name, rate, burst, seconds, adaptive = sys.argv[1:9]
 tee = SkuCode(product="TEE1", matrix=("BLK", "M"))
 config = OmlinkConfig(endpoint=endpoint, rate_limit=float(rate), burst=int(burst),
                       max_concurrency=4, max_wait=5.0)
-flow = (SubmissionFlow(max_rate=float(rate), decrease=0.25, increase=0.5, hold_seconds=1.0)
+# Only Prima's refusals cut the rate here: a reply slowed by a busy machine is not trouble.
+flow = (SubmissionFlow(max_rate=float(rate), decrease=0.25, increase=0.5, hold_seconds=1.0,
+                       slow_seconds=3600.0)
         if adaptive == "adaptive" else None)
 done, kinds, errors, samples = [], Counter(), Counter(), []
 with open_store(state_url) as store:
@@ -47,10 +51,20 @@ with open_store(state_url) as store:
     with OmlinkClient(config, flow=budget) as client:
         print("ready", flush=True)
         start = float(sys.stdin.readline())
+        stop = threading.Event()  # a line on stdin, or ``seconds`` after the start
+
+        def stopper():
+            if sys.stdin.readline().strip() == "stop":  # not the end of stdin
+                stop.set()
+
+        threading.Thread(target=stopper, daemon=True).start()
         time.sleep(max(0.0, start - time.time()))
 
+        def going():
+            return not stop.is_set() and time.time() < start + float(seconds)
+
         def sample():  # the rate this worker would send at, ten times a second
-            while time.time() < start + float(seconds):
+            while going():
                 samples.append((time.time(), budget.current_rate))
                 time.sleep(0.1)
 
@@ -59,7 +73,7 @@ with open_store(state_url) as store:
         n = 0
         with request_flow(RequestFlow("dispatch" if role == "dispatch" else
                                       "stock" if role == "stock" else "orders")):
-            while time.time() < start + float(seconds):
+            while going():
                 n += 1
                 try:
                     if role == "orders":
@@ -91,6 +105,8 @@ def _emulator() -> PrimaEmulator:
     world.add_product(TEE)
     world.set_stock(TEE, "WH1", 100_000)
     emulator = PrimaEmulator(world)
+    # Arrivals on the wall clock, the clock the worker processes report on.
+    emulator.arrivals = RequestRateLog(time.time)
     with OmlinkClient(
         OmlinkConfig(endpoint="http://prima.test/omlink"), transport=emulator.transport()
     ) as seed:
@@ -101,10 +117,18 @@ def _emulator() -> PrimaEmulator:
 
 @contextmanager
 def _workers(
-    url: str, state_url: str, roles: list[str], seconds: float, adaptive: bool
+    url: str,
+    state_url: str,
+    roles: list[str],
+    seconds: float,
+    adaptive: bool,
+    *,
+    until_stopped: bool = False,
 ) -> Iterator[tuple[float, list[dict[str, Any]]]]:
     """Start one process per role, all ready before any sends; yields (the moment they start
-    sending, wall clock; a list filled with their reports when they are done)."""
+    sending, wall clock; a list filled with their reports when they are done). They stop
+    ``seconds`` after the start; with ``until_stopped``, when the body is done if that comes
+    first."""
     procs = [
         subprocess.Popen(  # noqa: S603  (this interpreter, a constant script)
             [
@@ -136,6 +160,11 @@ def _workers(
         proc.stdin.flush()
     reports: list[dict[str, Any]] = []
     yield start, reports
+    if until_stopped:
+        for proc in procs:  # every one at once: one stopped after another would drift apart
+            assert proc.stdin is not None
+            proc.stdin.write("stop\n")
+            proc.stdin.flush()
     for proc in procs:
         out, _ = proc.communicate(timeout=120)
         assert proc.returncode == 0
@@ -178,34 +207,53 @@ def test_every_flow_shares_the_budget_and_order_submission_goes_first(postgres_u
     assert len(numbers) == len(set(numbers))
 
 
+def _wait_for(done: Callable[[], bool], seconds: float, what: str) -> float:
+    """Wait (real time: real processes) until ``done()``; the wall-clock moment it was."""
+    deadline = time.time() + seconds
+    while not done():
+        assert time.time() < deadline, f"no {what} within {seconds} s"
+        time.sleep(0.05)
+    return time.time()
+
+
 def test_a_429_burst_slows_every_worker_and_they_recover_together(postgres_url: str) -> None:
+    """The phases follow what happened, not a schedule: Prima refuses beyond 0.5 requests per
+    second until it has answered three 429s, and the workers run until the shared rate has grown
+    back. Every moment asserted on is one the emulator recorded (its first and last 429) or one
+    the test saw happen, on the wall clock the workers sample their rates on; a busy machine
+    makes the phases longer, not the assertions false."""
     emulator = _emulator()
-    seconds, burst_at = 12.0, 3.0
+    cut = 0.25 * RATE  # the workers' SubmissionFlow: decrease 0.25, increase 0.5 per second
+    recovered_rate = cut + 3.0
+    flow = SubmissionFlow(max_rate=RATE, decrease=0.25, increase=0.5, hold_seconds=1.0)
     roles = ["orders", "orders", "dispatch", "stock"]
     with (
+        open_store(postgres_url) as store,
         emulator.serve() as url,
-        _workers(url, postgres_url, roles, seconds, True) as (
-            start,
-            reports,
-        ),
+        _workers(url, postgres_url, roles, 120.0, True, until_stopped=True) as (start, reports),
     ):
-        time.sleep(max(0.0, start + burst_at - time.time()))  # real processes: real time
-        burst_mono = emulator.arrivals.clock()
-        emulator.limit_rate(0.5, burst=1)  # Prima is overloaded for a second: 429s
-        time.sleep(1.0)
+        shared = SharedRate(store, "prima", flow, ceiling=RATE, clock=SystemClock())
+        time.sleep(max(0.0, start + 3.0 - time.time()))  # three seconds at the full budget
+        emulator.limit_rate(0.5, burst=1)  # Prima is overloaded: 429s
+        _wait_for(lambda: emulator.arrivals.rate_limited >= 3, 60.0, "three 429s")
         emulator.limit_rate(None)
-        after, after_mono = time.time(), emulator.arrivals.clock()
+        lifted = time.time()
+        recovered = _wait_for(
+            lambda: shared.rate() >= recovered_rate, 60.0, "recovery of the shared rate"
+        )
+        time.sleep(1.0)  # every worker samples the recovered rate
     seen = emulator.arrivals
-    assert seen.rate_limited > 0
+    refused = seen.rate_limited_times()
+    first_429, last_429 = refused[0], refused[-1]
     assert seen.busiest(1.0) <= BURST + RATE, seen.report()
     # Seen from Prima: the full budget before, about a quarter of it after the burst.
-    assert seen.between(burst_mono - 2.0, burst_mono) >= 0.8 * RATE * 2
-    assert seen.between(after_mono + 1.0, after_mono + 3.0) <= 0.5 * RATE * 2 + BURST
+    assert seen.between(first_429 - 2.0, first_429) >= 0.8 * RATE * 2, seen.report()
+    assert seen.between(last_429 + 1.0, last_429 + 3.0) <= 0.5 * RATE * 2 + BURST
     for report in reports:
         samples = report["samples"]
-        before = [r for t, r in samples if start + 1.0 <= t < start + burst_at]
-        backed_off = [r for t, r in samples if start + burst_at <= t < after + 2.0]
-        last = [r for t, r in samples if t >= start + seconds - 1.0]
+        before = [r for t, r in samples if start + 1.0 <= t < first_429]
+        backed_off = [r for t, r in samples if first_429 <= t < lifted + 2.0]
+        last = [r for t, r in samples if t >= recovered + 0.3]
         assert before, report["role"]
         assert backed_off, report["role"]
         assert last, report["role"]

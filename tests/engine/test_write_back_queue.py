@@ -8,7 +8,8 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
 import pytest
 
@@ -53,7 +54,8 @@ def test_commercetools_refusing_the_write_back_neither_holds_nor_repeats_prima(
     assert (first.posted, first.retrying, first.backlog, first.stopped) == (good, 0, 0, None)
     assert (first.write_backs_done, first.write_backs_failed) == (0, good)
     assert first.write_backs_pending == good
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)
     counts = store.count_orders_by_status()
     assert counts[OrderStatus.DONE] == good, "in Prima is done, whatever commercetools says"
     problems = store.list_exceptions()
@@ -78,7 +80,8 @@ def test_commercetools_refusing_the_write_back_neither_holds_nor_repeats_prima(
     assert (later.write_backs_done, later.write_backs_failed) == (good, 0)
     assert (later.write_backs_pending, later.posted, later.backlog) == (0, 0, 0)
     assert set(_synced(scenario).values()) == {1}
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)
     assert [p for p in store.list_exceptions() if p.is_open] == []
     assert engine.health().flow("orders").figures["write_back_pending"] == 0
 
@@ -102,7 +105,8 @@ def test_a_write_back_that_keeps_failing_backs_off_through_the_ledger(
     assert (queued.due_at - clock.now()).total_seconds() == 120, "the backoff doubled"
     (problem,) = store.list_exceptions()[:1]
     assert problem.occurrences == 2, "one open exception per order, counted again"
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)
 
 
 def test_a_slow_write_back_does_not_hold_the_next_submission(
@@ -194,7 +198,8 @@ def test_a_crash_between_the_reference_and_the_write_back_leaves_it_queued(
         summary = make_engine(store, worker_id="worker-2").sync_orders()
         assert (summary.backlog, summary.write_backs_pending) == (0, 0)
         assert store.count_orders_by_status()[OrderStatus.DONE] == len(scenario.good)
-    assert all(scenario.world.submission_count(n) == 1 for n in scenario.good)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)
     assert set(_synced(scenario).values()) == {1}, "each written back exactly once"
 
 
@@ -232,3 +237,110 @@ def test_a_subscription_message_answers_for_its_order_and_leaves_the_retries_to_
     assert answered.write_backs_done == 0
     assert store.count_write_backs_queued() == len(scenario.good)
     assert engine.sync_orders().write_backs_done == len(scenario.good)
+
+
+def test_an_operators_retry_makes_a_queued_write_back_due_at_once(
+    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory, clock: FakeClock
+) -> None:
+    """The write-back's exception retried (by id and by order, as ``ct-prima-sync retry``
+    does) after commercetools was fixed: the next run writes the reference back without waiting
+    out the backoff, and sends nothing to Prima again."""
+    _refuse_write_backs(scenario)
+    engine = make_engine(store, retry=RetryBackoff(base_seconds=3600, cap_seconds=3600))
+    engine.sync_orders()
+    scenario.commercetools.faults.clear()
+    first, second = (o["id"] for o in scenario.commercetools.orders()[:2])
+    (problem,) = [p for p in store.list_exceptions() if p.order_id == first]
+
+    assert engine.retry_exception(problem.exception_id) == 1
+    assert engine.retry_exceptions(order_id=second) == 1
+    for order_id in (first, second):
+        queued = store.get_write_back(order_id)
+        assert queued is not None
+        assert queued.due_at == clock.now(), "due at once, not after the hour's backoff"
+        assert queued.attempts == 1
+
+    later = engine.sync_orders()
+    assert later.write_backs_done == 2
+    assert store.get_write_back(first) is None
+    assert store.get_write_back(second) is None
+    assert later.write_backs_pending == len(scenario.good) - 2, "the others keep their backoff"
+    synced = _synced(scenario)
+    numbers = {o["id"]: o["orderNumber"] for o in scenario.commercetools.orders()}
+    assert (synced[numbers[first]], synced[numbers[second]]) == (1, 1)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in scenario.good)
+
+
+class _GatedWriter:
+    """A reference writer whose every write waits until the test lets it finish (in the order
+    they were queued: one write-back thread)."""
+
+    def __init__(self, n: int) -> None:
+        self.gates = [threading.Event() for _ in range(n)]
+        self.finished = 0
+        self._lock = threading.Lock()
+        self._next = 0
+
+    def write(self, order: object, reference: str) -> None:
+        with self._lock:
+            gate = self.gates[self._next]
+            self._next += 1
+        assert gate.wait(30), "the test never let this write finish"
+        with self._lock:
+            self.finished += 1
+
+
+def test_the_run_waits_when_write_backs_fall_twice_a_claim_batch_behind(
+    clock: FakeClock,
+) -> None:
+    """More write-backs in flight than twice a claim batch (here 2 x 3): collecting after a batch
+    waits for them until no more than one claim batch is left, so the write-backs held in memory
+    stay bounded however far commercetools falls behind; up to that bound it never waits."""
+    from ct_prima_sync.commercetools import CommercetoolsClient, Order
+    from ct_prima_sync.engine._summary import SummaryBuilder
+    from ct_prima_sync.engine._write_back import ReferenceWriter
+    from ct_prima_sync.engine._write_back_pass import WriteBackPass
+
+    config = EngineConfig(worker_id="w", claim_batch=3, write_back=WriteBack(concurrency=1))
+    writer = _GatedWriter(7)
+    with open_store("memory://") as store:
+        write_backs = WriteBackPass(
+            ct=cast("CommercetoolsClient", None),
+            store=store,
+            writer=cast("ReferenceWriter", writer),
+            config=config,
+            clock=clock,
+            checkpoint=lambda _step, _order_id: None,
+        )
+        summary = SummaryBuilder(clock.now())
+        far = clock.now() + timedelta(days=1)  # no lease about to run out: only the bound waits
+        try:
+            for n in range(6):
+                write_backs.queue(
+                    f"o-{n}", None, cast("Order", object()), f"P{n}", lease_expires_at=far
+                )
+            write_backs.collect(summary, retries=False)  # six in flight: at the bound, no wait
+            assert writer.finished == 0
+
+            write_backs.queue("o-6", None, cast("Order", object()), "P6", lease_expires_at=far)
+            finished_when_returned: list[int] = []
+            released = [0]
+
+            def collect() -> None:
+                write_backs.collect(summary, retries=False)
+                finished_when_returned.append(released[0])
+
+            collector = threading.Thread(target=collect)
+            collector.start()
+            for n in range(4):  # seven in flight: it waits until three are left
+                released[0] = n + 1
+                writer.gates[n].set()
+            collector.join(30)
+            assert not collector.is_alive()
+            assert finished_when_returned == [4], "returned before the write-backs caught up"
+            assert writer.finished == 4
+        finally:
+            for gate in writer.gates:
+                gate.set()
+            write_backs.close()

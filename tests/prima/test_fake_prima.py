@@ -97,6 +97,23 @@ def test_a_second_submit_of_the_same_number_is_refused_with_e21_and_allocates_no
     assert fake.submission_count("WEB-1") == 2
 
 
+def test_submission_counts_count_every_order_number_in_one_pass(fake: FakePrima) -> None:
+    """Batches count once per member, refused requests that never reached Prima not at all."""
+    fake.submit_orders([make_sales_order("WEB-1", [(TEE_M, 1, "WH1")])])
+    fake.submit_orders([make_sales_order(n, [(TEE_M, 1, "WH1")]) for n in ("WEB-1", "WEB-2")])
+    fake.faults.on_nth(
+        PrimaRequestKind.SUBMIT_ORDERS, 3, PrimaFault(kind=PrimaFaultKind.CONNECTION_RESET)
+    )
+    with pytest.raises(PrimaUnavailableError):
+        fake.submit_orders([make_sales_order("WEB-3", [(TEE_M, 1, "WH1")])])
+    counts = fake.world.submission_counts()
+    assert counts == {"WEB-1": 2, "WEB-2": 1}
+    assert counts["WEB-3"] == 0
+    assert [counts[n] for n in ("WEB-1", "WEB-2", "WEB-3")] == [
+        fake.world.submission_count(n) for n in ("WEB-1", "WEB-2", "WEB-3")
+    ]
+
+
 def test_ats_falls_by_the_ordered_quantity_when_an_order_is_accepted(fake: FakePrima) -> None:
     fake.submit_orders([make_sales_order("WEB-1", [(TEE_M, 4, "WH1"), (TEE_L, 1, "WH2")])])
     levels = {(lvl.sku, lvl.depot): lvl.available for lvl in fake.available_to_sell([TEE_M, TEE_L])}

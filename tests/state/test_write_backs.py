@@ -2,6 +2,8 @@
 finished many at a time, a failed write-back makes it done with a retry queued, a due retry is
 claimed by one worker at a time, and a version 9 database gains the queue with its rows intact."""
 
+# ruff: noqa: S608  (the fill is built from constants only)
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ct_prima_sync.state import OrderStatus, Owner, StateStore, open_store
+from ct_prima_sync.state import OrderStatus, Owner, SqliteStore, StateStore, open_store
 
 from .conftest import at, order
 from .test_open import _create_at_version
@@ -114,6 +116,26 @@ def test_a_due_retry_is_claimed_once_until_its_lease_runs_out(store: StateStore)
     assert [item.order_id for item in again] == [early], "a dead worker's claim comes back"
 
 
+def test_an_operators_retry_brings_queued_write_backs_forward_and_nothing_else(
+    store: StateStore,
+) -> None:
+    queued, due_already, in_progress = (_in_prima(store, n) for n in (1, 2, 3))
+    store.defer_write_back(queued, worker_id="w1", retry_at=at(3600), now=at(1))
+    store.defer_write_back(due_already, worker_id="w1", retry_at=at(5), now=at(1))
+
+    moved = store.make_write_backs_due(
+        [in_progress, queued, due_already, "order-99999"], now=at(10)
+    )
+
+    assert moved == [queued]
+    item = store.get_write_back(queued)
+    assert item is not None
+    assert (item.due_at, item.attempts) == (at(10), 1)
+    claimed = store.claim_write_backs(lease_seconds=60, limit=5, now=at(10))
+    assert sorted(i.order_id for i in claimed) == [queued, due_already]
+    assert store.get_write_back(in_progress) is None, "no write-back queued: left alone"
+
+
 def test_a_retry_that_succeeds_clears_the_queue_and_closes_its_exception(
     store: StateStore,
 ) -> None:
@@ -196,20 +218,69 @@ def test_a_version_9_postgres_schema_opens_at_version_10_with_its_orders(
     _v9_rows(postgres_url)
 
 
+#: Orders the plans are taken over, one in 20 with a write-back queued (half of those due):
+#: enough that a planner with statistics would rather sort than read an index that did not
+#: serve the query.
+_ORDERS = 20_000
+_FILL = """
+INSERT INTO orders (order_id, order_number, status, attempts, currency, fraction_digits,
+    net_minor, tax_minor, gross_minor, ct_version, created_at, updated_at, prima_reference,
+    write_back_due_at)
+SELECT 'o-' || n, 'N' || n, 'done', 1, 'EUR', 2, 100, 19, 119, 1, {created}, {created},
+    'SO-' || n, CASE WHEN n % 20 = 0 THEN {due} WHEN n % 20 = 1 THEN {later} END
+FROM {series}
+"""
+
+
 def test_the_due_retries_are_read_from_their_index(tmp_path: Path) -> None:
     """A claim of due write-backs reads ``orders_write_back_idx`` in order with its LIMIT, so
     it costs the same at any backlog (the store's statement also names the index, and SQLite
     refuses it rather than scan should that ever stop being possible)."""
-    url = f"sqlite:///{tmp_path / 'sync.db'}"
-    with open_store(url):
-        pass
-    conn = sqlite3.connect(tmp_path / "sync.db")
-    plan = conn.execute(
-        "EXPLAIN QUERY PLAN SELECT order_id FROM orders WHERE write_back_due_at IS NOT NULL "
-        "AND write_back_due_at <= ? ORDER BY write_back_due_at, order_id LIMIT ?",
-        ("2026-03-01", 10),
-    ).fetchall()
-    conn.close()
-    details = " ".join(str(row[-1]) for row in plan)
-    assert "orders_write_back_idx" in details
-    assert "TEMP B-TREE" not in details
+    with SqliteStore(str(tmp_path / "sync.db")) as store, store._write() as tx:
+        tx.run(
+            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ?) "
+            + _FILL.format(
+                created="'2026-01-01T00:00:00.000000+00:00'",
+                due="'2026-03-01T11:00:00.000000+00:00'",
+                later="'2026-03-02T11:00:00.000000+00:00'",
+                series="s",
+            ),
+            (_ORDERS,),
+        )
+        tx.run("ANALYZE")
+        params = (store.ts_in(at(600)), store.ts_in(at(0)), 25)
+        plan = tx.all("EXPLAIN QUERY PLAN " + store.write_back_claim_statement(), params)
+    details = " | ".join(str(row[-1]) for row in plan)
+    assert "orders_write_back_idx" in details, details
+    assert "TEMP B-TREE" not in details, details
+    assert not any(str(row[-1]).startswith("SCAN orders") for row in plan), details
+
+
+def test_the_due_retries_are_read_from_their_index_on_postgresql(postgres_url: str) -> None:
+    """The same on PostgreSQL, whose planner has no hint: over 20,000 analysed orders the claim
+    reads the partial index in order with its LIMIT, skips locked rows, and neither sorts nor
+    scans ``orders``."""
+    from ct_prima_sync.state._postgres import PostgresStore
+
+    with open_store(postgres_url) as store:
+        assert isinstance(store, PostgresStore)
+        with store._write() as tx:
+            tx.run(
+                _FILL.format(
+                    created="TIMESTAMPTZ '2026-01-01 00:00:00+00'",
+                    due="TIMESTAMPTZ '2026-03-01 11:00:00+00'",
+                    later="TIMESTAMPTZ '2026-03-02 11:00:00+00'",
+                    series=f"generate_series(1, {_ORDERS}) AS s(n)",
+                ).replace("%", "%%")  # psycopg placeholders
+            )
+            tx.run("ANALYZE orders")
+        statement = store.write_back_claim_statement()
+        assert "FOR UPDATE SKIP LOCKED" in statement
+        params = (store.ts_in(at(600)), store.ts_in(at(0)), 25)
+        with store._write() as tx:
+            plan = [row[0] for row in tx.all("EXPLAIN " + statement, params)]
+    text = "\n".join(plan)
+    assert "using orders_write_back_idx on orders" in text.lower(), text
+    assert "Seq Scan on orders" not in text, text
+    assert not any(step.strip(" ->").startswith("Sort") for step in plan), text
+    assert "Limit" in text, text

@@ -125,7 +125,8 @@ def run_demo(
             "  Orders Prima accepted left pending and entered Prima's available-to-sell: the "
             "shop's figures did not move for them.\n"
         )
-        lost = [n for n in scenario.good if scenario.world.submission_count(n) != 1]
+        submissions = scenario.world.submission_counts()
+        lost = [n for n in scenario.good if submissions[n] != 1]
         dispatched = _dispatch(out, engine=engine, emulator=emulator, ct=scenario.commercetools)
         stock_ok = opening.ok and after.ok
         posted_all = summary.posted == len(scenario.good)

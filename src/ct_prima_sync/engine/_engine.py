@@ -1117,8 +1117,8 @@ class SyncEngine:
     ) -> int:
         """Replay the orders behind open exceptions (by order, by kind, by owner, or all) after the
         cause was fixed: they go back to the backlog (or, once in Prima, are asked about on the
-        next dispatch run) and the next run processes them. Returns how many orders moved.
-        ``kind`` as for :meth:`exceptions`."""
+        next dispatch run, and a queued write-back retry is due at once) and the next run
+        processes them. Returns how many orders moved. ``kind`` as for :meth:`exceptions`."""
         return replay_exceptions(
             self._store,
             now=self._clock.now(),

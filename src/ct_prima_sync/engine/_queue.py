@@ -80,8 +80,10 @@ def replay_exceptions(
 ) -> int:
     """Send the orders behind matching open exceptions back to the backlog (after a fix); the next
     run processes them. Orders already in Prima are asked about on the next dispatch run instead.
-    Returns how many orders moved. Safe to repeat: an order Prima already has is recognised,
-    never sent twice, and a delivery already in commercetools is never written again."""
+    A queued write-back retry of an order in Prima is made due now too (the next run's
+    write-back pass takes it). Returns how many orders moved. Safe to repeat: an order Prima
+    already has is recognised, never sent twice, and a delivery already in commercetools is
+    never written again."""
     where = ExceptionFilter(order_id=order_id, kind=kind, owner=owner)
     store.mark_for_replay(where, now=now)
     requeued = 0
@@ -93,14 +95,25 @@ def replay_exceptions(
             requeued += 1
         elif record is not None and record.prima_reference is not None:
             followed.append(order)
-    return requeued + (store.make_dispatch_due(followed, now=now) if followed else 0)
+    return requeued + (_follow_up(store, followed, now) if followed else 0)
+
+
+def _follow_up(store: StateStore, order_ids: list[str], now: datetime) -> int:
+    """Orders already in Prima: a queued write-back retry is due now, and so is the next
+    dispatch check; how many orders moved (each counted once)."""
+    written = store.make_write_backs_due(order_ids, now=now)
+    if written:
+        store.make_dispatch_due(written, now=now)
+    others = [o for o in order_ids if o not in set(written)]
+    return len(written) + (store.make_dispatch_due(others, now=now) if others else 0)
 
 
 def replay_exception(store: StateStore, exception_id: int, *, now: datetime) -> int:
     """Replay the one open exception ``exception_id``: it is made due now and its order (if it
     has one) goes back to the backlog, or, once in Prima, is asked about on the next dispatch
-    run. Returns how many orders moved (0 for an exception about no order, or whose order is
-    not waiting for a person). Raises :class:`~ct_prima_sync.errors.ExceptionNotFoundError` when
+    run and has its queued write-back retry (if any) made due now. Returns how many orders
+    moved (0 for an exception about no order, or whose order is not waiting for a person).
+    Raises :class:`~ct_prima_sync.errors.ExceptionNotFoundError` when
     no open exception has that id."""
     record = store.get_exception(exception_id)
     if record is None:
@@ -122,7 +135,7 @@ def replay_exception(store: StateStore, exception_id: int, *, now: datetime) -> 
         store.requeue_order(order.order_id, now=now)
         return 1
     if order.prima_reference is not None:
-        return store.make_dispatch_due([order.order_id], now=now)
+        return _follow_up(store, [order.order_id], now)
     return 0
 
 

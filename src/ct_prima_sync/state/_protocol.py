@@ -221,6 +221,12 @@ class StateStore(Protocol):
         """How many ``done`` orders have a write-back queued for a retry."""
         ...
 
+    def make_write_backs_due(self, order_ids: Sequence[str], *, now: datetime) -> list[str]:
+        """Bring the queued write-back retries of these orders forward to ``now`` (an operator's
+        retry after a fix); returns the ids that moved, in the order given (orders with no
+        write-back queued, or one due already, are left alone). The attempts so far stay."""
+        ...
+
     def count_orders_by_status(self) -> dict[OrderStatus, int]:
         """How many orders are in each status (every status present, zero included)."""
         ...

@@ -195,6 +195,22 @@ class MemoryWriteBackMixin:
             self._open()
             return sum(1 for o in self._wb_due if self._orders[o].status is OrderStatus.DONE)
 
+    def make_write_backs_due(self, order_ids: Sequence[str], *, now: datetime) -> list[str]:
+        """See :meth:`StateStore.make_write_backs_due`."""
+        now = utc(now, "now")
+        moved = []
+        with self._lock:
+            self._open()
+            for order_id in dict.fromkeys(order_ids):
+                due = self._wb_due.get(order_id)
+                record = self._orders.get(order_id)
+                if due is None or record is None or record.status is not OrderStatus.DONE:
+                    continue
+                if due > now:
+                    self._wb_due[order_id] = now
+                    moved.append(order_id)
+            return moved
+
     def _write_back_entry(self, order_id: str) -> WriteBackItem:
         record = self._orders[order_id]
         return WriteBackItem(
@@ -343,17 +359,25 @@ class SqlWriteBackMixin(SqlBase):
         check_limit(limit)
         now = utc(now, "now")
         until = lease_until(now, lease_seconds)
-        locking = f"{self.for_update} SKIP LOCKED" if self.for_update else ""
         with self._write() as tx:
             rows = tx.all(
-                f"UPDATE orders SET write_back_due_at = ? WHERE order_id IN ("  # noqa: S608
-                f"SELECT order_id FROM orders{self.write_back_index} "
-                "WHERE write_back_due_at IS NOT NULL AND write_back_due_at <= ? "
-                f"ORDER BY write_back_due_at, order_id LIMIT ?{locking}) "
-                f"RETURNING {_ITEM_COLUMNS}",
-                (self.ts_in(until), self.ts_in(now), limit),
+                self.write_back_claim_statement(), (self.ts_in(until), self.ts_in(now), limit)
             )
         return sorted((self._write_back_item(r) for r in rows), key=lambda i: i.order_id)
+
+    def write_back_claim_statement(self) -> str:
+        """The statement of :meth:`claim_write_backs` (parameters: the new due time, now, the
+        limit): the due rows are read from ``orders_write_back_idx`` in order with the LIMIT
+        (PostgreSQL also skips rows another worker's claim holds), so a claim costs the same
+        whatever the number of orders."""
+        locking = f"{self.for_update} SKIP LOCKED" if self.for_update else ""
+        return (
+            f"UPDATE orders SET write_back_due_at = ? WHERE order_id IN ("  # noqa: S608
+            f"SELECT order_id FROM orders{self.write_back_index} "
+            "WHERE write_back_due_at IS NOT NULL AND write_back_due_at <= ? "
+            f"ORDER BY write_back_due_at, order_id LIMIT ?{locking}) "
+            f"RETURNING {_ITEM_COLUMNS}"
+        )
 
     def get_write_back(self, order_id: str) -> WriteBackItem | None:
         """See :meth:`StateStore.get_write_back`."""
@@ -372,6 +396,22 @@ class SqlWriteBackMixin(SqlBase):
                 f"SELECT COUNT(*) FROM orders{self.write_back_index} WHERE {_PENDING_OF}"  # noqa: S608
             )
         return 0 if row is None else int(row[0])
+
+    def make_write_backs_due(self, order_ids: Sequence[str], *, now: datetime) -> list[str]:
+        """See :meth:`StateStore.make_write_backs_due`. One statement per few hundred ids, by
+        primary key."""
+        t_now = self.ts_in(utc(now, "now"))
+        moved: set[str] = set()
+        with self._write() as tx:
+            for part in chunks(list(dict.fromkeys(order_ids)), _ID_CHUNK):
+                marks = ", ".join("?" * len(part))
+                rows = tx.all(
+                    f"UPDATE orders SET write_back_due_at = ? WHERE order_id IN ({marks}) "  # noqa: S608
+                    "AND status = 'done' AND write_back_due_at > ? RETURNING order_id",
+                    (t_now, *part, t_now),
+                )
+                moved.update(row[0] for row in rows)
+        return [o for o in dict.fromkeys(order_ids) if o in moved]
 
     def _write_back_item(self, row: Any) -> WriteBackItem:
         return WriteBackItem(

@@ -115,7 +115,8 @@ def test_a_poll_that_crashes_after_a_page_loses_nothing_and_sends_nothing_twice(
     summary = engine.sync_orders(from_messages=source == "messages")
     assert summary.posted == ORDERS
     numbers = [o["orderNumber"] for o in scenario.commercetools.orders()]
-    assert all(scenario.world.submission_count(n) == 1 for n in numbers)
+    submissions = scenario.world.submission_counts()
+    assert all(submissions[n] == 1 for n in numbers)
 
 
 @pytest.mark.parametrize("source", ["orders", "messages"])

@@ -66,12 +66,14 @@ def _numbers(store: StateStore, *statuses: OrderStatus) -> set[str | None]:
 
 def _in_prima(scenario: SyncScenario) -> set[str]:
     numbers = [o["orderNumber"] for o in scenario.commercetools.orders()]
-    return {n for n in numbers if scenario.world.submission_count(n)}
+    submissions = scenario.world.submission_counts()
+    return {n for n in numbers if submissions[n]}
 
 
 def _each_sent_once(scenario: SyncScenario) -> bool:
     numbers = [o["orderNumber"] for o in scenario.commercetools.orders()]
-    return all(scenario.world.submission_count(n) == 1 for n in numbers)
+    submissions = scenario.world.submission_counts()
+    return all(submissions[n] == 1 for n in numbers)
 
 
 def _spy(store: StateStore, method: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:

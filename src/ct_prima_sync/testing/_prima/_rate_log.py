@@ -78,6 +78,12 @@ class RequestRateLog:
         with self._lock:
             return len(self._limited)
 
+    def rate_limited_times(self, request_type: str | None = None) -> list[float]:
+        """When each 429 (to a request of ``request_type``; None: of any type) was answered, in
+        order (times on :attr:`clock`): the moments a test can tell a burst of them by."""
+        with self._lock:
+            return sorted(t for t, k in self._limited if request_type is None or k == request_type)
+
     def rate_limited_of(self, request_type: str) -> int:
         """How many requests of ``request_type`` were answered 429."""
         with self._lock:

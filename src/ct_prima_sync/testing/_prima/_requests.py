@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections import Counter
 from collections.abc import Sequence
 
 from attrs import frozen
@@ -90,4 +91,13 @@ class RequestLog:
                 record.keys.count(order_number)
                 for record in self._records
                 if record.kind is PrimaRequestKind.SUBMIT_ORDERS and record.applied
+            )
+
+    def submission_counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(
+                number
+                for record in self._records
+                if record.kind is PrimaRequestKind.SUBMIT_ORDERS and record.applied
+                for number in record.keys
             )

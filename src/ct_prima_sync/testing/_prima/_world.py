@@ -19,6 +19,7 @@ Rules the world keeps (the tests hold it to them):
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
@@ -530,5 +531,16 @@ class PrimaWorld:
         return self._log.records(kind)
 
     def submission_count(self, order_number: str) -> int:
-        """How many order submissions that reached Prima's state carried this order number."""
+        """How many order submissions that reached Prima's state carried this order number
+        (reads the whole request log: to check many orders, use :meth:`submission_counts`)."""
         return self._log.submission_count(order_number)
+
+    def submission_counts(self) -> Counter[str]:
+        """How many order submissions that reached Prima's state carried each order number, read
+        in one pass over the request log: ``counts[number]`` is :meth:`submission_count` of
+        that number (0 for one never submitted), for checking every order of a run at once::
+
+            counts = world.submission_counts()
+            assert all(counts[number] == 1 for number in scenario.good)
+        """
+        return self._log.submission_counts()
