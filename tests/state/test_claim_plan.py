@@ -5,12 +5,15 @@ scans the backlog, and the branches are taken most urgent first in every store."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ct_prima_sync.state import OrderStatus, SqliteStore, StateStore, open_store
 from ct_prima_sync.state._claim import BRANCHES, ClaimBranch
 
 from .conftest import at, order
+
+if TYPE_CHECKING:
+    from ct_prima_sync.state._postgres import PostgresStore
 
 #: Orders in the backlog the plans are taken over: enough that a planner with statistics
 #: would rather sort than read an index if the index did not serve the query.
@@ -63,6 +66,20 @@ def test_every_sqlite_claim_branch_reads_its_index_in_order(tmp_path: Any) -> No
             assert not any(step.startswith("SCAN orders") for step in plan), text
 
 
+def _fill_postgres_backlog(store: PostgresStore) -> None:
+    """Every claim branch's rows, ``BACKLOG`` of each, and fresh planner statistics."""
+    with store._write() as tx:
+        tx.run(
+            _FILL.format(
+                backlog=BACKLOG,
+                early="TIMESTAMPTZ '2026-03-01 11:00:00+00'",
+                created="TIMESTAMPTZ '2026-01-01 00:00:00+00' + n * INTERVAL '1 second'",
+                series=f"generate_series(1, {BACKLOG * 2}) AS s(n)",
+            ).replace("%", "%%")  # psycopg placeholders
+        )
+        tx.run("ANALYZE orders")
+
+
 def test_every_postgres_claim_branch_reads_its_index_in_order_and_skips_locked_rows(
     postgres_url: str,
 ) -> None:
@@ -70,16 +87,7 @@ def test_every_postgres_claim_branch_reads_its_index_in_order_and_skips_locked_r
 
     with open_store(postgres_url) as store:
         assert isinstance(store, PostgresStore)
-        with store._write() as tx:
-            tx.run(
-                _FILL.format(
-                    backlog=BACKLOG,
-                    early="TIMESTAMPTZ '2026-03-01 11:00:00+00'",
-                    created="TIMESTAMPTZ '2026-01-01 00:00:00+00' + n * INTERVAL '1 second'",
-                    series=f"generate_series(1, {BACKLOG * 2}) AS s(n)",
-                ).replace("%", "%%")  # psycopg placeholders
-            )
-            tx.run("ANALYZE orders")
+        _fill_postgres_backlog(store)
         with store._write() as tx:
             for branch in BRANCHES:
                 statement = store.claim_statement(branch)
@@ -106,16 +114,7 @@ def test_the_postgres_claim_reads_every_branch_in_one_statement_and_stops_at_its
 
     with open_store(postgres_url) as store:
         assert isinstance(store, PostgresStore)
-        with store._write() as tx:
-            tx.run(
-                _FILL.format(
-                    backlog=BACKLOG,
-                    early="TIMESTAMPTZ '2026-03-01 11:00:00+00'",
-                    created="TIMESTAMPTZ '2026-01-01 00:00:00+00' + n * INTERVAL '1 second'",
-                    series=f"generate_series(1, {BACKLOG * 2}) AS s(n)",
-                ).replace("%", "%%")  # psycopg placeholders
-            )
-            tx.run("ANALYZE orders")
+        _fill_postgres_backlog(store)
         statement = store.claim_all_statement()
         params = store.claim_all_params("w", store.ts_in(at(600)), store.ts_in(at(0)), 25)
         assert statement.count("FOR UPDATE SKIP LOCKED") == len(BRANCHES)
