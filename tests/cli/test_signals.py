@@ -3,14 +3,19 @@ the summary prints, the exit code is 130 or 143, and the next run goes on at onc
 
 from __future__ import annotations
 
+import importlib.abc
 import os
 import signal
 import subprocess
+import sys
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
+from ct_prima_sync import _console as console
+from ct_prima_sync.cli import EXIT_INTERRUPTED
 from ct_prima_sync.state import open_store
 from ct_prima_sync.testing import PrimaEmulator
 from ct_prima_sync.testing.scenario import build_scenario
@@ -66,3 +71,28 @@ def test_a_signal_stops_a_run_cleanly_and_the_next_run_takes_over_at_once(
         assert time.monotonic() - started < 60
     submissions = scenario.world.submission_counts()
     assert all(submissions[n] == 1 for n in scenario.good)
+
+
+class _InterruptedImport(importlib.abc.MetaPathFinder):
+    """Raises KeyboardInterrupt when ``ct_prima_sync.cli`` is imported, as a Ctrl-C does that
+    arrives while the console script is still loading the command line."""
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        if fullname == "ct_prima_sync.cli":
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_command_is_still_loading_is_one_line_and_exit_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delitem(sys.modules, "ct_prima_sync.cli")
+    monkeypatch.setattr(sys, "meta_path", [_InterruptedImport(), *sys.meta_path])
+
+    assert console.main() == EXIT_INTERRUPTED
+
+    assert capsys.readouterr().err == "ct-prima-sync: interrupted\n"
+
+
+def test_the_console_script_is_the_guarded_entry_point() -> None:
+    (script,) = entry_points(group="console_scripts", name="ct-prima-sync")
+    assert script.value == "ct_prima_sync._console:main"
