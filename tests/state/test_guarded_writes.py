@@ -135,3 +135,36 @@ def test_a_reference_is_recorded_with_the_customers_account_in_one_transaction(
         )
     assert store.get_customer("key-2") is None
     assert store.get_order(second).status is S.SUBMITTING  # type: ignore[union-attr]
+
+
+def test_a_reference_is_recorded_with_the_customers_lock_given_back_in_one_transaction(
+    store: StateStore,
+) -> None:
+    first, second = _claimed(store, 2)
+    store.begin_submissions([first, second], worker_id="w1", now=at(1))
+    for name, owner in (("customer:a", "attempt-1"), ("customer:b", "attempt-2")):
+        assert store.try_lock(name, owner=owner, ttl_seconds=60, now=at(1))
+
+    store.record_prima_reference(
+        first,
+        worker_id="w1",
+        reference="P1",
+        now=at(2),
+        customer=("key-1", "ACC-1"),
+        unlock=("customer:a", "attempt-1"),
+    )
+
+    assert store.try_lock("customer:a", owner="someone-else", ttl_seconds=60, now=at(2))
+    with pytest.raises(DuplicateRecordError):  # refused: the lock stays with its holder
+        store.record_prima_reference(
+            second, worker_id="w1", reference="P1", now=at(3), unlock=("customer:b", "attempt-2")
+        )
+    with pytest.raises(LeaseLostError):
+        store.record_prima_reference(
+            second, worker_id="w2", reference="P2", now=at(3), unlock=("customer:b", "attempt-2")
+        )
+    assert not store.try_lock("customer:b", owner="someone-else", ttl_seconds=60, now=at(3))
+    store.record_prima_reference(  # another owner's lock is not given back
+        second, worker_id="w1", reference="P2", now=at(4), unlock=("customer:b", "not-the-owner")
+    )
+    assert not store.try_lock("customer:b", owner="someone-else", ttl_seconds=60, now=at(4))

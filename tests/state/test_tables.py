@@ -130,6 +130,18 @@ def test_customers_map_to_prima_accounts_without_storing_email(store: StateStore
     assert store.get_customer(customer_key_for_id("nobody")) is None
 
 
+def test_customers_are_read_together_as_each_alone(store: StateStore) -> None:
+    keys = [customer_key_for_id(f"cust-{n}") for n in range(1203)]  # more than one statement
+    for n, key in enumerate(keys):
+        if n % 3 == 0:
+            store.put_customer(key, f"C{n}", now=at(n % 7))
+    wanted = [*keys, keys[0], customer_key_for_id("nobody")]
+    found = store.get_customers(wanted)
+    assert found == {k: m for k in wanted if (m := store.get_customer(k)) is not None}
+    assert len(found) == 401
+    assert store.get_customers([]) == {}
+
+
 def test_a_guest_key_cannot_be_matched_against_addresses_without_the_secret() -> None:
     key = customer_key_for_email("ann@example.com", secret=SECRET)
     unkeyed = hashlib.sha256(b"ann@example.com").hexdigest()

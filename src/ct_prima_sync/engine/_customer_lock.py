@@ -196,6 +196,18 @@ class CustomerLock:
                 "it; retrying later"
             ) from None
 
+    @property
+    def held_as(self) -> tuple[str, str] | None:
+        """The store lock's name and owner while this attempt holds it, for a write that gives
+        it back in its own transaction (``StateStore.record_prima_reference(unlock=...)``),
+        then :meth:`given_back`; None once it is not held."""
+        return (self._lock.name, self._lock.owner) if self._lock.held else None
+
+    def given_back(self) -> None:
+        """The store lock was given back with a recording; :meth:`release` still lets the
+        other threads of this engine in."""
+        self._lock.given_back()
+
     def release(self) -> None:
         """Give the lock back. Idempotent."""
         try:

@@ -588,6 +588,12 @@ class SyncEngine:
                 clock=self._clock,
             )
             orders = {} if self._should_stop() else batch_orders(self._ct, claimed, self._seen)
+            # The customer map entries of the orders to prepare, read in one query.
+            self._flow.read_accounts(
+                order
+                for record in claimed
+                if not record.prima_reference and (order := orders.get(record.order_id))
+            )
             if self._config.submit_batch_size > 1:
                 sending = self._work_in_requests(
                     claimed, leases, pool, run.tally, orders, senders=senders

@@ -98,6 +98,11 @@ class LeaseLock:
             self._held = False
             self._store.unlock(self.name, owner=self.owner)
 
+    def given_back(self) -> None:
+        """The store released the lock along with other writes (a recording's ``unlock``):
+        :meth:`release` has nothing left to do."""
+        self._held = False
+
     def __enter__(self) -> Self:
         if not self.acquire():
             raise LockBusyError(f"lock {self.name!r} is held by another holder")

@@ -47,7 +47,14 @@ from ..state import OrderStatus as Ledger
 from ._clock import Clock
 from ._config import EngineConfig
 from ._customer_lock import CustomerLock, CustomerLocks
-from ._customers import account_entry, customer_identity, known_account, resolve_account
+from ._customers import (
+    KnownAccounts,
+    account_entry,
+    customer_identity,
+    known_account,
+    order_customer_key,
+    resolve_account,
+)
 from ._details import with_order_number
 from ._order_batch import Prepared, submit_chunk
 from ._outcome import Outcome
@@ -138,6 +145,7 @@ class OrderFlow:
         )
         """The write-backs this flow queued; the order run collects them (``_write_back_pass``)."""
         self._codes = error_code_table(prima)
+        self._accounts = KnownAccounts(store)
         self._waiting: set[str] = set()
         self._waiting_lock = threading.Lock()
 
@@ -169,6 +177,18 @@ class OrderFlow:
     def checkpoint(self, step: str, order_id: str) -> None:
         """Pass the step boundary ``step`` of ``order_id`` (tests crash there)."""
         self._checkpoint(step, order_id)
+
+    def read_accounts(self, orders: Iterable[Order]) -> None:
+        """Read the customer map entries of a claim batch's orders in one query, for their
+        :meth:`prepare` (``KnownAccounts``: a hint, the customer's lock re-reads the store).
+        A store that fails here costs only the read ahead: each order then reads its own."""
+        try:
+            self._accounts.read(order_customer_key(o, self._key_secret) for o in orders)
+        except Exception as error:  # the orders' own reads meet it, one order at a time
+            _log.warning(
+                "the batch's customer accounts could not be read ahead",
+                extra={"error_type": type(error).__name__},
+            )
 
     def process(self, record: OrderRecord, order: Order | None = None) -> Outcome:
         """Take one claimed order as far as it will go: :meth:`prepare`, then :meth:`send_one`.
@@ -238,6 +258,7 @@ class OrderFlow:
                 record=record,
                 locks=self._customer_locks,
                 key_secret=self._key_secret,
+                accounts=self._accounts,
             )
             if account is None:
                 return self._except(
@@ -471,7 +492,9 @@ class OrderFlow:
             customer = account_entry(
                 customer_key, result.customer_code, company=self._config.customers.company
             )
-        return self._record_and_finish(record, order, answer, Outcome.POSTED, customer=customer)
+        return self._record_and_finish(
+            record, order, answer, Outcome.POSTED, customer=customer, lock=lock
+        )
 
     def ask_after_unanswered(
         self, record: OrderRecord, order: Order, error: PrimaUnavailableError
@@ -566,10 +589,14 @@ class OrderFlow:
         outcome: Outcome,
         *,
         customer: tuple[str, str] | None = None,
+        lock: CustomerLock | None = None,
     ) -> Outcome:
         """Record the reference (with ``customer``, the customer map entry of the account
-        Prima answered, in the same transaction), then :meth:`_finish`. Should the recording be
-        refused, the account is remembered on its own all the same: Prima has it."""
+        Prima answered, and the release of the customer's ``lock`` in the same transaction),
+        then :meth:`_finish`. Should the recording be refused, the account is remembered on its
+        own all the same (Prima has it), and the lock is released as the block holding it
+        ends."""
+        unlock = lock.held_as if lock is not None else None
         try:
             record = self._store.record_prima_reference(
                 record.order_id,
@@ -577,11 +604,16 @@ class OrderFlow:
                 reference=reference,
                 now=self._clock.now(),
                 customer=customer,
+                unlock=unlock,
             )
         except Exception:
             if customer is not None:
                 self._remember_alone(customer)
             raise
+        if lock is not None and unlock is not None:
+            lock.given_back()
+        if customer is not None:
+            self._accounts.put(*customer, now=self._clock.now())
         self._checkpoint("recorded", record.order_id)
         return self._finish(record, order, reference, outcome)
 
@@ -590,6 +622,7 @@ class OrderFlow:
         here is logged, the recording's own error is what the order meets."""
         try:
             self._store.put_customer(*customer, now=self._clock.now())
+            self._accounts.put(*customer, now=self._clock.now())
         except Exception as error:  # the store refused twice: the recording's error is raised
             _log.warning(
                 "the customer's Prima account could not be remembered",

@@ -255,13 +255,16 @@ class MemoryStore(
         reference: str,
         now: datetime,
         customer: tuple[str, str] | None = None,
+        unlock: tuple[str, str] | None = None,
     ) -> OrderRecord:
-        with self._lock:  # one transaction: the customer only with the reference
+        with self._lock:  # one transaction: the customer and the unlock only with the reference
             recorded = self._record_references(
                 [(order_id, reference)], worker_id=worker_id, now=now, skip_lost=False
             )[0]
             if customer is not None:
                 self.put_customer(*customer, now=now)
+            if unlock is not None:
+                self.unlock(unlock[0], owner=unlock[1])
             return recorded
 
     def record_prima_references(

@@ -53,6 +53,11 @@ class MemoryTablesMixin:
             self._open()
             return self._customers.get(key)
 
+    def get_customers(self, keys: Iterable[str]) -> dict[str, CustomerMapping]:
+        with self._lock:
+            self._open()
+            return {k: m for k in keys if (m := self._customers.get(k)) is not None}
+
     def rename_customer_keys(
         self, prefix: str, rename: Callable[[str], str], *, now: datetime
     ) -> int:

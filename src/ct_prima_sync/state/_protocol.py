@@ -143,6 +143,7 @@ class StateStore(Protocol):
         reference: str,
         now: datetime,
         customer: tuple[str, str] | None = None,
+        unlock: tuple[str, str] | None = None,
     ) -> OrderRecord:
         """Store Prima's reference (unique across orders), move to ``submitted``, resolve the
         order's open exceptions and take its lines out of the pending stock figure (Prima counts
@@ -150,7 +151,9 @@ class StateStore(Protocol):
 
         ``customer``: a customer key and the Prima account it maps to, put in the customer map
         (as :meth:`put_customer`) in the same transaction: the account Prima answered with the
-        reference. A recording that is refused puts neither."""
+        reference. ``unlock``: a lock name and owner, the lock given back (as :meth:`unlock`)
+        in the same transaction: the customer's lock, released as its account is put. A
+        recording that is refused puts nothing and releases nothing."""
         ...
 
     def begin_submissions(
@@ -325,6 +328,11 @@ class StateStore(Protocol):
 
     def get_customer(self, key: str) -> CustomerMapping | None:
         """The mapping for ``key``, or None."""
+        ...
+
+    def get_customers(self, keys: Iterable[str]) -> dict[str, CustomerMapping]:
+        """The mappings of those of ``keys`` that have one, by key, read together (a few
+        statements for any number of keys): what :meth:`get_customer` answers for each."""
         ...
 
     def rename_customer_keys(

@@ -106,8 +106,9 @@ class SqlBase(abc.ABC):
     def _write_one(self) -> AbstractContextManager[Tx]:
         """A write of ONE statement, which is its own transaction: committed when it returns.
         Only for a statement that must stand alone anyway (nothing else to run with it, no
-        read before it to decide). The PostgreSQL store runs it without ``BEGIN`` and
-        ``COMMIT`` (two round trips fewer); any other store as :meth:`_write`."""
+        read before it to decide). The SQLite and PostgreSQL stores run it in autocommit, without
+        ``BEGIN`` and ``COMMIT`` (on PostgreSQL two round trips fewer, on SQLite two statements);
+        any other store as :meth:`_write`."""
         return self._write()
 
     @abc.abstractmethod

@@ -37,6 +37,8 @@ _COLUMNS = tuple(column.strip() for column in ORDER_COLUMNS.split(","))
 #: the columns they set: built on first use, a handful in all (one per kind of change).
 _PARTIAL_UPDATES: dict[tuple[int, ...], str] = {}
 _DELETE_LINES = "DELETE FROM order_lines WHERE order_id = ?"
+#: ``StateStore.unlock``'s delete, for a lock given back with a recording.
+_UNLOCK = "DELETE FROM flow_locks WHERE name = ? AND owner = ?"
 #: One row of ``orders`` / ``order_lines`` in a multi-row ``INSERT``.
 _ORDER_ROW = "(" + ", ".join("?" * len(ORDER_COLUMNS.split(","))) + ")"
 _LINE_ROW = "(?, ?, ?, ?)"
@@ -444,6 +446,7 @@ class SqlOrdersMixin(SqlHeldMixin):
         reference: str,
         now: datetime,
         customer: tuple[str, str] | None = None,
+        unlock: tuple[str, str] | None = None,
     ) -> OrderRecord:
         """See :meth:`StateStore.record_prima_reference`.
 
@@ -452,7 +455,9 @@ class SqlOrdersMixin(SqlHeldMixin):
         an order its condition refuses goes through the transaction below, which reads it
         locked and raises the ledger's error."""
         if self.modifying_with and reference:
-            alone = self._record_alone(order_id, worker_id, reference, now, customer)
+            alone = self._record_alone(
+                order_id, worker_id, reference, now, customer=customer, unlock=unlock
+            )
             if alone is not None:
                 return alone
         with self._write() as tx:
@@ -460,6 +465,8 @@ class SqlOrdersMixin(SqlHeldMixin):
             if customer is not None:
                 key, account_code = customer
                 tx.run(PUT_CUSTOMER, (key, account_code, self.ts_in(utc(now, "now"))))
+            if unlock is not None:
+                tx.run(_UNLOCK, unlock)
             return recorded[order_id]
 
     def _record_alone(
@@ -468,15 +475,22 @@ class SqlOrdersMixin(SqlHeldMixin):
         worker_id: str,
         reference: str,
         now: datetime,
+        *,
         customer: tuple[str, str] | None,
+        unlock: tuple[str, str] | None = None,
     ) -> OrderRecord | None:
-        """The recording of one order (and the customer map entry) as one statement of its
-        own (``_recorded_with``): the recorded order, or None when the condition refused it
-        (nothing was written then)."""
+        """The recording of one order (and the customer map entry, and the lock given back)
+        as one statement of its own (``_recorded_with``): the recorded order, or None when the
+        condition refused it (nothing was written then)."""
         try:
             with self._write_one() as tx:
                 rows = self._recorded_with(
-                    tx, {order_id: reference}, worker_id, self.ts_in(utc(now, "now")), customer
+                    tx,
+                    {order_id: reference},
+                    worker_id,
+                    self.ts_in(utc(now, "now")),
+                    customer=customer,
+                    unlock=unlock,
                 )
         except DuplicateRecordError:
             raise DuplicateRecordError(
@@ -490,15 +504,17 @@ class SqlOrdersMixin(SqlHeldMixin):
         references: dict[str, str],
         worker_id: str,
         t_now: Any,
+        *,
         customer: tuple[str, str] | None = None,
+        unlock: tuple[str, str] | None = None,
     ) -> list[Row]:
         """What ``_record_references`` writes for these orders (up to ``_ID_CHUNK``), in one
         statement (``modifying_with`` stores): the guarded ``UPDATE ... RETURNING`` of the
         orders, and, each a data-modifying ``WITH`` query over the rows it returned only, the
         closing of their open exceptions, the deletion of their lines and of any held copy,
-        and the ``customer`` map entry put. The rows recorded; the condition's refusals are
-        left out, with nothing written for them. A reference another order has fails the
-        statement as a whole."""
+        the ``customer`` map entry put and the ``unlock`` lock given back. The rows recorded;
+        the condition's refusals are left out, with nothing written for them. A reference
+        another order has fails the statement as a whole."""
         ids = sorted(references)
         marks = ", ".join("?" * len(ids))
         case, case_params = _case([(i, references[i]) for i in ids])
@@ -522,6 +538,12 @@ class SqlOrdersMixin(SqlHeldMixin):
                 "account_code = excluded.account_code, updated_at = excluded.updated_at)"
             )
             params += [customer[0], customer[1], t_now]
+        if unlock is not None:
+            sql += (
+                ", unlocked AS (DELETE FROM flow_locks WHERE name = ? AND owner = ? "
+                "AND EXISTS (SELECT 1 FROM recorded))"
+            )
+            params += [unlock[0], unlock[1]]
         return tx.all(f"{sql} SELECT {ORDER_COLUMNS} FROM recorded", params)
 
     def record_prima_references(

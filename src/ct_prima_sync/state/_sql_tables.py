@@ -63,6 +63,8 @@ _TRY_LOCK = (
     "WHERE flow_locks.owner = excluded.owner OR flow_locks.expires_at <= ? RETURNING name"
 )
 _STOCK_CHUNK = 400
+#: Customer keys per ``get_customers`` statement (SQLite allows 32,766 parameters).
+_CUSTOMER_CHUNK = 500
 
 
 def _where(where: ExceptionFilter) -> tuple[str, list[Any]]:
@@ -198,6 +200,25 @@ class SqlTablesMixin(SqlBase):
         if row is None:
             return None
         return CustomerMapping(key=key, account_code=row[0], updated_at=self.ts_out(row[1]))
+
+    def get_customers(self, keys: Iterable[str]) -> dict[str, CustomerMapping]:
+        """See :meth:`StateStore.get_customers`."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, CustomerMapping] = {}
+        if not wanted:
+            return found
+        with self._read() as tx:
+            for part in chunks(wanted, _CUSTOMER_CHUNK):
+                rows = tx.all(
+                    "SELECT key, account_code, updated_at FROM customer_map "
+                    f"WHERE key IN ({', '.join('?' * len(part))})",
+                    part,
+                )
+                for key, account_code, updated_at in rows:
+                    found[key] = CustomerMapping(
+                        key=key, account_code=account_code, updated_at=self.ts_out(updated_at)
+                    )
+        return found
 
     def rename_customer_keys(
         self, prefix: str, rename: Callable[[str], str], *, now: datetime

@@ -47,6 +47,15 @@ class _SqliteTx:
         self._conn.executemany(sql, rows)
 
 
+class _SqliteAlone(_SqliteTx):
+    """The cursor of a write that is one statement in autocommit (``SqliteStore._write_one``):
+    each statement is stepped to its end, which commits it."""
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self._conn.execute(sql, params).fetchall()
+        return rows[0] if rows else None
+
+
 def _read_only(path: str, exc: sqlite3.Error) -> bool:
     code = getattr(exc, "sqlite_errorname", "")
     if code.startswith("SQLITE_READONLY"):
@@ -211,6 +220,18 @@ class SqliteStore(
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _write_one(self) -> Iterator[_SqliteTx]:
+        """One write statement in autocommit: SQLite runs it as its own transaction, taking
+        the write lock as it starts (waiting for it as ``BEGIN IMMEDIATE`` would, through the
+        busy timeout) and committing as it ends, all or nothing; no ``BEGIN IMMEDIATE`` and
+        ``COMMIT`` around it. Inside a transaction already open (the connection's lock is
+        re-entrant) it joins that one."""
+        with self._lock, _translated(self.path):
+            if self._closed:
+                raise StateError("the state store is closed")
+            yield _SqliteAlone(self._conn)
 
     def ts_in(self, value: datetime | None) -> Any:
         return None if value is None else value.astimezone(UTC).isoformat(timespec="microseconds")
