@@ -18,6 +18,7 @@ value holds the REST action's fields; only ``setCustomField``'s ``value`` differ
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from ct_prima_sync.errors import CommercetoolsApiError, ConcurrentModificationEr
 from ._orders import invalid_input
 
 if TYPE_CHECKING:
-    from graphql.language import FieldNode, Node
+    from graphql.language import DocumentNode, FieldNode, Node
 
 __all__ = ["answer_graphql"]
 
@@ -94,16 +95,27 @@ def answer_graphql(body: Any, *, find: Find, update: Update) -> tuple[int, Any]:
     return 200, reply
 
 
+@functools.lru_cache(maxsize=128)
+def _parse(query: str) -> DocumentNode | str:
+    """The parsed document, or the syntax error's message. Kept per text: a client sends the
+    same few documents again and again (values travel in variables), and parsing one of 25
+    mutations costs milliseconds."""
+    from graphql import GraphQLSyntaxError, parse  # noqa: PLC0415
+
+    try:
+        return parse(query)
+    except GraphQLSyntaxError as error:
+        return f"Syntax error: {error.message}"
+
+
 def _mutation_fields(
     query: str, operation_name: object, variables: dict[str, Any]
 ) -> list[FieldNode]:
-    from graphql import GraphQLSyntaxError, parse  # noqa: PLC0415
     from graphql.language import FieldNode, OperationDefinitionNode, OperationType  # noqa: PLC0415
 
-    try:
-        document = parse(query, no_location=False)
-    except GraphQLSyntaxError as error:
-        raise _UnsupportedError(f"Syntax error: {error.message}") from None
+    document = _parse(query)
+    if isinstance(document, str):
+        raise _UnsupportedError(document)
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) != len(document.definitions):
         raise _UnsupportedError("The fake answers documents of operations only (no fragments).")
