@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -22,9 +22,11 @@ from ct_prima_sync.commercetools import (
     UpdateSyncInfo,
 )
 from ct_prima_sync.commercetools._graphql import graphql_request, read_outcomes
+from ct_prima_sync.commercetools._protocol import Api
 from ct_prima_sync.errors import (
     CommercetoolsTransportError,
     ConfigurationError,
+    PayloadError,
     ServiceUnavailableError,
 )
 from ct_prima_sync.testing import FakeCommercetools
@@ -194,3 +196,23 @@ def test_a_request_without_an_answer_is_reported_with_its_error(
     assert isinstance(outcome, OrderUpdateFailed)
     assert isinstance(outcome.error, CommercetoolsTransportError)
     assert fake.order("a")["orderState"] == "Confirmed", "applied, but the answer was lost"
+
+
+class _NotJson:
+    """An API whose every answer is a body that is not JSON."""
+
+    def request(self, method: str, path: str, **_: object) -> object:
+        raise PayloadError("response body is not JSON (JSONDecodeError)")
+
+
+def test_a_reply_that_is_not_json_is_reported_for_every_update() -> None:
+    from ct_prima_sync.commercetools._orders import Orders
+
+    orders = Orders(cast("Api", _NotJson()))
+
+    outcomes = orders.apply_many([("a", 1, CONFIRM), ("b", 2, CONFIRM)])
+
+    assert [type(o.error) for o in outcomes if isinstance(o, OrderUpdateFailed)] == [
+        PayloadError,
+        PayloadError,
+    ]

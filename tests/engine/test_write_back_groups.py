@@ -4,6 +4,7 @@ order is written back exactly once whatever the request came to."""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from datetime import timedelta
@@ -69,8 +70,12 @@ def test_a_claim_batch_is_written_back_in_few_requests(
 
 
 def test_an_order_changed_meanwhile_is_read_again_and_the_rest_of_its_group_is_written(
-    scenario: SyncScenario, store: StateStore, make_engine: EngineFactory
+    scenario: SyncScenario,
+    store: StateStore,
+    make_engine: EngineFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="ct_prima_sync.engine.write_back")
     changed: list[str] = []
 
     def merchant_edits_the_first_order(step: str, order_id: str) -> None:
@@ -90,6 +95,10 @@ def test_an_order_changed_meanwhile_is_read_again_and_the_rest_of_its_group_is_w
     assert _one_order_posts(scenario) == changed, "only the conflicting order went alone"
     edited = scenario.commercetools.order(changed[0])
     assert edited["shipmentState"] == "Ready", "the merchant's change is kept"
+    said = [r.getMessage() for r in caplog.records if "grouped write-back" in r.getMessage()]
+    (line,) = said  # how many orders its group held depends on when the run collected
+    assert re.fullmatch(r"grouped write-back: 1 of \d+ orders go the one-order way "
+                        r"\(ConcurrentModification\)", line)  # fmt: skip
     _all_done_once(scenario, store)
 
 

@@ -19,7 +19,7 @@ from typing import Any, Final, TypeAlias
 
 from attrs import frozen
 
-from ..errors import CommercetoolsApiError, CommercetoolsError, ConfigurationError
+from ..errors import CommercetoolsApiError, ConfigurationError, CtPrimaSyncError
 from ._actions import OrderUpdateAction, action_to_json
 
 __all__ = [
@@ -73,14 +73,15 @@ class OrderUpdateConflict:
 @frozen
 class OrderUpdateFailed:
     """The order's update was not applied, or it is not known whether it was (``error`` set: the
-    whole request failed, for instance a timeout, which may have applied it). ``code`` is the
+    whole request failed, for instance a timeout, which may have applied it, or a reply that was
+    not JSON). ``code`` is the
     API's error code when it gave one; ``message`` is the library's own text (it never quotes the
     API's message, which can echo input values)."""
 
     order_id: str
     code: str | None
     message: str
-    error: CommercetoolsError | None = None
+    error: CtPrimaSyncError | None = None
 
 
 #: What one update in a batch came to.
@@ -129,9 +130,9 @@ def graphql_request(updates: Sequence[OrderUpdate]) -> dict[str, Any]:
 
 
 def failed_for_all(
-    updates: Sequence[OrderUpdate], error: CommercetoolsError
+    updates: Sequence[OrderUpdate], error: CtPrimaSyncError
 ) -> list[OrderUpdateOutcome]:
-    """Every update failed with the whole request (an HTTP error, no answer)."""
+    """Every update failed with the whole request (an HTTP error, no answer, no JSON)."""
     code = error.codes[0] if isinstance(error, CommercetoolsApiError) and error.codes else None
     message = f"the GraphQL request failed: {error}"
     return [OrderUpdateFailed(order_id, code, message, error) for order_id, _, _ in updates]

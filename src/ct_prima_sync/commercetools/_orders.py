@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
-from ..errors import CommercetoolsError
+from ..errors import CommercetoolsError, PayloadError
 from ._actions import OrderUpdateAction, action_to_json
 from ._concurrency import update_with_conflict_retry
 from ._graphql import (
@@ -216,7 +216,7 @@ class Orders:
             body = graphql_request(sent)  # ConfigurationError: nothing sent
             try:
                 reply = self._api.request("POST", "/graphql", json=body)
-            except CommercetoolsError as error:
+            except (CommercetoolsError, PayloadError) as error:
                 answers = failed_for_all(sent, error)
             else:
                 answers = read_outcomes(sent, reply)

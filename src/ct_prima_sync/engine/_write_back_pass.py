@@ -40,7 +40,13 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
-from ..commercetools import CommercetoolsClient, Order, OrderUpdateConflict, OrderUpdated
+from ..commercetools import (
+    CommercetoolsClient,
+    Order,
+    OrderUpdateConflict,
+    OrderUpdated,
+    OrderUpdateFailed,
+)
 from ..state import Owner, StateStore
 from ..state._write_backs import WRITE_BACK_SUBJECT
 from ._clock import Clock
@@ -252,9 +258,25 @@ class WriteBackPass:
                 )
         try:
             outcomes = self._writer.write_many([(o, group[i].reference) for i, o in ready])
-        except Exception:  # e.g. the channel could not be read: each order on its own
-            _log.debug("grouped write-back not sent; each order is written on its own")
+        except Exception:  # e.g. the channel could not be read: each order read again, alone
+            _log.info("grouped write-back not sent; each order is read again and written alone")
             outcomes = [OrderUpdateConflict(o.id, None) for _, o in ready]
+        codes = sorted(
+            {
+                "ConcurrentModification" if isinstance(o, OrderUpdateConflict) else o.code or "-"
+                for o in outcomes
+                if isinstance(o, OrderUpdateConflict | OrderUpdateFailed)
+            }
+        )
+        again_ones = [o for o in outcomes if isinstance(o, OrderUpdateConflict | OrderUpdateFailed)]
+        if again_ones:
+            _log.info(
+                "grouped write-back: %d of %d orders go the one-order way (%s)",
+                len(again_ones),
+                len(outcomes),
+                ", ".join(codes),
+                extra={"codes": codes},
+            )
         for (index, order), outcome in zip(ready, outcomes, strict=True):
             queued = group[index]
             if outcome is None or isinstance(outcome, OrderUpdated):
