@@ -43,7 +43,9 @@ time) and its own time per area (engine, state, the fakes, httpx, ...), to show 
 goes; the rates printed then are the unprofiled ones. Each side runs ``BENCH_ENGINE_CPU_REPEAT``
 times (default 2), taking turns; the best rate of each is compared, and beside it the median
 rate of each. Environment:
-``BENCH_ENGINE_CPU_N`` (orders, default 1000).
+``BENCH_ENGINE_CPU_N`` (orders, default 1000), ``BENCH_ENGINE_CPU_WRITE_BACK_BATCH`` (the
+engine's ``[engine.write_back] batch_size``; default the setting's default, 1: one commercetools
+request per order).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ from benchmarks.bench_engine import _check_exactly_once, _engine, _load, _setup_
 from benchmarks.fakes_apart import served_apart
 from ct_prima_sync.cli._runs import RunContext, open_engine
 from ct_prima_sync.commercetools import parse_order
-from ct_prima_sync.engine import EngineConfig, SyncEngine
+from ct_prima_sync.engine import EngineConfig, SyncEngine, WriteBack
 from ct_prima_sync.mapping import map_order
 from ct_prima_sync.prima import OmlinkConfig
 from ct_prima_sync.settings import Settings, StateSettings
@@ -177,6 +179,7 @@ def engine_apart_rate(n: int, url: str, *, known: bool = False) -> ApartRun:
                 claim_batch=50,
                 initial_cursor=local.first_order_at - timedelta(days=1),
                 customer_key_secret=_SECRET,
+                write_back=_write_back(),
             ),
             commercetools=ct.commercetools_config(),
             prima=OmlinkConfig(endpoint=prima_server.omlink_endpoint, rate_limit=_RATE_LIMIT),
@@ -233,7 +236,8 @@ def _area(filename: str, function: str) -> str:
 _PHASES = (
     ("engine/_order_ingest.py", "poll_orders", "poll (commercetools reads + ledger ingest)"),
     ("mapping/_order.py", "map_order", "map_order"),
-    ("engine/_write_back.py", "write", "commercetools write-back"),
+    ("engine/_write_back.py", "write", "commercetools write-back, one order"),
+    ("engine/_write_back.py", "write_many", "commercetools write-back, a group"),
     ("commercetools/_client.py", "request", "commercetools client requests, all"),
     ("engine/_order_flow.py", "_submit", "submit to FakePrima, record, finish (incl. write-back)"),
     ("~", "<method 'execute' of 'sqlite3.Connection' objects>", "sqlite3 execute, all"),
@@ -274,11 +278,20 @@ def print_profile(profile: cProfile.Profile, n: int) -> None:
 _CASES = (("new customers", False), ("returning customers", True))
 
 
+def _write_back() -> WriteBack:
+    size = os.environ.get("BENCH_ENGINE_CPU_WRITE_BACK_BATCH")
+    return WriteBack() if size is None else WriteBack(batch_size=int(size))
+
+
 def main() -> None:
     """Print the minimal loop's and the engine's orders per CPU-second, and their ratio, for
     new customers and for returning ones."""
     n = int(os.environ.get("BENCH_ENGINE_CPU_N", "1000"))
-    print(f"orders per CPU-second, {n} orders, SQLite ({_load()})", flush=True)
+    print(
+        f"orders per CPU-second, {n} orders, SQLite, write-back groups of "
+        f"{_write_back().batch_size} ({_load()})",
+        flush=True,
+    )
     repeat = int(os.environ.get("BENCH_ENGINE_CPU_REPEAT", "2"))
     with tempfile.TemporaryDirectory() as tmp:
         bases: list[float] = []

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -73,6 +73,11 @@ def _command(settings: Path, *args: str) -> list[str]:
         "json",
         *args,
     ]
+
+
+#: The stock lock's lease in the kill test: long enough that the second command, started at
+#: once, finds it held even on a loaded machine.
+LOCK_SECONDS: Final = 10
 
 
 def _env(world: StockWorld) -> dict[str, str]:
@@ -221,7 +226,7 @@ def test_a_stock_run_killed_half_way_holds_the_lock_until_it_expires_then_the_ne
                 world,
                 ct_url,
                 prima_url,
-                engine_stock="lock_seconds = 3\nconcurrency = 2\nchunk_size = 10",
+                engine_stock=f"lock_seconds = {LOCK_SECONDS}\nconcurrency = 2\nchunk_size = 10",
             )
             world.ct.clear_requests()
             process = subprocess.Popen(  # noqa: S603
@@ -237,14 +242,20 @@ def test_a_stock_run_killed_half_way_holds_the_lock_until_it_expires_then_the_ne
                 time.sleep(0.05)
             process.send_signal(signal.SIGKILL)
             process.wait(30)
+            killed_at = time.monotonic()
             written = {r.path for r in _writes(world)}
             assert 5 <= len(written) < 60, "killed half way"
 
             busy = _run(world, settings, "--no-catalogue")
             assert busy.returncode == 0, busy.stderr
+            # Only meaningful while the dead run's lease can still hold: a loaded machine may
+            # take seconds to start the command.
+            assert time.monotonic() - killed_at < LOCK_SECONDS, "the check came too late"
             assert json.loads(busy.stdout)["status"] == "already_running"
 
-            time.sleep(3.2)  # the dead run's lease runs out: real time, a real process
+            # The dead run's lease runs out at the latest LOCK_SECONDS after it was killed (real
+            # time: a real process).
+            time.sleep(max(0.0, killed_at + LOCK_SECONDS + 0.2 - time.monotonic()))
             world.ct.clear_requests()
             done = _run(world, settings, "--no-catalogue")
             assert done.returncode == 0, done.stderr

@@ -19,8 +19,9 @@ from ct_prima_sync.testing.scenario import SyncScenario, build_scenario
 
 from .conftest import EngineFactory
 
-#: commercetools' order update (the write-back), and nothing else the run asks.
-_ORDER_UPDATE = r"/orders/[^/?]+$"
+#: commercetools' order updates (the write-back: one order's, or a group's GraphQL request), and
+#: nothing else the run asks.
+_ORDER_UPDATE = r"/orders/[^/?]+$|/graphql$"
 
 
 @pytest.fixture
@@ -302,7 +303,10 @@ def test_the_run_waits_when_write_backs_fall_twice_a_claim_batch_behind(
     from ct_prima_sync.engine._write_back import ReferenceWriter
     from ct_prima_sync.engine._write_back_pass import WriteBackPass
 
-    config = EngineConfig(worker_id="w", claim_batch=3, write_back=WriteBack(concurrency=1))
+    # One order per job (batch_size 1), so that each gate holds one write-back.
+    config = EngineConfig(
+        worker_id="w", claim_batch=3, write_back=WriteBack(concurrency=1, batch_size=1)
+    )
     writer = _GatedWriter(7)
     with open_store("memory://") as store:
         write_backs = WriteBackPass(

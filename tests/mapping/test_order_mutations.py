@@ -82,6 +82,14 @@ def _assert_maps_to_a_valid_result(order: dict[str, Any], what: str) -> None:
 
 BASE: Final = rich_order()
 PATHS: Final = list(_paths(BASE))
+# A fresh copy per mutant from the order's JSON text: a fifth of what copy.deepcopy costs (the
+# copies were about a third of the slow run's time).
+_BASE_TEXT: Final = json.dumps(BASE)
+
+
+def _fresh_base() -> dict[str, Any]:
+    order: dict[str, Any] = json.loads(_BASE_TEXT)
+    return order
 
 
 def test_the_rich_order_maps_cleanly() -> None:
@@ -93,7 +101,7 @@ def test_every_field_mutated_to_wrong_types_gives_a_result_never_an_exception() 
     rng = random.Random(10)
     for path in PATHS:
         for value in rng.sample(WRONG, 1):
-            order = copy.deepcopy(BASE)
+            order = _fresh_base()
             _mutate(order, path, value)
             _assert_maps_to_a_valid_result(order, f"{path} = {value!r}")
 
@@ -104,7 +112,7 @@ def test_every_field_mutated_to_every_wrong_type_gives_a_result_never_an_excepti
     # About ten thousand mutants of the rich order.
     for path in PATHS:
         for value in WRONG:
-            order = copy.deepcopy(BASE)
+            order = _fresh_base()
             _mutate(order, path, value)
             _assert_maps_to_a_valid_result(order, f"{path} = {value!r}")
 
@@ -114,7 +122,7 @@ def test_every_field_mutated_to_every_wrong_type_gives_a_result_never_an_excepti
 def test_random_orders_with_several_fields_mutated_at_once_give_results() -> None:
     rng = random.Random(2026)
     for round_ in range(1_000):
-        order = random_order(round_) if round_ % 2 else copy.deepcopy(BASE)
+        order = random_order(round_) if round_ % 2 else _fresh_base()
         for _ in range(rng.randint(1, 4)):
             paths = list(_paths(order))
             if not paths:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 
@@ -41,6 +42,7 @@ from ct_prima_sync.prima import (
     StockLevel,
     SubmitResult,
 )
+from ct_prima_sync.prima._client import random_unique_id
 from ct_prima_sync.prima._xml import (
     AtsRangeRequest,
     AtsSkusRequest,
@@ -470,3 +472,18 @@ def test_a_soap_mismatch_reads_as_one_line_however_long_the_fault() -> None:
     assert "Error in SOAP request element XMLRequest unknown" in str(error)
     assert len(str(error)) < 600
     assert error.fault == fault
+
+
+def test_the_default_unique_ids_are_random_version_4_uuids_in_hex() -> None:
+    ids = [random_unique_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for unique_id in ids:
+        parsed = uuid.UUID(hex=unique_id)
+        assert parsed.hex == unique_id
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+    # Every other bit is random: each of them is seen both set and clear.
+    values = [int(unique_id, 16) for unique_id in ids]
+    fixed = {79, 78, 77, 76, 63, 62}  # the version nibble and the variant bits
+    for bit in set(range(128)) - fixed:
+        seen = {(v >> bit) & 1 for v in values}
+        assert seen == {0, 1}, bit

@@ -39,6 +39,14 @@ if TYPE_CHECKING:
     from ._concurrency import update_with_conflict_retry
     from ._config import REGIONS, CommercetoolsConfig, RetryPolicy, Timeouts
     from ._extensions import Extension
+    from ._graphql import (
+        GRAPHQL_ACTIONS,
+        OrderUpdate,
+        OrderUpdateConflict,
+        OrderUpdated,
+        OrderUpdateFailed,
+        OrderUpdateOutcome,
+    )
     from ._models import (
         Address,
         Attribute,
@@ -154,6 +162,12 @@ _LAZY = {
     "UpdateSyncInfo": "._actions",
     "CommercetoolsClient": "._client",
     "update_with_conflict_retry": "._concurrency",
+    "GRAPHQL_ACTIONS": "._graphql",
+    "OrderUpdate": "._graphql",
+    "OrderUpdateConflict": "._graphql",
+    "OrderUpdated": "._graphql",
+    "OrderUpdateFailed": "._graphql",
+    "OrderUpdateOutcome": "._graphql",
     "REGIONS": "._config",
     "CommercetoolsConfig": "._config",
     "RetryPolicy": "._config",
@@ -238,6 +252,7 @@ _LAZY = {
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
+    "GRAPHQL_ACTIONS",
     "REGIONS",
     "AddDelivery",
     "AddQuantity",
@@ -289,7 +304,12 @@ __all__ = [
     "MethodTaxedPrice",
     "Order",
     "OrderState",
+    "OrderUpdate",
     "OrderUpdateAction",
+    "OrderUpdateConflict",
+    "OrderUpdateFailed",
+    "OrderUpdateOutcome",
+    "OrderUpdated",
     "PagedQueryResponse",
     "Parcel",
     "ParcelDraft",

@@ -7,8 +7,17 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
+from ..errors import CommercetoolsError, PayloadError
 from ._actions import OrderUpdateAction, action_to_json
 from ._concurrency import update_with_conflict_retry
+from ._graphql import (
+    OrderUpdate,
+    OrderUpdated,
+    OrderUpdateOutcome,
+    failed_for_all,
+    graphql_request,
+    read_outcomes,
+)
 from ._models import Order
 from ._models.parse import parse_order
 from ._protocol import Api
@@ -183,6 +192,37 @@ class Orders:
         return update_with_conflict_retry(
             version=version, actions=actions, update=send, reread=replan, max_attempts=max_attempts
         )
+
+    def apply_many(self, updates: Sequence[OrderUpdate]) -> list[OrderUpdateOutcome]:
+        """Apply several orders' updates in one GraphQL request (``POST /graphql``, one aliased
+        ``updateOrder`` per order, each against its own version); each order's outcome, in order.
+
+        ``updates`` are ``(order_id, version, actions)``; the actions must be of the kinds in
+        ``GRAPHQL_ACTIONS`` (``ConfigurationError`` before anything is sent). An update without
+        actions is not sent: :class:`OrderUpdated` with its version. Per order the outcome is
+        :class:`OrderUpdated` (the new version), :class:`OrderUpdateConflict` (a stale version,
+        nothing applied: read the order again and decide afresh) or :class:`OrderUpdateFailed`.
+        Nothing is resolved or retried here: a request that got no answer (or a 5xx) is not
+        sent again, and is reported for every order with the error (it may have been applied,
+        so an order is read or updated with its version before anything is sent again). Raises
+        nothing the API or the transport causes.
+        """
+        outcomes: list[OrderUpdateOutcome | None] = [
+            None if actions else OrderUpdated(order_id, version)
+            for order_id, version, actions in updates
+        ]
+        sent = [u for u in updates if u[2]]
+        if sent:
+            body = graphql_request(sent)  # ConfigurationError: nothing sent
+            try:
+                reply = self._api.request("POST", "/graphql", json=body)
+            except (CommercetoolsError, PayloadError) as error:
+                answers = failed_for_all(sent, error)
+            else:
+                answers = read_outcomes(sent, reply)
+            found = iter(answers)
+            outcomes = [o if o is not None else next(found) for o in outcomes]
+        return [o for o in outcomes if o is not None]
 
     def update_resolving_conflicts(
         self,

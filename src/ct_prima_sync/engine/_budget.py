@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import random
 import threading
 import uuid
@@ -199,7 +200,7 @@ class SharedBudget(FlowControl):
         """Hold a slot of the shared budget for one request of ``request_type``; yields False
         when none came within ``max_wait`` seconds (nothing is held then)."""
         deadline = None if max_wait is None else self._clock.now() + timedelta(seconds=max_wait)
-        owner = f"{self._owner}-{uuid.uuid4().hex[:8]}"
+        owner = f"{self._owner}-{os.urandom(4).hex()}"  # as random as uuid4().hex[:8]
         lock = self._acquire(deadline, owner, self.first(request_type))
         if lock is None:
             yield False

@@ -128,6 +128,10 @@ class WriteBack:
     custom field to the reference. ``order_state``: change the order state (e.g. ``Confirmed``).
     ``transition_state_key``: transition to this custom state. ``concurrency``: how many
     write-backs run at once beside the submissions (the write-back pass's own threads).
+    ``batch_size``: orders written back together in one commercetools GraphQL request (an
+    ``updateOrder`` per order, each against its own version); an order whose update did not
+    apply goes the one-order way (``POST /orders/{id}``, re-read after a conflict). 1 writes
+    each order back in a request of its own.
     """
 
     sync_channel_key: str | None = "prima-export"
@@ -135,6 +139,7 @@ class WriteBack:
     order_state: str | None = None
     transition_state_key: str | None = None
     concurrency: int = field(default=2, validator=_positive("write_back.concurrency"))
+    batch_size: int = field(default=25, validator=_positive("write_back.batch_size"))
 
 
 @frozen(kw_only=True)

@@ -9,6 +9,7 @@ nothing, and a 409 is answered by reading the order again and deciding afresh.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from ..commercetools import (
     ChangeOrderState,
@@ -16,6 +17,7 @@ from ..commercetools import (
     Order,
     OrderState,
     OrderUpdateAction,
+    OrderUpdateOutcome,
     ResourceIdentifier,
     SetCustomField,
     TransitionState,
@@ -46,6 +48,17 @@ class ReferenceWriter:
             self.actions(order, reference),
             reread=lambda fresh: self.actions(fresh, reference),
         )
+
+    def write_many(self, orders: Sequence[tuple[Order, str]]) -> list[OrderUpdateOutcome | None]:
+        """Apply what :meth:`actions` says is missing on each ``(order, reference)``, all in one
+        GraphQL request; per order its outcome (``None``: nothing was missing, nothing sent).
+        Nothing is retried here: an order whose update did not apply (a conflict, an error, a
+        request without an answer) is the caller's to write with :meth:`write`, which decides
+        again from the order as commercetools shows it."""
+        planned = [(order, self.actions(order, reference)) for order, reference in orders]
+        sent = self._ct.orders.apply_many([(o.id, o.version, a) for o, a in planned if a])
+        outcomes = iter(sent)
+        return [next(outcomes) if actions else None for _, actions in planned]
 
     def actions(self, order: Order, reference: str) -> list[OrderUpdateAction]:
         """What still has to be written; empty when commercetools already shows it all, so that

@@ -14,6 +14,15 @@ its end:
   (``StateStore.defer_write_back``), and a ``CT_WRITE_BACK_FAILED`` exception owned by ecommerce
   says so. A retry only writes to commercetools: the order is never sent to Prima again.
 
+With ``WriteBack.batch_size`` above 1 the queued write-backs go to the pool in groups of that
+many (the group still filling is sent at every collection, so no order waits longer than it
+would alone): one commercetools GraphQL request writes the whole group, an ``updateOrder`` per
+order against its own version. An order whose update did not apply goes the one-order way
+(:meth:`ReferenceWriter.write`, ``POST /orders/{id}``) in the same job: after a conflict it is
+read again first; after an error or a request without an answer it is written with its version,
+so an update the request did apply meets a 409, is read again and is found to need nothing. The
+outcome per order is the one-order way's; nothing is ever written twice.
+
 Each run also takes the queued retries that are due (``StateStore.claim_write_backs``), reads the
 orders again and writes what is missing. A crash before an order's write-back was recorded
 leaves it ``submitted``: the next run claims it once its lease runs out and queues its write-back
@@ -31,7 +40,13 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
-from ..commercetools import CommercetoolsClient, Order
+from ..commercetools import (
+    CommercetoolsClient,
+    Order,
+    OrderUpdateConflict,
+    OrderUpdated,
+    OrderUpdateFailed,
+)
 from ..state import Owner, StateStore
 from ..state._write_backs import WRITE_BACK_SUBJECT
 from ._clock import Clock
@@ -59,6 +74,17 @@ class _Written:
     error: Exception | None
 
 
+@frozen
+class _Queued:
+    """One order's write-back waiting for its group (``order`` None: read it again first)."""
+
+    order_id: str
+    order_number: str | None
+    order: Order | None
+    reference: str
+    lease_expires_at: datetime | None
+
+
 class WriteBackPass:
     """The queued write-backs of one engine; :meth:`queue` is called from the order flow's worker
     threads, everything else from the thread that runs the order run."""
@@ -81,11 +107,13 @@ class WriteBackPass:
         self._checkpoint = checkpoint
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
-        self._running: list[Future[_Written]] = []
-        # When the lease of each queued order runs out (None: a queued retry, leased by its
-        # due time): the run waits for a write-back before its order could be claimed again.
+        self._running: list[Future[list[_Written]]] = []
+        # When the first lease of each job's orders runs out (none: queued retries, leased by
+        # their due time): the run waits for a write-back before its order could be claimed again.
         self._leases: dict[int, datetime] = {}
-        self._retries: list[Future[_Written]] = []  # queued retries started
+        self._sizes: dict[int, int] = {}  # orders per job
+        self._filling: list[_Queued] = []  # the group not yet sent (batch_size above 1)
+        self._retries: list[Future[list[_Written]]] = []  # queued retries started
         self._asked = False  # whether this run asked for due retries yet
         self._more_due = False  # whether more queued retries may be due
 
@@ -105,11 +133,22 @@ class WriteBackPass:
     ) -> None:
         """Write ``reference`` to ``order`` (None: read it again first) in the pool; the order's
         ledger row is finished when the run collects it, at the latest before its lease
-        (``lease_expires_at``) is about to run out."""
-        self._submit(
-            lambda: self._write(order_id, order_number, order, reference),
-            lease_expires_at=lease_expires_at,
-        )
+        (``lease_expires_at``) is about to run out. With ``batch_size`` above 1 the order joins
+        the group being filled, sent when full or at the next :meth:`collect`."""
+        size = self._config.write_back.batch_size
+        if size == 1:
+            self._submit(
+                lambda: [self._write(order_id, order_number, order, reference)],
+                lease_expires_at=lease_expires_at,
+            )
+            return
+        queued = _Queued(order_id, order_number, order, reference, lease_expires_at)
+        with self._lock:
+            self._filling.append(queued)
+            if len(self._filling) < size:
+                return
+            group, self._filling = self._filling, []
+        self._submit_group(group)
 
     def collect(
         self, summary: SummaryBuilder, *, wait_all: bool = False, retries: bool = True
@@ -122,8 +161,10 @@ class WriteBackPass:
         if not self._asked:
             self._asked = True
             self._more_due = retries
+        self._send_filling()
         self._start_due_retries()
         while True:
+            self._send_filling()
             finished = self._take_finished(wait_all=wait_all)
             if finished:
                 self._record(finished, summary)
@@ -142,18 +183,37 @@ class WriteBackPass:
             pool, self._pool = self._pool, None
             self._running = []
             self._leases = {}
+            self._sizes = {}
+            self._filling = []  # never sent: still submitted in the ledger, for the next run
             self._retries = []
             self._asked = self._more_due = False  # the next run asks again
         if pool is not None:
             pool.shutdown(wait=True)
 
     # -- jobs ------------------------------------------------------------------------------------
+    def _send_filling(self) -> None:
+        """Send the group still filling, however few orders it has."""
+        with self._lock:
+            group, self._filling = self._filling, []
+        if group:
+            self._submit_group(group)
+
+    def _submit_group(self, group: list[_Queued], *, retry: bool = False) -> None:
+        leases = [q.lease_expires_at for q in group if q.lease_expires_at is not None]
+        self._submit(
+            lambda: self._write_group(group),
+            retry=retry,
+            lease_expires_at=min(leases) if leases else None,
+            size=len(group),
+        )
+
     def _submit(
         self,
-        job: Callable[[], _Written],
+        job: Callable[[], list[_Written]],
         *,
         retry: bool = False,
         lease_expires_at: datetime | None = None,
+        size: int = 1,
     ) -> None:
         with self._lock:
             if self._pool is None:
@@ -163,6 +223,7 @@ class WriteBackPass:
                 )
             future = self._pool.submit(job)
             self._running.append(future)
+            self._sizes[id(future)] = size
             if lease_expires_at is not None:
                 self._leases[id(future)] = lease_expires_at
             if retry:
@@ -180,6 +241,56 @@ class WriteBackPass:
         self._checkpoint("written_back", order_id)
         return _Written(order_id, order_number, reference, None)
 
+    def _write_group(self, group: list[_Queued]) -> list[_Written]:
+        """One GraphQL request for the group's orders; the one-order way for each order it did
+        not write (read again first after a conflict)."""
+        written: dict[int, _Written] = {}
+        ready: list[tuple[int, Order]] = []
+        for index, queued in enumerate(group):
+            if queued.order is not None:
+                ready.append((index, queued.order))
+                continue
+            try:
+                ready.append((index, self._ct.orders.get(queued.order_id)))
+            except Exception as error:  # recorded by the run, as the one-order way does
+                written[index] = _Written(
+                    queued.order_id, queued.order_number, queued.reference, error
+                )
+        try:
+            outcomes = self._writer.write_many([(o, group[i].reference) for i, o in ready])
+        except Exception:  # e.g. the channel could not be read: each order read again, alone
+            _log.info("grouped write-back not sent; each order is read again and written alone")
+            outcomes = [OrderUpdateConflict(o.id, None) for _, o in ready]
+        codes = sorted(
+            {
+                "ConcurrentModification" if isinstance(o, OrderUpdateConflict) else o.code or "-"
+                for o in outcomes
+                if isinstance(o, OrderUpdateConflict | OrderUpdateFailed)
+            }
+        )
+        again_ones = [o for o in outcomes if isinstance(o, OrderUpdateConflict | OrderUpdateFailed)]
+        if again_ones:
+            _log.info(
+                "grouped write-back: %d of %d orders go the one-order way (%s)",
+                len(again_ones),
+                len(outcomes),
+                ", ".join(codes),
+                extra={"codes": codes},
+            )
+        for (index, order), outcome in zip(ready, outcomes, strict=True):
+            queued = group[index]
+            if outcome is None or isinstance(outcome, OrderUpdated):
+                self._checkpoint("written_back", queued.order_id)
+                written[index] = _Written(
+                    queued.order_id, queued.order_number, queued.reference, None
+                )
+            else:  # read again after a conflict; else its version tells whether it applied
+                again = None if isinstance(outcome, OrderUpdateConflict) else order
+                written[index] = self._write(
+                    queued.order_id, queued.order_number, again, queued.reference
+                )
+        return [written[index] for index in range(len(group))]
+
     def _start_due_retries(self) -> bool:
         """Take queued retries that are due, unless some are in flight; whether any started."""
         with self._lock:
@@ -192,11 +303,20 @@ class WriteBackPass:
             now=self._clock.now(),
         )
         self._more_due = len(due) == self._config.claim_batch
+        size = self._config.write_back.batch_size
+        if size > 1:
+            queued = [
+                _Queued(item.order_id, item.order_number, None, item.prima_reference, None)
+                for item in due
+            ]
+            for start in range(0, len(queued), size):
+                self._submit_group(queued[start : start + size], retry=True)
+            return bool(due)
         for item in due:
 
             def job(item_id: str = item.order_id, number: str | None = item.order_number,
-                    reference: str = item.prima_reference) -> _Written:  # fmt: skip
-                return self._write(item_id, number, None, reference)
+                    reference: str = item.prima_reference) -> list[_Written]:  # fmt: skip
+                return [self._write(item_id, number, None, reference)]
 
             self._submit(job, retry=True)
         return bool(due)
@@ -205,6 +325,11 @@ class WriteBackPass:
         with self._lock:
             running = list(self._running)
             leases = dict(self._leases)
+            sizes = dict(self._sizes)
+
+        def orders(futures: list[Future[list[_Written]]]) -> int:
+            return sum(sizes.get(id(f), 1) for f in futures)
+
         if wait_all:
             wait(running)
         else:
@@ -212,9 +337,9 @@ class WriteBackPass:
             # write-back (only when the write-backs fall far behind the submissions).
             soon = self._clock.now() + timedelta(seconds=self._config.lease_seconds / 10)
             wait([f for f in running if id(f) in leases and leases[id(f)] <= soon])
-            if len(running) > self._most_in_flight:  # far behind: let the submissions wait
+            if orders(running) > self._most_in_flight:  # far behind: let the submissions wait
                 pending = [f for f in running if not f.done()]
-                while len(pending) > self._most_in_flight // 2:
+                while orders(pending) > self._most_in_flight // 2:
                     wait(pending, return_when=FIRST_COMPLETED)
                     pending = [f for f in pending if not f.done()]
         done = [f for f in running if f.done()]
@@ -223,7 +348,8 @@ class WriteBackPass:
             self._running = [f for f in self._running if id(f) not in taken]
             for key in taken:
                 self._leases.pop(key, None)
-        return [f.result() for f in done]  # a crash in a job surfaces here
+                self._sizes.pop(key, None)
+        return [w for f in done for w in f.result()]  # a crash in a job surfaces here
 
     # -- the ledger --------------------------------------------------------------------------------
     def _record(self, finished: list[_Written], summary: SummaryBuilder) -> None:

@@ -20,10 +20,10 @@ asks ``order_status`` before sending an order again).
 from __future__ import annotations
 
 import logging
+import os
 import random as _random
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
@@ -74,10 +74,18 @@ from ._xml import (
     SubmitOrdersRequest,
 )
 
-__all__ = ["OmlinkClient"]
+__all__ = ["OmlinkClient", "random_unique_id"]
 
 _T = TypeVar("_T")
 _LOG = logging.getLogger("ct_prima_sync.prima")
+
+
+def random_unique_id() -> str:
+    """A random version-4 UUID in hex, as ``uuid.uuid4().hex`` (without building a ``UUID``)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    return raw.hex()
 
 
 class OmlinkClient:
@@ -99,7 +107,7 @@ class OmlinkClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
-        unique_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        unique_id: Callable[[], str] = random_unique_id,
         logger: logging.Logger | None = None,
     ) -> None:
         if http is not None and transport is not None:
@@ -122,6 +130,7 @@ class OmlinkClient:
         self._closed = False
         self._lock = threading.Lock()
         self._auth = httpx.BasicAuth(config.username, config.password) if config.username else None
+        self._url: tuple[str, httpx.URL] | None = None  # the endpoint as last parsed
 
     @property
     def flow(self) -> FlowControl:
@@ -166,11 +175,19 @@ class OmlinkClient:
             headers[self.config.header_name] = self.config.header_value
         return headers
 
-    def _post(self, body: bytes) -> httpx.Response:
-        """POST ``body`` and read the reply, streaming, up to ``max_reply_bytes``."""
+    def _endpoint_url(self) -> httpx.URL:
+        """The endpoint, parsed once (again only if ``config`` changes it)."""
+        endpoint = self.config.endpoint
+        if self._url is None or self._url[0] != endpoint:
+            self._url = (endpoint, httpx.URL(endpoint))
+        return self._url[1]
+
+    def _post(self, body: bytes) -> tuple[httpx.Response, bytes]:
+        """POST ``body`` and read the reply, streaming, up to ``max_reply_bytes``: the response
+        (closed: its status and headers) and its content, decoded."""
         request = self._http.build_request(
             "POST",
-            self.config.endpoint,
+            self._endpoint_url(),
             content=body,
             headers=self._headers(),
             timeout=self._timeout,
@@ -183,15 +200,7 @@ class OmlinkClient:
             content = self._read_bounded(response)
         finally:
             response.close()
-        # The content is decoded already: its encoding and length headers no longer apply.
-        headers = [
-            (k, v)
-            for k, v in response.headers.multi_items()
-            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        return httpx.Response(
-            response.status_code, headers=headers, content=content, request=request
-        )
+        return response, content
 
     def _read_bounded(self, response: httpx.Response) -> bytes:
         limit = self.config.max_reply_bytes
@@ -236,7 +245,7 @@ class OmlinkClient:
                     )
                 try:
                     sent_at = self._clock()
-                    response = self._post(body)
+                    response, content = self._post(body)
                 except httpx.TransportError as exc:
                     outcome = type(exc).__name__
                     struggled = True
@@ -252,7 +261,7 @@ class OmlinkClient:
                 if response.status_code == 500:
                     # SOAP 1.1 servers send faults as HTTP 500: read the fault if there is one.
                     try:
-                        self._envelope.unwrap_reply(response.content, request_type)
+                        self._envelope.unwrap_reply(content, request_type)
                     except (PrimaRejectedError, PrimaUnavailableError) as fault:
                         error = fault
                     except PrimaProtocolError:
@@ -262,7 +271,7 @@ class OmlinkClient:
                 struggled = isinstance(error, PrimaUnavailableError)
                 if error is not None:
                     raise error
-            return response.content
+            return content
         finally:
             ended = self._clock()
             if sent_at is not None and outcome != "error":

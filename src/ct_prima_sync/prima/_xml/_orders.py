@@ -11,10 +11,11 @@ check them; those names (``NetValue``, ``GrossValue``, ``TaxCode``, ``TaxRate``,
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from ...money import Money
 from .._models import (
     CustomerDetails,
     PostalAddress,
@@ -27,8 +28,8 @@ from .._models import (
     TaxTotal,
 )
 from ._messages import UNCONFIRMED_ORDER_FIELDS, OmlinkSchema
-from ._tree import Names, Node, format_bool, format_money, format_rate
-from ._tree import new_element as _new_element
+from ._text import ElementSink
+from ._tree import Node, format_bool, format_rate, money_formatter
 
 __all__ = [
     "address_attrs",
@@ -55,6 +56,8 @@ _DATA_KNOWN = frozenset(
 
 #: Attributes confirmed on some elements but not on these (``ExtTaxVal`` is a line's).
 _UNCONFIRMED_ON = {"OrderChargeData": frozenset({"ExtTaxVal"})}
+#: What is left out of these elements without ``extended_orders`` (of others: the fields).
+_DROPPED_ON = {tag: UNCONFIRMED_ORDER_FIELDS | more for tag, more in _UNCONFIRMED_ON.items()}
 
 
 def _opt(value: str) -> str | None:
@@ -62,20 +65,16 @@ def _opt(value: str) -> str | None:
 
 
 def _order_element(
-    names: Names,
-    tag: str,
-    attrs: dict[str, str | None],
-    parent: ET.Element,
-    schema: OmlinkSchema,
-) -> ET.Element | None:
+    sink: ElementSink, tag: str, attrs: dict[str, str | None], schema: OmlinkSchema
+) -> None:
     """An element of an order; what no public source confirms only with ``extended_orders``."""
     if schema.extended_orders:
-        return _new_element(names, tag, attrs, parent)
+        sink.empty(tag, attrs)
+        return
     if tag in UNCONFIRMED_ORDER_FIELDS:
-        return None
-    dropped = UNCONFIRMED_ORDER_FIELDS | _UNCONFIRMED_ON.get(tag, frozenset())
-    kept = {k: v for k, v in attrs.items() if k not in dropped}
-    return _new_element(names, tag, kept, parent)
+        return
+    dropped = _DROPPED_ON.get(tag, UNCONFIRMED_ORDER_FIELDS)
+    sink.empty(tag, {k: v for k, v in attrs.items() if k not in dropped})
 
 
 def sku_attrs(sku: SkuCode) -> dict[str, str | None]:
@@ -154,29 +153,30 @@ def read_customer(node: Node) -> CustomerDetails:
     )
 
 
-def _line(names: Names, parent: ET.Element, line: SalesOrderLine, schema: OmlinkSchema) -> None:
+def _line(
+    sink: ElementSink, line: SalesOrderLine, schema: OmlinkSchema, money: Callable[[Money], str]
+) -> None:
     _order_element(
-        names,
+        sink,
         "OrderLineData",
         {
             "OrderLine": str(line.line_number),
             **sku_attrs(line.sku),
             "Quantity": str(line.quantity),
-            "Price": format_money(line.price),
-            "NetValue": format_money(line.net),
-            "ExtTaxVal": format_money(line.tax),
-            "GrossValue": format_money(line.gross),
+            "Price": money(line.price),
+            "NetValue": money(line.net),
+            "ExtTaxVal": money(line.tax),
+            "GrossValue": money(line.gross),
             "Warehouse": line.warehouse,
             "TaxCode": line.tax_code,
             "TaxRate": format_rate(line.tax_rate),
-            "TrDisc": format_money(line.discount),
+            "TrDisc": money(line.discount),
             "Promotion": _opt(line.promotion),
             "LineReference": _opt(line.line_reference),
             "LineNarrative": _opt(line.narrative),
             "Reserve": format_bool(line.reserve),
             "DueDate": line.due_date.strftime(schema.date_format) if line.due_date else None,
         },
-        parent,
         schema,
     )
 
@@ -202,13 +202,13 @@ def _read_line(node: Node, currency: str, schema: OmlinkSchema) -> SalesOrderLin
     )
 
 
-def _charge_attrs(charge: SalesOrderCharge) -> dict[str, str | None]:
+def _charge_attrs(charge: SalesOrderCharge, money: Callable[[Money], str]) -> dict[str, str | None]:
     return {
         "Charge": charge.charge_code,
-        "ChargeValue": format_money(charge.value),
-        "NetValue": format_money(charge.net),
-        "ExtTaxVal": format_money(charge.tax),
-        "GrossValue": format_money(charge.gross),
+        "ChargeValue": money(charge.value),
+        "NetValue": money(charge.net),
+        "ExtTaxVal": money(charge.tax),
+        "GrossValue": money(charge.gross),
         "TaxCode": charge.tax_code,
         "TaxRate": format_rate(charge.tax_rate),
         "ChargeReference": _opt(charge.reference),
@@ -228,13 +228,15 @@ def _read_charge(node: Node, currency: str) -> SalesOrderCharge:
     )
 
 
-def _payment_attrs(payment: SalesOrderPayment, schema: OmlinkSchema) -> dict[str, str | None]:
+def _payment_attrs(
+    payment: SalesOrderPayment, schema: OmlinkSchema, money: Callable[[Money], str]
+) -> dict[str, str | None]:
     when = payment.authorised_at
     return {
         "PayMethod": payment.pay_method,
         "SubPayMethod": _opt(payment.sub_pay_method),
         "PayProvider": _opt(payment.provider),
-        "TranAmount": format_money(payment.amount),
+        "TranAmount": money(payment.amount),
         "TransactionID": _opt(payment.transaction_id),
         "PayAuthRef": _opt(payment.auth_reference),
         "AuthDate": _utc(when).strftime(schema.datetime_format) if when else None,
@@ -257,10 +259,8 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def write_order(
-    names: Names, parent: ET.Element, order: SalesOrder, unique_id: str, schema: OmlinkSchema
-) -> None:
-    """Append the order's ``Data`` block to ``parent`` (a ``Request``)."""
+def write_order(sink: ElementSink, order: SalesOrder, unique_id: str, schema: OmlinkSchema) -> None:
+    """Write the order's ``Data`` block to ``sink`` (inside a ``Request``)."""
     data_attrs: dict[str, str | None] = {
         "UniqueId": unique_id,
         "OrderNumber": order.order_number,
@@ -278,11 +278,12 @@ def write_order(
         data_attrs = {k: v for k, v in data_attrs.items() if k not in UNCONFIRMED_ORDER_FIELDS}
     for key, value in order.extra_attributes.items():  # configured: always sent
         data_attrs.setdefault(key, value)
-    data = _new_element(names, "Data", data_attrs, parent)
+    sink.start("Data", data_attrs)
+    money = money_formatter()
     when = _utc(order.order_date)
     totals = order.totals
     _order_element(
-        names,
+        sink,
         "OrderHeaderData",
         {
             "OrderDate": when.strftime(schema.datetime_format),
@@ -290,45 +291,41 @@ def write_order(
             "Carrier": _opt(order.carrier),
             "CarrServ": _opt(order.carrier_service),
             "OrderPaid": format_bool(order.order_paid),
-            "OrderNetValue": format_money(totals.net),
-            "OrderTaxValue": format_money(totals.tax),
-            "OrderGrossValue": format_money(totals.gross),
+            "OrderNetValue": money(totals.net),
+            "OrderTaxValue": money(totals.tax),
+            "OrderGrossValue": money(totals.gross),
         },
-        data,
         schema,
     )
     if order.invoice_address is not None or order.invoice_name:
         invoice = order.invoice_address or PostalAddress()
         _order_element(
-            names,
+            sink,
             "OrderInvoiceData",
             {"InvoiceName": _opt(order.invoice_name), **address_attrs(invoice)},
-            data,
             schema,
         )
     if order.delivery_address is not None:
-        _order_element(
-            names, "OrderDeliveryData", address_attrs(order.delivery_address), data, schema
-        )
+        _order_element(sink, "OrderDeliveryData", address_attrs(order.delivery_address), schema)
     for line in order.lines:
-        _line(names, data, line, schema)
+        _line(sink, line, schema, money)
     for charge in order.charges:
-        _order_element(names, "OrderChargeData", _charge_attrs(charge), data, schema)
+        _order_element(sink, "OrderChargeData", _charge_attrs(charge, money), schema)
     for payment in order.payments:
-        _order_element(names, "OrderPaymentData", _payment_attrs(payment, schema), data, schema)
+        _order_element(sink, "OrderPaymentData", _payment_attrs(payment, schema, money), schema)
     for rate in totals.by_rate:
         _order_element(
-            names,
+            sink,
             "OrderTaxData",
             {
                 "TaxCode": rate.tax_code,
                 "TaxRate": format_rate(rate.rate),
-                "NetValue": format_money(rate.net),
-                "ExtTaxVal": format_money(rate.tax),
+                "NetValue": money(rate.net),
+                "ExtTaxVal": money(rate.tax),
             },
-            data,
             schema,
         )
+    sink.end()
 
 
 def read_order(data: Node, schema: OmlinkSchema) -> tuple[SalesOrder, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from typing import TypeVar
 
 from ...errors import PayloadError
@@ -30,6 +29,7 @@ from ._messages import (
     SubmitOrdersRequest,
 )
 from ._orders import customer_attrs, read_customer, read_order, read_sku, sku_attrs, write_order
+from ._text import ElementSink, NotPlain, TextSink, TreeSink
 from ._tree import Node, format_money, parse_document
 
 __all__ = ["RequestCodec"]
@@ -43,42 +43,53 @@ class RequestCodec(CodecBase):
     # -- client side: requests ------------------------------------------------------------------
 
     def encode_request(self, request: OmlinkRequest) -> str:
-        """The request XML string for ``request``."""
-        root = self._root("Request", {"RequestType": self.request_type_of(request)})
+        """The request XML string for ``request``.
+
+        Written straight to text (:class:`~._text.TextSink`); names that are not plain (a
+        renamed element or attribute with a namespace) through an ElementTree tree instead.
+        """
+        try:
+            return self.write_request(TextSink(self._names), request)
+        except NotPlain:
+            return self.write_request(TreeSink(self._names), request)
+
+    def write_request(self, sink: ElementSink, request: OmlinkRequest) -> str:
+        """Write ``request`` to ``sink``; the document it makes."""
+        sink.start("Request", {"RequestType": self.request_type_of(request)})
         match request:
             case SubmitOrdersRequest(orders=orders, unique_ids=ids):
                 if len(orders) != len(ids):
                     raise PayloadError("one unique id per order is needed", path="unique_ids")
                 for order, unique_id in zip(orders, ids, strict=True):
-                    write_order(self._names, root, order, unique_id, self.schema)
+                    write_order(sink, order, unique_id, self.schema)
             case OrderStatusRequest(order_number=number):
-                self._el(root, "Data", {"OrderNumber": number})
+                sink.empty("Data", {"OrderNumber": number})
             case AtsRangeRequest(product_from=low, product_to=high, max_rows=rows):
                 attrs: dict[str, str | None] = {"ProductFrom": low, "ProductTo": high}
                 if rows and self.schema.ats_max_rows_attribute:
                     attrs[self.schema.ats_max_rows_attribute] = str(rows)
-                self._el(root, "Data", attrs)
+                sink.empty("Data", attrs)
             case AtsSkusRequest(skus=skus):
-                data = self._el(root, "Data", {})
+                sink.start("Data", {})
                 for sku in skus:
-                    self._el(data, "sku", sku_attrs(sku))
+                    sink.empty("sku", sku_attrs(sku))
+                sink.end()
             case CustomerFindRequest(account_code=code, email=email):
-                self._el(root, "Data", {"Customer": code, "Email": email})
+                sink.empty("Data", {"Customer": code, "Email": email})
             case CustomerCreateRequest(details=details):
-                self._el(root, "Data", customer_attrs(details))
+                sink.empty("Data", customer_attrs(details))
             case DespatchDetailsRequest(order_number=number):
-                self._el(root, "Data", {"OrderNumber": number})
+                sink.empty("Data", {"OrderNumber": number})
             case DepotListRequest():
-                self._el(root, "Data", {})
+                sink.empty("Data", {})
             case PostJournalRequest(batch=batch):
-                self._write_journal(root, batch)
+                self._write_journal(sink, batch)
             case CancelOrderRequest(order_number=number, reason=reason):
-                self._el(root, "Data", {"OrderNumber": number, "Reason": reason or None})
+                sink.empty("Data", {"OrderNumber": number, "Reason": reason or None})
             case OrderReturnRequest(order_number=number, lines=lines):
-                data = self._el(root, "Data", {"OrderNumber": number})
+                sink.start("Data", {"OrderNumber": number})
                 for line in lines:
-                    self._el(
-                        data,
+                    sink.empty(
                         "ReturnLine",
                         {
                             "LineReference": line.line_reference,
@@ -87,11 +98,12 @@ class RequestCodec(CodecBase):
                             "ReturnReference": line.return_reference,
                         },
                     )
-        return self._serialize(root)
+                sink.end()
+        sink.end()
+        return sink.document(self.encoding)
 
-    def _write_journal(self, root: ET.Element, batch: JournalBatch) -> None:
-        data = self._el(
-            root,
+    def _write_journal(self, sink: ElementSink, batch: JournalBatch) -> None:
+        sink.start(
             "Data",
             {
                 "BatchId": batch.batch_id,
@@ -101,8 +113,7 @@ class RequestCodec(CodecBase):
             },
         )
         for line in batch.lines:
-            self._el(
-                data,
+            sink.empty(
                 "JournalLine",
                 {
                     "Account": line.account,
@@ -112,6 +123,7 @@ class RequestCodec(CodecBase):
                     "TaxCode": line.tax_code or None,
                 },
             )
+        sink.end()
 
     # -- server side: requests ------------------------------------------------------------------
 

@@ -21,11 +21,21 @@ from ...errors import (
     PrimaSoapMismatchError,
     PrimaUnavailableError,
 )
-from ._tree import Encoding, local_name, parse_document, serialize
+from ._tree import Encoding, escape_text, local_name, parse_document, serialize
 
 __all__ = ["SoapCall", "SoapEnvelope", "SoapNames"]
 
 SOAP_11_NAMESPACE = "http://schemas.xmlsoap.org/soap/envelope/"
+#: Stands for the request string while the envelope's text around it is made (ElementTree
+#: writes it as it is; should a name or company id hold it too, the envelope is written whole).
+_PLACEHOLDER = "\x00omlink-request\x00"
+
+
+def _namespace_prefixes() -> dict[str, str] | None:
+    """ElementTree's registered namespace prefixes (``register_namespace`` changes them and
+    thereby its text); None where ElementTree keeps them elsewhere."""
+    prefixes = getattr(ET, "_namespace_map", None)
+    return prefixes if isinstance(prefixes, dict) else None
 
 
 @frozen(kw_only=True)
@@ -68,6 +78,8 @@ class SoapEnvelope:
     ) -> None:
         self.names = names or SoapNames()
         self.encoding = Encoding(encoding)
+        # By company id: ElementTree's prefixes when made, and the text around the request.
+        self._frames: dict[str | None, tuple[dict[str, str], tuple[str, str] | None]] = {}
 
     def _qname(self, namespace: str, name: str) -> str:
         return f"{{{namespace}}}{name}" if namespace else name
@@ -89,7 +101,23 @@ class SoapEnvelope:
     # -- client side ----------------------------------------------------------------------------
 
     def wrap_request(self, request: str, company_id: str | None = None) -> bytes:
-        """The HTTP body carrying ``request`` (``comwsomhandler`` when a company id is given)."""
+        """The HTTP body carrying ``request`` (``comwsomhandler`` when a company id is given).
+
+        The envelope's text around the request string is ElementTree's, made once per company
+        id (and again whenever ElementTree's namespace prefixes change); each request string is
+        escaped into it as ElementTree escapes text, so the body is ElementTree's, byte for byte.
+        """
+        frame = self._frame(company_id) if request and isinstance(request, str) else None
+        if frame is None:
+            return self._to_bytes(self._request_envelope(request, company_id))
+        before, after = frame
+        text = f'<?xml version="1.0" encoding="{self.encoding.value}"?>{before}'
+        text += escape_text(request) + after
+        if self.encoding is Encoding.ISO_8859_1:
+            return text.encode("iso-8859-1", "xmlcharrefreplace")
+        return text.encode(self.encoding.value)
+
+    def _request_envelope(self, request: str, company_id: str | None) -> ET.Element:
         names = self.names
         envelope, body = self._envelope()
         operation = names.company_operation if company_id is not None else names.operation
@@ -101,7 +129,25 @@ class SoapEnvelope:
             params.insert(0 if names.company_parameter_first else 1, company)
         for name, text in params:
             ET.SubElement(call, self._qname(param_ns, name)).text = text
-        return self._to_bytes(envelope)
+        return envelope
+
+    def _frame(self, company_id: str | None) -> tuple[str, str] | None:
+        """ElementTree's text of the request envelope before and after the request string;
+        None when it cannot be cut so (the envelope is then written whole)."""
+        namespaces = _namespace_prefixes()
+        if namespaces is None:
+            return None
+        cached = self._frames.get(company_id)
+        if cached is not None and cached[0] == namespaces:
+            return cached[1]
+        try:
+            body = ET.tostring(self._request_envelope(_PLACEHOLDER, company_id), encoding="unicode")
+        except Exception:  # the whole envelope raises it again, as it always did
+            return None
+        before, found, after = body.partition(_PLACEHOLDER)
+        frame = (before, after) if found and _PLACEHOLDER not in after else None
+        self._frames[company_id] = (dict(namespaces), frame)
+        return frame
 
     def soap_action(self, company_id: str | None = None) -> str:
         """The SOAPAction header value, quoted (empty by default, as OpenEdge adapters accept)."""

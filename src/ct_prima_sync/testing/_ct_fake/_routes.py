@@ -15,6 +15,7 @@ from ._carts import create_cart, order_from_cart, update_cart
 from ._complete import complete_order
 from ._extensions import create_extension, update_extension
 from ._faults import CommercetoolsFaultScript
+from ._graphql import answer_graphql
 from ._inventory import apply_inventory_action, entry_draft, reserve_for_order
 from ._orders import apply_order_action, invalid_input
 from ._query import run_query
@@ -88,10 +89,25 @@ def _update(  # noqa: PLR0917 (internal helper, called once)
     actions = body.get("actions")
     if not isinstance(actions, list):
         raise invalid_input("An update needs 'actions' (a list).")
+    return apply_update(store, project, kind, resource, body["version"], actions, faults, call)
+
+
+def apply_update(  # noqa: PLR0917 (the REST and the GraphQL update share it)
+    store: Store,
+    project: Project,
+    kind: str,
+    resource: Resource,
+    version: int,
+    actions: list[Any],
+    faults: CommercetoolsFaultScript,
+    call: Call,
+) -> Resource:
+    """Apply update ``actions`` (REST JSON) to version ``version`` of ``resource``: all of them or,
+    on the API's error (a 409 for a stale version, a 400 for an invalid action), none."""
     if faults.take(call.method, call.path, ("conflict",)) is not None:
         raise conflict(resource["version"])
     if kind == "carts":
-        return update_cart(store, project, resource, body["version"], actions)
+        return update_cart(store, project, resource, version, actions)
 
     def change(updated: Resource) -> list[MessageDraft]:
         messages: list[MessageDraft] = []
@@ -106,7 +122,7 @@ def _update(  # noqa: PLR0917 (internal helper, called once)
                 raise invalid_input(f"The fake accepts no update actions on {kind}.")
         return messages
 
-    return store.update(project, kind, resource, body["version"], change)
+    return store.update(project, kind, resource, version, change)
 
 
 def _create(store: Store, project: Project, kind: str, call: Call) -> tuple[int, Any]:
@@ -188,6 +204,18 @@ def route(
     store: Store, project: Project, parts: list[str], call: Call, faults: CommercetoolsFaultScript
 ) -> tuple[int, Any]:
     """Answer one project-scoped request: (status, JSON body)."""
+    if parts == ["graphql"] and call.method == "POST":
+        return answer_graphql(
+            call.json(),
+            find=lambda field, value: (
+                project.get("orders", value)
+                if field == "id"
+                else project.find("orders", "orderNumber", value)
+            ),
+            update=lambda order, version, actions: apply_update(
+                store, project, "orders", order, version, actions, faults, call
+            ),
+        )
     kinds: dict[str, str] = {
         "orders": "orders",
         "customers": "customers",
