@@ -11,7 +11,6 @@ from ct_prima_sync.commercetools import (
     AddDelivery,
     ChangeOrderState,
     CommercetoolsClient,
-    CommercetoolsConfig,
     OrderState,
     OrderUpdateConflict,
     OrderUpdated,
@@ -31,6 +30,8 @@ from ct_prima_sync.errors import (
 )
 from ct_prima_sync.testing import FakeCommercetools
 
+from ..ct_fake_client import client_for
+
 PROJECT = "shop"
 CONFIRM = [ChangeOrderState(order_state=OrderState.CONFIRMED)]
 
@@ -42,16 +43,7 @@ def fake() -> FakeCommercetools:
 
 @pytest.fixture
 def client(fake: FakeCommercetools) -> Iterator[CommercetoolsClient]:
-    config = CommercetoolsConfig(
-        project_key=PROJECT,
-        client_id=fake.client_id,
-        client_secret=fake.client_secret,
-        api_url=fake.base_url,
-        auth_url=fake.base_url,
-    )
-    with CommercetoolsClient(
-        config, transport=fake.transport(), sleep=lambda _: None, random=lambda: 0.0
-    ) as ct:
+    with client_for(fake, random=lambda: 0.0) as ct:
         yield ct
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ct_prima_sync.commercetools import CommercetoolsClient, CommercetoolsConfig
+from ct_prima_sync.commercetools import CommercetoolsClient
 from ct_prima_sync.errors import (
     CommercetoolsApiError,
     ConcurrentModificationError,
@@ -20,6 +20,8 @@ from ct_prima_sync.errors import (
 )
 from ct_prima_sync.mapping import MappingConfig, map_order_json
 from ct_prima_sync.testing import FakeCommercetools
+
+from ..ct_fake_client import client_for
 
 PROJECT = "shop"
 HOOK = "http://extension.test/"
@@ -54,14 +56,7 @@ def fake(answers: list[tuple[int, Any]], seen: list[httpx.Request]) -> FakeComme
 
 @pytest.fixture
 def client(fake: FakeCommercetools) -> Iterator[CommercetoolsClient]:
-    config = CommercetoolsConfig(
-        project_key=PROJECT,
-        client_id=fake.client_id,
-        client_secret=fake.client_secret,
-        api_url=fake.base_url,
-        auth_url=fake.base_url,
-    )
-    with CommercetoolsClient(config, transport=fake.transport(), sleep=lambda _: None) as ct:
+    with client_for(fake) as ct:
         yield ct
 
 

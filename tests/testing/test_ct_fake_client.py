@@ -10,7 +10,6 @@ from ct_prima_sync.commercetools import (
     ChangeQuantity,
     ChangeShipmentState,
     CommercetoolsClient,
-    CommercetoolsConfig,
     ShipmentState,
 )
 from ct_prima_sync.errors import (
@@ -19,6 +18,8 @@ from ct_prima_sync.errors import (
     ServiceUnavailableError,
 )
 from ct_prima_sync.testing import FakeCommercetools
+
+from ..ct_fake_client import client_for
 
 PROJECT = "shop"
 
@@ -35,16 +36,7 @@ def slept() -> list[float]:
 
 @pytest.fixture
 def client(fake: FakeCommercetools, slept: list[float]) -> Iterator[CommercetoolsClient]:
-    config = CommercetoolsConfig(
-        project_key=PROJECT,
-        client_id=fake.client_id,
-        client_secret=fake.client_secret,
-        api_url=fake.base_url,
-        auth_url=fake.base_url,
-    )
-    with CommercetoolsClient(
-        config, transport=fake.transport(), sleep=slept.append, random=lambda: 0.0
-    ) as ct:
+    with client_for(fake, sleep=slept.append, random=lambda: 0.0) as ct:
         yield ct
 
 
