@@ -29,8 +29,7 @@ from ct_prima_sync.errors import (
     ServiceUnavailableError,
 )
 from ct_prima_sync.testing import FakeCommercetools
-
-from ..ct_fake_client import client_for
+from ct_prima_sync.testing.scenario import connect_commercetools
 
 PROJECT = "shop"
 CONFIRM = [ChangeOrderState(order_state=OrderState.CONFIRMED)]
@@ -43,7 +42,7 @@ def fake() -> FakeCommercetools:
 
 @pytest.fixture
 def client(fake: FakeCommercetools) -> Iterator[CommercetoolsClient]:
-    with client_for(fake, random=lambda: 0.0) as ct:
+    with connect_commercetools(fake, sleep=lambda _: None, random=lambda: 0.0) as ct:
         yield ct
 
 

@@ -20,8 +20,7 @@ from ct_prima_sync.errors import (
 )
 from ct_prima_sync.mapping import MappingConfig, map_order_json
 from ct_prima_sync.testing import FakeCommercetools
-
-from ..ct_fake_client import client_for
+from ct_prima_sync.testing.scenario import connect_commercetools
 
 PROJECT = "shop"
 HOOK = "http://extension.test/"
@@ -56,7 +55,7 @@ def fake(answers: list[tuple[int, Any]], seen: list[httpx.Request]) -> FakeComme
 
 @pytest.fixture
 def client(fake: FakeCommercetools) -> Iterator[CommercetoolsClient]:
-    with client_for(fake) as ct:
+    with connect_commercetools(fake, sleep=lambda _: None) as ct:
         yield ct
 
 

@@ -18,8 +18,7 @@ from ct_prima_sync.errors import (
     ServiceUnavailableError,
 )
 from ct_prima_sync.testing import FakeCommercetools
-
-from ..ct_fake_client import client_for
+from ct_prima_sync.testing.scenario import connect_commercetools
 
 PROJECT = "shop"
 
@@ -36,7 +35,7 @@ def slept() -> list[float]:
 
 @pytest.fixture
 def client(fake: FakeCommercetools, slept: list[float]) -> Iterator[CommercetoolsClient]:
-    with client_for(fake, sleep=slept.append, random=lambda: 0.0) as ct:
+    with connect_commercetools(fake, sleep=slept.append, random=lambda: 0.0) as ct:
         yield ct
 
 
