@@ -135,17 +135,10 @@ class WriteBackPass:
         ledger row is finished when the run collects it, at the latest before its lease
         (``lease_expires_at``) is about to run out. With ``batch_size`` above 1 the order joins
         the group being filled, sent when full or at the next :meth:`collect`."""
-        size = self._config.write_back.batch_size
-        if size == 1:
-            self._submit(
-                lambda: [self._write(order_id, order_number, order, reference)],
-                lease_expires_at=lease_expires_at,
-            )
-            return
         queued = _Queued(order_id, order_number, order, reference, lease_expires_at)
         with self._lock:
             self._filling.append(queued)
-            if len(self._filling) < size:
+            if len(self._filling) < self._config.write_back.batch_size:
                 return
             group, self._filling = self._filling, []
         self._submit_group(group)
@@ -243,7 +236,10 @@ class WriteBackPass:
 
     def _write_group(self, group: list[_Queued]) -> list[_Written]:
         """One GraphQL request for the group's orders; the one-order way for each order it did
-        not write (read again first after a conflict)."""
+        not write (read again first after a conflict). With ``batch_size`` 1, the one-order way
+        only."""
+        if self._config.write_back.batch_size == 1:
+            return [self._write(q.order_id, q.order_number, q.order, q.reference) for q in group]
         written: dict[int, _Written] = {}
         ready: list[tuple[int, Order]] = []
         for index, queued in enumerate(group):
@@ -261,15 +257,16 @@ class WriteBackPass:
         except Exception:  # e.g. the channel could not be read: each order read again, alone
             _log.info("grouped write-back not sent; each order is read again and written alone")
             outcomes = [OrderUpdateConflict(o.id, None) for _, o in ready]
-        codes = sorted(
-            {
-                "ConcurrentModification" if isinstance(o, OrderUpdateConflict) else o.code or "-"
-                for o in outcomes
-                if isinstance(o, OrderUpdateConflict | OrderUpdateFailed)
-            }
-        )
         again_ones = [o for o in outcomes if isinstance(o, OrderUpdateConflict | OrderUpdateFailed)]
         if again_ones:
+            codes = sorted(
+                {
+                    "ConcurrentModification"
+                    if isinstance(o, OrderUpdateConflict)
+                    else o.code or "-"
+                    for o in again_ones
+                }
+            )
             _log.info(
                 "grouped write-back: %d of %d orders go the one-order way (%s)",
                 len(again_ones),
@@ -304,21 +301,12 @@ class WriteBackPass:
         )
         self._more_due = len(due) == self._config.claim_batch
         size = self._config.write_back.batch_size
-        if size > 1:
-            queued = [
-                _Queued(item.order_id, item.order_number, None, item.prima_reference, None)
-                for item in due
-            ]
-            for start in range(0, len(queued), size):
-                self._submit_group(queued[start : start + size], retry=True)
-            return bool(due)
-        for item in due:
-
-            def job(item_id: str = item.order_id, number: str | None = item.order_number,
-                    reference: str = item.prima_reference) -> list[_Written]:  # fmt: skip
-                return [self._write(item_id, number, None, reference)]
-
-            self._submit(job, retry=True)
+        queued = [
+            _Queued(item.order_id, item.order_number, None, item.prima_reference, None)
+            for item in due
+        ]
+        for start in range(0, len(queued), size):
+            self._submit_group(queued[start : start + size], retry=True)
         return bool(due)
 
     def _take_finished(self, *, wait_all: bool) -> list[_Written]:
