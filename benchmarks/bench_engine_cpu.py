@@ -42,10 +42,11 @@ an engine's rate over the baseline's; 1.0 would be an engine that costs no more 
 time) and its own time per area (engine, state, the fakes, httpx, ...), to show where the CPU
 goes; the rates printed then are the unprofiled ones. Each side runs ``BENCH_ENGINE_CPU_REPEAT``
 times (default 2), taking turns; the best rate of each is compared, and beside it the median
-rate of each. Environment:
+rate of each, and the ratio of each turn (an engine run over the baseline run of the same turn,
+minutes apart at most: this machine's speed drifts more between turns than within one) with
+their median. Environment:
 ``BENCH_ENGINE_CPU_N`` (orders, default 1000), ``BENCH_ENGINE_CPU_WRITE_BACK_BATCH`` (the
-engine's ``[engine.write_back] batch_size``; default the setting's default, 1: one commercetools
-request per order).
+engine's ``[engine.write_back] batch_size``; default the setting's default, 25).
 """
 
 from __future__ import annotations
@@ -320,7 +321,11 @@ def main() -> None:
 
         def ratio(rates: list[float]) -> str:
             median = statistics.median(rates) / base_median
-            return f"ratio {max(rates) / base:.2f} (of the medians {median:.2f})"
+            turns = [rate / turn_base for rate, turn_base in zip(rates, bases, strict=True)]
+            return (
+                f"ratio {max(rates) / base:.2f} (of the medians {median:.2f}; per turn "
+                f"{', '.join(f'{t:.2f}' for t in turns)}, median {statistics.median(turns):.2f})"
+            )
 
         print(f"  baseline: decode+parse+map+1 commit {base:7.0f}/CPU-s ({runs(bases)})")
         for label, known in _CASES:
