@@ -133,6 +133,9 @@ class SqliteStore(
     :meth:`compact` has emptied the write-ahead log.
     """
 
+    #: ``BEGIN IMMEDIATE`` takes the database's one write lock (see ``SqlBase.single_writer``).
+    single_writer = True
+
     def __init__(self, path: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.path = path
         self._lock = threading.RLock()
