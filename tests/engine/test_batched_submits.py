@@ -305,7 +305,7 @@ def test_the_order_path_costs_few_ledger_statements_per_order(
     marks are a few statements for the whole batch (guarded ``UPDATE ... RETURNING``), so
     statements per order fall with the batch; the customers' accounts are one read per claim
     batch.
-    Measured on 200 orders: 5.45 alone, 0.73 with 25 per request (8.47 and 0.88 while a
+    Measured on 200 orders: 5.45 alone, 0.73 with 25 per request (8.47 and 0.85 while a
     recording closed exceptions and dropped held copies an order did not have and a budget's
     reservation read its row first; 11.46 and 1.83 while each
     order read its customer's account on its own and the one-statement steps went between
