@@ -24,6 +24,9 @@ from ._records import (
 
 Row = tuple[Any, ...]
 
+#: An order's stored status as its enum member (a dict lookup; ``OrderStatus(value)`` is not).
+_STATUSES: dict[str, OrderStatus] = {status.value: status for status in OrderStatus}
+
 ORDER_COLUMNS = (
     "order_id, order_number, status, attempts, lease_owner, lease_expires_at, next_attempt_at, "
     "prima_reference, submission_started_at, last_error, currency, fraction_digits, net_minor, "
@@ -66,12 +69,17 @@ class SqlBase(abc.ABC):
     #: whether the database runs ``INSERT``/``UPDATE``/``DELETE`` inside ``WITH`` (PostgreSQL
     #: does, SQLite does not): the order path then puts a step's statements in one
     modifying_with: bool = False
+    #: whether one write transaction at a time runs against the database, and what it reads
+    #: stays as read until it commits (SQLite: ``BEGIN IMMEDIATE`` takes the database's one
+    #: write lock). A write may then look before it writes, in the same transaction, and skip
+    #: a statement that would change nothing (``_sql_orders``: the follow-ups of a recording).
+    single_writer: bool = False
 
     def orders_in(self, marks: str) -> str:
         """The condition that picks the ``orders`` rows whose ids are the placeholders
         ``marks`` (``?, ?, ...``) for a guarded ``UPDATE``; PostgreSQL also locks them in id
         order first, so that two workers never wait on each other in a circle."""
-        return f"order_id IN ({marks})"
+        return "order_id = ?" if marks == "?" else f"order_id IN ({marks})"
 
     def guarded_update(
         self,
@@ -83,6 +91,7 @@ class SqlBase(abc.ABC):
         where: str,
         where_params: Sequence[Any],
         returning: str = ORDER_COLUMNS,
+        returning_params: Sequence[Any] = (),
     ) -> list[Row]:
         """``UPDATE orders SET sets WHERE <the rows of order_ids> AND where RETURNING
         returning``, in one statement: the rows ``where`` refuses are left alone and missing
@@ -93,7 +102,7 @@ class SqlBase(abc.ABC):
             f"UPDATE orders SET {sets} WHERE {self.orders_in(marks)} AND ({where}) "  # noqa: S608
             f"RETURNING {returning}"
         )
-        return tx.all(sql, (*set_params, *order_ids, *where_params))
+        return tx.all(sql, (*set_params, *order_ids, *where_params, *returning_params))
 
     @abc.abstractmethod
     def _write(self) -> AbstractContextManager[Tx]:
@@ -151,17 +160,21 @@ class SqlBase(abc.ABC):
         return None if value is None else self.ts_out(value)
 
     def order_from_row(self, row: Row) -> OrderRecord:
-        """An ``orders`` row (``ORDER_COLUMNS``) as a record."""
+        """An ``orders`` row (``ORDER_COLUMNS``, then anything else a caller selected) as a
+        record. On every claim, begin and recording of every order: the status is looked up,
+        not called (an enum's call is several Python frames), and the times converted inline."""
+        ts = self.ts_out
+        lease, due, started = row[5], row[6], row[8]
         return OrderRecord(
             order_id=row[0],
             order_number=row[1],
-            status=OrderStatus(row[2]),
+            status=_STATUSES[row[2]],
             attempts=row[3],
             lease_owner=row[4],
-            lease_expires_at=self._ts(row[5]),
-            next_attempt_at=self._ts(row[6]),
+            lease_expires_at=None if lease is None else ts(lease),
+            next_attempt_at=None if due is None else ts(due),
             prima_reference=row[7],
-            submission_started_at=self._ts(row[8]),
+            submission_started_at=None if started is None else ts(started),
             last_error=row[9],
             totals=OrderTotals(
                 currency=row[10],
@@ -171,8 +184,8 @@ class SqlBase(abc.ABC):
                 gross=row[14],
             ),
             ct_version=row[15],
-            created_at=self.ts_out(row[16]),
-            updated_at=self.ts_out(row[17]),
+            created_at=ts(row[16]),
+            updated_at=ts(row[17]),
         )
 
     def order_params(self, r: OrderRecord) -> tuple[Any, ...]:
@@ -216,6 +229,11 @@ class SqlBase(abc.ABC):
             resolved_by=row[12],
             subject=row[13] or None,
         )
+
+
+def ids_in(ids: Sequence[str]) -> str:
+    """``order_id = ?`` for one id, ``order_id IN (?, ...)`` for more (one text per count)."""
+    return "order_id = ?" if len(ids) == 1 else f"order_id IN ({', '.join('?' * len(ids))})"
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

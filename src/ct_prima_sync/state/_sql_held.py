@@ -11,7 +11,7 @@ from datetime import datetime
 from ._common import check_limit, merge_lines
 from ._held_records import HeldOrder, HeldRecord, HoldReason
 from ._records import OrderLine, utc
-from ._sql_base import SqlBase, Tx, chunks
+from ._sql_base import SqlBase, Tx, chunks, ids_in
 
 _COLUMNS = "order_id, order_number, ct_version, reason, held_since, checked_at"
 _INSERT = (
@@ -70,9 +70,8 @@ class SqlHeldMixin(SqlBase):
         """Delete these held orders and their lines inside ``tx``; how many were held."""
         dropped = 0
         for part in chunks(sorted(set(order_ids)), _CHUNK):
-            marks = ", ".join("?" * len(part))
-            tx.run(f"DELETE FROM held_lines WHERE order_id IN ({marks})", part)
-            dropped += tx.run(f"DELETE FROM held_orders WHERE order_id IN ({marks})", part)
+            tx.run(f"DELETE FROM held_lines WHERE {ids_in(part)}", part)
+            dropped += tx.run(f"DELETE FROM held_orders WHERE {ids_in(part)}", part)
         return dropped
 
     def held_orders(

@@ -16,7 +16,7 @@ from . import _ledger
 from ._claim import BRANCHES, ClaimBranch, claim_order
 from ._common import check_limit, check_references, merge_lines
 from ._records import NewOrder, OrderLine, OrderRecord, OrderStatus, utc
-from ._sql_base import ORDER_COLUMNS, Row, Tx, chunks
+from ._sql_base import ORDER_COLUMNS, Row, Tx, chunks, ids_in
 from ._sql_held import SqlHeldMixin
 from ._sql_tables import PUT_CUSTOMER
 
@@ -73,9 +73,24 @@ _LEASE_HELD = "lease_owner = ? AND lease_expires_at > ?"
 
 
 def _case(pairs: Sequence[tuple[str, str]]) -> tuple[str, list[str]]:
-    """``CASE order_id WHEN ? THEN ? ... END`` and its parameters: a value per order."""
+    """``CASE order_id WHEN ? THEN ? ... END`` and its parameters: a value per order (one
+    order's value alone is just ``?``: the statements for one order keep one text)."""
+    if len(pairs) == 1:
+        return "?", [pairs[0][1]]
     sql = "CASE order_id " + " ".join("WHEN ? THEN ?" for _ in pairs) + " END"
     return sql, [value for pair in pairs for value in pair]
+
+
+#: What a recording's guarded ``UPDATE`` returns after ``ORDER_COLUMNS`` where one writer
+#: at a time runs (``single_writer``): whether the order has open exceptions to close, and a
+#: held copy to drop (held lines exist only under their held order: a foreign key). Read in
+#: the recording's own write transaction, nobody can add either before it commits, so a
+#: follow-up statement for an order without them would change nothing and is left out.
+_FOLLOW_UPS = (
+    "EXISTS (SELECT 1 FROM exceptions WHERE exceptions.order_id = orders.order_id "
+    "AND resolved_at IS NULL), "
+    "EXISTS (SELECT 1 FROM held_orders WHERE held_orders.order_id = orders.order_id)"
+)
 
 
 class SqlOrdersMixin(SqlHeldMixin):
@@ -587,6 +602,11 @@ class SqlOrdersMixin(SqlHeldMixin):
             )
 
         settled: dict[str, OrderRecord] = {}
+        # Where one writer at a time runs, the orders the guarded UPDATE returned with no open
+        # exception to close (no held copy to drop): their follow-up statements are skipped.
+        calm: set[str] = set()
+        unheld: set[str] = set()
+        looks = self.single_writer and not self.modifying_with
         try:
             # An empty reference is the ledger's to refuse (after its lease check).
             for part in chunks([i for i in ids if references[i]], _ID_CHUNK):
@@ -603,7 +623,11 @@ class SqlOrdersMixin(SqlHeldMixin):
                         set_params=[*case_params, t_now],
                         where=where,
                         where_params=(worker_id, t_now),
+                        returning=f"{ORDER_COLUMNS}, {_FOLLOW_UPS}" if looks else ORDER_COLUMNS,
                     )
+                    if looks:
+                        calm.update(r[0] for r in rows if not r[18])
+                        unheld.update(r[0] for r in rows if not r[19])
                 recorded.update((r.order_id, r) for r in map(self.order_from_row, rows))
             refused = [i for i in ids if i not in recorded]
             settled = self._settle_refused(tx, refused, record, skip_lost=skip_lost)
@@ -617,16 +641,18 @@ class SqlOrdersMixin(SqlHeldMixin):
                 message = "a Prima reference of the batch is already recorded"
             raise DuplicateRecordError(f"{message} for another order") from None
         done = sorted(settled if self.modifying_with else recorded)
-        for part in chunks(done, _ID_CHUNK):
-            marks = ", ".join("?" * len(part))
+        for part in chunks([i for i in done if i not in calm], _ID_CHUNK):
             case, case_params = _case([(i, _ledger.in_prima_note(references[i])) for i in part])
             tx.run(
                 f"UPDATE exceptions SET resolved_at = ?, resolution_note = {case} "
-                f"WHERE order_id IN ({marks}) AND resolved_at IS NULL",
+                f"WHERE {ids_in(part)} AND resolved_at IS NULL",
                 (t_now, *case_params, *part),
             )
-            tx.run(f"DELETE FROM order_lines WHERE order_id IN ({marks})", part)
-        self._drop_held(tx, done)
+        for part in chunks(done, _ID_CHUNK):
+            tx.run(f"DELETE FROM order_lines WHERE {ids_in(part)}", part)
+        held = [i for i in done if i not in unheld]
+        if held:
+            self._drop_held(tx, held)
         return recorded
 
     def requeue_order(self, order_id: str, *, now: datetime) -> OrderRecord:

@@ -60,7 +60,7 @@ _MEMBER_COLUMNS = "order_id, currency, fraction_digits, net_minor, tax_minor, gr
 _TRY_LOCK = (
     "INSERT INTO flow_locks (name, owner, expires_at) VALUES (?, ?, ?) "
     "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
-    "WHERE flow_locks.owner = excluded.owner OR flow_locks.expires_at <= ? RETURNING name"
+    "WHERE flow_locks.owner = excluded.owner OR flow_locks.expires_at <= ?"
 )
 _STOCK_CHUNK = 400
 #: Customer keys per ``get_customers`` statement (SQLite allows 32,766 parameters).
@@ -501,9 +501,10 @@ class SqlTablesMixin(SqlBase):
         check_seconds(ttl_seconds, "ttl_seconds")
         now = utc(now, "now")
         until = now + timedelta(seconds=ttl_seconds)
+        # The row counts as changed when it was inserted or its update's condition held; no
+        # RETURNING (on SQLite that buffers the row in a table of its own, on every take).
         with self._write_one() as tx:
-            row = tx.one(_TRY_LOCK, (name, owner, self.ts_in(until), self.ts_in(now)))
-        return row is not None
+            return tx.run(_TRY_LOCK, (name, owner, self.ts_in(until), self.ts_in(now))) == 1
 
     def unlock(self, name: str, *, owner: str) -> bool:
         """See :meth:`StateStore.unlock`."""

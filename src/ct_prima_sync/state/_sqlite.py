@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from ..errors import DuplicateRecordError, StateError
@@ -27,6 +28,12 @@ __all__ = ["SqliteStore"]
 
 #: Seconds a writer waits for another process's write transaction before giving up.
 DEFAULT_BUSY_TIMEOUT = 30.0
+#: Times converted to and from their stored text, kept (each way) until this many are: the
+#: rows of one claim, begin or recording share their moments (``now``, the lease's end, when
+#: the order came in), and ``isoformat`` and ``fromisoformat`` cost a few microseconds a
+#: call. Both are immutable and the conversion depends only on the instant: what is kept is
+#: what would be computed.
+_TIMES = 1024
 
 
 class _SqliteTx:
@@ -89,16 +96,78 @@ def _failure(path: str, exc: sqlite3.Error) -> str:
     return f"SQLite failed on the state file {path}: {exc}"
 
 
+def _translation(path: str, exc: BaseException) -> Exception | None:
+    """The library's error for an ``sqlite3`` one (None for any other error)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
+            return DuplicateRecordError("a unique key is already taken")
+        return StateError(f"SQLite refused the write: {type(exc).__name__}")
+    if isinstance(exc, sqlite3.Error):
+        return StateError(_failure(path, exc))
+    return None
+
+
 @contextmanager
 def _translated(path: str) -> Iterator[None]:
     try:
         yield
-    except sqlite3.IntegrityError as exc:
-        if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
-            raise DuplicateRecordError("a unique key is already taken") from None
-        raise StateError(f"SQLite refused the write: {type(exc).__name__}") from None
     except sqlite3.Error as exc:
-        raise StateError(_failure(path, exc)) from None
+        translated = _translation(path, exc)
+        assert translated is not None
+        raise translated from None
+
+
+class _Unit:
+    """One unit of work on the store's connection (``SqliteStore._read``, ``_write``,
+    ``_write_one``): the connection's lock held throughout, ``sqlite3`` errors translated, and
+    for ``_write`` a transaction begun (``BEGIN IMMEDIATE``), committed on success and rolled
+    back on any error. A class of its own rather than a generator's context manager: it is
+    entered several times per order, and two nested generator ones cost ten times as much."""
+
+    __slots__ = ("_begin", "_cursor", "_store")
+
+    def __init__(self, store: SqliteStore, cursor: type[_SqliteTx], *, begin: bool) -> None:
+        self._store = store
+        self._cursor = cursor
+        self._begin = begin
+
+    def __enter__(self) -> _SqliteTx:
+        store = self._store
+        store._lock.acquire()
+        try:
+            if store._closed:
+                raise StateError("the state store is closed")
+            if self._begin:
+                store._conn.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            store._lock.release()
+            translated = _translation(store.path, exc)
+            if translated is None:
+                raise
+            raise translated from None
+        return self._cursor(store._conn)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        store = self._store
+        try:
+            if self._begin:
+                store._conn.execute("ROLLBACK" if exc is not None else "COMMIT")
+        except BaseException as failed:
+            translated = _translation(store.path, failed)
+            if translated is None:
+                raise
+            raise translated from None
+        finally:
+            store._lock.release()
+        if exc is not None:
+            translated = _translation(store.path, exc)
+            if translated is not None:
+                raise translated from None
 
 
 def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
@@ -133,8 +202,13 @@ class SqliteStore(
     :meth:`compact` has emptied the write-ahead log.
     """
 
+    #: ``BEGIN IMMEDIATE`` takes the database's one write lock (see ``SqlBase.single_writer``).
+    single_writer = True
+
     def __init__(self, path: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.path = path
+        self._texts: dict[datetime, str] = {}
+        self._moments: dict[str, datetime] = {}
         self._lock = threading.RLock()
         self._closed = False
         with _translated(path):
@@ -201,43 +275,38 @@ class SqliteStore(
                 self._closed = True
                 self._conn.close()
 
-    @contextmanager
-    def _read(self) -> Iterator[_SqliteTx]:
-        with self._lock, _translated(self.path):
-            if self._closed:
-                raise StateError("the state store is closed")
-            yield _SqliteTx(self._conn)
+    def _read(self) -> _Unit:
+        return _Unit(self, _SqliteTx, begin=False)
 
-    @contextmanager
-    def _write(self) -> Iterator[_SqliteTx]:
-        with self._lock, _translated(self.path):
-            if self._closed:
-                raise StateError("the state store is closed")
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield _SqliteTx(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _write(self) -> _Unit:
+        return _Unit(self, _SqliteTx, begin=True)
 
-    @contextmanager
-    def _write_one(self) -> Iterator[_SqliteTx]:
+    def _write_one(self) -> _Unit:
         """One write statement in autocommit: SQLite runs it as its own transaction, taking
         the write lock as it starts (waiting for it as ``BEGIN IMMEDIATE`` would, through the
         busy timeout) and committing as it ends, all or nothing; no ``BEGIN IMMEDIATE`` and
         ``COMMIT`` around it. Inside a transaction already open (the connection's lock is
         re-entrant) it joins that one."""
-        with self._lock, _translated(self.path):
-            if self._closed:
-                raise StateError("the state store is closed")
-            yield _SqliteAlone(self._conn)
+        return _Unit(self, _SqliteAlone, begin=False)
 
     def ts_in(self, value: datetime | None) -> Any:
-        return None if value is None else value.astimezone(UTC).isoformat(timespec="microseconds")
+        if value is None:
+            return None
+        # Equal datetimes are one instant, whatever their zone: one text (see _TIMES).
+        text = self._texts.get(value)
+        if text is None:
+            if len(self._texts) >= _TIMES:
+                self._texts.clear()
+            text = self._texts[value] = value.astimezone(UTC).isoformat(timespec="microseconds")
+        return text
 
     def ts_out(self, value: Any) -> datetime:
-        return datetime.fromisoformat(value)
+        moment = self._moments.get(value)
+        if moment is None:
+            if len(self._moments) >= _TIMES:
+                self._moments.clear()
+            moment = self._moments[value] = datetime.fromisoformat(value)
+        return moment
 
     def is_unique_violation(self, error: Exception) -> bool:
         return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)

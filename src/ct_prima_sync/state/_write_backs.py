@@ -271,6 +271,18 @@ class SqlWriteBackMixin(SqlBase):
             left = [o for o in left if o not in references]
             if not left:
                 return [o for o in dict.fromkeys(order_ids) if o in references]
+        # Where one writer at a time runs, each row returned says whether its order has an open
+        # write-back exception (read in this write transaction: nobody adds one before it
+        # commits); the closing statement goes only for the orders that have one.
+        returning = "order_id, prima_reference"
+        looks: tuple[str, ...] = ()
+        if self.single_writer:
+            returning += (
+                ", EXISTS (SELECT 1 FROM exceptions WHERE exceptions.order_id = orders.order_id "
+                "AND kind = ? AND subject = ? AND resolved_at IS NULL)"
+            )
+            looks = (WRITE_BACK_KIND, WRITE_BACK_SUBJECT)
+        calm: set[str] = set()
         with self._write() as tx:
             for part in chunks(left, _ID_CHUNK):
                 rows = self.guarded_update(
@@ -282,9 +294,12 @@ class SqlWriteBackMixin(SqlBase):
                     where=f"status IN ({in_progress}) AND prima_reference IS NOT NULL "
                     "AND prima_reference <> '' AND lease_owner = ?",
                     where_params=(worker_id,),
-                    returning="order_id, prima_reference",
+                    returning=returning,
+                    returning_params=looks,
                 )
                 references.update((row[0], row[1] or "") for row in rows)
+                if looks:
+                    calm.update(row[0] for row in rows if not row[2])
                 rest = [o for o in part if o not in references]
                 if rest:
                     rows = self.guarded_update(
@@ -294,10 +309,14 @@ class SqlWriteBackMixin(SqlBase):
                         set_params=(),
                         where="status = 'done'",
                         where_params=(),
-                        returning="order_id, prima_reference",
+                        returning=returning,
+                        returning_params=looks,
                     )
                     references.update((row[0], row[1] or "") for row in rows)
-            for part in chunks(sorted(o for o in references if o in left), _ID_CHUNK):
+                    if looks:
+                        calm.update(row[0] for row in rows if not row[2])
+            closing = sorted(o for o in references if o in left and o not in calm)
+            for part in chunks(closing, _ID_CHUNK):
                 marks = ", ".join("?" * len(part))
                 case = "CASE order_id " + " ".join("WHEN ? THEN ?" for _ in part) + " END"
                 notes = [v for o in part for v in (o, written_back_note(references[o]))]
