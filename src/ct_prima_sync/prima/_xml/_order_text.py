@@ -10,6 +10,10 @@ each element's dictionary is copied, filtered and renamed before it is written. 
 keeps and how the wire spells them; writing an order then computes the kept values only and
 writes them next to their names, written beforehand.
 
+Each element's writer is one straight-line function, made from its layout below (the library's
+names and the expressions of their values: constants of this module) for the kept attributes
+only, their wire spelling passed in as values, never as source text.
+
 The text is :func:`~._orders.write_order`'s through :class:`~._text.TextSink`, byte for byte (the
 tests hold the two to it, and both to ElementTree's). Whatever the plan does not write as it is
 goes the general way instead: an order whose values hold anything to escape or to refuse, or
@@ -21,9 +25,9 @@ not hold amounts exactly (no plan: :meth:`OrderTextPlan.for_names` returns None)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from typing import Any, Final
+from collections.abc import Callable
+from datetime import date
+from typing import Final
 
 from .._models import PostalAddress, SalesOrder
 from ._messages import UNCONFIRMED_ORDER_FIELDS, OmlinkSchema
@@ -32,8 +36,10 @@ from ._tree import _SPECIAL, Names, _format_minor_units, format_rate
 
 __all__ = ["OrderTextPlan", "date_formatter"]
 
-_Getter = Callable[[Any], "str | None"]
-_Fields = tuple[tuple[str, _Getter], ...]
+#: An attribute's library name and the expression of its value over ``s``, the element's
+#: subject (None leaves the attribute out); with a count, a sequence of at most that many
+#: items, named ``<name>1``, ``<name>2``, ...
+_Field = tuple[str, str] | tuple[str, str, int]
 
 #: Attributes confirmed on some elements but not on these (``ExtTaxVal`` is a line's): as
 #: ``_orders._UNCONFIRMED_ON``.
@@ -81,271 +87,244 @@ def date_formatter(fmt: str, *, with_time: bool) -> Callable[[date], str]:
     return formatted
 
 
-_money = _format_minor_units
+#: Each element's attributes in :func:`~._orders.write_order`'s order (and ``customer_attrs``',
+#: ``address_attrs``' and ``sku_attrs``'), with their values as it computes them.
+_ADDRESS: Final[tuple[_Field, ...]] = (
+    ("AddrLine", "{0}.lines", 6),
+    ("PostCode", "{0}.post_code or None"),
+    ("Country", "{0}.country or None"),
+)
+_LAYOUTS: Final[dict[str, tuple[_Field, ...]]] = {
+    "Data": (
+        ("UniqueId", "uid"),
+        ("OrderNumber", "s.order_number"),
+        ("TPGUID", "s.order_number"),
+        ("ExternalId", "s.external_id or None"),
+        ("HoldOrder", "'Yes' if s.hold else 'No'"),
+        ("HoldOrderNarrative", "s.hold_narrative or None"),
+        ("OrderChannel", "s.order_channel"),
+        ("VatInclusive", "'Yes' if s.vat_inclusive else 'No'"),
+        ("OrderType", "s.order_type or None"),
+        ("CustomerRef", "s.customer_reference or None"),
+        ("Customer", "s.customer.account_code"),
+        ("Title", "s.customer.title or None"),
+        ("Forename", "s.customer.forename or None"),
+        ("Surname", "s.customer.surname or None"),
+        ("CompanyName", "s.customer.company or None"),
+        ("Email", "s.customer.email or None"),
+        ("Telephone", "s.customer.phone or None"),
+        ("Mobile", "s.customer.mobile or None"),
+        *((f[0], f[1].format("s.customer.address"), *f[2:]) for f in _ADDRESS),
+        ("ReceiveMail", "'Yes' if s.customer.receive_mail else 'No'"),
+        ("ReceiveEmail", "'Yes' if s.customer.receive_email else 'No'"),
+        ("ReceiveText", "'Yes' if s.customer.receive_text else 'No'"),
+        ("ReceivePhone", "'Yes' if s.customer.receive_phone else 'No'"),
+        ("CustomerExternalId", "s.customer.external_id or None"),
+    ),
+    "OrderHeaderData": (
+        ("OrderDate", "when(utc(s.order_date))"),
+        ("Currency", "s.currency"),
+        ("Carrier", "s.carrier or None"),
+        ("CarrServ", "s.carrier_service or None"),
+        ("OrderPaid", "'Yes' if s.order_paid else 'No'"),
+        ("OrderNetValue", "money(s.totals.net)"),
+        ("OrderTaxValue", "money(s.totals.tax)"),
+        ("OrderGrossValue", "money(s.totals.gross)"),
+    ),
+    "OrderInvoiceData": (  # of an (invoice name, address) pair
+        ("InvoiceName", "s[0] or None"),
+        *((f[0], f[1].format("s[1]"), *f[2:]) for f in _ADDRESS),
+    ),
+    "OrderDeliveryData": tuple((f[0], f[1].format("s"), *f[2:]) for f in _ADDRESS),
+    "OrderLineData": (
+        ("OrderLine", "str(s.line_number)"),
+        ("Product", "s.sku.product"),
+        ("MtrxCode", "s.sku.matrix", 4),
+        ("Quantity", "str(s.quantity)"),
+        ("Price", "money(s.price)"),
+        ("NetValue", "money(s.net)"),
+        ("ExtTaxVal", "money(s.tax)"),
+        ("GrossValue", "money(s.gross)"),
+        ("Warehouse", "s.warehouse"),
+        ("TaxCode", "s.tax_code"),
+        ("TaxRate", "rate(s.tax_rate)"),
+        ("TrDisc", "money(s.discount)"),
+        ("Promotion", "s.promotion or None"),
+        ("LineReference", "s.line_reference or None"),
+        ("LineNarrative", "s.narrative or None"),
+        ("Reserve", "'Yes' if s.reserve else 'No'"),
+        ("DueDate", "day(s.due_date) if s.due_date else None"),
+    ),
+    "OrderChargeData": (
+        ("Charge", "s.charge_code"),
+        ("ChargeValue", "money(s.value)"),
+        ("NetValue", "money(s.net)"),
+        ("ExtTaxVal", "money(s.tax)"),
+        ("GrossValue", "money(s.gross)"),
+        ("TaxCode", "s.tax_code"),
+        ("TaxRate", "rate(s.tax_rate)"),
+        ("ChargeReference", "s.reference or None"),
+    ),
+    "OrderPaymentData": (
+        ("PayMethod", "s.pay_method"),
+        ("SubPayMethod", "s.sub_pay_method or None"),
+        ("PayProvider", "s.provider or None"),
+        ("TranAmount", "money(s.amount)"),
+        ("TransactionID", "s.transaction_id or None"),
+        ("PayAuthRef", "s.auth_reference or None"),
+        ("AuthDate", "when(utc(s.authorised_at)) if s.authorised_at else None"),
+    ),
+    "OrderTaxData": (
+        ("TaxCode", "s.tax_code"),
+        ("TaxRate", "rate(s.rate)"),
+        ("NetValue", "money(s.net)"),
+        ("ExtTaxVal", "money(s.tax)"),
+    ),
+}
+
+#: Writes an element: ``write(subject, parts, values, unique_id)`` appends its text to
+#: ``parts`` and each value written to ``values``.
+_Writer = Callable[[object, list[str], list[str], str], None]
 
 
-def _nth(get: Callable[[Any], Sequence[str]], index: int, most: int) -> _Getter:
-    """The ``index``-th of a sequence of at most ``most``, None past its end."""
-    if index < most - 1:
-        return lambda subject: items[index] if len(items := get(subject)) > index else None
-
-    def last(subject: Any) -> str | None:
-        items = get(subject)
-        if len(items) > most:
-            raise _Unusual
-        return items[index] if len(items) > index else None
-
-    return last
+def _counted(field: _Field) -> tuple[str, str, int]:
+    """A field with its count (0: not a sequence)."""
+    return (field[0], field[1], field[2]) if len(field) == 3 else (field[0], field[1], 0)
 
 
-def _address(lines: Callable[[Any], Sequence[str]]) -> _Fields:
-    """``AddrLine1..6`` (of the lines ``lines`` gives; then ``PostCode`` and ``Country``)."""
-    return tuple((f"AddrLine{i + 1}", _nth(lines, i, 6)) for i in range(6))
-
-
-def _data_fields() -> _Fields:
-    """The ``Data`` attributes after ``UniqueId`` (``write_order``, ``customer_attrs``)."""
-    return (
-        ("OrderNumber", lambda o: o.order_number),
-        ("TPGUID", lambda o: o.order_number),
-        ("ExternalId", lambda o: o.external_id or None),
-        ("HoldOrder", lambda o: "Yes" if o.hold else "No"),
-        ("HoldOrderNarrative", lambda o: o.hold_narrative or None),
-        ("OrderChannel", lambda o: o.order_channel),
-        ("VatInclusive", lambda o: "Yes" if o.vat_inclusive else "No"),
-        ("OrderType", lambda o: o.order_type or None),
-        ("CustomerRef", lambda o: o.customer_reference or None),
-        ("Customer", lambda o: o.customer.account_code),
-        ("Title", lambda o: o.customer.title or None),
-        ("Forename", lambda o: o.customer.forename or None),
-        ("Surname", lambda o: o.customer.surname or None),
-        ("CompanyName", lambda o: o.customer.company or None),
-        ("Email", lambda o: o.customer.email or None),
-        ("Telephone", lambda o: o.customer.phone or None),
-        ("Mobile", lambda o: o.customer.mobile or None),
-        *_address(lambda o: o.customer.address.lines),
-        ("PostCode", lambda o: o.customer.address.post_code or None),
-        ("Country", lambda o: o.customer.address.country or None),
-        ("ReceiveMail", lambda o: "Yes" if o.customer.receive_mail else "No"),
-        ("ReceiveEmail", lambda o: "Yes" if o.customer.receive_email else "No"),
-        ("ReceiveText", lambda o: "Yes" if o.customer.receive_text else "No"),
-        ("ReceivePhone", lambda o: "Yes" if o.customer.receive_phone else "No"),
-        ("CustomerExternalId", lambda o: o.customer.external_id or None),
-    )
-
-
-def _header_fields(when: Callable[[datetime], str]) -> _Fields:
-    return (
-        ("OrderDate", lambda o: when(_utc(o.order_date))),
-        ("Currency", lambda o: o.currency),
-        ("Carrier", lambda o: o.carrier or None),
-        ("CarrServ", lambda o: o.carrier_service or None),
-        ("OrderPaid", lambda o: "Yes" if o.order_paid else "No"),
-        ("OrderNetValue", lambda o: _money(o.totals.net)),
-        ("OrderTaxValue", lambda o: _money(o.totals.tax)),
-        ("OrderGrossValue", lambda o: _money(o.totals.gross)),
-    )
-
-
-def _line_fields(day: Callable[[date], str]) -> _Fields:
-    return (
-        ("OrderLine", lambda line: str(line.line_number)),
-        ("Product", lambda line: line.sku.product),
-        *((f"MtrxCode{i + 1}", _nth(lambda line: line.sku.matrix, i, 4)) for i in range(4)),
-        ("Quantity", lambda line: str(line.quantity)),
-        ("Price", lambda line: _money(line.price)),
-        ("NetValue", lambda line: _money(line.net)),
-        ("ExtTaxVal", lambda line: _money(line.tax)),
-        ("GrossValue", lambda line: _money(line.gross)),
-        ("Warehouse", lambda line: line.warehouse),
-        ("TaxCode", lambda line: line.tax_code),
-        ("TaxRate", lambda line: format_rate(line.tax_rate)),
-        ("TrDisc", lambda line: _money(line.discount)),
-        ("Promotion", lambda line: line.promotion or None),
-        ("LineReference", lambda line: line.line_reference or None),
-        ("LineNarrative", lambda line: line.narrative or None),
-        ("Reserve", lambda line: "Yes" if line.reserve else "No"),
-        ("DueDate", lambda line: day(due) if (due := line.due_date) else None),
-    )
-
-
-def _charge_fields() -> _Fields:
-    return (
-        ("Charge", lambda c: c.charge_code),
-        ("ChargeValue", lambda c: _money(c.value)),
-        ("NetValue", lambda c: _money(c.net)),
-        ("ExtTaxVal", lambda c: _money(c.tax)),
-        ("GrossValue", lambda c: _money(c.gross)),
-        ("TaxCode", lambda c: c.tax_code),
-        ("TaxRate", lambda c: format_rate(c.tax_rate)),
-        ("ChargeReference", lambda c: c.reference or None),
-    )
-
-
-def _payment_fields(when: Callable[[datetime], str]) -> _Fields:
-    return (
-        ("PayMethod", lambda p: p.pay_method),
-        ("SubPayMethod", lambda p: p.sub_pay_method or None),
-        ("PayProvider", lambda p: p.provider or None),
-        ("TranAmount", lambda p: _money(p.amount)),
-        ("TransactionID", lambda p: p.transaction_id or None),
-        ("PayAuthRef", lambda p: p.auth_reference or None),
-        ("AuthDate", lambda p: when(_utc(at)) if (at := p.authorised_at) else None),
-    )
-
-
-def _tax_fields() -> _Fields:
-    return (
-        ("TaxCode", lambda t: t.tax_code),
-        ("TaxRate", lambda t: format_rate(t.rate)),
-        ("NetValue", lambda t: _money(t.net)),
-        ("ExtTaxVal", lambda t: _money(t.tax)),
-    )
-
-
-def _invoice_fields() -> _Fields:
-    """Of an ``(invoice name, address)`` pair."""
-    return (
-        ("InvoiceName", lambda pair: pair[0] or None),
-        *_address(lambda pair: pair[1].lines),
-        ("PostCode", lambda pair: pair[1].post_code or None),
-        ("Country", lambda pair: pair[1].country or None),
-    )
-
-
-def _delivery_fields() -> _Fields:
-    return (
-        *_address(lambda address: address.lines),
-        ("PostCode", lambda address: address.post_code or None),
-        ("Country", lambda address: address.country or None),
-    )
-
-
-#: An element's plan: its start (``<Tag``) and each kept attribute's `` Name="`` and getter.
-_Element = tuple[str, tuple[tuple[str, _Getter], ...]]
+def _sent(writer: _Writer | None) -> _Writer:
+    """The writer of an element sent with or without ``extended_orders``."""
+    if writer is None:
+        raise ValueError("only OrderDeliveryData and OrderTaxData are left out by default")
+    return writer
 
 
 def _plain(name: object) -> bool:
     return isinstance(name, str) and "{" not in name
 
 
+def _compile(
+    tag: str,
+    fields: list[tuple[str, str, int, int]],
+    start: str,
+    end: str,
+    helpers: dict[str, object],
+) -> _Writer:
+    """The writer of one element: ``fields`` are each kept attribute's `` Name="``, the
+    expression of its value and, for an item of a sequence, its place (-1: not one) and how many
+    items the sequence may have (more: :class:`_Unusual`)."""
+    env: dict[str, object] = {**helpers, "START": start, "END": end, "Unusual": _Unusual}
+    code = ["def write(s, parts, values, uid):"]
+    if start:
+        code.append("    parts.append(START)")
+    sequence = ""
+    for number, (prefix, expression, place, most) in enumerate(fields):
+        env[f"P{number}"] = prefix
+        if place < 0:
+            code.append(f"    v = {expression}")
+        else:
+            if expression != sequence:
+                sequence = expression
+                code.append(f"    items = {expression}")
+                code.append(f"    if len(items) > {most:d}:")
+                code.append("        raise Unusual")
+            code.append(f"    v = items[{place}] if len(items) > {place} else None")
+        code += [
+            "    if v is not None:",
+            f"        parts += (P{number}, v, '\"')",
+            "        values.append(v)",
+        ]
+    code.append("    parts.append(END)")
+    exec("\n".join(code), env)  # noqa: S102 (source made of this module's constants only)
+    writer: _Writer = env["write"]  # type: ignore[assignment]
+    writer.__qualname__ = f"{OrderTextPlan.__qualname__}.write[{tag}]"
+    return writer
+
+
 class OrderTextPlan:
     """How one schema's orders are written as text; made by :meth:`for_names`."""
 
-    __slots__ = (
-        "_charge",
-        "_data",
-        "_data_end",
-        "_delivery",
-        "_header",
-        "_invoice",
-        "_line",
-        "_payment",
-        "_tax",
-        "_unique_id",
-    )
+    __slots__ = ("_charge", "_data", "_delivery", "_end", "_header", "_invoice", "_line",
+                 "_payment", "_tax")  # fmt: skip
 
-    def __init__(self, elements: dict[str, _Element | None], unique_id: str, data_end: str) -> None:
-        self._data = elements["Data"]
-        self._header = elements["OrderHeaderData"]
-        self._invoice = elements["OrderInvoiceData"]
-        self._delivery = elements["OrderDeliveryData"]
-        self._line = elements["OrderLineData"]
-        self._charge = elements["OrderChargeData"]
-        self._payment = elements["OrderPaymentData"]
-        self._tax = elements["OrderTaxData"]
-        self._unique_id = unique_id
-        self._data_end = data_end
+    def __init__(self, writers: dict[str, _Writer | None], end: str) -> None:
+        self._data = _sent(writers["Data"])
+        self._header = _sent(writers["OrderHeaderData"])
+        self._invoice = _sent(writers["OrderInvoiceData"])
+        self._delivery = writers["OrderDeliveryData"]
+        self._line = _sent(writers["OrderLineData"])
+        self._charge = _sent(writers["OrderChargeData"])
+        self._payment = _sent(writers["OrderPaymentData"])
+        self._tax = writers["OrderTaxData"]
+        self._end = end
 
     @classmethod
     def for_names(cls, schema: OmlinkSchema, names: Names) -> OrderTextPlan | None:
         """The plan for ``schema`` written with ``names``; None when a name is not plain (a
         namespace brace, not a string) or two of an element's names are one on the wire."""
-        day = date_formatter(schema.date_format, with_time=False)
-        when = date_formatter(schema.datetime_format, with_time=True)
-        unique_id: _Fields = (("UniqueId", lambda _: None),)
-        layouts: dict[str, _Fields] = {
-            "Data": unique_id + _data_fields(),
-            "OrderHeaderData": _header_fields(when),
-            "OrderInvoiceData": _invoice_fields(),
-            "OrderDeliveryData": _delivery_fields(),
-            "OrderLineData": _line_fields(day),
-            "OrderChargeData": _charge_fields(),
-            "OrderPaymentData": _payment_fields(when),
-            "OrderTaxData": _tax_fields(),
+        helpers: dict[str, object] = {
+            "money": _format_minor_units,
+            "rate": format_rate,
+            "utc": _utc,
+            "day": date_formatter(schema.date_format, with_time=False),
+            "when": date_formatter(schema.datetime_format, with_time=True),
         }
         renames = names.renames
-        elements: dict[str, _Element | None] = {}
-        for tag, fields in layouts.items():
+        writers: dict[str, _Writer | None] = {}
+        for tag, layout in _LAYOUTS.items():
+            expanded = [
+                (f"{name}{place + 1}", expression, place, most)
+                if most
+                else (name, expression, -1, 0)
+                for name, expression, most in (_counted(field) for field in layout)
+                for place in range(most or 1)
+            ]
             wire_tag = renames.get(tag, tag)
-            wires = [renames.get(name, name) for name, _ in fields]
-            if not _plain(wire_tag) or not all(_plain(w) for w in wires):
+            wires = [renames.get(name, name) for name, _, _, _ in expanded]
+            if not _plain(wire_tag) or not all(_plain(wire) for wire in wires):
                 return None
             if len(set(wires)) != len(wires):  # a dictionary would keep one of them
                 return None
             if not schema.extended_orders and tag in UNCONFIRMED_ORDER_FIELDS:
-                elements[tag] = None
+                writers[tag] = None
                 continue
             dropped = UNCONFIRMED_ORDER_FIELDS | _UNCONFIRMED_ON.get(tag, frozenset())
-            elements[tag] = (
-                f"<{wire_tag}",
-                tuple(
-                    (f' {wire}="', get)
-                    for (name, get), wire in zip(fields, wires, strict=True)
-                    if schema.extended_orders or name not in dropped
-                ),
-            )
-        data = elements["Data"]
-        assert data is not None  # Data and UniqueId are always sent
-        data_start, (unique_id_field, *data_rest) = data
-        elements["Data"] = (data_start, tuple(data_rest))
-        return cls(elements, data_start + unique_id_field[0], f"</{renames.get('Data', 'Data')}>")
+            kept = [
+                (f' {wire}="', expression, place, most)
+                for (name, expression, place, most), wire in zip(expanded, wires, strict=True)
+                if schema.extended_orders or name not in dropped
+            ]
+            end = ">" if tag == "Data" else " />"  # Data's elements follow
+            writers[tag] = _compile(tag, kept, f"<{wire_tag}", end, helpers)
+        return cls(writers, f"</{renames.get('Data', 'Data')}>")
 
     def data_block(self, order: SalesOrder, unique_id: str) -> str | None:
         """The order's ``Data`` block; None when it is to be written the general way (a value
         to escape or refuse, configured extra attributes, more codes or lines than Prima has)."""
         if order.extra_attributes:
             return None
-        parts = [self._unique_id, unique_id, '"']
-        values = [unique_id]
+        parts: list[str] = []
+        values: list[str] = []
         try:
-            _write(parts, values, self._data, order, ">")
-            _write(parts, values, self._header, order)
+            self._data(order, parts, values, unique_id)
+            self._header(order, parts, values, unique_id)
             if order.invoice_address is not None or order.invoice_name:
                 invoice = (order.invoice_name, order.invoice_address or PostalAddress())
-                _write(parts, values, self._invoice, invoice)
+                self._invoice(invoice, parts, values, unique_id)
             if self._delivery is not None and order.delivery_address is not None:
-                _write(parts, values, self._delivery, order.delivery_address)
+                self._delivery(order.delivery_address, parts, values, unique_id)
             for line in order.lines:
-                _write(parts, values, self._line, line)
+                self._line(line, parts, values, unique_id)
             for charge in order.charges:
-                _write(parts, values, self._charge, charge)
+                self._charge(charge, parts, values, unique_id)
             for payment in order.payments:
-                _write(parts, values, self._payment, payment)
+                self._payment(payment, parts, values, unique_id)
             if self._tax is not None:
                 for rate in order.totals.by_rate:
-                    _write(parts, values, self._tax, rate)
+                    self._tax(rate, parts, values, unique_id)
         except _Unusual:
             return None
         if _SPECIAL.search("".join(values)) is not None:
             return None
-        parts.append(self._data_end)
+        parts.append(self._end)
         return "".join(parts)
-
-
-def _write(
-    parts: list[str], values: list[str], element: _Element | None, subject: object, end: str = ""
-) -> None:
-    """One element's start tag: ``<Tag`` unless ``end`` says otherwise (the block's own start
-    is begun already), its kept attributes but the None ones, and `` />`` (or ``end``)."""
-    if element is None:
-        return
-    start, fields = element
-    if not end:
-        parts.append(start)
-    for prefix, get in fields:
-        value = get(subject)
-        if value is not None:
-            parts += (prefix, value, '"')
-            values.append(value)
-    parts.append(end or " />")
