@@ -17,9 +17,10 @@ only, their wire spelling passed in as values, never as source text.
 The text is :func:`~._orders.write_order`'s through :class:`~._text.TextSink`, byte for byte (the
 tests hold the two to it, and both to ElementTree's). Whatever the plan does not write as it is
 goes the general way instead: an order whose values hold anything to escape or to refuse, or
-configured extra attributes (:meth:`OrderTextPlan.data_block` returns None for it); and a whole
-schema whose names are not plain or not one to one on the wire, or a decimal context that does
-not hold amounts exactly (no plan: :meth:`OrderTextPlan.for_names` returns None).
+configured extra attributes (:meth:`OrderTextPlan.data_block` returns None for it); every order
+of a schema whose names are not plain or not one to one on the wire (no plan:
+:meth:`OrderTextPlan.for_names` returns None); and every order while the decimal context does
+not hold amounts exactly (the codec asks :func:`~._tree.money_formatter` for each request).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Final
 
 from .._models import PostalAddress, SalesOrder
 from ._messages import UNCONFIRMED_ORDER_FIELDS, OmlinkSchema
-from ._orders import _utc
+from ._orders import _UNCONFIRMED_ON, _utc
 from ._tree import _SPECIAL, Names, _format_minor_units, format_rate
 
 __all__ = ["OrderTextPlan", "date_formatter"]
@@ -41,9 +42,6 @@ __all__ = ["OrderTextPlan", "date_formatter"]
 #: items, named ``<name>1``, ``<name>2``, ...
 _Field = tuple[str, str] | tuple[str, str, int]
 
-#: Attributes confirmed on some elements but not on these (``ExtTaxVal`` is a line's): as
-#: ``_orders._UNCONFIRMED_ON``.
-_UNCONFIRMED_ON: Final = {"OrderChargeData": frozenset({"ExtTaxVal"})}
 #: Formatting directives written without ``strftime`` (zero-padded numbers; the year only from
 #: 1000 on, where ``%Y`` has four digits everywhere).
 _DIRECTIVES: Final = {
