@@ -77,38 +77,60 @@ def money(currency: str) -> st.SearchStrategy[Money]:
     return st.integers(-(10**12), 10**12).map(lambda units: Money.of(units, currency))
 
 
-SKU = st.builds(
-    SkuCode,
-    product=NONEMPTY,
-    matrix=st.lists(NONEMPTY, max_size=4).map(tuple),
-)
-ADDRESS = st.builds(
-    PostalAddress,
-    lines=st.lists(NONEMPTY, max_size=6).map(tuple),
-    post_code=TEXT,
-    country=st.sampled_from(["", "GB", "DE"]),
-)
-CUSTOMER = st.builds(
-    CustomerDetails,
-    account_code=TEXT,
-    title=TEXT,
-    forename=TEXT,
-    surname=TEXT,
-    company=TEXT,
-    email=TEXT,
-    phone=TEXT,
-    mobile=TEXT,
-    address=ADDRESS,
-    receive_mail=st.booleans(),
-    receive_email=st.booleans(),
-    receive_text=st.booleans(),
-    receive_phone=st.booleans(),
-    external_id=TEXT,
-)
+def skus(nonempty: st.SearchStrategy[str] = NONEMPTY) -> st.SearchStrategy[SkuCode]:
+    return st.builds(SkuCode, product=nonempty, matrix=st.lists(nonempty, max_size=4).map(tuple))
+
+
+def addresses(
+    text: st.SearchStrategy[str] = TEXT, nonempty: st.SearchStrategy[str] = NONEMPTY
+) -> st.SearchStrategy[PostalAddress]:
+    return st.builds(
+        PostalAddress,
+        lines=st.lists(nonempty, max_size=6).map(tuple),
+        post_code=text,
+        country=st.sampled_from(["", "GB", "DE"]),
+    )
+
+
+def customers(
+    text: st.SearchStrategy[str] = TEXT, nonempty: st.SearchStrategy[str] = NONEMPTY
+) -> st.SearchStrategy[CustomerDetails]:
+    return st.builds(
+        CustomerDetails,
+        account_code=text,
+        title=text,
+        forename=text,
+        surname=text,
+        company=text,
+        email=text,
+        phone=text,
+        mobile=text,
+        address=addresses(text, nonempty),
+        receive_mail=st.booleans(),
+        receive_email=st.booleans(),
+        receive_text=st.booleans(),
+        receive_phone=st.booleans(),
+        external_id=text,
+    )
+
+
+SKU = skus()
+ADDRESS = addresses()
+CUSTOMER = customers()
+EXTRAS = st.dictionaries(st.sampled_from(["Brand", "Season", "SourceMedia"]), TEXT, max_size=2)
 
 
 @st.composite
-def sales_orders(draw: st.DrawFn) -> SalesOrder:
+def sales_orders(
+    draw: st.DrawFn,
+    text: st.SearchStrategy[str] = TEXT,
+    nonempty: st.SearchStrategy[str] = NONEMPTY,
+    extras: st.SearchStrategy[dict[str, str]] = EXTRAS,
+) -> SalesOrder:
+    """A sales order with ``text`` (``nonempty``) in its text fields and ``extras`` as its extra
+    attributes."""
+    TEXT, NONEMPTY = text, nonempty  # noqa: N806 (the module's strategies, or the caller's)
+    SKU, ADDRESS, CUSTOMER = skus(nonempty), addresses(text, nonempty), customers(text, nonempty)  # noqa: N806
     currency = draw(CURRENCY)
     amount = money(currency)
     lines = tuple(
@@ -188,9 +210,7 @@ def sales_orders(draw: st.DrawFn) -> SalesOrder:
         hold_narrative=draw(TEXT),
         customer_reference=draw(TEXT),
         order_paid=draw(st.booleans()),
-        extra_attributes=draw(
-            st.dictionaries(st.sampled_from(["Brand", "Season", "SourceMedia"]), TEXT, max_size=2)
-        ),
+        extra_attributes=draw(extras),
     )
 
 

@@ -23,14 +23,23 @@ from ._messages import (
     DepotListRequest,
     DespatchDetailsRequest,
     OmlinkRequest,
+    OmlinkSchema,
     OrderReturnRequest,
     OrderStatusRequest,
     PostJournalRequest,
     SubmitOrdersRequest,
 )
+from ._order_text import OrderTextPlan
 from ._orders import customer_attrs, read_customer, read_order, read_sku, sku_attrs, write_order
 from ._text import ElementSink, NotPlain, TextSink, TreeSink
-from ._tree import Node, format_money, parse_document
+from ._tree import (
+    Names,
+    Node,
+    _format_minor_units,
+    format_money,
+    money_formatter,
+    parse_document,
+)
 
 __all__ = ["RequestCodec"]
 
@@ -39,6 +48,8 @@ _T = TypeVar("_T")
 
 class RequestCodec(CodecBase):
     """Builds request strings (client) and reads them into typed requests (server)."""
+
+    _plan_cache: tuple[OmlinkSchema, Names, OrderTextPlan | None] | None = None
 
     # -- client side: requests ------------------------------------------------------------------
 
@@ -49,9 +60,39 @@ class RequestCodec(CodecBase):
         renamed element or attribute with a namespace) through an ElementTree tree instead.
         """
         try:
+            if type(request) is SubmitOrdersRequest and request.orders:
+                return self._write_orders(request)
             return self.write_request(TextSink(self._names), request)
         except NotPlain:
             return self.write_request(TreeSink(self._names), request)
+
+    def _order_text_plan(self) -> OrderTextPlan | None:
+        """The plan for this codec's schema and names (made once; again if either is replaced)."""
+        cached = self._plan_cache
+        if cached is None or cached[0] is not self.schema or cached[1] is not self._names:
+            plan = OrderTextPlan.for_names(self.schema, self._names)
+            cached = self._plan_cache = (self.schema, self._names, plan)
+        return cached[2]
+
+    def _write_orders(self, request: SubmitOrdersRequest) -> str:
+        """A ``MultiNewOrder`` string, each order from the plan (:mod:`._order_text`) unless it
+        has none for the order: then through :func:`write_order`, as :meth:`write_request`."""
+        plan = self._order_text_plan()
+        if plan is None or money_formatter() is not _format_minor_units:
+            return self.write_request(TextSink(self._names), request)
+        orders, ids = request.orders, request.unique_ids
+        if len(orders) != len(ids):
+            raise PayloadError("one unique id per order is needed", path="unique_ids")
+        sink = TextSink(self._names)
+        sink.start("Request", {"RequestType": self.request_type_of(request)})
+        for order, unique_id in zip(orders, ids, strict=True):
+            text = plan.data_block(order, unique_id)
+            if text is None:
+                write_order(sink, order, unique_id, self.schema)
+            else:
+                sink.written(text)
+        sink.end()
+        return sink.document(self.encoding)
 
     def write_request(self, sink: ElementSink, request: OmlinkRequest) -> str:
         """Write ``request`` to ``sink``; the document it makes."""

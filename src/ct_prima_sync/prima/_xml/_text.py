@@ -78,6 +78,13 @@ class TextSink:
         self._parts.append(text + " />")
         self._unclosed = False
 
+    def written(self, text: str) -> None:
+        """Elements written as text already (a child of the element :meth:`start` began last)."""
+        if self._unclosed:
+            self._parts.append(">")
+            self._unclosed = False
+        self._parts.append(text)
+
     def end(self) -> None:
         """The end of the element :meth:`start` began last (``" />"`` if it had no children)."""
         tag = self._open.pop()

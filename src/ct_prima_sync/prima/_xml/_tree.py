@@ -373,6 +373,9 @@ def money_formatter() -> Callable[[Money], str]:
 def _format_minor_units(amount: Money) -> str:
     """:func:`format_money`'s text written from the integer minor units (an exact context)."""
     units, digits = amount.minor_units, amount.fraction_digits
+    if digits == 2 and 0 <= units < _EXACT_UNITS:  # the common case, in short
+        whole, cents = divmod(units, 100)
+        return f"{whole}.{cents:02d}"
     if not -_EXACT_UNITS < units < _EXACT_UNITS:
         return format_money(amount)
     if not digits:
