@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ct_prima_sync.engine._order_ingest import INGEST_PAGE
 from ct_prima_sync.testing import PrimaEmulator
 from ct_prima_sync.testing.scenario import SCENARIO_MAPPING_TOML, build_scenario
 
@@ -144,7 +145,9 @@ def test_a_dead_prima_stops_the_run_fast_with_one_exception_and_nothing_is_sent_
         listed = run_cli("exceptions", "--format", "json", cwd=tmp_path)
         (outage,) = json.loads(listed.stdout)
         assert (outage["kind"], outage["order_id"]) == ("PRIMA_UNAVAILABLE", None)
-        assert outage["detail"]["orders_waiting"] == 300
+        # The run stops with its poll: the page being worked is in the ledger, waiting; the
+        # later pages are still commercetools', read again from the cursor by the next run.
+        assert outage["detail"]["orders_waiting"] == INGEST_PAGE
 
         _settings(tmp_path, ct_url=ct_url, prima_url=prima_url, scenario=scenario)
         # Submissions the dead Prima swallowed may still arrive until a request timeout after
