@@ -40,7 +40,9 @@ _DELETE_LINES = "DELETE FROM order_lines WHERE order_id = ?"
 #: ``StateStore.unlock``'s delete, for a lock given back with a recording.
 _UNLOCK = "DELETE FROM flow_locks WHERE name = ? AND owner = ?"
 #: One row of ``orders`` / ``order_lines`` in a multi-row ``INSERT``.
-_ORDER_ROW = "(" + ", ".join("?" * len(ORDER_COLUMNS.split(","))) + ")"
+#: Columns of ``ORDER_COLUMNS``: what a row returned after them starts at this index.
+_ORDER_WIDTH = len(ORDER_COLUMNS.split(","))
+_ORDER_ROW = "(" + ", ".join("?" * _ORDER_WIDTH) + ")"
 _LINE_ROW = "(?, ?, ?, ?)"
 #: Rows per multi-row ``INSERT`` and ids per guarded ``UPDATE`` (SQLite allows 32,766
 #: parameters, PostgreSQL 65,535: these stay far below either).
@@ -626,8 +628,8 @@ class SqlOrdersMixin(SqlHeldMixin):
                         returning=f"{ORDER_COLUMNS}, {_FOLLOW_UPS}" if looks else ORDER_COLUMNS,
                     )
                     if looks:
-                        calm.update(r[0] for r in rows if not r[18])
-                        unheld.update(r[0] for r in rows if not r[19])
+                        calm.update(r[0] for r in rows if not r[_ORDER_WIDTH])
+                        unheld.update(r[0] for r in rows if not r[_ORDER_WIDTH + 1])
                 recorded.update((r.order_id, r) for r in map(self.order_from_row, rows))
             refused = [i for i in ids if i not in recorded]
             settled = self._settle_refused(tx, refused, record, skip_lost=skip_lost)
