@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+import attrs
 import httpx
 import pytest
 
@@ -65,7 +66,7 @@ def world() -> PrimaWorld:
 
 @pytest.fixture
 def emulator(world: PrimaWorld) -> PrimaEmulator:
-    return PrimaEmulator(world, sleep=lambda _: None, timeout_hold=0.5)
+    return PrimaEmulator(world, sleep=lambda _: None, timeout_hold=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,9 @@ def client(
         config = OmlinkConfig(
             endpoint=f"{url}/live/live",
             encoding=request.param,
-            read_timeout=0.25,
+            # Generous: a loaded machine must not turn a slow reply into a timeout, which a read
+            # would retry past the fault under test. The timeout test shortens it on purpose.
+            read_timeout=30.0,
             connect_timeout=2.0,
             ats_per_depot=True,
             ats_chunk_size=3,
@@ -183,11 +186,16 @@ def test_an_order_whose_reply_was_lost_is_ambiguous_and_status_resolves_it(
 
 
 def test_a_timeout_on_an_order_is_ambiguous(
-    client: OmlinkClient, emulator: PrimaEmulator, world: PrimaWorld
+    client: OmlinkClient, emulator: PrimaEmulator, world: PrimaWorld, http: httpx.Client
 ) -> None:
     emulator.faults.script(PrimaRequestKind.SUBMIT_ORDERS, PrimaFault(kind=PrimaFaultKind.TIMEOUT))
-    with pytest.raises(PrimaUnavailableError) as caught:
-        client.submit_orders([make_sales_order("CT-10", [(TEE, 1, "WH1")])])
+    # The emulator holds a timed-out reply for 1 s; a quarter of that is surely too short.
+    impatient = attrs.evolve(client.config, read_timeout=0.25)
+    with (
+        OmlinkClient(impatient, http=http) as short,
+        pytest.raises(PrimaUnavailableError) as caught,
+    ):
+        short.submit_orders([make_sales_order("CT-10", [(TEE, 1, "WH1")])])
     assert caught.value.may_have_been_applied is True
     assert world.submission_count("CT-10") <= 1
 
@@ -218,6 +226,7 @@ def test_hostile_replies_over_the_wire_give_typed_errors(
     emulator.faults.script(PrimaRequestKind.ORDER_STATUS, PrimaFault(kind=kind, in_reply=in_reply))
     with pytest.raises(PrimaProtocolError):
         client.order_status("CT-1")
+    assert emulator.faults.count(PrimaRequestKind.ORDER_STATUS) == 1  # refused, not retried past
 
 
 def test_customers_created_carry_no_personal_data_into_errors(client: OmlinkClient) -> None:
