@@ -4,7 +4,7 @@
 
 A query sorted by ascending fields whose values are all timestamps or all plain text (``id``,
 ``createdAt``, ``lastModifiedAt``: how the client pages) is answered from a :class:`SortedIndex`
-that the store keeps until the resources of that kind change: the ``where`` predicates' lower
+that the store keeps up to date change by change (``_index``): the ``where`` predicates' lower
 bound on the sort fields (``lastModifiedAt > :t or (lastModifiedAt = :t and id > :id)``, a
 keyset) is found by bisection, and without ``withTotal`` the scan stops once the page is full.
 So a poll of N orders in pages costs about N, not N squared, and every answer is the one the
@@ -23,14 +23,12 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
 from typing import Any
-
-from attrs import frozen
 
 from ct_prima_sync.errors import ValidationError
 
-from ._predicate import DATETIME, Predicate, Shape, parse_instant, parse_where, sort_key
+from ._index import TIME, SortedIndex, build_index, instant
+from ._predicate import DATETIME, Predicate, Shape, parse_where, sort_key
 
 __all__ = ["MAX_LIMIT", "MAX_OFFSET", "SortedIndex", "build_index", "run_query", "wanted_ids"]
 
@@ -69,61 +67,6 @@ def _sort_specs(specs: Sequence[str]) -> list[tuple[str, bool]]:
     return parsed
 
 
-_TIME, _TEXT = "time", "text"
-
-
-def _instant(value: Any) -> datetime | None:
-    """An aware timestamp as the predicates compare it, or None."""
-    if not isinstance(value, str) or not DATETIME.match(value):
-        return None
-    moment = parse_instant(value)
-    return moment if moment is not None and moment.utcoffset() is not None else None
-
-
-def _column(values: list[Any]) -> tuple[str, list[Any]] | None:
-    """The kind of a sort field whose every value is an aware timestamp (``time``, the instants)
-    or text that is no timestamp (``text``, the strings); None for anything mixed."""
-    if not all(type(v) is str for v in values):
-        return None
-    instants = [_instant(v) for v in values]
-    if all(i is not None for i in instants):
-        return _TIME, instants
-    if not any(DATETIME.match(v) for v in values):
-        return _TEXT, values
-    return None
-
-
-@frozen
-class SortedIndex:
-    """Resources in the order of ascending sort ``fields`` (ties in the order given), with each
-    one's sort values as the predicates compare them (``kinds``: ``time`` or ``text``)."""
-
-    fields: tuple[str, ...]
-    kinds: tuple[str, ...]
-    keys: list[tuple[Any, ...]]
-    items: list[dict[str, Any]]
-
-
-def build_index(resources: list[dict[str, Any]], fields: tuple[str, ...]) -> SortedIndex | None:
-    """The index of ``resources`` by ``fields``, or None when a field's values are of mixed kinds
-    (the query then filters and sorts everything, as before)."""
-    kinds: list[str] = []
-    columns: list[list[Any]] = []
-    for field in fields:
-        column = _column([r.get(field) for r in resources])
-        if column is None:
-            return None
-        kinds.append(column[0])
-        columns.append(column[1])
-    order = sorted(range(len(resources)), key=lambda i: tuple(c[i] for c in columns))
-    return SortedIndex(
-        fields=fields,
-        kinds=tuple(kinds),
-        keys=[tuple(c[i] for c in columns) for i in order],
-        items=[resources[i] for i in order],
-    )
-
-
 Bound = tuple[tuple[Any, ...], bool]
 """A lower bound on the sort values: a prefix and whether it is strict (``True``: every result's
 values begin after the prefix; ``False``: at or after it)."""
@@ -132,8 +75,8 @@ values begin after the prefix; ``False``: at or after it)."""
 def _literal_key(literal: Any, kind: str) -> Any:
     """A predicate literal as the index keeps values of ``kind``; None when it cannot bound
     (a comparison the predicates would make another way)."""
-    if kind == _TIME:
-        return _instant(literal)
+    if kind == TIME:
+        return instant(literal)
     if isinstance(literal, str) and not DATETIME.match(literal):
         return literal
     return None

@@ -39,7 +39,7 @@ import httpx
 
 from ct_prima_sync.errors import ConcurrentModificationError, NotFoundError
 
-from ._query import SortedIndex, build_index
+from ._index import SortedIndex, apply_change, build_index
 
 __all__ = [
     "SELF",
@@ -182,7 +182,7 @@ class Project:
     """One commercetools project: resources by kind, in creation order.
 
     Whatever adds, replaces or removes a resource calls :meth:`changed` (the store does), so
-    that the sorted indexes of that kind are built again and order numbers stay found."""
+    that the sorted indexes of that kind follow and order numbers stay found."""
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -190,22 +190,30 @@ class Project:
         self.sequence: dict[str, int] = {}
         # What carts can hold: SKU -> (unit price in minor units, currency, tax rate as text).
         self.catalogue: dict[str, tuple[int, str, str]] = {}
-        # Changes per kind (sorted indexes are kept for one generation) and, per order number,
-        # the id of the order that has it.
-        self.generation: dict[str, int] = dict.fromkeys(TYPE_IDS, 0)
+        # Per order number, the id of the order that has it.
         self._numbers: dict[str, list[str]] = {}
         # Per kind and id, a number that grows with the order of ``resources[kind]`` (creation
         # order: replacing a resource keeps its place, as the dict does).
         self._places: dict[str, dict[str, int]] = {kind: {} for kind in TYPE_IDS}
         self._place = itertools.count()
+        # Per kind, the sorted indexes of queries by their sort fields, each moved along by
+        # every change of its kind (None: values of mixed kinds, looked at again after the
+        # next change).
+        self._indexes: dict[str, dict[tuple[str, ...], SortedIndex | None]] = {
+            kind: {} for kind in TYPE_IDS
+        }
 
     def changed(self, kind: str, old: Resource | None, new: Resource | None) -> None:
         """Note that a resource of ``kind`` went from ``old`` to ``new`` (None: absent)."""
-        self.generation[kind] += 1
+        places = self._places[kind]
+        place: int | None
         if old is None and new is not None:
-            self._places[kind][new["id"]] = next(self._place)
+            place = places[new["id"]] = next(self._place)
         elif new is None and old is not None:
-            self._places[kind].pop(old["id"], None)
+            place = places.pop(old["id"], None)
+        else:
+            place = places.get(new["id"]) if new is not None else None
+        self._follow(kind, old, new, place)
         if kind != "orders":
             return
         before = old.get("orderNumber") if old is not None else None
@@ -229,6 +237,25 @@ class Project:
             if found is not None and found.get("orderNumber") == number:
                 return found
         return None
+
+    def _follow(
+        self, kind: str, old: Resource | None, new: Resource | None, place: int | None
+    ) -> None:
+        """Move the sorted indexes of ``kind`` along with a change; drop any that cannot
+        follow it (it is built again when next asked for)."""
+        indexes = self._indexes[kind]
+        for fields, index in list(indexes.items()):
+            if index is None or place is None or not apply_change(index, old, new, place):
+                del indexes[fields]
+
+    def sorted_index(self, kind: str, fields: tuple[str, ...]) -> SortedIndex | None:
+        """The resources of ``kind`` sorted by ``fields`` (``_index``), built on first use and
+        kept up to date by every change after."""
+        indexes = self._indexes[kind]
+        if fields not in indexes:
+            resources, places = self.all(kind), self._places[kind]
+            indexes[fields] = build_index(resources, fields, [places[r["id"]] for r in resources])
+        return indexes[fields]
 
     def all(self, kind: str) -> list[Resource]:
         """Every resource of ``kind`` in creation order."""
@@ -287,8 +314,6 @@ class Store:
         # With a query lag: per (project, kind, id) the versions queries may still show, oldest
         # first, each with the moment it becomes visible (None: visible already).
         self._versions: dict[tuple[str, str, str], list[tuple[datetime, Resource]]] = {}
-        # Sorted indexes per (project, kind, sort fields), with the generation they were built at.
-        self._indexes: dict[tuple[str, str, tuple[str, ...]], tuple[int, SortedIndex | None]] = {}
         # JSON text per (project, kind, id), with the stored resource it encodes: used only while
         # that very dict is the stored one (an update stores another), dropped when the store
         # changes it in place or removes it.
@@ -337,18 +362,11 @@ class Store:
     def sorted_index(
         self, project: Project, kind: str, fields: tuple[str, ...]
     ) -> SortedIndex | None:
-        """Queries' index of ``kind`` by ``fields`` (see ``_query``), built again after every
+        """Queries' index of ``kind`` by ``fields`` (see ``_index``), kept up to date by every
         change of that kind; None while queries still show older versions (a query lag)."""
         if self._versions:
             return None
-        key = (project.key, kind, fields)
-        generation = project.generation[kind]
-        cached = self._indexes.get(key)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-        built = build_index(project.all(kind), fields)
-        self._indexes[key] = (generation, built)
-        return built
+        return project.sorted_index(kind, fields)
 
     # -- eventual consistency (rule 5) ---------------------------------------------------------
 
