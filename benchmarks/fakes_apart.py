@@ -19,9 +19,9 @@ few commands, one JSON line each way:
 - ``report`` (both): what the server saw since ``mark``: its CPU-seconds and longest garbage
   collection; Prima's also requests accepted, 429s sent, the busiest one-second window
   (sliding), the exactly-once check (``lost``: good orders not submitted exactly once; ``good``:
-  how many there are), what a strict emulator refused (``refused``, the first few), and when
-  (``time.monotonic``, one clock for every process of the machine) each request was let in and
-  each 429 sent.
+  how many there are; ``most_submissions``: the most times one of them was submitted), what a
+  strict emulator refused (``refused``, the first few), and when (``time.monotonic``, one clock
+  for every process of the machine) each request was let in and each 429 sent.
 
 The fakes' data is frozen out of each server's garbage collector once built (what commercetools
 and Prima keep is not a Python heap to scan), and the emulator's process collects nothing while
@@ -260,6 +260,7 @@ def _serve_prima(scenario: SyncScenario, spec: dict[str, Any]) -> None:
                     "cpu": time.process_time() - cpu,
                     "gc_pause": pauses.longest,
                     "good": len(scenario.good),
+                    "most_submissions": max((submitted[n] for n in scenario.good), default=0),
                     "lost": lost[:5],
                     "lost_count": len(lost),
                     "arrivals": arrivals,
