@@ -44,6 +44,21 @@ def _fresh(project: Project, fields: tuple[str, ...]) -> Any:
     return build_index(resources, fields, [places[r["id"]] for r in resources])
 
 
+def _apply(project: Project, steps: list[tuple[str, str, int]], index_at: int = -1) -> None:
+    """Make the changes ``steps`` say; before step ``index_at``, ask for every index of FIELDS."""
+    for at, (what, letter, ms) in enumerate(steps):
+        if at == index_at:
+            for fields in FIELDS:
+                project.sorted_index("orders", fields)
+        existing = project.resources["orders"].get(letter)
+        if what == "delete":
+            _delete(project, letter)
+        elif what == "update" and existing is not None:
+            _put(project, {**existing, "lastModifiedAt": _stamp(ms), "version": at})
+        else:
+            _put(project, {"id": letter, "createdAt": _stamp(ms), "lastModifiedAt": _stamp(ms)})
+
+
 # Each step: (what, id, milliseconds): create or replace, update (a new dict, a new
 # lastModifiedAt, the same id), or delete; few ids and few instants, so ties abound.
 steps = st.lists(
@@ -62,17 +77,7 @@ def test_an_index_moved_along_by_every_change_is_the_index_built_from_scratch(
     steps: list[tuple[str, str, int]], asked_after: int
 ) -> None:
     project = Project("p")
-    for at, (what, letter, ms) in enumerate(steps):
-        if at == asked_after:  # indexes made part way through, then moved along
-            for fields in FIELDS:
-                project.sorted_index("orders", fields)
-        existing = project.resources["orders"].get(letter)
-        if what == "delete":
-            _delete(project, letter)
-        elif what == "update" and existing is not None:
-            _put(project, {**existing, "lastModifiedAt": _stamp(ms), "version": at})
-        else:
-            _put(project, {"id": letter, "createdAt": _stamp(ms), "lastModifiedAt": _stamp(ms)})
+    _apply(project, steps, index_at=asked_after)  # indexes made part way, then moved along
     for fields in FIELDS:
         kept, fresh = project.sorted_index("orders", fields), _fresh(project, fields)
         assert kept is not None
@@ -89,14 +94,7 @@ def test_keyset_pages_from_the_kept_index_are_the_pages_the_full_sort_gives(
 ) -> None:
     project = Project("p")
     project.sorted_index("orders", ("lastModifiedAt", "id"))
-    for at, (what, letter, ms) in enumerate(steps):
-        existing = project.resources["orders"].get(letter)
-        if what == "delete":
-            _delete(project, letter)
-        elif what == "update" and existing is not None:
-            _put(project, {**existing, "lastModifiedAt": _stamp(ms), "version": at})
-        else:
-            _put(project, {"id": letter, "createdAt": _stamp(ms), "lastModifiedAt": _stamp(ms)})
+    _apply(project, steps)
     params = {
         "where": [_KEYSET],
         "var.t": [_stamp(last_ms)],
