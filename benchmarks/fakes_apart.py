@@ -18,10 +18,11 @@ few commands, one JSON line each way:
 - ``mark`` (both): the measured part starts here (arrivals, 429s and CPU counted from now);
 - ``report`` (both): what the server saw since ``mark``: its CPU-seconds and longest garbage
   collection; Prima's also requests accepted, 429s sent, the busiest one-second window
-  (sliding), the exactly-once check (``lost``: good orders not submitted exactly once; ``good``:
-  how many there are; ``most_submissions``: the most times one of them was submitted), what a
-  strict emulator refused (``refused``, the first few), and when (``time.monotonic``, one clock
-  for every process of the machine) each request was let in and each 429 sent.
+  (sliding) and the busiest whole second, the exactly-once check (``lost``: good orders not
+  submitted exactly once; ``good``: how many there are; ``most_submissions``: the most times one
+  of them was submitted), what a strict emulator refused (``refused``, the first few), and when
+  (``time.monotonic``, one clock for every process of the machine) each request was let in and
+  each 429 sent.
 
 The fakes' data is frozen out of each server's garbage collector once built (what commercetools
 and Prima keep is not a Python heap to scan), and the emulator's process collects nothing while
@@ -257,6 +258,7 @@ def _serve_prima(scenario: SyncScenario, spec: dict[str, Any]) -> None:
                     "accepted": (len(arrivals) if app is emulator else limit.accepted - accepted),
                     "rejected": limit.rejected - rejected,
                     "busiest": emulator.arrivals.busiest(1.0),
+                    "busiest_whole_second": max(emulator.arrivals.per_second(), default=0),
                     "cpu": time.process_time() - cpu,
                     "gc_pause": pauses.longest,
                     "good": len(scenario.good),
