@@ -80,6 +80,42 @@ def test_a_low_priority_request_never_reserves_ahead_of_later_submissions(
     assert _send(budget, clock, "MultiNewOrder") == pytest.approx(3)
 
 
+class _LateWaker(FakeClock):
+    """A fake clock on a busy machine: the sleeps listed in ``late`` (by their order, from 0)
+    end ``by`` seconds after they should."""
+
+    def __init__(self, start: datetime, late: set[int], by: float) -> None:
+        super().__init__(start)
+        self.late, self.by, self.sleeps = late, by, 0
+
+    def sleep(self, seconds: float) -> None:
+        extra = self.by if self.sleeps in self.late else 0.0
+        self.sleeps += 1
+        super().sleep(seconds + extra)
+
+
+def test_a_worker_held_up_after_its_moment_does_not_leave_with_the_next_one(
+    store: StateStore,
+) -> None:
+    # Four workers, one request a second: the second worker's wait for its moment (1 s) ends
+    # 0.8 s late. Leaving at 1.8 s, it would go 0.2 s before the third worker (2.0 s), two
+    # requests where the budget allows one; it reserves afresh and goes at 2.0 s, the others
+    # each a second later. The moment it gave up (1 s) stays spent.
+    clock = _LateWaker(T0, late={0}, by=0.8)
+    workers = [_budget(store, clock, rate=1.0, burst=1) for _ in range(4)]
+    left = [_send(worker, clock, "MultiNewOrder") for worker in workers]
+    assert left == pytest.approx([0.0, 2.0, 3.0, 4.0])
+
+
+def test_a_worker_a_little_late_keeps_its_moment(store: StateStore) -> None:
+    # Less than half an interval late (0.3 s of 1 s): no whole second holds two requests, so
+    # it goes as it is rather than give its moment up.
+    clock = _LateWaker(T0, late={0}, by=0.3)
+    workers = [_budget(store, clock, rate=1.0, burst=1) for _ in range(3)]
+    left = [_send(worker, clock, "MultiNewOrder") for worker in workers]
+    assert left == pytest.approx([0.0, 1.3, 2.0])
+
+
 def test_the_concurrency_cap_counts_requests_in_flight_across_workers(
     tmp_path: object,
 ) -> None:

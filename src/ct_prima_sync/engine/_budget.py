@@ -7,7 +7,10 @@ in behind the same interface and keeps the rate limit and the concurrency cap in
 however many workers run:
 
 - the rate limit is one row per budget (``StateStore.reserve_request``): each request reserves
-  its moment under the row's lock, then waits outside it;
+  its moment under the row's lock, then waits outside it until that moment; a request held up
+  more than half an interval past its moment (its worker paused by a busy machine) gives the
+  moment up and reserves the next free one instead of leaving together with the requests of the
+  next moments (the client's own limiter counts departures for the same reason);
 - the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
   the length of one request and expiring on their own if a worker dies holding one; a request
   that may not go first holds none while it waits for the rate, and with a cap of two or more
@@ -25,9 +28,11 @@ however many workers run:
   or a reply much slower than usual, seen by any worker, cuts for every worker, and that grows
   back while Prima answers normally.
 
-What Prima sees with N workers: at most ``burst + rate * t`` requests in any ``t`` seconds, for
-any N (the rate being the adaptive one when it is lower), and at most ``max_concurrency`` at
-once.
+What leaves for Prima with N workers: at most ``burst + rate * t`` requests in any ``t`` seconds,
+for any N (the rate being the adaptive one when it is lower), and at most ``max_concurrency``
+at once. Prima sees them after the network's delays (and those of a machine that holds a worker
+between leaving and sending): where its gateway allows no more than the same figures, set
+``burst`` a request or two under what it allows.
 
 :func:`request_budget` picks the limiter for a store: the shared one for SQL stores, the client's
 in-process limiter for the memory store (one process; nothing to share).
@@ -231,23 +236,44 @@ class SharedBudget(FlowControl):
             interval = 1.0 / rate
             left = self._left(deadline)
             horizon = left if priority else min(interval, left if left is not None else interval)
+            asked = self._clock.now()
             wait = self.store.reserve_request(
                 self.name,
                 rate=rate,
                 burst=self.burst,
-                now=self._clock.now(),
+                now=asked,
                 headroom=0.0 if priority else self.headroom,
                 max_wait=horizon,
             )
             if wait is not None:
-                if wait > 0:
-                    self._clock.sleep(wait)
+                moment = asked + timedelta(seconds=wait)
+                self._sleep_until(moment)
+                self._leave_in_turn(moment, rate)
                 return lock
             if isinstance(lock, str):
                 self.store.unlock(lock, owner=owner)
             if priority or (left is not None and left <= interval):
                 return None
             self._clock.sleep(interval if left is None else min(interval, left))
+
+    def _sleep_until(self, moment: datetime) -> None:
+        # Until the reserved moment, not for the wait from when the store answered: the time
+        # the reservation itself took is not added to every request's wait.
+        wait = (moment - self._clock.now()).total_seconds()
+        if wait > 0:
+            self._clock.sleep(wait)
+
+    def _leave_in_turn(self, moment: datetime, rate: float) -> None:
+        """Return once the request may leave: at its reserved ``moment``, or, held up more than
+        half an interval past it (its worker paused by a busy machine, a garbage collection), at
+        a moment reserved afresh, so it does not leave together with the requests of the next
+        moments. The moment given up stays spent: the budget lets one fewer through, never one
+        more. (Half an interval late shows in no whole second's count at a whole-number rate.)"""
+        while (self._clock.now() - moment).total_seconds() > 0.5 / rate:
+            asked = self._clock.now()
+            wait = self.store.reserve_request(self.name, rate=rate, burst=self.burst, now=asked)
+            moment = asked + timedelta(seconds=wait or 0.0)
+            self._sleep_until(moment)
 
     def _take_concurrency(
         self, deadline: datetime | None, owner: str, priority: bool
