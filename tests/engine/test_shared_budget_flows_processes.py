@@ -1,7 +1,8 @@
 """Worker processes of every flow (order submission, the order flow's status checks, dispatch
 polling, stock reads) share one Prima budget on PostgreSQL, against the emulator over HTTP
 behind a gateway rate limit: seen from the emulator's side no second carries more than the
-budget and no request is refused with a 429; the order flow gets the budget while the others
+budget allows (with the slack of a busy machine, ``arrivals.py``) and no request is refused
+with a 429; the order flow gets the budget while the others
 wait, by flow and not by request type (the order flow's OrderStatus goes first, dispatch's
 waits); and with adaptive flow control a 429 burst slows every worker at once, and they recover
 together."""
@@ -22,6 +23,7 @@ from ct_prima_sync.engine import SharedRate, SubmissionFlow, SystemClock
 from ct_prima_sync.prima import OmlinkClient, OmlinkConfig, SkuCode
 from ct_prima_sync.state import open_store
 from ct_prima_sync.testing import PrimaEmulator, PrimaWorld, RequestRateLog, make_sales_order
+from tests.engine.arrivals import gateway_burst, most_in_one_second
 
 pytestmark = pytest.mark.slow
 
@@ -177,8 +179,9 @@ def _in(times: list[float], lo: float, hi: float) -> int:
 
 def test_every_flow_shares_the_budget_and_order_submission_goes_first(postgres_url: str) -> None:
     emulator = _emulator()
-    # Prima's gateway allows the budget (a little slack for network jitter) and refuses beyond.
-    emulator.limit_rate(RATE, burst=BURST + 2)
+    # Prima's gateway allows the budget (with the slack a busy machine needs: tests/engine/
+    # arrivals.py) and refuses beyond.
+    emulator.limit_rate(RATE, burst=gateway_burst(RATE, BURST))
     seconds = 8.0
     roles = ["orders"] * 3 + ["orders-status", "dispatch", "dispatch", "stock"]
     with (
@@ -190,7 +193,7 @@ def test_every_flow_shares_the_budget_and_order_submission_goes_first(postgres_u
     ):
         pass
     seen = emulator.arrivals
-    assert seen.busiest(1.0) <= BURST + RATE, seen.report()
+    assert seen.busiest(1.0) <= most_in_one_second(RATE, BURST), seen.report()
     assert seen.rate_limited == 0, seen.report()
     lo, hi = start + 1.0, start + seconds - 1.0
     window = hi - lo
@@ -245,7 +248,7 @@ def test_a_429_burst_slows_every_worker_and_they_recover_together(postgres_url: 
     seen = emulator.arrivals
     refused = seen.rate_limited_times()
     first_429, last_429 = refused[0], refused[-1]
-    assert seen.busiest(1.0) <= BURST + RATE, seen.report()
+    assert seen.busiest(1.0) <= most_in_one_second(RATE, BURST), seen.report()
     # Seen from Prima: the full budget before, about a quarter of it after the burst.
     assert seen.between(first_429 - 2.0, first_429) >= 0.8 * RATE * 2, seen.report()
     assert seen.between(last_429 + 1.0, last_429 + 3.0) <= 0.5 * RATE * 2 + BURST

@@ -1,5 +1,7 @@
 """Worker processes on one PostgreSQL store share one Prima budget: seen from the emulator's side,
-no second carries more requests than the budget, and every order arrives once."""
+no second carries more requests than the budget allows (with the slack of a busy machine,
+``arrivals.py``), and every order arrives once; the same workers with limiters of their own send
+more than that."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 
 from ct_prima_sync.prima import SkuCode
 from ct_prima_sync.testing import PrimaEmulator, PrimaWorld
+from tests.engine.arrivals import most_in_one_second
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +33,8 @@ config = OmlinkConfig(endpoint=endpoint, rate_limit=float(sys.argv[6]), burst=in
 with open_store(state_url) as store:
     flow = request_budget(store, config) if shared == "shared" else None
     with OmlinkClient(config, flow=flow) as client:
+        print("ready", flush=True)
+        sys.stdin.readline()  # every worker starts at once
         for i in range(int(requests)):
             if i % 2:
                 client.available_to_sell([tee])
@@ -55,11 +60,22 @@ def _run_workers(url: str, state_url: str, mode: str) -> None:
                 str(RATE),
                 str(BURST),
             ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for w in range(WORKERS)
     ]
     for worker in workers:
-        assert worker.wait(timeout=120) == 0
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "ready"
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    for worker in workers:
+        worker.communicate(timeout=120)
+        assert worker.returncode == 0
 
 
 def _emulator() -> PrimaEmulator:
@@ -77,8 +93,7 @@ def test_four_worker_processes_never_exceed_the_shared_budget(postgres_url: str)
     seen = emulator.arrivals
     assert seen.total == WORKERS * REQUESTS
     # A token bucket lets at most burst + rate * t through in any t seconds.
-    assert seen.busiest(1.0) <= BURST + RATE, seen.per_second()
-    assert max(seen.per_second()) <= BURST + RATE
+    assert seen.busiest(1.0) <= most_in_one_second(RATE, BURST), seen.per_second()
     numbers = [o.order_number for o in emulator.world.orders()]
     assert len(numbers) == len(set(numbers)) == WORKERS * REQUESTS // 2
 
@@ -90,4 +105,4 @@ def test_workers_with_their_own_limiters_send_several_times_the_budget(
     emulator = _emulator()
     with emulator.serve() as url:
         _run_workers(url, postgres_url, "own")
-    assert emulator.arrivals.busiest(1.0) > BURST + RATE
+    assert emulator.arrivals.busiest(1.0) > most_in_one_second(RATE, BURST)
