@@ -105,6 +105,7 @@ def test_a_worker_held_up_after_its_moment_does_not_leave_with_the_next_one(
     workers = [_budget(store, clock, rate=1.0, burst=1) for _ in range(4)]
     left = [_send(worker, clock, "MultiNewOrder") for worker in workers]
     assert left == pytest.approx([0.0, 2.0, 3.0, 4.0])
+    assert [worker.held_up for worker in workers] == [0, 1, 0, 0]
 
 
 def test_a_worker_a_little_late_keeps_its_moment(store: StateStore) -> None:
@@ -114,6 +115,7 @@ def test_a_worker_a_little_late_keeps_its_moment(store: StateStore) -> None:
     workers = [_budget(store, clock, rate=1.0, burst=1) for _ in range(3)]
     left = [_send(worker, clock, "MultiNewOrder") for worker in workers]
     assert left == pytest.approx([0.0, 1.3, 2.0])
+    assert sum(worker.held_up for worker in workers) == 0
 
 
 def test_the_concurrency_cap_counts_requests_in_flight_across_workers(

@@ -97,7 +97,7 @@ with open_store(state_url) as store:
                     errors[type(error).__name__] += 1
         sampler.join()
 print(json.dumps({"role": role, "done": done, "kinds": kinds, "errors": errors,
-                  "samples": samples}))
+                  "samples": samples, "held_up": budget.held_up}))
 """
 
 
@@ -193,8 +193,9 @@ def test_every_flow_shares_the_budget_and_order_submission_goes_first(postgres_u
     ):
         pass
     seen = emulator.arrivals
-    assert seen.busiest(1.0) <= most_in_one_second(RATE, BURST), seen.report()
-    assert seen.rate_limited == 0, seen.report()
+    held_up = sum(report["held_up"] for report in reports)  # moments given up (busy machine)
+    assert seen.busiest(1.0) <= most_in_one_second(RATE, BURST), (seen.report(), held_up)
+    assert seen.rate_limited == 0, (seen.report(), held_up)
     lo, hi = start + 1.0, start + seconds - 1.0
     window = hi - lo
     by_role: dict[str, int] = {}

@@ -8,7 +8,7 @@ however many workers run:
 
 - the rate limit is one row per budget (``StateStore.reserve_request``): each request reserves
   its moment under the row's lock, then waits outside it until that moment; a request held up
-  more than half an interval past its moment (its worker paused by a busy machine) gives the
+  more than half an interval past it (its worker paused by a busy machine) gives the
   moment up and reserves the next free one instead of leaving together with the requests of the
   next moments (the client's own limiter counts departures for the same reason);
 - the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
@@ -138,6 +138,8 @@ class SharedBudget(FlowControl):
         self._counted = threading.Lock()
         self.granted: Counter[str] = Counter()
         """Requests this process let through, by request type (for run summaries)."""
+        self.held_up = 0
+        """Requests of this process held up past their moment that reserved another."""
         self.submit_request = submit_request
         """The request type that submits orders (counted as submissions in run summaries)."""
 
@@ -246,9 +248,7 @@ class SharedBudget(FlowControl):
                 max_wait=horizon,
             )
             if wait is not None:
-                moment = asked + timedelta(seconds=wait)
-                self._sleep_until(moment)
-                self._leave_in_turn(moment, rate)
+                self._wait_for_turn(asked, wait, rate)
                 return lock
             if isinstance(lock, str):
                 self.store.unlock(lock, owner=owner)
@@ -256,24 +256,31 @@ class SharedBudget(FlowControl):
                 return None
             self._clock.sleep(interval if left is None else min(interval, left))
 
-    def _sleep_until(self, moment: datetime) -> None:
-        # Until the reserved moment, not for the wait from when the store answered: the time
-        # the reservation itself took is not added to every request's wait.
-        wait = (moment - self._clock.now()).total_seconds()
-        if wait > 0:
-            self._clock.sleep(wait)
-
-    def _leave_in_turn(self, moment: datetime, rate: float) -> None:
-        """Return once the request may leave: at its reserved ``moment``, or, held up more than
-        half an interval past it (its worker paused by a busy machine, a garbage collection), at
-        a moment reserved afresh, so it does not leave together with the requests of the next
-        moments. The moment given up stays spent: the budget lets one fewer through, never one
-        more. (Half an interval late shows in no whole second's count at a whole-number rate.)"""
-        while (self._clock.now() - moment).total_seconds() > 0.5 / rate:
+    def _wait_for_turn(self, asked: datetime, wait: float, rate: float) -> None:
+        """Sleep until the moment reserved ``wait`` seconds after ``asked`` (not for ``wait``
+        from when the store answered: the reservation's own round trip is not added to the
+        wait). A request held up more than half an interval past its moment, or past the
+        store's answer if that came later (its worker paused by a busy machine, a garbage
+        collection), gives the moment up and reserves the next free one, so it does not leave
+        together with the requests of the next moments. The moment given up stays spent: the
+        budget lets one fewer through, never one more. (Half an interval late shows in no whole
+        second's count at a whole-number rate.)"""
+        while True:
+            answered = self._clock.now()
+            moment = asked + timedelta(seconds=wait)
+            if moment > answered:
+                self._clock.sleep((moment - answered).total_seconds())
+            held_up = (self._clock.now() - max(moment, answered)).total_seconds()
+            if held_up <= 0.5 / rate:
+                return
+            with self._counted:
+                self.held_up += 1
+            _log.debug(
+                "a Prima request held up %.0f ms past its moment reserves another", held_up * 1000
+            )
             asked = self._clock.now()
-            wait = self.store.reserve_request(self.name, rate=rate, burst=self.burst, now=asked)
-            moment = asked + timedelta(seconds=wait or 0.0)
-            self._sleep_until(moment)
+            again = self.store.reserve_request(self.name, rate=rate, burst=self.burst, now=asked)
+            wait = again or 0.0  # without a max_wait there is always a wait
 
     def _take_concurrency(
         self, deadline: datetime | None, owner: str, priority: bool
