@@ -4,6 +4,7 @@ order submissions first, nothing sent past max_wait, Retry-After honoured by all
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -87,11 +88,15 @@ class _LateWaker(FakeClock):
     def __init__(self, start: datetime, late: set[int], by: float) -> None:
         super().__init__(start)
         self.late, self.by, self.sleeps = late, by, 0
+        self.meanwhile: Callable[[], None] = lambda: None
+        """What other workers do while a late sleep lasts."""
 
     def sleep(self, seconds: float) -> None:
-        extra = self.by if self.sleeps in self.late else 0.0
+        late = self.sleeps in self.late
         self.sleeps += 1
-        super().sleep(seconds + extra)
+        if late:
+            self.meanwhile()
+        super().sleep(seconds + (self.by if late else 0.0))
 
 
 def test_a_worker_held_up_after_its_moment_does_not_leave_with_the_next_one(
@@ -106,6 +111,26 @@ def test_a_worker_held_up_after_its_moment_does_not_leave_with_the_next_one(
     left = [_send(worker, clock, "MultiNewOrder") for worker in workers]
     assert left == pytest.approx([0.0, 2.0, 3.0, 4.0])
     assert [worker.held_up for worker in workers] == [0, 1, 0, 0]
+
+
+def test_a_poll_held_up_past_its_moment_takes_no_turn_ahead_of_queued_submissions(
+    store: StateStore,
+) -> None:
+    clock = _LateWaker(T0, late={0}, by=0.8)
+    budget = _budget(store, clock, rate=1.0, burst=1)
+    assert _send(budget, clock, "MultiNewOrder") == 0
+
+    def two_submissions_queue() -> None:
+        for _ in range(2):
+            store.reserve_request("prima", rate=1.0, burst=1, now=clock.now())
+
+    clock.meanwhile = two_submissions_queue
+    # The poll's moment was 1 s; woken at 1.8 s, it reserves again as a poll does (no more than
+    # an interval ahead): the next free moment is 4 s, so it is not sent...
+    assert _send(budget, clock, "DespatchDetails", max_wait=1.5) is None
+    assert budget.held_up == 1
+    # ...and the next submission's turn is where the queue left it, not behind the poll.
+    assert _send(budget, clock, "MultiNewOrder") == pytest.approx(4)
 
 
 def test_a_worker_a_little_late_keeps_its_moment(store: StateStore) -> None:

@@ -236,6 +236,29 @@ class SharedBudget(FlowControl):
                 return None
             rate = self.current_rate
             interval = 1.0 / rate
+            if self._take_turn(deadline, rate, priority):
+                return lock
+            if isinstance(lock, str):
+                self.store.unlock(lock, owner=owner)
+            left = self._left(deadline)
+            if priority or (left is not None and left <= interval):
+                return None
+            self._clock.sleep(interval if left is None else min(interval, left))
+
+    def _take_turn(self, deadline: datetime | None, rate: float, priority: bool) -> bool:
+        """Reserve the request's moment and sleep until it (not for the wait from when the store
+        answered: the reservation's own round trip is not added to the wait); False when no
+        moment came within what it may wait (a request that goes first: until ``deadline``;
+        any other: one interval, keeping ``headroom`` back).
+
+        A request held up more than half an interval past its moment, or past the store's
+        answer if that came later (its worker paused by a busy machine, a garbage collection),
+        gives the moment up and reserves again, as it did the first time, so it does not leave
+        together with the requests of the next moments. The moment given up stays spent: the
+        budget lets one fewer through, never one more. (Half an interval late shows in no whole
+        second's count at a whole-number rate.)"""
+        interval = 1.0 / rate
+        while True:
             left = self._left(deadline)
             horizon = left if priority else min(interval, left if left is not None else interval)
             asked = self._clock.now()
@@ -247,40 +270,20 @@ class SharedBudget(FlowControl):
                 headroom=0.0 if priority else self.headroom,
                 max_wait=horizon,
             )
-            if wait is not None:
-                self._wait_for_turn(asked, wait, rate)
-                return lock
-            if isinstance(lock, str):
-                self.store.unlock(lock, owner=owner)
-            if priority or (left is not None and left <= interval):
-                return None
-            self._clock.sleep(interval if left is None else min(interval, left))
-
-    def _wait_for_turn(self, asked: datetime, wait: float, rate: float) -> None:
-        """Sleep until the moment reserved ``wait`` seconds after ``asked`` (not for ``wait``
-        from when the store answered: the reservation's own round trip is not added to the
-        wait). A request held up more than half an interval past its moment, or past the
-        store's answer if that came later (its worker paused by a busy machine, a garbage
-        collection), gives the moment up and reserves the next free one, so it does not leave
-        together with the requests of the next moments. The moment given up stays spent: the
-        budget lets one fewer through, never one more. (Half an interval late shows in no whole
-        second's count at a whole-number rate.)"""
-        while True:
+            if wait is None:
+                return False
             answered = self._clock.now()
             moment = asked + timedelta(seconds=wait)
             if moment > answered:
                 self._clock.sleep((moment - answered).total_seconds())
             held_up = (self._clock.now() - max(moment, answered)).total_seconds()
-            if held_up <= 0.5 / rate:
-                return
+            if held_up <= 0.5 * interval:
+                return True
             with self._counted:
                 self.held_up += 1
             _log.debug(
-                "a Prima request held up %.0f ms past its moment reserves another", held_up * 1000
+                "a Prima request held up %.0f ms past its moment reserves again", held_up * 1000
             )
-            asked = self._clock.now()
-            again = self.store.reserve_request(self.name, rate=rate, burst=self.burst, now=asked)
-            wait = again or 0.0  # without a max_wait there is always a wait
 
     def _take_concurrency(
         self, deadline: datetime | None, owner: str, priority: bool
