@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -133,9 +134,33 @@ def test_a_poll_held_up_past_its_moment_takes_no_turn_ahead_of_queued_submission
     assert _send(budget, clock, "MultiNewOrder") == pytest.approx(4)
 
 
+def test_a_worker_paused_while_the_store_answers_does_not_leave_with_the_next_one(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After an idle spell the second worker's moment is the moment it asked (5 s), but its
+    # process is paused for 0.8 s while the store answers. Leaving at 5.8 s, it would go 0.2 s
+    # before the third worker's moment (6 s): it reserves again and goes at 6 s.
+    clock = FakeClock(T0)
+    workers = [_budget(store, clock, rate=1.0, burst=1) for _ in range(3)]
+    assert _send(workers[0], clock, "MultiNewOrder") == 0
+    clock.advance(5)
+    answer = store.reserve_request
+    pauses = [0.8]
+
+    def paused_answer(name: str, **kw: Any) -> float | None:
+        wait = answer(name, **kw)
+        clock.advance(pauses.pop() if pauses else 0.0)
+        return wait
+
+    monkeypatch.setattr(store, "reserve_request", paused_answer)
+    left = [_send(worker, clock, "MultiNewOrder") for worker in workers[1:]]
+    assert left == pytest.approx([6.0, 7.0])
+    assert workers[1].held_up == 1
+
+
 def test_a_worker_a_little_late_keeps_its_moment(store: StateStore) -> None:
-    # Less than half an interval late (0.3 s of 1 s): no whole second holds two requests, so
-    # it goes as it is rather than give its moment up.
+    # Less than half an interval late (0.3 s of 1 s): it goes as it is rather than give its
+    # moment up (no whole second holds two requests).
     clock = _LateWaker(T0, late={0}, by=0.3)
     workers = [_budget(store, clock, rate=1.0, burst=1) for _ in range(3)]
     left = [_send(worker, clock, "MultiNewOrder") for worker in workers]

@@ -8,9 +8,9 @@ however many workers run:
 
 - the rate limit is one row per budget (``StateStore.reserve_request``): each request reserves
   its moment under the row's lock, then waits outside it until that moment; a request held up
-  more than half an interval past it (its worker paused by a busy machine) gives the
-  moment up and reserves the next free one instead of leaving together with the requests of the
-  next moments (the client's own limiter counts departures for the same reason);
+  more than half an interval past it (its worker paused by a busy machine) gives the moment up
+  and reserves again instead of leaving together with the requests of the next moments (the
+  client's own limiter counts departures for the same reason);
 - the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
   the length of one request and expiring on their own if a worker dies holding one; a request
   that may not go first holds none while it waits for the rate, and with a cap of two or more
@@ -74,6 +74,9 @@ _log = logging.getLogger("ct_prima_sync.engine")
 DEFAULT_SLOT_SECONDS = 300.0
 #: Added to a client's longest request when that sets how long a slot is held.
 _SLOT_MARGIN = 5.0
+#: A request this much past its reserved moment was held up (a paused worker), not slowed by its
+#: round trips to the store; it reserves again (see ``SharedBudget._take_turn``).
+_HELD_UP_SECONDS = 0.02
 #: How often a request waiting for a concurrency slot, or a low-priority one, looks again.
 DEFAULT_POLL_SECONDS = 0.05
 
@@ -251,12 +254,12 @@ class SharedBudget(FlowControl):
         moment came within what it may wait (a request that goes first: until ``deadline``;
         any other: one interval, keeping ``headroom`` back).
 
-        A request held up more than half an interval past its moment, or past the store's
-        answer if that came later (its worker paused by a busy machine, a garbage collection),
-        gives the moment up and reserves again, as it did the first time, so it does not leave
-        together with the requests of the next moments. The moment given up stays spent: the
-        budget lets one fewer through, never one more. (Half an interval late shows in no whole
-        second's count at a whole-number rate.)"""
+        A request held up past its moment by more than half an interval and more than
+        ``_HELD_UP_SECONDS`` (its worker paused by a busy machine or a garbage collection, on
+        the way to the store, in it or after it) gives the moment up and reserves again, as it
+        did the first time, so it does not leave together with the requests of the next
+        moments. The moment given up stays spent: the budget lets one fewer through, never one
+        more."""
         interval = 1.0 / rate
         while True:
             left = self._left(deadline)
@@ -272,12 +275,12 @@ class SharedBudget(FlowControl):
             )
             if wait is None:
                 return False
-            answered = self._clock.now()
             moment = asked + timedelta(seconds=wait)
+            answered = self._clock.now()
             if moment > answered:
                 self._clock.sleep((moment - answered).total_seconds())
-            held_up = (self._clock.now() - max(moment, answered)).total_seconds()
-            if held_up <= 0.5 * interval:
+            held_up = (self._clock.now() - moment).total_seconds()
+            if held_up <= max(0.5 * interval, _HELD_UP_SECONDS):
                 return True
             with self._counted:
                 self.held_up += 1
