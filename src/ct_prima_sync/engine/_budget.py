@@ -8,9 +8,9 @@ however many workers run:
 
 - the rate limit is one row per budget (``StateStore.reserve_request``): each request reserves
   its moment under the row's lock, then waits outside it until that moment; a request held up
-  more than half an interval past it (its worker paused by a busy machine) gives the moment up
-  and reserves again instead of leaving together with the requests of the next moments (the
-  client's own limiter counts departures for the same reason);
+  past it by more than half an interval and more than 20 ms (its worker paused by a busy
+  machine) gives the moment up and reserves again instead of leaving together with the requests
+  of the next moments (the client's own limiter counts departures for the same reason);
 - the concurrency cap is ``max_concurrency`` lease rows (``StateStore.try_lock``), each held for
   the length of one request and expiring on their own if a worker dies holding one; a request
   that may not go first holds none while it waits for the rate, and with a cap of two or more
@@ -142,7 +142,8 @@ class SharedBudget(FlowControl):
         self.granted: Counter[str] = Counter()
         """Requests this process let through, by request type (for run summaries)."""
         self.held_up = 0
-        """Requests of this process held up past their moment that reserved another."""
+        """Requests of this process held up past their moment that gave it up and reserved
+        again (a busy machine)."""
         self.submit_request = submit_request
         """The request type that submits orders (counted as submissions in run summaries)."""
 
